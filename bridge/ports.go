@@ -1,0 +1,182 @@
+package bridge
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// Marketplace is one platform's client (Shopee, Lazada, TikTok Shop). The core
+// calls it with the Store it acts for; the adapter finds the store's tokens
+// through a TokenStore and refreshes them itself.
+//
+// Every error is classified (see PlatformError): transient, rate-limited,
+// auth, permanent.
+type Marketplace interface {
+	// Platform is the platform this client speaks.
+	Platform() Platform
+	// ListConversations returns the store's conversations with activity after
+	// since (adapters may return some older ones too; the engine decides by
+	// message ID, never by time alone). An idle store should cost one list call.
+	ListConversations(ctx context.Context, store Store, since time.Time) ([]Conversation, error)
+	// ListMessages returns the messages of conv that are newer than after,
+	// oldest first, stopping at after (exclusive). With after empty, or when
+	// after is not found, it returns at most limit of the newest messages.
+	ListMessages(ctx context.Context, store Store, conv ConversationID, after MessageID, limit int) ([]Message, error)
+	// SendText sends text to the buyer of conv and returns the sent message
+	// (its ID lets the engine suppress the echo).
+	SendText(ctx context.Context, store Store, conv Conversation, text string) (Message, error)
+	// MarkRead marks conv read up to last.
+	MarkRead(ctx context.Context, store Store, conv ConversationID, last MessageID) error
+}
+
+// Authorizer is the optional capability of a Marketplace to run the
+// platform's shop authorization flow.
+type Authorizer interface {
+	// AuthorizationURL is the link the shop owner opens; redirect is where
+	// the platform sends them back (the bridge's /auth/{platform}/callback).
+	AuthorizationURL(store Store, redirect string) (string, error)
+	// ExchangeCode trades the callback's code for tokens and saves them.
+	ExchangeCode(ctx context.Context, store Store, code string) (Tokens, error)
+	// RefreshTokens refreshes the store's tokens now and saves them.
+	RefreshTokens(ctx context.Context, store Store) (Tokens, error)
+}
+
+// TokenStore keeps each store's marketplace tokens. Adapters persist a new
+// (single-use) refresh token here before they use the new access token.
+type TokenStore interface {
+	// LoadTokens returns ErrNotFound when the store has none yet.
+	LoadTokens(ctx context.Context, store StoreID) (Tokens, error)
+	SaveTokens(ctx context.Context, store StoreID, t Tokens) error
+}
+
+// Routes is the bridge's one HTTP listener, on which adapters register their
+// endpoints (marketplace pushes, Slack HTTP mode, Telegram webhook, auth callbacks).
+type Routes interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// Chat is one chat surface (Slack, Telegram, the console). Every method may
+// return a classified PlatformError; an error wrapping ErrThreadGone means the
+// thread no longer exists and the engine opens a new one.
+type Chat interface {
+	// Name is "slack", "telegram" or "console".
+	Name() string
+	// Listen runs the surface's inbound side until ctx ends, delivering agent
+	// replies, button presses, commands and connection health to h.
+	Listen(ctx context.Context, h ChatHandler) error
+	// OpenThread creates the thread (header message or topic) of a conversation.
+	OpenThread(ctx context.Context, h ThreadHeader) (ThreadRef, error)
+	// UpdateThreadHeader keeps the header current (awaiting reply / answered,
+	// unread count) and surfaces a resumed conversation where the surface can.
+	UpdateThreadHeader(ctx context.Context, t ThreadRef, h ThreadHeader) error
+	// PostMessage posts one marketplace message into the thread.
+	PostMessage(ctx context.Context, t ThreadRef, h ThreadHeader, m Message) (ChatMessageRef, error)
+	// SetReplyStatus shows a reply's status on the agent's message (reaction)
+	// and, for a failure, the reason and a Retry action.
+	SetReplyStatus(ctx context.Context, r Reply) error
+	// PostAlert posts to the alerts channel; UpdateAlert edits it in place.
+	PostAlert(ctx context.Context, a Alert) (AlertRef, error)
+	UpdateAlert(ctx context.Context, ref AlertRef, a Alert) error
+	// Notify answers one user privately (ephemeral where the surface can).
+	Notify(ctx context.Context, n Notice) error
+}
+
+// PostedChecker is the optional capability of a surface to tell whether a
+// marketplace message is already in a thread (Slack message metadata). The
+// engine asks it once per conversation after a start, closing the window
+// between "posted" and "recorded" that a crash leaves open.
+type PostedChecker interface {
+	FindPosted(ctx context.Context, t ThreadRef, id MessageID) (ChatMessageRef, bool, error)
+}
+
+// ChatHandler is what a surface delivers to; the bridge implements it.
+type ChatHandler interface {
+	// AgentReply is a person's message in a thread. The bridge ignores ones
+	// outside session threads.
+	AgentReply(ctx context.Context, m AgentMessage) error
+	// Action is a button press (retry a send, retry a sync).
+	Action(ctx context.Context, a ActionEvent) CommandResponse
+	// Command is a slash/bot command, already split from its command word.
+	Command(ctx context.Context, c CommandRequest) CommandResponse
+	// SurfaceHealth reports the surface's connection state.
+	SurfaceHealth(ok bool, err error)
+}
+
+// AgentMessage is an agent's message in a chat thread.
+type AgentMessage struct {
+	Thread   ThreadRef
+	Message  ChatMessageRef
+	UserID   string
+	UserName string
+	Text     string
+	At       time.Time
+}
+
+// ActionEvent is a button press.
+type ActionEvent struct {
+	ActionID string
+	Value    string
+	UserID   string
+	UserName string
+	Admin    bool
+	Thread   ThreadRef
+}
+
+// CommandRequest is one admin or agent command, e.g. Text "sync retry shop-my".
+type CommandRequest struct {
+	Surface  string
+	UserID   string
+	UserName string
+	// Admin is decided by the surface from its configured admins.
+	Admin   bool
+	Channel string
+	Text    string
+}
+
+// CommandResponse is the answer to a command or an action. Text is plain
+// text; surfaces escape and format it. Public answers are posted for
+// everyone, others only to the asking user.
+type CommandResponse struct {
+	Text   string
+	Public bool
+	// Error marks a refusal or failure, which surfaces may style.
+	Error bool
+}
+
+// Notice is a private answer to one user, in a thread or channel.
+type Notice struct {
+	Thread  ThreadRef
+	Channel string
+	UserID  string
+	Text    string
+}
+
+// Clock is injected everywhere time matters, so tests can use a fake.
+type Clock interface {
+	Now() time.Time
+	// After waits for d like time.After.
+	After(d time.Duration) <-chan time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// After waits for d.
+func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// sleep waits for d on clock c or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, c Clock, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-c.After(d):
+		return true
+	}
+}

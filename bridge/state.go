@@ -1,0 +1,158 @@
+package bridge
+
+import (
+	"context"
+	"time"
+)
+
+// State is the persistence port. Every backend (SQLite, PostgreSQL) passes the
+// contract suite in state/statetest. Uniqueness lives in the schema: one thread
+// per conversation, one relayed row per marketplace message, one outbox row per
+// chat message.
+type State interface {
+	TokenStore
+
+	// StoreState returns the store's runtime state; a store never seen has the
+	// zero value and no error.
+	StoreState(ctx context.Context, id StoreID) (StoreState, error)
+	SetPaused(ctx context.Context, id StoreID, paused bool) error
+	// SaveSyncCursor records a successful sync: the cursor for the next one and
+	// when it ran.
+	SaveSyncCursor(ctx context.Context, id StoreID, cursor time.Time, syncedAt time.Time) error
+
+	// Conversation returns ErrNotFound for a conversation without a record.
+	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
+	// ConversationByThread finds the conversation of a thread (ErrNotFound).
+	ConversationByThread(ctx context.Context, t ThreadRef) (ConversationRecord, error)
+	// CreateConversation inserts a record with its thread; ErrConflict when the
+	// conversation already has one (the schema allows one thread per conversation).
+	CreateConversation(ctx context.Context, c ConversationRecord) error
+	// UpdateConversation updates every field but the keys. A changed Thread
+	// replaces the mapping (self-healing) and counts in ThreadsReplaced.
+	UpdateConversation(ctx context.Context, c ConversationRecord) error
+	// Conversations lists a store's conversation records (all stores if id is "").
+	Conversations(ctx context.Context, id StoreID) ([]ConversationRecord, error)
+
+	// IsRelayed reports whether a marketplace message was already handled.
+	IsRelayed(ctx context.Context, store StoreID, conv ConversationID, id MessageID) (bool, error)
+	// RecordRelayed records a handled message and, in the same transaction,
+	// updates the conversation record (watermark and counters). ErrConflict when
+	// the message was already recorded; then nothing is changed.
+	RecordRelayed(ctx context.Context, m RelayedMessage, c ConversationRecord) error
+
+	// EnqueueReply stores a new outbox row and returns it with its ID.
+	// ErrConflict when the chat message already has a row.
+	EnqueueReply(ctx context.Context, r Reply) (Reply, error)
+	Reply(ctx context.Context, id ReplyID) (Reply, error)
+	ReplyByChatMessage(ctx context.Context, m ChatMessageRef) (Reply, error)
+	// UpdateReply writes status, reason, attempts, marketplace message ID and times.
+	UpdateReply(ctx context.Context, r Reply) error
+	// UnfinishedReplies lists queued and sending rows, oldest first.
+	UnfinishedReplies(ctx context.Context) ([]Reply, error)
+	// Replies lists rows created at or after since (all stores if store is "").
+	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
+
+	// OpenIncident stores a new incident and returns its ID.
+	OpenIncident(ctx context.Context, in Incident) (int64, error)
+	UpdateIncident(ctx context.Context, in Incident) error
+	// Incidents lists incidents that ended at or after since, or are still open.
+	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
+
+	RecordSync(ctx context.Context, s SyncRun) error
+	SyncRuns(ctx context.Context, store StoreID, since time.Time) ([]SyncRun, error)
+
+	RecordAudit(ctx context.Context, a AuditEntry) error
+	// Audit returns the latest n entries, newest first.
+	Audit(ctx context.Context, n int) ([]AuditEntry, error)
+
+	// Meta is a small key/value space for the engines' bookkeeping
+	// (ErrNotFound for a missing key).
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+
+	Close() error
+}
+
+// StoreState is a store's saved runtime state.
+type StoreState struct {
+	Paused bool
+	// Cursor is where the next conversation-list sync starts.
+	Cursor time.Time
+	// LastSyncAt is when the last successful sync ran.
+	LastSyncAt time.Time
+}
+
+// ConversationRecord is what the bridge keeps about a conversation.
+type ConversationRecord struct {
+	Store     StoreID
+	ID        ConversationID
+	BuyerID   string
+	BuyerName string
+	Link      string
+	Thread    ThreadRef
+	// ThreadsReplaced counts self-healing re-maps (a deleted thread replaced).
+	ThreadsReplaced int
+	// WatermarkID/At is the newest message handled.
+	WatermarkID  MessageID
+	WatermarkAt  time.Time
+	LastBuyerAt  time.Time
+	LastSellerAt time.Time
+	// AwaitingSince is the time of the oldest unanswered buyer message (zero
+	// when the last word is the seller's).
+	AwaitingSince time.Time
+	// Unread counts buyer messages since the last seller message.
+	Unread    int
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RelayedMessage is a handled marketplace message: posted into the thread, or
+// the bridge's own reply (ChatMessage then points at the agent's message).
+type RelayedMessage struct {
+	Store        StoreID
+	Conversation ConversationID
+	ID           MessageID
+	Sender       Sender
+	SentAt       time.Time
+	ChatMessage  ChatMessageRef
+	RelayedAt    time.Time
+	// FromBridge is true for replies the bridge itself sent.
+	FromBridge bool
+}
+
+// Incident is one connectivity outage, of marketplace stores or a chat surface.
+type Incident struct {
+	ID int64
+	// Scope is "marketplace" or the chat surface's name.
+	Scope     string
+	Stores    []StoreID
+	Error     string
+	StartedAt time.Time
+	// EndedAt is zero while the incident is open.
+	EndedAt       time.Time
+	CaughtUp      int
+	CatchUpFailed bool
+	Alert         AlertRef
+}
+
+// SyncRun is one sync of one store, for status and the daily report.
+type SyncRun struct {
+	Store     StoreID
+	StartedAt time.Time
+	Duration  time.Duration
+	OK        bool
+	Messages  int
+	CatchUp   bool
+	Error     string
+}
+
+// AuditEntry is one admin action.
+type AuditEntry struct {
+	At       time.Time
+	Surface  string
+	UserID   string
+	UserName string
+	Command  string
+	OK       bool
+	Result   string
+}
