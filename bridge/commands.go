@@ -1,0 +1,293 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+)
+
+// Messages of the commands, exact where users and docs rely on them.
+const (
+	TextNoStoreToUpdate = "No store found to update. Please refresh the store list and try again."
+	TextNotAdmin        = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
+)
+
+// Permission says who may run a command.
+type Permission int
+
+// Permissions.
+const (
+	// ReadOnly commands anyone in the bridge's channels may run.
+	ReadOnly Permission = iota
+	// AdminOnly commands change something; only configured admins run them.
+	AdminOnly
+)
+
+// Command is one dispatcher command, e.g. Name "sync retry".
+type Command struct {
+	Name       string
+	Args       string
+	Help       string
+	Permission Permission
+	Run        func(ctx context.Context, req CommandRequest, args []string) CommandResponse
+}
+
+// Dispatcher routes command text to commands by their longest matching
+// name, enforces permissions and audits admin commands.
+type Dispatcher struct {
+	e    *Engine
+	mu   sync.RWMutex
+	cmds map[string]Command
+}
+
+func newDispatcher(e *Engine) *Dispatcher {
+	d := &Dispatcher{e: e, cmds: map[string]Command{}}
+	d.registerCore()
+	return d
+}
+
+// Register adds or replaces a command.
+func (d *Dispatcher) Register(c Command) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.cmds[c.Name] = c
+}
+
+// Commands lists the commands sorted by name.
+func (d *Dispatcher) Commands() []Command {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	out := make([]Command, 0, len(d.cmds))
+	for _, c := range d.cmds {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Run parses and runs one command.
+func (d *Dispatcher) Run(ctx context.Context, req CommandRequest) CommandResponse {
+	words := strings.Fields(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"))
+	if len(words) == 0 {
+		words = []string{"help"}
+	}
+	d.mu.RLock()
+	var (
+		cmd   Command
+		found bool
+		used  int
+	)
+	for n := min(3, len(words)); n >= 1; n-- {
+		if c, ok := d.cmds[strings.ToLower(strings.Join(words[:n], " "))]; ok {
+			cmd, found, used = c, true, n
+			break
+		}
+	}
+	d.mu.RUnlock()
+	if !found {
+		return CommandResponse{Text: fmt.Sprintf("Unknown command %q. Run `help` to see the commands.", strings.Join(words, " ")), Error: true}
+	}
+	if cmd.Permission == AdminOnly && !req.Admin {
+		d.audit(ctx, req, cmd, false, "refused: not an admin")
+		return CommandResponse{Text: TextNotAdmin, Error: true}
+	}
+	resp := cmd.Run(ctx, req, words[used:])
+	if cmd.Permission == AdminOnly {
+		d.audit(ctx, req, cmd, !resp.Error, firstLine(resp.Text))
+	}
+	return resp
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func (d *Dispatcher) audit(ctx context.Context, req CommandRequest, cmd Command, ok bool, result string) {
+	err := d.e.state.RecordAudit(context.WithoutCancel(ctx), AuditEntry{
+		At: d.e.clock.Now(), Surface: req.Surface, UserID: req.UserID, UserName: req.UserName,
+		Command: strings.TrimSpace(req.Text), OK: ok, Result: result,
+	})
+	if err != nil {
+		d.e.log.Error("could not record audit entry", "command", cmd.Name, "err", err)
+	}
+}
+
+func (d *Dispatcher) registerCore() {
+	e := d.e
+	d.Register(Command{Name: "help", Help: "list the commands", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+		var b strings.Builder
+		b.WriteString("Commands:\n")
+		for _, c := range d.Commands() {
+			who := ""
+			if c.Permission == AdminOnly {
+				who = " (admin)"
+			}
+			fmt.Fprintf(&b, "  %s %s — %s%s\n", c.Name, c.Args, c.Help, who)
+		}
+		return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
+	}})
+	d.Register(Command{Name: "status", Args: "[public]", Help: "connectivity, last sync, conversations and replies per store", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+		text, err := e.StatusText(ctx)
+		if err != nil {
+			return CommandResponse{Text: "Could not read the status: " + err.Error(), Error: true}
+		}
+		return CommandResponse{Text: text, Public: len(args) > 0 && args[0] == "public"}
+	}})
+	d.Register(Command{Name: "stores", Help: "list the stores", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+		var b strings.Builder
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "STORE\tPLATFORM\tSITE\tNAME\tSHOP ID\tSTATE")
+		for _, s := range e.Stores() {
+			ss, _ := e.state.StoreState(ctx, s.ID)
+			state := "active"
+			if ss.Paused {
+				state = "paused"
+			}
+			if e.mon.StoreHealth(s.ID).Down {
+				state += ", unreachable"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Platform, s.Site, s.Name, s.ShopID, state)
+		}
+		tw.Flush()
+		return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
+	}})
+	d.Register(Command{Name: "sync retry", Args: "[store]", Help: "run a full sync now (all stores whose catch-up failed, or one store)", Permission: AdminOnly,
+		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			var store StoreID
+			if len(args) > 0 {
+				store = StoreID(args[0])
+				if _, ok := e.Store(store); !ok {
+					return unknownStore(store)
+				}
+			}
+			if store == "" && !e.mon.hasFailedCatchUp() {
+				// Nothing failed: sync every store now.
+				total := 0
+				for _, s := range e.Stores() {
+					n, err := e.SyncNow(ctx, s.ID)
+					total += n
+					if err != nil {
+						return CommandResponse{Text: fmt.Sprintf("Sync of %s failed: %s", s.ID, ReasonOf(err)), Error: true}
+					}
+				}
+				return CommandResponse{Text: fmt.Sprintf("Synced %d stores: %d messages caught up.", len(e.Stores()), total)}
+			}
+			n, err := e.mon.RetryCatchUp(ctx, store)
+			if err != nil {
+				return CommandResponse{Text: fmt.Sprintf("Sync failed again: %s", ReasonOf(err)), Error: true}
+			}
+			return CommandResponse{Text: fmt.Sprintf("Sync done: %d messages caught up.", n)}
+		}})
+	pause := func(p bool) func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+		return func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			verb := map[bool]string{true: "pause", false: "resume"}[p]
+			if len(args) == 0 {
+				return CommandResponse{Text: fmt.Sprintf("Which store? Usage: %s <store>. Run `stores` to list them.", verb), Error: true}
+			}
+			id := StoreID(args[0])
+			if _, ok := e.Store(id); !ok {
+				return unknownStore(id)
+			}
+			if err := e.state.SetPaused(ctx, id, p); err != nil {
+				return CommandResponse{Text: fmt.Sprintf("Could not %s %s: %v", verb, id, err), Error: true}
+			}
+			if !p {
+				if sy := e.syncerFor(id); sy != nil {
+					sy.wake(syncRequest{reason: "resume"})
+				}
+				return CommandResponse{Text: fmt.Sprintf("Store %s resumed: syncing now.", id)}
+			}
+			return CommandResponse{Text: fmt.Sprintf("Store %s paused: no syncing until `resume %s`. Replies already queued are still sent.", id, id)}
+		}
+	}
+	d.Register(Command{Name: "pause", Args: "<store>", Help: "stop syncing a store", Permission: AdminOnly, Run: pause(true)})
+	d.Register(Command{Name: "resume", Args: "<store>", Help: "resume syncing a store", Permission: AdminOnly, Run: pause(false)})
+	d.Register(Command{Name: "store update", Args: "<store>", Help: "re-authorize a store or refresh its tokens", Permission: AdminOnly,
+		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			if len(args) == 0 {
+				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+			}
+			if _, ok := e.Store(StoreID(args[0])); !ok {
+				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+			}
+			return CommandResponse{Text: "Store authorization is not set up in this build yet.", Error: true}
+		}})
+}
+
+func unknownStore(id StoreID) CommandResponse {
+	return CommandResponse{Text: fmt.Sprintf("No store %q. Run `stores` to see the store IDs.", id), Error: true}
+}
+
+// StatusText renders the per-store status table.
+func (e *Engine) StatusText(ctx context.Context) (string, error) {
+	var b strings.Builder
+	ch := e.mon.ChatHealth()
+	chat := "connected"
+	if ch.Down {
+		chat = fmt.Sprintf("DOWN since %s (%s)", ch.DownSince.UTC().Format("15:04:05"), ch.LastError)
+	}
+	fmt.Fprintf(&b, "Chat surface %s: %s\n", e.chat.Name(), chat)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "STORE\tCONNECTIVITY\tLAST SYNC\tDURATION\tCONVERSATIONS\tPENDING\tFAILED")
+	now := e.clock.Now()
+	for _, s := range e.Stores() {
+		ss, err := e.state.StoreState(ctx, s.ID)
+		if err != nil {
+			return "", err
+		}
+		h := e.mon.StoreHealth(s.ID)
+		conn := "ok"
+		switch {
+		case ss.Paused:
+			conn = "paused"
+		case h.Down:
+			conn = fmt.Sprintf("DOWN %s", now.Sub(h.DownSince).Round(time.Second))
+		case h.Failures > 0:
+			conn = fmt.Sprintf("%d failures", h.Failures)
+		}
+		last, dur := "never", "-"
+		if !ss.LastSyncAt.IsZero() {
+			last = now.Sub(ss.LastSyncAt).Round(time.Second).String() + " ago"
+		}
+		if sy := e.syncerFor(s.ID); sy != nil {
+			sy.mu.Lock()
+			if sy.lastDuration > 0 || !sy.lastOK.IsZero() {
+				dur = sy.lastDuration.Round(time.Millisecond).String()
+			}
+			sy.mu.Unlock()
+		}
+		convs, err := e.state.Conversations(ctx, s.ID)
+		if err != nil {
+			return "", err
+		}
+		threads := 0
+		for _, c := range convs {
+			if !c.Thread.IsZero() {
+				threads++
+			}
+		}
+		replies, err := e.state.Replies(ctx, s.ID, time.Time{})
+		if err != nil {
+			return "", err
+		}
+		pending, failed := 0, 0
+		for _, r := range replies {
+			switch r.Status {
+			case ReplyQueued, ReplySending:
+				pending++
+			case ReplyFailed:
+				failed++
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", s.ID, conn, last, dur, threads, pending, failed)
+	}
+	tw.Flush()
+	return strings.TrimRight(b.String(), "\n"), nil
+}

@@ -1,0 +1,418 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Alert texts, kept close to the aggregated panel's wording.
+const (
+	TextInterrupted   = "Network connection interrupted, session fetching paused."
+	TextCatchUpFailed = "Network restored, but full session sync failed."
+)
+
+// Monitor watches each store's syncer and the chat surface. A store is down
+// after FailureThreshold failed syncs in a row; several stores down at once
+// share one incident and one alert, edited as stores join and recover. A
+// down store is probed with backoff; after Debounce of stable success it
+// catches up, and when every store of the incident has, the alert is edited
+// to say how long it lasted and how many messages were caught up.
+type Monitor struct {
+	e *Engine
+
+	mu     sync.Mutex
+	stores map[StoreID]*health
+	chat   health
+	// current is the open marketplace incident, if any.
+	current  *incidentState
+	chatInc  *incidentState
+	alertMu  sync.Mutex // serialises posting/editing alerts
+	failedCU map[StoreID]bool
+}
+
+type health struct {
+	failures  int
+	firstFail time.Time
+	down      bool
+	downSince time.Time
+	lastErr   error
+	probes    int
+}
+
+type incidentState struct {
+	Incident
+	down map[StoreID]bool
+	// posted is true once the alert exists on the surface.
+	failed map[StoreID]bool
+}
+
+// StoreHealth is what status shows about a store's connectivity.
+type StoreHealth struct {
+	Down      bool
+	DownSince time.Time
+	Failures  int
+	LastError string
+}
+
+func newMonitor(e *Engine) *Monitor {
+	return &Monitor{e: e, stores: map[StoreID]*health{}, failedCU: map[StoreID]bool{}}
+}
+
+func (m *Monitor) healthLocked(id StoreID) *health {
+	h, ok := m.stores[id]
+	if !ok {
+		h = &health{}
+		m.stores[id] = h
+	}
+	return h
+}
+
+// StoreHealth returns a store's connectivity.
+func (m *Monitor) StoreHealth(id StoreID) StoreHealth {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.healthLocked(id)
+	out := StoreHealth{Down: h.down, DownSince: h.downSince, Failures: h.failures}
+	if h.lastErr != nil {
+		out.LastError = ReasonOf(h.lastErr)
+	}
+	return out
+}
+
+// ChatHealth returns the chat surface's connectivity.
+func (m *Monitor) ChatHealth() StoreHealth {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := StoreHealth{Down: m.chat.down, DownSince: m.chat.downSince, Failures: m.chat.failures}
+	if m.chat.lastErr != nil {
+		out.LastError = ReasonOf(m.chat.lastErr)
+	}
+	return out
+}
+
+func (m *Monitor) storeDown(id StoreID) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.healthLocked(id).down
+}
+
+// probeBackoff returns the wait before the next probe of a down store:
+// the debounce, doubling up to ProbeBackoffMax.
+func (m *Monitor) probeBackoff(id StoreID) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.healthLocked(id)
+	d := m.e.cfg.Debounce
+	for i := 0; i < h.probes && d < m.e.cfg.ProbeBackoffMax; i++ {
+		d *= 2
+	}
+	h.probes++
+	return min(d, m.e.cfg.ProbeBackoffMax)
+}
+
+// storeSuccess records a successful sync that relayed n messages. A
+// successful sync of a store whose catch-up had failed completes that
+// catch-up too.
+func (m *Monitor) storeSuccess(id StoreID, n int) {
+	m.mu.Lock()
+	h := m.healthLocked(id)
+	if !h.down {
+		h.failures = 0
+		h.lastErr = nil
+	}
+	pendingCatchUp := m.current != nil && m.current.failed[id] && !m.current.down[id]
+	m.mu.Unlock()
+	if pendingCatchUp {
+		m.storeRecovered(id, n, nil)
+	}
+}
+
+func (m *Monitor) storeFailure(id StoreID, err error) {
+	now := m.e.clock.Now()
+	m.mu.Lock()
+	h := m.healthLocked(id)
+	if h.failures == 0 {
+		h.firstFail = now
+	}
+	h.failures++
+	h.lastErr = err
+	if h.down || h.failures < m.e.cfg.FailureThreshold {
+		m.mu.Unlock()
+		return
+	}
+	h.down = true
+	h.downSince = h.firstFail
+	h.probes = 0
+	inc := m.current
+	isNew := inc == nil
+	if isNew {
+		inc = &incidentState{Incident: Incident{Scope: "marketplace", StartedAt: h.firstFail}, down: map[StoreID]bool{}, failed: map[StoreID]bool{}}
+		m.current = inc
+	}
+	inc.down[id] = true
+	if !containsStore(inc.Stores, id) {
+		inc.Stores = append(inc.Stores, id)
+	}
+	inc.Error = ReasonOf(err)
+	snapshot := inc.Incident
+	m.mu.Unlock()
+	m.e.log.Warn("store unreachable", "store", id, "failures", h.failures, "err", err)
+	m.publish(inc, snapshot, m.downAlert(snapshot, now))
+}
+
+// storeRecovered is called after a down store passed the debounce and ran
+// its catch-up sync (err is the catch-up's result).
+func (m *Monitor) storeRecovered(id StoreID, caught int, err error) {
+	now := m.e.clock.Now()
+	m.mu.Lock()
+	h := m.healthLocked(id)
+	h.down = false
+	h.failures = 0
+	h.probes = 0
+	inc := m.current
+	if inc == nil {
+		m.mu.Unlock()
+		return
+	}
+	delete(inc.down, id)
+	inc.CaughtUp += caught
+	if err != nil {
+		inc.failed[id] = true
+		inc.Error = ReasonOf(err)
+	} else {
+		delete(inc.failed, id)
+	}
+	if len(inc.down) > 0 {
+		snapshot := inc.Incident
+		m.mu.Unlock()
+		m.publish(inc, snapshot, m.downAlert(snapshot, now))
+		return
+	}
+	inc.EndedAt = now
+	inc.CatchUpFailed = len(inc.failed) > 0
+	if !inc.CatchUpFailed {
+		m.current = nil
+	}
+	snapshot := inc.Incident
+	m.mu.Unlock()
+	var a Alert
+	if snapshot.CatchUpFailed {
+		a = m.catchUpFailedAlert(snapshot, now)
+	} else {
+		a = m.restoredAlert(snapshot)
+	}
+	m.e.log.Info("stores recovered", "stores", snapshot.Stores, "caught_up", snapshot.CaughtUp, "catch_up_failed", snapshot.CatchUpFailed)
+	m.publish(inc, snapshot, a)
+}
+
+// RetryCatchUp runs the catch-up again for stores whose catch-up failed
+// (all of the open incident's stores, or only store if given).
+func (m *Monitor) RetryCatchUp(ctx context.Context, store StoreID) (int, error) {
+	m.mu.Lock()
+	inc := m.current
+	var ids []StoreID
+	if inc != nil {
+		for id := range inc.failed {
+			if store == "" || id == store {
+				ids = append(ids, id)
+			}
+		}
+	}
+	m.mu.Unlock()
+	if inc == nil || len(ids) == 0 {
+		if store == "" {
+			return 0, fmt.Errorf("no failed sync to retry")
+		}
+		ids = []StoreID{store}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	total := 0
+	var firstErr error
+	for _, id := range ids {
+		n, err := m.e.SyncNow(ctx, id)
+		total += n
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("store %s: %w", id, err)
+		}
+		if inc != nil {
+			m.storeRecovered(id, n, err)
+		}
+	}
+	return total, firstErr
+}
+
+func containsStore(list []StoreID, id StoreID) bool {
+	for _, s := range list {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// publish posts the incident's alert or edits it, and records the incident.
+func (m *Monitor) publish(inc *incidentState, snap Incident, a Alert) {
+	m.alertMu.Lock()
+	defer m.alertMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	m.mu.Lock()
+	ref := inc.Alert
+	id := inc.ID
+	m.mu.Unlock()
+	var err error
+	if ref == (AlertRef{}) {
+		ref, err = m.e.chat.PostAlert(ctx, a)
+		if err != nil {
+			m.e.log.Error("could not post alert", "title", a.Title, "text", a.Text, "err", err)
+		}
+	} else if err = m.e.chat.UpdateAlert(ctx, ref, a); err != nil {
+		m.e.log.Error("could not update alert", "title", a.Title, "err", err)
+	}
+	m.mu.Lock()
+	inc.Alert = ref
+	snap.Alert = ref
+	m.mu.Unlock()
+	if id == 0 {
+		id, err = m.e.state.OpenIncident(ctx, snap)
+		if err != nil {
+			m.e.log.Error("could not record incident", "err", err)
+			return
+		}
+		m.mu.Lock()
+		inc.ID = id
+		m.mu.Unlock()
+		return
+	}
+	snap.ID = id
+	if err := m.e.state.UpdateIncident(ctx, snap); err != nil {
+		m.e.log.Error("could not record incident", "err", err)
+	}
+}
+
+func (m *Monitor) storeNames(ids []StoreID) string {
+	names := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if s, ok := m.e.Store(id); ok {
+			names = append(names, s.Label())
+		} else {
+			names = append(names, string(id))
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func (m *Monitor) downAlert(in Incident, now time.Time) Alert {
+	text := fmt.Sprintf("Stores: %s\nSince: %s\nError: %s\nPolling has backed off to probes; the conversation list will catch up by itself once the network is back.",
+		m.storeNames(in.Stores), in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error)
+	return Alert{Severity: SeverityCritical, Title: TextInterrupted, Text: text, Stores: in.Stores}
+}
+
+func (m *Monitor) restoredAlert(in Incident) Alert {
+	dur := in.EndedAt.Sub(in.StartedAt).Round(time.Second)
+	return Alert{
+		Severity: SeverityResolved,
+		Title:    fmt.Sprintf("Network restored after %s — %d messages caught up.", dur, in.CaughtUp),
+		Text:     fmt.Sprintf("Stores: %s\nInterrupted at %s.", m.storeNames(in.Stores), in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC")),
+		Stores:   in.Stores,
+	}
+}
+
+func (m *Monitor) catchUpFailedAlert(in Incident, now time.Time) Alert {
+	return Alert{
+		Severity: SeverityWarning,
+		Title:    TextCatchUpFailed,
+		Text: fmt.Sprintf("Stores: %s\nError: %s\nPress Retry or run `sync retry`. Messages are not lost: the next successful sync posts them.",
+			m.storeNames(in.Stores), in.Error),
+		Stores:  in.Stores,
+		Actions: []Action{{ID: ActionRetrySync, Label: "Retry", Value: ""}},
+	}
+}
+
+// chatFailure counts a chat surface failure; past the threshold the surface
+// is down: that is logged loudly (the alerts channel may be what is broken)
+// and an alert is attempted.
+func (m *Monitor) chatFailure(err error) {
+	now := m.e.clock.Now()
+	m.mu.Lock()
+	if m.chat.failures == 0 {
+		m.chat.firstFail = now
+	}
+	m.chat.failures++
+	m.chat.lastErr = err
+	if m.chat.down || m.chat.failures < m.e.cfg.FailureThreshold {
+		m.mu.Unlock()
+		return
+	}
+	m.chat.down = true
+	m.chat.downSince = m.chat.firstFail
+	inc := &incidentState{Incident: Incident{Scope: m.e.chat.Name(), StartedAt: m.chat.firstFail, Error: ReasonOf(err)}}
+	m.chatInc = inc
+	snap := inc.Incident
+	m.mu.Unlock()
+	m.e.log.Error("chat surface unreachable: messages stay queued until it is back", "surface", m.e.chat.Name(), "err", err)
+	m.publish(inc, snap, Alert{Severity: SeverityCritical, Title: fmt.Sprintf("Chat surface %s unreachable", m.e.chat.Name()),
+		Text: fmt.Sprintf("Since %s. Error: %s. Buyer messages stay queued and are posted when it is back.", snap.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), snap.Error)})
+}
+
+// chatSuccess resets the surface's failure count and closes its incident.
+func (m *Monitor) chatSuccess() {
+	m.mu.Lock()
+	if !m.chat.down {
+		m.chat.failures = 0
+		m.chat.lastErr = nil
+		m.mu.Unlock()
+		return
+	}
+	now := m.e.clock.Now()
+	m.chat = health{}
+	inc := m.chatInc
+	m.chatInc = nil
+	inc.EndedAt = now
+	snap := inc.Incident
+	m.mu.Unlock()
+	m.e.log.Info("chat surface reachable again", "surface", m.e.chat.Name())
+	m.publish(inc, snap, Alert{Severity: SeverityResolved,
+		Title: fmt.Sprintf("Chat surface %s restored after %s", m.e.chat.Name(), now.Sub(snap.StartedAt).Round(time.Second)),
+		Text:  "Queued buyer messages are being posted."})
+}
+
+// restore adopts a marketplace incident left open by a previous run: its
+// stores start as down, so they are probed, debounced and caught up, and its
+// alert is edited when they recover.
+func (m *Monitor) restore(ctx context.Context) error {
+	incs, err := m.e.state.Incidents(ctx, m.e.clock.Now())
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, in := range incs {
+		if !in.EndedAt.IsZero() || in.Scope != "marketplace" {
+			continue
+		}
+		st := &incidentState{Incident: in, down: map[StoreID]bool{}, failed: map[StoreID]bool{}}
+		for _, id := range in.Stores {
+			if _, ok := m.e.stores[id]; !ok {
+				continue
+			}
+			st.down[id] = true
+			h := m.healthLocked(id)
+			h.down, h.downSince, h.failures = true, in.StartedAt, m.e.cfg.FailureThreshold
+		}
+		if len(st.down) > 0 {
+			m.current = st
+		}
+	}
+	return nil
+}
+
+func (m *Monitor) hasFailedCatchUp() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.current != nil && len(m.current.failed) > 0
+}

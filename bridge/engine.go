@@ -1,0 +1,463 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// EngineConfig holds the engine's timings and limits. Zero fields take the
+// defaults of DefaultEngineConfig.
+type EngineConfig struct {
+	// PollInterval is how often each store is polled; PollJitter spreads polls
+	// by up to that fraction of the interval.
+	PollInterval time.Duration
+	PollJitter   float64
+	// FailureThreshold is how many failed syncs in a row make a store "down".
+	FailureThreshold int
+	// Debounce is how long success must hold before a catch-up starts.
+	Debounce time.Duration
+	// ProbeBackoffMax caps the wait between probes while a store is down.
+	ProbeBackoffMax time.Duration
+	// ImportWindow bounds what a first start imports: unanswered conversations
+	// whose last buyer message is younger than this.
+	ImportWindow time.Duration
+	// HistoryLimit is how many recent messages a newly opened thread gets.
+	HistoryLimit int
+	// CursorOverlap re-lists conversations this far before the cursor, so
+	// marketplace clock jitter loses nothing (message IDs de-duplicate).
+	CursorOverlap time.Duration
+	// SyncConcurrency bounds conversations synced at once per store.
+	SyncConcurrency int
+	// SyncTimeout bounds one sync of one store.
+	SyncTimeout time.Duration
+	// NotePrefix keeps an agent's thread message internal.
+	NotePrefix string
+	// SendAttempts bounds automatic attempts of one reply; SendBackoff is the
+	// first wait, doubling up to SendBackoffMax.
+	SendAttempts   int
+	SendBackoff    time.Duration
+	SendBackoffMax time.Duration
+	// SendWorkers is how many replies are sent at once.
+	SendWorkers int
+	// ReconcileWindow is how many recent messages are checked for a reply
+	// whose outcome is unknown before it is sent again.
+	ReconcileWindow int
+	// ShutdownGrace lets in-flight sends finish on stop.
+	ShutdownGrace time.Duration
+	// ResumedAfter is how quiet a conversation must have been for a new buyer
+	// message to be surfaced as "resumed".
+	ResumedAfter time.Duration
+}
+
+// DefaultEngineConfig returns the defaults.
+func DefaultEngineConfig() EngineConfig {
+	return EngineConfig{
+		PollInterval:     30 * time.Second,
+		PollJitter:       0.1,
+		FailureThreshold: 3,
+		Debounce:         3 * time.Second,
+		ProbeBackoffMax:  2 * time.Minute,
+		ImportWindow:     24 * time.Hour,
+		HistoryLimit:     20,
+		CursorOverlap:    2 * time.Minute,
+		SyncConcurrency:  4,
+		SyncTimeout:      2 * time.Minute,
+		NotePrefix:       "note:",
+		SendAttempts:     6,
+		SendBackoff:      2 * time.Second,
+		SendBackoffMax:   2 * time.Minute,
+		SendWorkers:      4,
+		ReconcileWindow:  30,
+		ShutdownGrace:    10 * time.Second,
+		ResumedAfter:     24 * time.Hour,
+	}
+}
+
+func (c EngineConfig) withDefaults() EngineConfig {
+	d := DefaultEngineConfig()
+	if c.PollInterval <= 0 {
+		c.PollInterval = d.PollInterval
+	}
+	if c.PollJitter < 0 || c.PollJitter >= 1 {
+		c.PollJitter = d.PollJitter
+	}
+	if c.FailureThreshold <= 0 {
+		c.FailureThreshold = d.FailureThreshold
+	}
+	if c.Debounce <= 0 {
+		c.Debounce = d.Debounce
+	}
+	if c.ProbeBackoffMax <= 0 {
+		c.ProbeBackoffMax = d.ProbeBackoffMax
+	}
+	if c.ImportWindow <= 0 {
+		c.ImportWindow = d.ImportWindow
+	}
+	if c.HistoryLimit <= 0 {
+		c.HistoryLimit = d.HistoryLimit
+	}
+	if c.CursorOverlap <= 0 {
+		c.CursorOverlap = d.CursorOverlap
+	}
+	if c.SyncConcurrency <= 0 {
+		c.SyncConcurrency = d.SyncConcurrency
+	}
+	if c.SyncTimeout <= 0 {
+		c.SyncTimeout = d.SyncTimeout
+	}
+	if c.NotePrefix == "" {
+		c.NotePrefix = d.NotePrefix
+	}
+	if c.SendAttempts <= 0 {
+		c.SendAttempts = d.SendAttempts
+	}
+	if c.SendBackoff <= 0 {
+		c.SendBackoff = d.SendBackoff
+	}
+	if c.SendBackoffMax <= 0 {
+		c.SendBackoffMax = d.SendBackoffMax
+	}
+	if c.SendWorkers <= 0 {
+		c.SendWorkers = d.SendWorkers
+	}
+	if c.ReconcileWindow <= 0 {
+		c.ReconcileWindow = d.ReconcileWindow
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = d.ShutdownGrace
+	}
+	if c.ResumedAfter <= 0 {
+		c.ResumedAfter = d.ResumedAfter
+	}
+	return c
+}
+
+// EngineDeps are the ports and helpers the engine runs on.
+type EngineDeps struct {
+	State        State
+	Chat         Chat
+	Marketplaces []Marketplace
+	Stores       []Store
+	Clock        Clock
+	Logger       *slog.Logger
+	// Hints may be nil when no marketplace pushes.
+	Hints *Hints
+}
+
+// Engine is the bridge: one syncer per store, the reply outbox, the
+// connectivity monitor and the command dispatcher. It implements ChatHandler.
+type Engine struct {
+	cfg    EngineConfig
+	state  State
+	chat   Chat
+	clock  Clock
+	log    *slog.Logger
+	hints  *Hints
+	mps    map[Platform]Marketplace
+	cmds   *Dispatcher
+	mon    *Monitor
+	outbox *Outbox
+
+	mu       sync.RWMutex
+	stores   map[StoreID]Store
+	order    []StoreID
+	syncers  map[StoreID]*syncer
+	convLock keyedMutex
+
+	// checked remembers conversations whose first post after start was
+	// verified against the surface (PostedChecker).
+	checkedMu sync.Mutex
+	checked   map[convKey]bool
+
+	expand Expander
+
+	runCtx  context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	started bool
+}
+
+var _ ChatHandler = (*Engine)(nil)
+
+type convKey struct {
+	store StoreID
+	conv  ConversationID
+}
+
+// NewEngine builds an engine; nothing runs until Start.
+func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
+	cfg = cfg.withDefaults()
+	if deps.Clock == nil {
+		deps.Clock = SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		cfg:     cfg,
+		state:   deps.State,
+		chat:    deps.Chat,
+		clock:   deps.Clock,
+		log:     deps.Logger,
+		hints:   deps.Hints,
+		mps:     map[Platform]Marketplace{},
+		stores:  map[StoreID]Store{},
+		syncers: map[StoreID]*syncer{},
+		checked: map[convKey]bool{},
+	}
+	for _, m := range deps.Marketplaces {
+		e.mps[m.Platform()] = m
+	}
+	for _, s := range deps.Stores {
+		e.stores[s.ID] = s
+		e.order = append(e.order, s.ID)
+	}
+	e.mon = newMonitor(e)
+	e.outbox = newOutbox(e)
+	e.cmds = newDispatcher(e)
+	return e
+}
+
+// Commands returns the engine's command dispatcher, so later features can
+// register their commands.
+func (e *Engine) Commands() *Dispatcher { return e.cmds }
+
+// Monitor returns the connectivity monitor.
+func (e *Engine) Monitor() *Monitor { return e.mon }
+
+// Config returns the engine's effective configuration.
+func (e *Engine) Config() EngineConfig { return e.cfg }
+
+// Start validates the wiring and starts the syncers, the outbox and the
+// surface's listener. It returns at once.
+func (e *Engine) Start(ctx context.Context) error {
+	if e.state == nil || e.chat == nil {
+		return errors.New("bridge: engine needs a State and a Chat")
+	}
+	for _, id := range e.order {
+		s := e.stores[id]
+		if _, ok := e.mps[s.Platform]; !ok {
+			return fmt.Errorf("bridge: store %s: no marketplace client for platform %q", id, s.Platform)
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.runCtx, e.cancel = runCtx, cancel
+	if err := e.mon.restore(ctx); err != nil {
+		e.log.Warn("could not restore open incidents", "err", err)
+	}
+	if err := e.outbox.start(runCtx); err != nil {
+		cancel()
+		return fmt.Errorf("bridge: resume outbox: %w", err)
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := e.chat.Listen(runCtx, e); err != nil && runCtx.Err() == nil {
+			e.log.Error("chat surface stopped listening", "surface", e.chat.Name(), "err", err)
+			e.mon.chatFailure(err)
+		}
+	}()
+	e.mu.Lock()
+	for _, id := range e.order {
+		e.startSyncerLocked(runCtx, e.stores[id])
+	}
+	e.started = true
+	e.mu.Unlock()
+	if e.hints != nil {
+		e.wg.Add(1)
+		go e.routeHints(runCtx)
+	}
+	e.log.Info("bridge started", "stores", len(e.order), "surface", e.chat.Name())
+	return nil
+}
+
+func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
+	sy := newSyncer(e, s)
+	e.syncers[s.ID] = sy
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		sy.run(ctx)
+	}()
+}
+
+// Stop stops polling, lets in-flight sends finish within the grace period
+// (a send cut off stays "sending" and is reconciled at the next start), and
+// waits for every goroutine.
+func (e *Engine) Stop(ctx context.Context) error {
+	if e.cancel == nil {
+		return nil
+	}
+	e.outbox.stop(ctx, e.cfg.ShutdownGrace)
+	e.cancel()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("bridge: stop: %w", ctx.Err())
+	}
+}
+
+func (e *Engine) routeHints(ctx context.Context) {
+	defer e.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.hints.Wake():
+		}
+		for _, h := range e.hints.Drain() {
+			for _, s := range e.storeList() {
+				if s.Platform == h.Platform && s.ShopID == h.ShopID {
+					e.syncerFor(s.ID).wake(syncRequest{reason: "push"})
+				}
+			}
+		}
+	}
+}
+
+// Stores returns the configured stores in configuration order.
+func (e *Engine) storeList() []Store {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	out := make([]Store, 0, len(e.order))
+	for _, id := range e.order {
+		out = append(out, e.stores[id])
+	}
+	return out
+}
+
+// Stores returns the configured stores in configuration order.
+func (e *Engine) Stores() []Store { return e.storeList() }
+
+// Store returns one store by ID.
+func (e *Engine) Store(id StoreID) (Store, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	s, ok := e.stores[id]
+	return s, ok
+}
+
+// SetStores replaces the store list (a config reload): new stores start
+// syncing, removed ones stop; existing ones keep their state and threads.
+func (e *Engine) SetStores(stores []Store) error {
+	for _, s := range stores {
+		if _, ok := e.mps[s.Platform]; !ok {
+			return fmt.Errorf("store %s: no marketplace client for platform %q", s.ID, s.Platform)
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	keep := map[StoreID]bool{}
+	e.order = e.order[:0]
+	for _, s := range stores {
+		keep[s.ID] = true
+		e.order = append(e.order, s.ID)
+		old, had := e.stores[s.ID]
+		e.stores[s.ID] = s
+		if !e.started {
+			continue
+		}
+		if !had {
+			e.startSyncerLocked(e.runCtx, s)
+		} else if old != s {
+			e.syncers[s.ID].setStore(s)
+		}
+	}
+	for id, sy := range e.syncers {
+		if !keep[id] {
+			sy.stop()
+			delete(e.syncers, id)
+			delete(e.stores, id)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) syncerFor(id StoreID) *syncer {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if sy, ok := e.syncers[id]; ok {
+		return sy
+	}
+	return nil
+}
+
+func (e *Engine) marketplace(p Platform) Marketplace { return e.mps[p] }
+
+// lockConversation serialises syncs and sends of one conversation, so a
+// reply being sent is never mistaken for a message sent elsewhere.
+func (e *Engine) lockConversation(store StoreID, conv ConversationID) func() {
+	return e.convLock.lock(convKey{store, conv})
+}
+
+// header builds the thread header of a conversation record.
+func (e *Engine) header(s Store, rec ConversationRecord) ThreadHeader {
+	return ThreadHeader{
+		Store:         s,
+		Conversation:  rec.ID,
+		BuyerID:       rec.BuyerID,
+		BuyerName:     rec.BuyerName,
+		Link:          rec.Link,
+		AwaitingReply: !rec.AwaitingSince.IsZero(),
+		Unread:        rec.Unread,
+	}
+}
+
+// keyedMutex is a set of mutexes created on demand and freed when unused.
+type keyedMutex struct {
+	mu    sync.Mutex
+	locks map[convKey]*refMutex
+}
+
+type refMutex struct {
+	sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key convKey) func() {
+	k.mu.Lock()
+	if k.locks == nil {
+		k.locks = map[convKey]*refMutex{}
+	}
+	m, ok := k.locks[key]
+	if !ok {
+		m = &refMutex{}
+		k.locks[key] = m
+	}
+	m.refs++
+	k.mu.Unlock()
+	m.Lock()
+	return func() {
+		m.Unlock()
+		k.mu.Lock()
+		m.refs--
+		if m.refs == 0 {
+			delete(k.locks, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// sortMessages orders messages oldest first, keeping the marketplace's order
+// for equal times, and drops repeated IDs.
+func sortMessages(msgs []Message) []Message {
+	seen := make(map[MessageID]bool, len(msgs))
+	out := make([]Message, 0, len(msgs))
+	for _, m := range msgs {
+		if m.ID == "" || seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		out = append(out, m)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SentAt.Before(out[j].SentAt) })
+	return out
+}

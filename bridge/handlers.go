@@ -1,0 +1,100 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// AgentReply turns an agent's thread message into an outbox row. Messages
+// outside session threads, empty ones and internal notes are ignored; a
+// surface re-delivering the same chat message creates no second row.
+func (e *Engine) AgentReply(ctx context.Context, m AgentMessage) error {
+	rec, err := e.state.ConversationByThread(ctx, m.Thread)
+	if errors.Is(err, ErrNotFound) {
+		return nil // not a session thread
+	}
+	if err != nil {
+		return fmt.Errorf("find conversation of thread: %w", err)
+	}
+	text := strings.TrimSpace(m.Text)
+	if text == "" || e.IsNote(text) {
+		return nil
+	}
+	if e.expand != nil {
+		st, _ := e.Store(rec.Store)
+		expanded, notice, err := e.expand(ctx, st, text)
+		if err != nil {
+			return err
+		}
+		if notice != "" {
+			if nerr := e.chat.Notify(ctx, Notice{Thread: m.Thread, Channel: m.Message.Channel, UserID: m.UserID, Text: notice}); nerr != nil {
+				e.log.Warn("could not answer agent privately", "err", nerr)
+			}
+			return nil
+		}
+		text = expanded
+	}
+	_, err = e.outbox.Enqueue(ctx, Reply{
+		Store: rec.Store, Conversation: rec.ID, Thread: rec.Thread, ChatMessage: m.Message,
+		AuthorID: m.UserID, AuthorName: m.UserName, Text: text,
+	})
+	if errors.Is(err, ErrConflict) {
+		return nil // the surface delivered the same message twice
+	}
+	return err
+}
+
+// IsNote reports whether an agent's text is an internal note.
+func (e *Engine) IsNote(text string) bool {
+	p := strings.ToLower(e.cfg.NotePrefix)
+	return p != "" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(text)), p)
+}
+
+// Expander rewrites an agent's reply before it is queued (quick reply
+// templates). A non-empty notice is answered privately and nothing is sent.
+type Expander func(ctx context.Context, store Store, text string) (expanded, notice string, err error)
+
+// SetExpander installs the reply expander (templates).
+func (e *Engine) SetExpander(x Expander) { e.expand = x }
+
+// Action handles a button press.
+func (e *Engine) Action(ctx context.Context, a ActionEvent) CommandResponse {
+	switch a.ActionID {
+	case ActionRetrySend:
+		id, err := strconv.ParseInt(a.Value, 10, 64)
+		if err != nil {
+			return CommandResponse{Text: "That Retry button is not valid any more.", Error: true}
+		}
+		r, err := e.outbox.Retry(ctx, ReplyID(id))
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return CommandResponse{Text: "That reply no longer exists.", Error: true}
+			}
+			return CommandResponse{Text: fmt.Sprintf("Could not retry: %v", err), Error: true}
+		}
+		return CommandResponse{Text: fmt.Sprintf("Retrying your reply (#%d).", r.ID)}
+	case ActionRetrySync:
+		return e.cmds.Run(ctx, CommandRequest{UserID: a.UserID, UserName: a.UserName, Admin: a.Admin, Text: strings.TrimSpace("sync retry " + a.Value)})
+	}
+	return CommandResponse{Text: "Unknown action.", Error: true}
+}
+
+// Command runs a command through the dispatcher.
+func (e *Engine) Command(ctx context.Context, c CommandRequest) CommandResponse {
+	return e.cmds.Run(ctx, c)
+}
+
+// SurfaceHealth feeds the surface's connection state to the monitor.
+func (e *Engine) SurfaceHealth(ok bool, err error) {
+	if ok {
+		e.mon.chatSuccess()
+		return
+	}
+	if err == nil {
+		err = errors.New("disconnected")
+	}
+	e.mon.chatFailure(err)
+}
