@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/shopbridge/shopbridge/state"
+)
+
+// Cipher seals tokens at rest; see state.Cipher and state.NewAESGCM.
+type Cipher = state.Cipher
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	cipher       Cipher
+	logger       *slog.Logger
+	busyTimeout  time.Duration
+	maxReadConns int
+}
+
+func defaultOptions() options {
+	return options{
+		logger:       slog.New(slog.DiscardHandler),
+		busyTimeout:  5 * time.Second,
+		maxReadConns: 4,
+	}
+}
+
+// WithCipher encrypts tokens at rest with c (for example state.NewAESGCM).
+// Tokens saved before a cipher was configured are still read, and are sealed
+// when Open runs with a cipher.
+func WithCipher(c Cipher) Option { return func(o *options) { o.cipher = c } }
+
+// WithLogger sets the logger (migrations applied, tokens sealed). The default
+// discards.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.logger = l
+		}
+	}
+}
+
+// WithBusyTimeout sets how long a connection waits for a lock held by another
+// process before failing with SQLITE_BUSY (default 5 s). Within one process
+// writes are serialised on a single connection and never wait on each other.
+func WithBusyTimeout(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.busyTimeout = d
+		}
+	}
+}
+
+// WithMaxReadConns sets the size of the read pool of a file database
+// (default 4). Reads run concurrently with the single writer under WAL.
+func WithMaxReadConns(n int) Option {
+	return func(o *options) {
+		if n > 0 {
+			o.maxReadConns = n
+		}
+	}
+}

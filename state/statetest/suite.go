@@ -1,0 +1,125 @@
+// Package statetest is the contract suite every bridge.State backend passes.
+// A backend's test calls Run with a function that opens its database:
+//
+//	func TestContract(t *testing.T) {
+//		dir := t.TempDir()
+//		statetest.Run(t, func(t *testing.T, name string) bridge.State {
+//			db, err := sqlite.Open(t.Context(), filepath.Join(dir, name+".db"))
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			return db
+//		})
+//	}
+//
+// Beyond the comments of bridge.State, the suite pins down these choices,
+// which the engines may rely on:
+//   - times come back UTC, the zero time as the zero time.Time (not 1970),
+//     with nanoseconds intact;
+//   - UpdateConversation (and RecordRelayed) keep ThreadsReplaced
+//     themselves: +1 when a record that had a thread gets a different one,
+//     whatever the caller's value;
+//   - RecordRelayed for a conversation without a record is ErrNotFound;
+//   - EnqueueReply defaults an empty status to queued; UpdateReply leaves the
+//     text, thread, author and creation time as enqueued;
+//   - lists (Conversations, Replies, SyncRuns, Incidents) are oldest first
+//     (conversations by store and ID); "" as the store means every store;
+//   - the zero ThreadRef / ChatMessageRef never finds a row and is not unique;
+//   - Audit(n) with n <= 0 returns nothing.
+package statetest
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/shopbridge/shopbridge/bridge"
+)
+
+// Opener opens the backend's database called name. Opening the same name
+// again, after the first State was closed, must open the same data; two
+// different names must be two independent, empty databases. name is made of
+// [a-z0-9_] and may be long (a backend may hash it). The suite closes every
+// State it opens; the Opener cleans up files or schemas (t.Cleanup).
+type Opener func(t *testing.T, name string) bridge.State
+
+// Run runs the contract suite against a backend.
+func Run(t *testing.T, open Opener) {
+	s := &suite{open: open}
+	groups := []struct {
+		name  string
+		tests []test
+	}{
+		{"store_state", storeStateTests},
+		{"tokens", tokenTests},
+		{"conversations", conversationTests},
+		{"relayed", relayedTests},
+		{"replies", replyTests},
+		{"incidents", incidentTests},
+		{"sync_runs", syncRunTests},
+		{"audit", auditTests},
+		{"meta", metaTests},
+		{"reopen", reopenTests},
+		{"concurrency", concurrencyTests},
+	}
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, tc := range g.tests {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, s) })
+			}
+		})
+	}
+}
+
+// test is one case of the suite.
+type test struct {
+	name string
+	run  func(t *testing.T, s *suite)
+}
+
+type suite struct {
+	open Opener
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9_]+`)
+
+// dbName is the database name of a test: derived from its full name, so
+// each test has its own.
+func dbName(t *testing.T) string {
+	return strings.Trim(nonName.ReplaceAllString(strings.ToLower(t.Name()), "_"), "_")
+}
+
+// fresh opens an empty database for this test, closed at its end.
+func (s *suite) fresh(t *testing.T) bridge.State {
+	t.Helper()
+	return s.openNamed(t, dbName(t))
+}
+
+// openNamed opens the database name, closed at the end of the test.
+func (s *suite) openNamed(t *testing.T, name string) bridge.State {
+	t.Helper()
+	st := s.open(t, name)
+	if st == nil {
+		t.Fatalf("opener returned a nil State for %q", name)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			if err := st.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		}
+	})
+	return &closeTracker{State: st, closed: &closed}
+}
+
+// closeTracker remembers that a test closed its State itself.
+type closeTracker struct {
+	bridge.State
+	closed *bool
+}
+
+func (c *closeTracker) Close() error {
+	*c.closed = true
+	return c.State.Close()
+}
