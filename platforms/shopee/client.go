@@ -1,0 +1,113 @@
+// Package shopee is the Shopee Open Platform v2 client of shopbridge: it
+// implements bridge.Marketplace (conversation polling, message paging,
+// sending text, marking read) and bridge.Authorizer (the shop authorization
+// link, code exchange and token refresh), receives webchat pushes on the
+// bridge's listener and recovers lost ones. The wire format follows
+// shared/reference/marketplace-apis.md, section 1; every detail that the
+// reference marks UNVERIFIED is in unverified.go.
+//
+// Sending supports text only; images, stickers, items and orders may follow
+// (upload_image and the other send types are described in the reference).
+package shopee
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
+)
+
+// Deps are what the client needs besides its config.
+type Deps struct {
+	// Tokens keeps each store's tokens (normally the bridge's State). Required.
+	Tokens bridge.TokenStore
+	// InitialTokens are tokens from the config, used for a store that has
+	// none in Tokens yet. Once the client refreshes them, the saved ones win.
+	InitialTokens map[bridge.StoreID]bridge.Tokens
+	// Hints receives a hint per push; nil disables hints.
+	Hints *bridge.Hints
+	// Clock defaults to the system clock.
+	Clock bridge.Clock
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Client is the Shopee marketplace client. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	base    *url.URL
+	http    *httpx.Client
+	tokens  bridge.TokenStore
+	initial map[bridge.StoreID]bridge.Tokens
+	hints   *bridge.Hints
+	clock   bridge.Clock
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	stores map[bridge.StoreID]*storeTokens
+
+	pushes *pushGuard
+}
+
+// Compile-time interface guards.
+var (
+	_ bridge.Marketplace = (*Client)(nil)
+	_ bridge.Authorizer  = (*Client)(nil)
+)
+
+// New returns a client for cfg (defaults applied). It starts nothing.
+func New(cfg Config, deps Deps) (*Client, error) {
+	cfg.SetDefaults()
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, errors.New(strings.Join(errs, "\n"))
+	}
+	if deps.Tokens == nil {
+		return nil, errors.New("shopee: a TokenStore is required")
+	}
+	if deps.Clock == nil {
+		deps.Clock = bridge.SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	log := deps.Logger.With("platform", string(bridge.PlatformShopee))
+	return &Client{
+		cfg:     cfg,
+		base:    base,
+		http:    httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
+		tokens:  deps.Tokens,
+		initial: deps.InitialTokens,
+		hints:   deps.Hints,
+		clock:   deps.Clock,
+		log:     log,
+		stores:  map[bridge.StoreID]*storeTokens{},
+		pushes:  newPushGuard(cfg.PushMaxAge),
+	}, nil
+}
+
+// Platform returns bridge.PlatformShopee.
+func (c *Client) Platform() bridge.Platform { return bridge.PlatformShopee }
+
+// Config returns the configuration in use, defaults applied.
+func (c *Client) Config() Config { return c.cfg }
+
+// ValidateStore checks the Shopee-specific parts of a configured store, one
+// line per problem, for the bridge's config validation.
+func ValidateStore(s bridge.Store) []string {
+	var errs []string
+	prefix := fmt.Sprintf("stores.%s.", s.ID)
+	if _, err := strconv.ParseUint(s.ShopID, 10, 64); err != nil {
+		errs = append(errs, prefix+"shop_id: must be Shopee's numeric shop ID")
+	}
+	if s.Site == "" {
+		errs = append(errs, prefix+"site: must be set (MY, SG, TH, PH, VN, ID, TW, BR…); TW stores cannot send replies")
+	}
+	return errs
+}
