@@ -1,0 +1,160 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
+)
+
+// Slack Web API methods the surface calls, with their rate-limit tier.
+const (
+	methodPostMessage   = "chat.postMessage"
+	methodUpdate        = "chat.update"
+	methodPostEphemeral = "chat.postEphemeral"
+	methodPermalink     = "chat.getPermalink"
+	methodReactionAdd   = "reactions.add"
+	methodReactionDel   = "reactions.remove"
+	methodReplies       = "conversations.replies"
+	methodGroupMembers  = "usergroups.users.list"
+	methodUserInfo      = "users.info"
+	methodAuthTest      = "auth.test"
+)
+
+// methodTier is the Slack rate-limit tier of each method; chat.postMessage is
+// paced per channel instead.
+var methodTier = map[string]int{
+	methodUpdate:        3,
+	methodPostEphemeral: 4,
+	methodPermalink:     4,
+	methodReactionAdd:   3,
+	methodReactionDel:   2,
+	methodReplies:       3,
+	methodGroupMembers:  2,
+	methodUserInfo:      4,
+	methodAuthTest:      4,
+}
+
+// call describes one Web API request for pacing, retries and health.
+type call struct {
+	// op is what is being done, for errors and logs ("post message").
+	op     string
+	method string
+	// channel is the channel the request targets, if any: posts are paced
+	// per channel and channel failures mark that channel broken.
+	channel string
+	prio    priority
+	// idempotent calls are retried on transient failures; a post is retried
+	// only when it certainly did not reach Slack.
+	idempotent bool
+}
+
+// pacing returns the bucket key and limit of c.
+func (s *Surface) pacing(c call) (string, limit) {
+	p := s.cfg.Pacing
+	if c.method == methodPostMessage {
+		return "post:" + c.channel, limit{rate: p.PostPerSecond, burst: float64(p.PostBurst)}
+	}
+	perMinute := p.Tier3PerMinute
+	switch methodTier[c.method] {
+	case 2:
+		perMinute = p.Tier2PerMinute
+	case 4:
+		perMinute = p.Tier4PerMinute
+	}
+	return "method:" + c.method, limit{rate: perMinute / 60, burst: float64(p.MethodBurst)}
+}
+
+// do runs fn under the call's pacing. A 429 blocks the bucket for Slack's
+// Retry-After and the request is repeated, so nothing is lost to a rate
+// limit; only when ctx ends or the waits exceed Pacing.MaxRateLimitWait does
+// it return a rate-limited error (the caller's work then stays queued).
+// Idempotent calls are retried on transient failures. Every error returned
+// is a classified *bridge.PlatformError, and auth and channel failures feed
+// the surface's health.
+func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error) error {
+	key, lim := s.pacing(c)
+	var waited time.Duration
+	var lastRate *bridge.PlatformError
+	attempt := 0
+	backoff := s.cfg.Pacing.RetryBackoff
+	for {
+		if err := s.pacer.wait(ctx, key, lim, c.prio); err != nil {
+			if lastRate != nil {
+				return lastRate
+			}
+			return classify(c.op, err)
+		}
+		err := fn(ctx)
+		if err == nil {
+			s.health.succeeded(c.channel)
+			return nil
+		}
+		pe := classify(c.op, err)
+		switch pe.Kind {
+		case bridge.KindRateLimited:
+			lastRate = pe
+			waited += pe.RetryAfter
+			s.pacer.block(key, lim, pe.RetryAfter)
+			if waited > s.cfg.Pacing.MaxRateLimitWait {
+				return pe
+			}
+			s.log.Debug("rate limited by Slack; waiting", "op", c.op, "method", c.method, "channel", c.channel, "retry_after", pe.RetryAfter)
+			continue
+		case bridge.KindTransient:
+			if ctx.Err() == nil && attempt < s.cfg.Pacing.TransientRetries && (c.idempotent || pe.NotDelivered) {
+				attempt++
+				s.log.Debug("transient Slack failure; retrying", "op", c.op, "method", c.method, "attempt", attempt, "err", pe)
+				if !sleep(ctx, s.clock, backoff) {
+					return pe
+				}
+				backoff *= 2
+				continue
+			}
+		}
+		s.health.failed(c, pe)
+		return pe
+	}
+}
+
+// sleep waits d on the clock; it reports false when ctx ended first.
+func sleep(ctx context.Context, clock bridge.Clock, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	select {
+	case <-ctx.Done():
+		return false
+	case <-clock.After(d):
+		return true
+	}
+}
+
+// ignoreCodes turns the listed Slack error codes into success.
+func ignoreCodes(err error, codes ...string) error {
+	if err == nil {
+		return nil
+	}
+	code := codeOf(err)
+	for _, c := range codes {
+		if code == c {
+			return nil
+		}
+	}
+	return err
+}
+
+// isCode reports whether err carries Slack error code code.
+func isCode(err error, code string) bool {
+	return err != nil && codeOf(err) == code
+}
+
+// asPlatform returns err's PlatformError, or nil.
+func asPlatform(err error) *bridge.PlatformError {
+	var pe *bridge.PlatformError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}

@@ -1,0 +1,322 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bots/slack/fakeslack"
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+)
+
+// Channels of the fake workspace.
+const (
+	chInbox  = "C0INBOX"
+	chAlerts = "C0ALERTS"
+	chStore  = "C0STORE"
+	chSiteMY = "C0SITEMY"
+	adminID  = "U0ADMIN"
+	agentID  = "U0AGENT"
+	secret   = "test-signing-secret"
+)
+
+var epoch = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// testConfig is a socket-mode config pointing at the fake, with pacing loose
+// enough that ordinary tests never wait.
+func testConfig(f *fakeslack.Server) Config {
+	return Config{
+		BotToken:      fakeslack.BotToken,
+		AppToken:      fakeslack.AppToken,
+		APIURL:        f.URL,
+		InboxChannel:  chInbox,
+		AlertsChannel: chAlerts,
+		SiteChannels:  map[string]string{"MY": chSiteMY},
+		Admins:        []string{adminID},
+		Pacing: Pacing{
+			PostPerSecond: 1000, PostBurst: 1000,
+			Tier2PerMinute: 60000, Tier3PerMinute: 60000, Tier4PerMinute: 60000, MethodBurst: 1000,
+		},
+		// The slack-go ping timer runs on real time: keep it out of the way.
+		PingInterval:    time.Hour,
+		WatchdogTimeout: time.Minute,
+	}
+}
+
+type fixture struct {
+	t     *testing.T
+	fake  *fakeslack.Server
+	clock *bridgetest.Clock
+	s     *Surface
+	h     *recHandler
+	mux   *http.ServeMux
+}
+
+func newFixture(t *testing.T, mod func(*Config)) *fixture {
+	t.Helper()
+	clock := bridgetest.NewClock(epoch)
+	fake := fakeslack.New(fakeslack.WithClock(clock.Now))
+	t.Cleanup(fake.Close)
+	fake.AddChannel(chInbox, chAlerts, chStore, chSiteMY)
+	fake.SetUser(agentID, "Ana Agent")
+	fake.SetUser(adminID, "Ada Admin")
+	cfg := testConfig(fake)
+	if mod != nil {
+		mod(&cfg)
+	}
+	mux := http.NewServeMux()
+	s, err := New(cfg, Deps{Clock: clock, Routes: mux, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return &fixture{t: t, fake: fake, clock: clock, s: s, h: newRecHandler(), mux: mux}
+}
+
+// listen runs Listen until the test ends.
+func (f *fixture) listen() {
+	f.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.s.Listen(ctx, f.h) }()
+	f.t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				f.t.Errorf("Listen: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			f.t.Errorf("Listen did not return after cancel")
+		}
+	})
+}
+
+// wait waits (real time, bounded) until cond holds, re-checking whenever the
+// fake Slack or the handler saw something.
+func (f *fixture) wait(what string, cond func() bool) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for {
+		hc := f.h.changed()
+		fctx, fcancel := context.WithCancel(ctx)
+		go func() {
+			select {
+			case <-hc:
+				fcancel()
+			case <-fctx.Done():
+			}
+		}()
+		err := f.fake.Wait(fctx, cond)
+		fcancel()
+		if err == nil {
+			return
+		}
+		if ctx.Err() != nil {
+			f.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// autoAdvance moves the fake clock to each pending timer as soon as one is
+// pending, so code that waits on the clock (pacing, Retry-After) runs
+// without real waiting. It stops when the test ends.
+func (f *fixture) autoAdvance() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if err := f.clock.BlockUntil(ctx, 1); err != nil {
+				return
+			}
+			if d, ok := f.clock.NextTimer(); ok {
+				f.clock.Advance(max(d, time.Nanosecond))
+			}
+		}
+	}()
+	f.t.Cleanup(func() { cancel(); <-done })
+}
+
+// testLogger logs into a buffer that is shown when the test fails and is
+// checked for secrets when it ends.
+func testLogger(t *testing.T) *slog.Logger {
+	lb := &logBuffer{}
+	t.Cleanup(func() {
+		out := lb.String()
+		for _, s := range []string{fakeslack.BotToken, fakeslack.AppToken, secret} {
+			if strings.Contains(out, s) {
+				t.Errorf("the log contains a secret")
+			}
+		}
+		if t.Failed() {
+			t.Log(out)
+		}
+	})
+	return slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// recHandler is a recording bridge.ChatHandler.
+type recHandler struct {
+	mu       sync.Mutex
+	replies  []bridge.AgentMessage
+	actions  []bridge.ActionEvent
+	commands []bridge.CommandRequest
+	health   []healthCall
+	replyErr []error
+	command  func(bridge.CommandRequest) bridge.CommandResponse
+	action   func(bridge.ActionEvent) bridge.CommandResponse
+	ch       chan struct{}
+}
+
+type healthCall struct {
+	ok  bool
+	err error
+}
+
+func newRecHandler() *recHandler { return &recHandler{ch: make(chan struct{})} }
+
+func (h *recHandler) notifyLocked() {
+	close(h.ch)
+	h.ch = make(chan struct{})
+}
+
+func (h *recHandler) changed() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.ch
+}
+
+func (h *recHandler) AgentReply(_ context.Context, m bridge.AgentMessage) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	defer h.notifyLocked()
+	if len(h.replyErr) > 0 {
+		err := h.replyErr[0]
+		h.replyErr = h.replyErr[1:]
+		if err != nil {
+			return err
+		}
+	}
+	h.replies = append(h.replies, m)
+	return nil
+}
+
+func (h *recHandler) Action(_ context.Context, a bridge.ActionEvent) bridge.CommandResponse {
+	h.mu.Lock()
+	h.actions = append(h.actions, a)
+	fn := h.action
+	h.notifyLocked()
+	h.mu.Unlock()
+	if fn != nil {
+		return fn(a)
+	}
+	return bridge.CommandResponse{Text: "Retrying."}
+}
+
+func (h *recHandler) Command(_ context.Context, c bridge.CommandRequest) bridge.CommandResponse {
+	h.mu.Lock()
+	h.commands = append(h.commands, c)
+	fn := h.command
+	h.notifyLocked()
+	h.mu.Unlock()
+	if fn != nil {
+		return fn(c)
+	}
+	if c.Text == "status" {
+		return bridge.CommandResponse{Text: "All stores syncing.", Public: true}
+	}
+	if !c.Admin {
+		return bridge.CommandResponse{Text: "Only admins can run \"" + c.Text + "\".", Error: true}
+	}
+	return bridge.CommandResponse{Text: "OK: " + c.Text}
+}
+
+func (h *recHandler) SurfaceHealth(ok bool, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.health = append(h.health, healthCall{ok, err})
+	h.notifyLocked()
+}
+
+func (h *recHandler) Replies() []bridge.AgentMessage {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]bridge.AgentMessage(nil), h.replies...)
+}
+
+func (h *recHandler) Actions() []bridge.ActionEvent {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]bridge.ActionEvent(nil), h.actions...)
+}
+
+func (h *recHandler) Commands() []bridge.CommandRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]bridge.CommandRequest(nil), h.commands...)
+}
+
+func (h *recHandler) Health() []healthCall {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]healthCall(nil), h.health...)
+}
+
+// lastHealth returns the latest report, and false when there is none.
+func (h *recHandler) lastHealth() (healthCall, bool) {
+	hs := h.Health()
+	if len(hs) == 0 {
+		return healthCall{}, false
+	}
+	return hs[len(hs)-1], true
+}
+
+func (h *recHandler) sawHealth(ok bool, kind bridge.ErrorKind) bool {
+	for _, c := range h.Health() {
+		if c.ok == ok && (ok || bridge.Classify(c.err) == kind) {
+			return true
+		}
+	}
+	return false
+}
+
+var errTest = errors.New("state unavailable")
+
+// store is a test marketplace store.
+func store(id, site, channel string) bridge.Store {
+	return bridge.Store{ID: bridge.StoreID(id), Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main Store", Site: site, Channel: channel}
+}
+
+func header(st bridge.Store, conv string) bridge.ThreadHeader {
+	return bridge.ThreadHeader{Store: st, Conversation: bridge.ConversationID(conv), BuyerID: "b-" + conv, BuyerName: "Bea Buyer",
+		Link: "https://seller.shopee.com.my/webchat/conversations/" + conv, AwaitingReply: true, Unread: 1}
+}
+
+func textMsg(id, text string) bridge.Message {
+	return bridge.Message{ID: bridge.MessageID(id), Sender: bridge.SenderBuyer, Kind: bridge.KindText, Text: text, SentAt: epoch}
+}
