@@ -87,6 +87,9 @@ type Fault struct {
 	Skip  int
 	// Every makes the fault fire on every n-th matching call only.
 	Every int
+	// Applied makes the call take effect before the fault is answered (a
+	// post that reached Slack whose answer was lost).
+	Applied bool
 
 	seen  int
 	fired int
@@ -480,9 +483,9 @@ func readRequest(r *http.Request) (url.Values, string) {
 	return values, token
 }
 
-func (s *Server) faultLocked(method, ch string) *answer {
+func (s *Server) faultLocked(method, ch string, applied bool) *answer {
 	for _, f := range s.faults {
-		if f.Method != method || (f.Channel != "" && f.Channel != ch) {
+		if f.Method != method || (f.Channel != "" && f.Channel != ch) || f.Applied != applied {
 			continue
 		}
 		if f.Times > 0 && f.fired >= f.Times {
@@ -513,9 +516,20 @@ func (s *Server) faultLocked(method, ch string) *answer {
 
 func (s *Server) handleLocked(method string, v url.Values, token string) answer {
 	ch := v.Get("channel")
-	if a := s.faultLocked(method, ch); a != nil {
+	if a := s.faultLocked(method, ch, false); a != nil {
 		return *a
 	}
+	a := s.applyLocked(method, v, token)
+	if a.status == http.StatusOK && a.body["ok"] == true {
+		if f := s.faultLocked(method, ch, true); f != nil {
+			return *f
+		}
+	}
+	return a
+}
+
+func (s *Server) applyLocked(method string, v url.Values, token string) answer {
+	ch := v.Get("channel")
 	if method == "apps.connections.open" {
 		if token != AppToken || s.appRevoked {
 			return errAnswer("invalid_auth")
