@@ -66,7 +66,7 @@ func neutralize(s string) string {
 		switch {
 		case r == '@' && isWordRune(next):
 			b.WriteString(wordJoiner)
-		case r == '/' && next < utf8.RuneSelf && unicode.IsLetter(next) && (prev == -1 || unicode.IsSpace(prev) || strings.ContainsRune("([{\"'", prev)):
+		case r == '/' && next < utf8.RuneSelf && unicode.IsLetter(next) && (prev == -1 || !isWordRune(prev) && !strings.ContainsRune("/:.", prev)):
 			b.WriteString(wordJoiner)
 		}
 		prev = r

@@ -1,0 +1,276 @@
+package telegram
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bots/telegram/telegramtest"
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+)
+
+const (
+	inbox   = int64(-1001000000001)
+	adminID = int64(5001)
+)
+
+var (
+	agent = telegramtest.User{ID: 7001, Name: "Mei"}
+	admin = telegramtest.User{ID: adminID, Name: "Boss"}
+)
+
+// harness is a surface wired to a fake Bot API on a fake clock.
+type harness struct {
+	t     *testing.T
+	clock *bridgetest.Clock
+	api   *telegramtest.Server
+	s     *Surface
+	h     *fakeHandler
+	mux   *http.ServeMux
+	logs  *syncBuffer
+	stop  context.CancelFunc
+	done  chan struct{}
+}
+
+type option func(*Config)
+
+func newHarness(t *testing.T, opts ...option) *harness {
+	t.Helper()
+	clock := bridgetest.NewClock(time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC))
+	api := telegramtest.New(clock)
+	t.Cleanup(api.Close)
+	api.AddChat(telegramtest.Chat{ID: inbox, Title: "Shop inbox", Forum: true})
+	cfg := Config{
+		Token: telegramtest.Token, APIURL: api.URL, InboxChat: inbox, Admins: []int64{adminID},
+		PollTimeout: 2 * time.Second, HealthCheckInterval: 24 * time.Hour,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	logs := &syncBuffer{}
+	mux := http.NewServeMux()
+	s, err := New(cfg, Deps{Clock: clock, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Routes: mux})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &harness{t: t, clock: clock, api: api, s: s, h: newFakeHandler(), mux: mux, logs: logs}
+	ctx, cancel := context.WithCancel(context.Background())
+	go advance(ctx, clock, 10*time.Minute)
+	t.Cleanup(func() {
+		hs.stopListening()
+		cancel()
+		if strings.Contains(logs.String(), telegramtest.Token) || strings.Contains(logs.String(), strings.SplitN(telegramtest.Token, ":", 2)[1]) {
+			t.Error("the bot token appeared in a log line")
+		}
+		if t.Failed() {
+			t.Logf("surface log:\n%s", logs.String())
+		}
+	})
+	return hs
+}
+
+// advance moves the fake clock to each timer due within max as soon as
+// something waits on it, standing in for time passing. Timers further
+// away (periodic checks) are left to the test.
+func advance(ctx context.Context, c *bridgetest.Clock, max time.Duration) {
+	for {
+		n := c.Waiters()
+		if d, ok := c.NextTimer(); ok && d <= max {
+			c.Advance(d)
+			continue
+		}
+		if c.BlockUntil(ctx, n+1) != nil {
+			return
+		}
+	}
+}
+
+// listen runs Listen until the test ends and waits until it is ready.
+func (hs *harness) listen() {
+	hs.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	hs.stop = cancel
+	hs.done = make(chan struct{})
+	go func() {
+		defer close(hs.done)
+		if err := hs.s.Listen(ctx, hs.h); err != nil {
+			hs.t.Errorf("Listen: %v", err)
+		}
+	}()
+	hs.waitFor("Listen ready", func() bool { return hs.s.active.Load() != nil })
+}
+
+func (hs *harness) stopListening() {
+	if hs.stop != nil {
+		hs.stop()
+		<-hs.done
+		hs.stop = nil
+	}
+}
+
+// waitFor waits until cond holds, re-checking whenever the fake API or
+// the handler sees activity (and on a short tick, for state changed by
+// neither); it fails the test after 10 s.
+func (hs *harness) waitFor(what string, cond func() bool) {
+	hs.t.Helper()
+	deadline := time.After(10 * time.Second)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-hs.api.Activity():
+		case <-hs.h.Changed():
+		case <-tick.C:
+		case <-deadline:
+			hs.t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// forumThread opens a thread for testHeader in the inbox.
+func (hs *harness) openThread(h bridge.ThreadHeader) (bridge.ThreadRef, threadKey) {
+	hs.t.Helper()
+	ref, err := hs.s.OpenThread(context.Background(), h)
+	if err != nil {
+		hs.t.Fatalf("OpenThread: %v", err)
+	}
+	k, err := parseThread(ref)
+	if err != nil {
+		hs.t.Fatal(err)
+	}
+	return ref, k
+}
+
+// fakeHandler is a recording bridge.ChatHandler.
+type fakeHandler struct {
+	mu        sync.Mutex
+	replies   []bridge.AgentMessage
+	actions   []bridge.ActionEvent
+	commands  []bridge.CommandRequest
+	healths   []healthReport
+	replyErr  func(bridge.AgentMessage) error
+	onAction  func(bridge.ActionEvent) bridge.CommandResponse
+	onCommand func(bridge.CommandRequest) bridge.CommandResponse
+	changed   chan struct{}
+}
+
+type healthReport struct {
+	ok  bool
+	err error
+}
+
+func newFakeHandler() *fakeHandler { return &fakeHandler{changed: make(chan struct{})} }
+
+func (f *fakeHandler) signalLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+func (f *fakeHandler) Changed() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.changed
+}
+
+func (f *fakeHandler) AgentReply(_ context.Context, m bridge.AgentMessage) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.signalLocked()
+	if f.replyErr != nil {
+		if err := f.replyErr(m); err != nil {
+			return err
+		}
+	}
+	f.replies = append(f.replies, m)
+	return nil
+}
+
+func (f *fakeHandler) Action(_ context.Context, a bridge.ActionEvent) bridge.CommandResponse {
+	f.mu.Lock()
+	f.actions = append(f.actions, a)
+	fn := f.onAction
+	f.signalLocked()
+	f.mu.Unlock()
+	if fn != nil {
+		return fn(a)
+	}
+	return bridge.CommandResponse{Text: "ok"}
+}
+
+func (f *fakeHandler) Command(_ context.Context, c bridge.CommandRequest) bridge.CommandResponse {
+	f.mu.Lock()
+	f.commands = append(f.commands, c)
+	fn := f.onCommand
+	f.signalLocked()
+	f.mu.Unlock()
+	if fn != nil {
+		return fn(c)
+	}
+	return bridge.CommandResponse{Text: "done: " + c.Text}
+}
+
+func (f *fakeHandler) SurfaceHealth(ok bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.healths = append(f.healths, healthReport{ok, err})
+	f.signalLocked()
+}
+
+func (f *fakeHandler) Replies() []bridge.AgentMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]bridge.AgentMessage(nil), f.replies...)
+}
+
+func (f *fakeHandler) Actions() []bridge.ActionEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]bridge.ActionEvent(nil), f.actions...)
+}
+
+func (f *fakeHandler) Commands() []bridge.CommandRequest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]bridge.CommandRequest(nil), f.commands...)
+}
+
+// lastHealth is the latest report (ok true when none yet).
+func (f *fakeHandler) lastHealth() healthReport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.healths) == 0 {
+		return healthReport{ok: true}
+	}
+	return f.healths[len(f.healths)-1]
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func mustAtoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
