@@ -14,10 +14,19 @@ import (
 
 // chatRole is a chat the surface posts to and what it needs there.
 type chatRole struct {
-	chat int64
-	role string
+	chat  int64
+	roles []string
 	// threads: conversations open here (topics or reply chains).
 	threads bool
+}
+
+// label names the chat in messages: "inbox chat -100… (also alerts, report)".
+func (r chatRole) label() string {
+	l := r.roles[0] + " chat " + chatString(r.chat)
+	if len(r.roles) > 1 {
+		l += " (also " + strings.Join(r.roles[1:], ", ") + ")"
+	}
+	return l
 }
 
 // ownChats lists the configured chats, each once with its roles joined.
@@ -34,11 +43,7 @@ func (s *Surface) ownChats() []chatRole {
 			byChat[chat] = r
 			order = append(order, chat)
 		}
-		if r.role == "" {
-			r.role = role
-		} else if !strings.Contains(r.role, role) {
-			r.role += "/" + role
-		}
+		r.roles = append(r.roles, role)
 		r.threads = r.threads || threads
 	}
 	add(s.cfg.InboxChat, "inbox", true)
@@ -103,7 +108,7 @@ func (s *Surface) checkChat(ctx context.Context, me *models.User, r chatRole) {
 		if kindOf(err) == bridge.KindAuth {
 			s.chatProblems(r, []string{bridge.ReasonOf(err) + ": add the bot to the group and use the group's id (-100…)"})
 		} else {
-			s.log.Warn("could not check a chat", "chat", r.chat, "role", r.role, "err", err)
+			s.log.Warn("could not check a chat", "chat", r.label(), "err", err)
 		}
 		return
 	}
@@ -117,13 +122,13 @@ func (s *Surface) checkChat(ctx context.Context, me *models.User, r chatRole) {
 		if kindOf(err) == bridge.KindAuth {
 			s.chatProblems(r, []string{bridge.ReasonOf(err)})
 		} else {
-			s.log.Warn("could not check the bot's rights", "chat", r.chat, "role", r.role, "err", err)
+			s.log.Warn("could not check the bot's rights", "chat", r.label(), "err", err)
 		}
 		return
 	}
 	problems, warnings := rightsProblems(member, info, r, me, s.cfg)
 	for _, w := range warnings {
-		s.log.Warn(fmt.Sprintf("telegram %s chat %d: %s", r.role, r.chat, w))
+		s.log.Warn(fmt.Sprintf("telegram %s: %s", r.label(), w))
 	}
 	if len(problems) > 0 {
 		s.chatProblems(r, problems)
@@ -134,17 +139,16 @@ func (s *Surface) checkChat(ctx context.Context, me *models.User, r chatRole) {
 		if !info.forum {
 			mode = "reply chains (the group has no topics)"
 		}
-		s.log.Info("chat ready", "chat", r.chat, "role", r.role, "threads", mode)
+		s.log.Info("chat ready", "chat", r.label(), "threads", mode)
 	}
 	s.health.chatOK(r.chat)
 }
 
 func (s *Surface) chatProblems(r chatRole, problems []string) {
 	for _, p := range problems {
-		s.log.Error(fmt.Sprintf("telegram %s chat %d: %s", r.role, r.chat, p))
+		s.log.Error(fmt.Sprintf("telegram %s: %s", r.label(), p))
 	}
-	s.health.chatFailed(r.chat, bridge.AuthError(platform, "check chat",
-		fmt.Sprintf("%s chat %d: %s", r.role, r.chat, strings.Join(problems, "; "))))
+	s.health.chatFailed(r.chat, bridge.AuthError(platform, "check chat", r.label()+": "+strings.Join(problems, "; ")))
 }
 
 // rightsProblems reads the bot's membership of a chat.

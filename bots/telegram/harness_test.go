@@ -3,6 +3,7 @@ package telegram
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -103,7 +104,8 @@ func (hs *harness) listen() {
 			hs.t.Errorf("Listen: %v", err)
 		}
 	}()
-	hs.waitFor("Listen ready", func() bool { return hs.s.active.Load() != nil })
+	// Ready: updates flow and the periodic check waits on the clock.
+	hs.waitFor("Listen ready", func() bool { return hs.s.active.Load() != nil && hs.clock.Waiters() > 0 })
 }
 
 func (hs *harness) stopListening() {
@@ -274,3 +276,5 @@ func mustAtoi(s string) int {
 	}
 	return n
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
