@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -28,7 +29,7 @@ var (
 
 // harness is a surface wired to a fake Bot API on a fake clock.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	clock *bridgetest.Clock
 	api   *telegramtest.Server
 	s     *Surface
@@ -41,7 +42,7 @@ type harness struct {
 
 type option func(*Config)
 
-func newHarness(t *testing.T, opts ...option) *harness {
+func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
 	clock := bridgetest.NewClock(time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC))
 	api := telegramtest.New(clock)
@@ -278,3 +279,5 @@ func mustAtoi(s string) int {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func asPE(err error, pe **bridge.PlatformError) bool { return errors.As(err, pe) }
