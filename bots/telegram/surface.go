@@ -56,7 +56,7 @@ type Surface struct {
 
 	mu        sync.Mutex
 	chats     map[int64]chatInfo
-	headers   map[threadKey]int
+	headers   map[threadKey]headerInfo
 	lanes     map[int64]*lane
 	notices   *fifoMap[bridge.ReplyID, msgKey]
 	reactions *fifoMap[msgKey, string]
@@ -103,7 +103,7 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		render:    renderer{loc: loc},
 		combine:   *cfg.Pacing.Combine,
 		chats:     map[int64]chatInfo{},
-		headers:   map[threadKey]int{},
+		headers:   map[threadKey]headerInfo{},
 		lanes:     map[int64]*lane{},
 		notices:   newFIFOMap[bridge.ReplyID, msgKey](10000),
 		reactions: newFIFOMap[msgKey, string](10000),

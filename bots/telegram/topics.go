@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -39,7 +40,11 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 			return bridge.ThreadRef{}, err
 		}
 		s.chains.add(chat, id, id)
-		return threadKey{chat, id}.ref(), nil
+		k := threadKey{chat, id}
+		if h.Continued {
+			s.rememberHeader(ctx, k, headerInfo{id: id, continued: true})
+		}
+		return k.ref(), nil
 	}
 	var topic *models.ForumTopic
 	err = s.call(ctx, "create topic", chat, true, func(ctx context.Context) error {
@@ -64,7 +69,7 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 		}
 		return bridge.ThreadRef{}, err
 	}
-	s.rememberHeader(ctx, k, id)
+	s.rememberHeader(ctx, k, headerInfo{id: id, continued: h.Continued})
 	s.pin(ctx, chat, id)
 	return k.ref(), nil
 }
@@ -132,19 +137,20 @@ func (s *Surface) UpdateThreadHeader(ctx context.Context, t bridge.ThreadRef, h 
 			return err
 		}
 	}
-	card := k.id
-	if info.forum {
-		var ok bool
-		if card, ok = s.headerOf(ctx, k); !ok {
-			// Opened before a restart without a MetaStore: the card's id is
-			// unknown, and a new card per update would spam the topic.
-			s.log.Debug("header card unknown; not updated", "chat", k.chat, "topic", k.id)
-			return nil
-		}
+	hi, known := s.headerOf(ctx, k)
+	switch {
+	case !known && info.forum:
+		// Opened before a restart without a MetaStore: the card's id is
+		// unknown, and a new card per update would spam the topic.
+		s.log.Debug("header card unknown; not updated", "chat", k.chat, "topic", k.id)
+		return nil
+	case !known:
+		hi = headerInfo{id: k.id} // in a reply chain the header is the thread
 	}
+	h.Continued = h.Continued || hi.continued
 	err = s.call(ctx, "update thread header", k.chat, false, func(ctx context.Context) error {
 		_, err := s.bot.EditMessageText(ctx, &bot.EditMessageTextParams{
-			ChatID: k.chat, MessageID: card, Text: headerCard(h, info.forum).html,
+			ChatID: k.chat, MessageID: hi.id, Text: headerCard(h, info.forum).html,
 			ParseMode: models.ParseModeHTML, LinkPreviewOptions: previewOff(),
 		})
 		return err
@@ -161,7 +167,7 @@ func (s *Surface) UpdateThreadHeader(ctx context.Context, t bridge.ThreadRef, h 
 		if serr != nil {
 			return serr
 		}
-		s.rememberHeader(ctx, k, id)
+		s.rememberHeader(ctx, k, headerInfo{id: id, continued: h.Continued})
 		s.pin(ctx, k.chat, id)
 		return nil
 	}
@@ -184,41 +190,64 @@ func headerKey(k threadKey) string {
 	return "telegram.header." + chatString(k.chat) + "." + strconv.Itoa(k.id)
 }
 
-// rememberHeader keeps a topic's header card id (and persists it when a
+// headerInfo is what the surface keeps of a thread's header card: its
+// message id, and whether the thread continues a deleted one (the engine
+// says so only when opening it, and later edits must keep saying it).
+type headerInfo struct {
+	id        int
+	continued bool
+}
+
+func (hi headerInfo) String() string {
+	if hi.continued {
+		return strconv.Itoa(hi.id) + ";continued"
+	}
+	return strconv.Itoa(hi.id)
+}
+
+func parseHeaderInfo(v string) (headerInfo, bool) {
+	ids, flag, _ := strings.Cut(v, ";")
+	id, err := strconv.Atoi(ids)
+	if err != nil || id <= 0 {
+		return headerInfo{}, false
+	}
+	return headerInfo{id: id, continued: flag == "continued"}, true
+}
+
+// rememberHeader keeps a thread's header card (and persists it when a
 // MetaStore is wired).
-func (s *Surface) rememberHeader(ctx context.Context, k threadKey, id int) {
+func (s *Surface) rememberHeader(ctx context.Context, k threadKey, hi headerInfo) {
 	s.mu.Lock()
-	s.headers[k] = id
+	s.headers[k] = hi
 	s.mu.Unlock()
 	if s.meta != nil {
-		if err := s.meta.SetMeta(context.WithoutCancel(ctx), headerKey(k), strconv.Itoa(id)); err != nil {
-			s.log.Warn("could not save a header card id", "chat", k.chat, "topic", k.id, "err", err)
+		if err := s.meta.SetMeta(context.WithoutCancel(ctx), headerKey(k), hi.String()); err != nil {
+			s.log.Warn("could not save a header card id", "chat", k.chat, "thread", k.id, "err", err)
 		}
 	}
 }
 
-func (s *Surface) headerOf(ctx context.Context, k threadKey) (int, bool) {
+func (s *Surface) headerOf(ctx context.Context, k threadKey) (headerInfo, bool) {
 	s.mu.Lock()
-	id, ok := s.headers[k]
+	hi, ok := s.headers[k]
 	s.mu.Unlock()
 	if ok || s.meta == nil {
-		return id, ok
+		return hi, ok
 	}
 	v, err := s.meta.Meta(ctx, headerKey(k))
 	if err != nil {
 		if !errors.Is(err, bridge.ErrNotFound) {
-			s.log.Warn("could not load a header card id", "chat", k.chat, "topic", k.id, "err", err)
+			s.log.Warn("could not load a header card id", "chat", k.chat, "thread", k.id, "err", err)
 		}
-		return 0, false
+		return headerInfo{}, false
 	}
-	id, err = strconv.Atoi(v)
-	if err != nil {
-		return 0, false
+	if hi, ok = parseHeaderInfo(v); !ok {
+		return headerInfo{}, false
 	}
 	s.mu.Lock()
-	s.headers[k] = id
+	s.headers[k] = hi
 	s.mu.Unlock()
-	return id, true
+	return hi, true
 }
 
 // topicName is "shopee MY · Store · Buyer", within 128 characters: the
