@@ -361,6 +361,7 @@ func TestPollingHealthFollowsGetUpdates(t *testing.T) {
 	hs := newHarness(t)
 	hs.listen()
 	hs.api.Fail(telegramtest.Fault{Method: "getUpdates", Times: 2, Code: 502, Description: "Bad Gateway"})
+	hs.api.Say(inbox, 0, 0, agent, "ends the current long poll")
 	hs.waitFor("poll failure reported", func() bool { return !hs.h.lastHealth().ok })
 	if err := hs.h.lastHealth().err; bridge.Classify(err) != bridge.KindTransient {
 		t.Errorf("502: %v", err)
