@@ -51,8 +51,9 @@ func testConfig(f *fakeslack.Server) Config {
 }
 
 type fixture struct {
-	t     *testing.T
-	fake  *fakeslack.Server
+	t    *testing.T
+	fake *fakeslack.Server
+	// clock is the fake clock (nil when the fixture runs on a scaled clock).
 	clock *bridgetest.Clock
 	s     *Surface
 	h     *recHandler
@@ -62,6 +63,14 @@ type fixture struct {
 func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	t.Helper()
 	clock := bridgetest.NewClock(epoch)
+	f := newFixtureOn(t, clock, mod)
+	f.clock = clock
+	return f
+}
+
+// newFixtureOn builds a fixture whose surface and fake Slack share clock.
+func newFixtureOn(t *testing.T, clock bridge.Clock, mod func(*Config)) *fixture {
+	t.Helper()
 	fake := fakeslack.New(fakeslack.WithClock(clock.Now))
 	t.Cleanup(fake.Close)
 	fake.AddChannel(chInbox, chAlerts, chStore, chSiteMY)
@@ -76,7 +85,30 @@ func newFixture(t *testing.T, mod func(*Config)) *fixture {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &fixture{t: t, fake: fake, clock: clock, s: s, h: newRecHandler(), mux: mux}
+	return &fixture{t: t, fake: fake, s: s, h: newRecHandler(), mux: mux}
+}
+
+// scaledClock runs time faster than the wall clock: tests of rates run in
+// realistic proportions (a request takes a few scaled milliseconds, not
+// zero and not whole seconds) without lasting minutes.
+type scaledClock struct {
+	start time.Time
+	wall  time.Time
+	scale float64
+}
+
+func newScaledClock(scale float64) *scaledClock {
+	return &scaledClock{start: epoch, wall: time.Now(), scale: scale}
+}
+
+func (c *scaledClock) Now() time.Time {
+	return c.start.Add(time.Duration(float64(time.Since(c.wall)) * c.scale))
+}
+
+func (c *scaledClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	time.AfterFunc(time.Duration(float64(d)/c.scale), func() { ch <- c.Now() })
+	return ch
 }
 
 // listen runs Listen until the test ends.
@@ -98,8 +130,8 @@ func (f *fixture) listen() {
 	})
 }
 
-// wait waits (real time, bounded) until cond holds, re-checking whenever the
-// fake Slack or the handler saw something.
+// wait waits (real time, bounded) until cond holds. It is how tests wait for
+// asynchronous outcomes; timing logic itself runs on the fake clock.
 func (f *fixture) wait(what string, cond func() bool) {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -108,11 +140,14 @@ func (f *fixture) wait(what string, cond func() bool) {
 		hc := f.h.changed()
 		fctx, fcancel := context.WithCancel(ctx)
 		go func() {
+			// Re-check on any change of the fake or the handler, and every few
+			// milliseconds for the surface's own state.
 			select {
 			case <-hc:
-				fcancel()
+			case <-time.After(5 * time.Millisecond):
 			case <-fctx.Done():
 			}
+			fcancel()
 		}()
 		err := f.fake.Wait(fctx, cond)
 		fcancel()
