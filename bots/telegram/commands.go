@@ -13,7 +13,7 @@ import (
 
 // Commands are the bot commands registered with setMyCommands. A command's
 // underscores become spaces for the core dispatcher: /sync_retry shop-my is
-// "sync retry shop-my".
+// "sync retry shop-my". /chatid is answered by the surface itself.
 var Commands = []models.BotCommand{
 	{Command: "status", Description: "Bridge and store status"},
 	{Command: "stores", Description: "List the stores"},
@@ -25,6 +25,7 @@ var Commands = []models.BotCommand{
 	{Command: "template", Description: "Reply templates"},
 	{Command: "audit", Description: "Recent admin actions"},
 	{Command: "help", Description: "What the bot can do"},
+	{Command: "chatid", Description: "Show this chat's and your ids (for setup)"},
 }
 
 // registerCommands publishes the command list; failing is not fatal.

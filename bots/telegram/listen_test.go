@@ -3,6 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -76,12 +77,14 @@ func TestCommands(t *testing.T) {
 		}
 		return bridge.CommandResponse{Text: "ok: " + c.Text}
 	}
+	_, k := hs.openThread(testHeader)
 	hs.listen()
 	hs.api.Say(inbox, 0, 0, admin, "/sync_retry@"+telegramtest.BotUsername+" shopee-my")
 	hs.api.Say(inbox, 0, 0, agent, "/pause shopee-my")
 	hs.api.Say(inbox, 0, 0, agent, "/stores")
 	hs.api.Say(inbox, 0, 0, agent, "/status@some_other_bot")
-	hs.waitFor("three commands answered", func() bool { return hs.api.Count("sendMessage", 200) == 3 })
+	hs.api.Say(inbox, k.id, 0, agent, "/chatid")
+	hs.waitFor("four commands answered", func() bool { return hs.api.Count("sendMessage", 200) == 5 }) // and the header
 	cmds := hs.h.Commands()
 	if len(cmds) != 3 {
 		t.Fatalf("commands = %+v", cmds)
@@ -96,9 +99,11 @@ func TestCommands(t *testing.T) {
 	if c := byText["pause shopee-my"]; c.Admin {
 		t.Error("a non-admin was marked admin")
 	}
-	var refusal, table telegramtest.Message
+	var refusal, table, ids telegramtest.Message
 	for _, m := range hs.api.Messages(inbox) {
 		switch {
+		case strings.Contains(m.Text, "This chat:"):
+			ids = m
 		case strings.Contains(m.Text, "Only admins"):
 			refusal = m
 		case strings.Contains(m.Text, "STORE"):
@@ -110,6 +115,9 @@ func TestCommands(t *testing.T) {
 	}
 	if !strings.Contains(table.HTML, "<pre>") || !strings.Contains(table.Text, "ok <1s>") {
 		t.Errorf("table answer = %q", table.HTML)
+	}
+	if want := fmt.Sprintf("This chat: -1001000000001\nThis topic: %d\nYour user id: 7001", k.id); ids.Text != want {
+		t.Errorf("/chatid answered %q, want %q", ids.Text, want)
 	}
 }
 
@@ -150,8 +158,15 @@ func TestButtonsAreAlwaysAnswered(t *testing.T) {
 	if a := answers["cb3"]; !strings.Contains(a.Text, "expired") {
 		t.Errorf("expired button answer = %+v", a)
 	}
+	// Button presses run concurrently: find the admin's.
 	acts := hs.h.Actions()
-	if len(acts) != 2 || acts[1].ActionID != bridge.ActionRetrySync || acts[1].Value != "shopee-my" || !acts[1].Admin {
+	var byAdmin bridge.ActionEvent
+	for _, a := range acts {
+		if a.UserID == strconv.FormatInt(adminID, 10) {
+			byAdmin = a
+		}
+	}
+	if len(acts) != 2 || byAdmin.ActionID != bridge.ActionRetrySync || byAdmin.Value != "shopee-my" || !byAdmin.Admin {
 		t.Errorf("actions = %+v", acts)
 	}
 	// Recovered: the alert is edited in place and loses its button.

@@ -148,6 +148,10 @@ func (s *Surface) onMessage(l *listener, m *models.Message) error {
 		return nil
 	}
 	if text, ok := parseCommand(m, l.me.Username); ok {
+		if text == "chatid" {
+			s.async(l, func(ctx context.Context) { s.answer(ctx, m, bridge.CommandResponse{Text: setupIDs(m)}) })
+			return nil
+		}
 		s.async(l, func(ctx context.Context) { s.runCommand(ctx, l, m, text) })
 		return nil
 	}
@@ -327,4 +331,17 @@ func (s *Surface) onMembership(l *listener, u *models.ChatMemberUpdated) {
 	default:
 		s.async(l, func(ctx context.Context) { s.recheck(ctx, chat) })
 	}
+}
+
+// setupIDs answers /chatid, a setup aid the surface handles itself: the ids
+// that go into the configuration (inbox_chat, alerts_topic, admins).
+func setupIDs(m *models.Message) string {
+	out := "This chat: " + strconv.FormatInt(m.Chat.ID, 10)
+	if m.IsTopicMessage && m.MessageThreadID != 0 {
+		out += "\nThis topic: " + strconv.Itoa(m.MessageThreadID)
+	}
+	if m.From != nil {
+		out += "\nYour user id: " + strconv.FormatInt(m.From.ID, 10)
+	}
+	return out
 }
