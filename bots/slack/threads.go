@@ -27,10 +27,28 @@ type threadBook struct {
 	// broadcast marks threads whose current "resumed" episode was already
 	// surfaced in the channel.
 	broadcast map[bridge.ThreadRef]bool
+	// continued marks threads opened to replace a deleted one: the core's
+	// later header updates do not repeat Continued, the header keeps saying it.
+	continued map[bridge.ThreadRef]bool
 }
 
 func newThreadBook() *threadBook {
-	return &threadBook{gone: map[bridge.ThreadRef]bool{}, broadcast: map[bridge.ThreadRef]bool{}}
+	return &threadBook{gone: map[bridge.ThreadRef]bool{}, broadcast: map[bridge.ThreadRef]bool{}, continued: map[bridge.ThreadRef]bool{}}
+}
+
+func (b *threadBook) markContinued(t bridge.ThreadRef) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.continued) >= threadBookMax {
+		clear(b.continued)
+	}
+	b.continued[t] = true
+}
+
+func (b *threadBook) isContinued(t bridge.ThreadRef) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.continued[t]
 }
 
 const threadBookMax = 10000
@@ -169,10 +187,16 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 	if ch == "" {
 		ch = channel
 	}
-	return bridge.ThreadRef{Channel: ch, ID: ts}, nil
+	ref := bridge.ThreadRef{Channel: ch, ID: ts}
+	if h.Continued {
+		s.threads.markContinued(ref)
+	}
+	return ref, nil
 }
 
-// UpdateThreadHeader edits the header in place (status, unread count). A
+// UpdateThreadHeader edits the header in place (status, unread count),
+// keeping the "continues a deleted thread" note of a replacement thread
+// (remembered in memory: after a restart the next edit drops it). A
 // resumed conversation is surfaced once in the channel with a short notice
 // linking to the thread: the core posts the new buyer message before it
 // updates the header, so the message itself cannot be broadcast any more,
@@ -180,6 +204,9 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 func (s *Surface) UpdateThreadHeader(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader) error {
 	if s.threads.isGone(t) {
 		return threadGone(&bridge.PlatformError{Kind: bridge.KindPermanent, Platform: platformName, Op: "update thread header", Code: codeMessageGone})
+	}
+	if s.threads.isContinued(t) {
+		h.Continued = true
 	}
 	blocks, text := headerBlocks(h)
 	err := s.do(ctx, call{op: "update thread header", method: methodUpdate, channel: t.Channel, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {

@@ -115,6 +115,15 @@ func TestOpenThreadContinued(t *testing.T) {
 	if !strings.Contains(blockText(root.Blocks), "Continues a conversation whose earlier thread was deleted") {
 		t.Fatalf("continued header does not say so:\n%s", blockText(root.Blocks))
 	}
+	// The core's later updates do not repeat Continued; the header keeps it.
+	h.Continued, h.AwaitingReply = false, false
+	if err := f.s.UpdateThreadHeader(context.Background(), ref, h); err != nil {
+		t.Fatal(err)
+	}
+	root, _ = f.fake.Message(ref.Channel, ref.ID)
+	if !strings.Contains(blockText(root.Blocks), "Continues a conversation") || !strings.Contains(blockText(root.Blocks), "Answered") {
+		t.Fatalf("update dropped the continued note or status:\n%s", blockText(root.Blocks))
+	}
 }
 
 func TestHeaderEscapesBuyerName(t *testing.T) {

@@ -1,0 +1,345 @@
+package slack_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bots/slack"
+	"github.com/shopbridge/shopbridge/bots/slack/fakeslack"
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/state/sqlite"
+)
+
+const (
+	inbox  = "C0INBOX"
+	alerts = "C0ALERTS"
+	admin  = "U0ADMIN"
+	agent  = "U0AGENT"
+)
+
+var shop = bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}
+
+// e2e is the real engine on SQLite, a fake marketplace and the Slack surface
+// over the fake Slack (Web API and Socket Mode), all on one fake clock.
+type e2e struct {
+	t     *testing.T
+	clock *bridgetest.Clock
+	slack *fakeslack.Server
+	mp    *bridgetest.Marketplace
+	eng   *bridge.Engine
+	seq   int
+}
+
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	ctx := context.Background()
+	clock := bridgetest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
+	fs := fakeslack.New(fakeslack.WithClock(clock.Now))
+	t.Cleanup(fs.Close)
+	fs.AddChannel(inbox, alerts)
+	fs.SetUser(agent, "Mei")
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	surface, err := slack.New(slack.Config{
+		BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fs.URL,
+		InboxChannel: inbox, AlertsChannel: alerts, Admins: []string{admin},
+		// The clock is moved through every wait of two minutes or less, so the
+		// watchdog (checked every 6 h here) and Slack's own ping timer stay out.
+		WatchdogTimeout: 24 * time.Hour, PingInterval: time.Hour,
+	}, slack.Deps{Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
+	eng := bridge.NewEngine(bridge.EngineConfig{PollInterval: time.Hour, PollJitter: 0.0001, SendBackoff: time.Second, SendAttempts: 2},
+		bridge.EngineDeps{State: st, Chat: surface, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{shop}, Clock: clock})
+	actx, cancel := context.WithCancel(ctx)
+	go advance(actx, clock, 2*time.Minute)
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+		defer scancel()
+		if err := eng.Stop(sctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		cancel()
+		st.Close()
+	})
+	e := &e2e{t: t, clock: clock, slack: fs, mp: mp, eng: eng}
+	e.waitFor("socket connected", func() bool { return fs.Connections() >= 1 && len(fs.Calls("auth.test")) > 0 })
+	return e
+}
+
+// advance fires each timer due within max as soon as something waits on
+// it; the syncers' hourly poll timers are left alone.
+func advance(ctx context.Context, c *bridgetest.Clock, max time.Duration) {
+	for {
+		n := c.Waiters()
+		if d, ok := c.NextTimer(); ok && d <= max {
+			c.Advance(d)
+			continue
+		}
+		if c.BlockUntil(ctx, n+1) != nil {
+			return
+		}
+	}
+}
+
+func (e *e2e) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := e.slack.Wait(ctx, func() bool {
+		if cond() {
+			return true
+		}
+		return false
+	}); err != nil {
+		// The fake sees most changes; the engine's own state is re-checked too.
+		bridgetest.Eventually(e.t, what, cond)
+	}
+}
+
+func (e *e2e) sync() {
+	e.t.Helper()
+	if _, err := e.eng.SyncNow(context.Background(), shop.ID); err != nil {
+		e.t.Fatalf("sync: %v", err)
+	}
+}
+
+// posted counts the thread messages carrying marketplace message id.
+func (e *e2e) posted(id bridge.MessageID) []fakeslack.Message {
+	var out []fakeslack.Message
+	for _, m := range e.slack.Messages(inbox) {
+		if m.Metadata != nil && m.Metadata.EventType == "shopbridge_message" && m.Metadata.EventPayload["message_id"] == string(id) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// rootOf returns the thread root (header) of a conversation.
+func (e *e2e) rootOf(conv string) fakeslack.Message {
+	e.t.Helper()
+	var found []fakeslack.Message
+	for _, m := range e.slack.Roots(inbox) {
+		if m.Metadata != nil && m.Metadata.EventType == "shopbridge_thread" && m.Metadata.EventPayload["conversation"] == conv && !m.Deleted {
+			found = append(found, m)
+		}
+	}
+	if len(found) != 1 {
+		e.t.Fatalf("conversation %s has %d live thread roots, want 1", conv, len(found))
+	}
+	return found[0]
+}
+
+// reply writes an agent's thread reply and delivers its event over Socket Mode.
+func (e *e2e) reply(root fakeslack.Message, user, text string) string {
+	e.t.Helper()
+	ts := e.slack.PostAsUser(inbox, user, root.TS, text)
+	e.seq++
+	id, err := e.slack.Send("events_api", fakeslack.EventCallback(fmt.Sprintf("Ev%d", e.seq), fakeslack.ThreadReply(inbox, user, root.TS, ts, text)), 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.waitFor("ack", func() bool { return e.slack.Acked(id) })
+	return ts
+}
+
+func (e *e2e) sellerTexts(conv string) []string {
+	var out []string
+	for _, m := range e.mp.Messages(shop.ShopID)[bridge.ConversationID(conv)] {
+		if m.Sender == bridge.SenderSeller {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+func blockText(raw json.RawMessage) string {
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case map[string]any:
+			if s, ok := t["text"].(string); ok {
+				out = append(out, s)
+			}
+			for _, c := range t {
+				walk(c)
+			}
+		case []any:
+			for _, c := range t {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return strings.Join(out, "\n")
+}
+
+func TestEndToEndWithEngine(t *testing.T) {
+	e := startE2E(t)
+
+	// Buyer messages land in one thread per conversation, exactly once, escaped.
+	m1 := e.mp.BuyerSays(shop.ShopID, "conv-a", "Aisyah", "hi <!channel> & <http://evil.example|bank.com>")
+	m2 := e.mp.BuyerSays(shop.ShopID, "conv-a", "Aisyah", "still there?")
+	m3 := e.mp.BuyerSays(shop.ShopID, "conv-b", "Budi", "ada stok?")
+	e.sync()
+	e.sync() // a second sync posts nothing again
+	a, b := e.rootOf("conv-a"), e.rootOf("conv-b")
+	if len(e.slack.Roots(inbox)) != 2 {
+		t.Fatalf("%d top-level messages, want two thread headers", len(e.slack.Roots(inbox)))
+	}
+	for _, tc := range []struct {
+		id   bridge.MessageID
+		root fakeslack.Message
+	}{{m1.ID, a}, {m2.ID, a}, {m3.ID, b}} {
+		got := e.posted(tc.id)
+		if len(got) != 1 || got[0].ThreadTS != tc.root.TS {
+			t.Fatalf("message %s: %d posts (want 1 in thread %s)", tc.id, len(got), tc.root.TS)
+		}
+	}
+	if txt := blockText(e.posted(m1.ID)[0].Blocks); strings.Contains(txt, "<!channel>") || strings.Contains(txt, "<http://evil.example|bank.com>") {
+		t.Fatalf("buyer text not escaped: %q", txt)
+	}
+
+	// An agent's reply reaches the buyer and its reaction ends at ✅.
+	ts := e.reply(a, agent, "Yes, we have it &amp; it ships today")
+	e.waitFor("reply sent", func() bool {
+		return slices.Equal(e.slack.Reactions(inbox, ts), []string{"white_check_mark"})
+	})
+	if got := e.sellerTexts("conv-a"); !slices.Equal(got, []string{"Yes, we have it & it ships today"}) {
+		t.Fatalf("marketplace got %q", got)
+	}
+	var sawHourglass bool
+	for _, c := range e.slack.Calls("reactions.add") {
+		if c.Values.Get("timestamp") == ts && c.Values.Get("name") == "hourglass_flowing_sand" {
+			sawHourglass = true
+		}
+	}
+	if !sawHourglass {
+		t.Errorf("the reply never showed the sending reaction")
+	}
+
+	// Notes stay internal; Slack redelivering an event creates no second send.
+	e.reply(a, agent, "note: she asked twice")
+	env, _ := e.slack.Send("events_api", fakeslack.EventCallback("Ev1", fakeslack.ThreadReply(inbox, agent, a.TS, ts, "again")), 1)
+	e.waitFor("redelivery acked", func() bool { return e.slack.Acked(env) })
+
+	// A failed send shows ❌ with a Retry button; pressing it sends and shows ✅.
+	e.mp.FailNextSends(bridgetest.SendPermanent)
+	ts2 := e.reply(b, agent, "Stok ada, kak")
+	e.waitFor("failure shown", func() bool {
+		return slices.Equal(e.slack.Reactions(inbox, ts2), []string{"x"}) && len(e.slack.Thread(inbox, b.TS)) >= 3
+	})
+	thread := e.slack.Thread(inbox, b.TS)
+	notice := thread[len(thread)-1]
+	if !strings.Contains(blockText(notice.Blocks), "not sent") || !strings.Contains(string(notice.Blocks), `"action_id":"retry_send"`) {
+		t.Fatalf("failure notice = %s", notice.Blocks)
+	}
+	var btn struct {
+		Value string `json:"value"`
+	}
+	for _, part := range strings.Split(string(notice.Blocks), `"type":"button"`)[1:] {
+		i := strings.Index(part, `"value":"`)
+		if i >= 0 {
+			v := part[i+len(`"value":"`):]
+			btn.Value = v[:strings.Index(v, `"`)]
+		}
+	}
+	env, _ = e.slack.Send("interactive", fakeslack.BlockAction(agent, inbox, notice.TS, b.TS, "retry_send", btn.Value, e.slack.ResponseURL("r")), 0)
+	e.waitFor("retried and sent", func() bool {
+		return e.slack.Acked(env) && slices.Equal(e.slack.Reactions(inbox, ts2), []string{"white_check_mark"})
+	})
+	if got := e.sellerTexts("conv-b"); !slices.Equal(got, []string{"Stok ada, kak"}) {
+		t.Fatalf("marketplace got %q after Retry", got)
+	}
+	if got := e.sellerTexts("conv-a"); len(got) != 1 {
+		t.Fatalf("conv-a got %d seller messages, want 1 (no duplicate, no note)", len(got))
+	}
+	e.waitFor("Retry answered privately", func() bool {
+		for _, ep := range e.slack.Ephemerals() {
+			if ep.User == agent && strings.Contains(ep.Text, "Retrying") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func TestEndToEndSlashCommandPermissions(t *testing.T) {
+	e := startE2E(t)
+	answer := func(user, text string) string {
+		t.Helper()
+		url := e.slack.ResponseURL(user + "-" + strings.ReplaceAll(text, " ", "-"))
+		env, err := e.slack.Send("slash_commands", fakeslack.SlashCommand(user, inbox, text, url), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		e.waitFor("answer to "+text, func() bool {
+			if !e.slack.Acked(env) {
+				return false
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			p, _ := e.slack.WaitAck(ctx, env)
+			var a struct{ Text string }
+			_ = json.Unmarshal(p, &a)
+			if !strings.Contains(a.Text, "Working on it") {
+				got = a.Text
+				return true
+			}
+			for _, r := range e.slack.ResponseURLPosts() {
+				if url == e.slack.ResponseURL(r.ID) {
+					got, _ = r.Body["text"].(string)
+					return true
+				}
+			}
+			return false
+		})
+		return got
+	}
+	if got := answer(agent, "pause shopee-my"); !strings.Contains(got, "Only admins") {
+		t.Fatalf("non-admin pause answered %q, want a refusal", got)
+	}
+	if got := answer(admin, "pause shopee-my"); strings.Contains(got, "Only admins") || strings.Contains(got, ":warning:") {
+		t.Fatalf("admin pause answered %q", got)
+	}
+	if got := answer(agent, "status"); got == "" || strings.Contains(got, "Only admins") {
+		t.Fatalf("status answered %q", got)
+	}
+}
+
+func TestEndToEndDeletedThreadIsContinued(t *testing.T) {
+	e := startE2E(t)
+	e.mp.BuyerSays(shop.ShopID, "conv-a", "Aisyah", "first")
+	e.sync()
+	old := e.rootOf("conv-a")
+	e.slack.DeleteMessage(inbox, old.TS)
+	m := e.mp.BuyerSays(shop.ShopID, "conv-a", "Aisyah", "hello? anyone?")
+	e.sync()
+	root := e.rootOf("conv-a")
+	if root.TS == old.TS || !strings.Contains(blockText(root.Blocks), "Continues a conversation whose earlier thread was deleted") {
+		t.Fatalf("no continued thread: %s", blockText(root.Blocks))
+	}
+	got := e.posted(m.ID)
+	if len(got) != 1 || got[0].ThreadTS != root.TS {
+		t.Fatalf("the new message: %d posts, want one in the new thread", len(got))
+	}
+}
