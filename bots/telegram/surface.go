@@ -40,27 +40,27 @@ type Deps struct {
 // Surface is the Telegram chat surface. It implements bridge.Chat and the
 // optional BatchPoster and PostReporter.
 type Surface struct {
-	cfg    Config
-	log    *slog.Logger
-	clock  bridge.Clock
-	meta   MetaStore
-	bot    *bot.Bot
-	admins map[int64]bool
-	pacer  *pacer
-	health *health
-	render renderer
+	cfg     Config
+	log     *slog.Logger
+	clock   bridge.Clock
+	meta    MetaStore
+	bot     *bot.Bot
+	admins  map[int64]bool
+	pacer   *pacer
+	health  *health
+	render  renderer
 	combine bool
 
 	active    atomic.Pointer[listener]
 	listening atomic.Bool
 
-	mu        sync.Mutex
-	chats     map[int64]chatInfo
-	headers   map[threadKey]headerInfo
-	lanes     map[int64]*lane
-	notices   *fifoMap[bridge.ReplyID, msgKey]
-	reactions *fifoMap[msgKey, string]
-	noPin     map[int64]bool
+	mu          sync.Mutex
+	chats       map[int64]chatInfo
+	headers     map[threadKey]headerInfo
+	lanes       map[int64]*lane
+	notices     *fifoMap[bridge.ReplyID, msgKey]
+	reactions   *fifoMap[msgKey, string]
+	noPin       map[int64]bool
 	chains      *chains
 	buttons     *buttons
 	seen        *recentSet
@@ -93,23 +93,23 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
 	s := &Surface{
-		cfg:       cfg,
-		log:       deps.Logger.With("surface", platform),
-		clock:     deps.Clock,
-		meta:      deps.Meta,
-		admins:    map[int64]bool{},
-		pacer:     newPacer(deps.Clock, cfg.Pacing),
-		health:    newHealth(),
-		render:    renderer{loc: loc},
-		combine:   *cfg.Pacing.Combine,
-		chats:     map[int64]chatInfo{},
-		headers:   map[threadKey]headerInfo{},
-		lanes:     map[int64]*lane{},
-		notices:   newFIFOMap[bridge.ReplyID, msgKey](10000),
-		reactions: newFIFOMap[msgKey, string](10000),
-		noPin:     map[int64]bool{},
-		chains:    newChains(50000),
-		buttons:   newButtons(10000),
+		cfg:         cfg,
+		log:         deps.Logger.With("surface", platform),
+		clock:       deps.Clock,
+		meta:        deps.Meta,
+		admins:      map[int64]bool{},
+		pacer:       newPacer(deps.Clock, cfg.Pacing),
+		health:      newHealth(),
+		render:      renderer{loc: loc},
+		combine:     *cfg.Pacing.Combine,
+		chats:       map[int64]chatInfo{},
+		headers:     map[threadKey]headerInfo{},
+		lanes:       map[int64]*lane{},
+		notices:     newFIFOMap[bridge.ReplyID, msgKey](10000),
+		reactions:   newFIFOMap[msgKey, string](10000),
+		noPin:       map[int64]bool{},
+		chains:      newChains(50000),
+		buttons:     newButtons(10000),
 		seen:        newRecentSet(4096),
 		editNotices: newFIFOMap[msgKey, struct{}](4096),
 	}
@@ -341,4 +341,6 @@ func normalizeSite(s string) string { return strings.ToUpper(strings.TrimSpace(s
 func (s *Surface) isAdmin(id int64) bool { return s.admins[id] }
 
 // previewOff disables link previews: buyer links never unfold into cards.
-func previewOff() *models.LinkPreviewOptions { return &models.LinkPreviewOptions{IsDisabled: bot.True()} }
+func previewOff() *models.LinkPreviewOptions {
+	return &models.LinkPreviewOptions{IsDisabled: bot.True()}
+}
