@@ -31,7 +31,6 @@ type Monitor struct {
 	current  *incidentState
 	chatInc  *incidentState
 	alertMu  sync.Mutex // serialises posting/editing alerts
-	failedCU map[StoreID]bool
 }
 
 type health struct {
@@ -59,7 +58,7 @@ type StoreHealth struct {
 }
 
 func newMonitor(e *Engine) *Monitor {
-	return &Monitor{e: e, stores: map[StoreID]*health{}, failedCU: map[StoreID]bool{}}
+	return &Monitor{e: e, stores: map[StoreID]*health{}}
 }
 
 func (m *Monitor) healthLocked(id StoreID) *health {
@@ -158,10 +157,10 @@ func (m *Monitor) storeFailure(id StoreID, err error) {
 		inc.Stores = append(inc.Stores, id)
 	}
 	inc.Error = ReasonOf(err)
-	snapshot := inc.Incident
+	failures := h.failures
 	m.mu.Unlock()
-	m.e.log.Warn("store unreachable", "store", id, "failures", h.failures, "err", err)
-	m.publish(inc, snapshot, m.downAlert(snapshot, now))
+	m.e.log.Warn("store unreachable", "store", id, "failures", failures, "err", err)
+	m.publish(inc, m.alertFor)
 }
 
 // storeRecovered is called after a down store passed the debounce and ran
@@ -186,27 +185,16 @@ func (m *Monitor) storeRecovered(id StoreID, caught int, err error) {
 	} else {
 		delete(inc.failed, id)
 	}
-	if len(inc.down) > 0 {
-		snapshot := inc.Incident
-		m.mu.Unlock()
-		m.publish(inc, snapshot, m.downAlert(snapshot, now))
-		return
+	if len(inc.down) == 0 {
+		inc.EndedAt = now
+		inc.CatchUpFailed = len(inc.failed) > 0
+		if !inc.CatchUpFailed {
+			m.current = nil
+		}
+		m.e.log.Info("stores recovered", "stores", inc.Stores, "caught_up", inc.CaughtUp, "catch_up_failed", inc.CatchUpFailed)
 	}
-	inc.EndedAt = now
-	inc.CatchUpFailed = len(inc.failed) > 0
-	if !inc.CatchUpFailed {
-		m.current = nil
-	}
-	snapshot := inc.Incident
 	m.mu.Unlock()
-	var a Alert
-	if snapshot.CatchUpFailed {
-		a = m.catchUpFailedAlert(snapshot, now)
-	} else {
-		a = m.restoredAlert(snapshot)
-	}
-	m.e.log.Info("stores recovered", "stores", snapshot.Stores, "caught_up", snapshot.CaughtUp, "catch_up_failed", snapshot.CatchUpFailed)
-	m.publish(inc, snapshot, a)
+	m.publish(inc, m.alertFor)
 }
 
 // RetryCatchUp runs the catch-up again for stores whose catch-up failed
@@ -235,11 +223,10 @@ func (m *Monitor) RetryCatchUp(ctx context.Context, store StoreID) (int, error) 
 	for _, id := range ids {
 		n, err := m.e.SyncNow(ctx, id)
 		total += n
+		// A successful sync completes the store's catch-up through
+		// storeSuccess; a failed one leaves the alert offering Retry.
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("store %s: %w", id, err)
-		}
-		if inc != nil {
-			m.storeRecovered(id, n, err)
 		}
 	}
 	return total, firstErr
@@ -255,15 +242,19 @@ func containsStore(list []StoreID, id StoreID) bool {
 }
 
 // publish posts the incident's alert or edits it, and records the incident.
-func (m *Monitor) publish(inc *incidentState, snap Incident, a Alert) {
+// The alert is built from the incident as it is when publishing, so edits
+// racing from several syncers always end on the newest state.
+func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 	m.alertMu.Lock()
 	defer m.alertMu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	m.mu.Lock()
-	ref := inc.Alert
-	id := inc.ID
+	snap := inc.Incident
+	snap.Stores = append([]StoreID(nil), inc.Stores...)
 	m.mu.Unlock()
+	a := build(snap)
+	ref := snap.Alert
 	var err error
 	if ref == (AlertRef{}) {
 		ref, err = m.e.chat.PostAlert(ctx, a)
@@ -275,10 +266,10 @@ func (m *Monitor) publish(inc *incidentState, snap Incident, a Alert) {
 	}
 	m.mu.Lock()
 	inc.Alert = ref
-	snap.Alert = ref
 	m.mu.Unlock()
-	if id == 0 {
-		id, err = m.e.state.OpenIncident(ctx, snap)
+	snap.Alert = ref
+	if snap.ID == 0 {
+		id, err := m.e.state.OpenIncident(ctx, snap)
 		if err != nil {
 			m.e.log.Error("could not record incident", "err", err)
 			return
@@ -288,7 +279,6 @@ func (m *Monitor) publish(inc *incidentState, snap Incident, a Alert) {
 		m.mu.Unlock()
 		return
 	}
-	snap.ID = id
 	if err := m.e.state.UpdateIncident(ctx, snap); err != nil {
 		m.e.log.Error("could not record incident", "err", err)
 	}
@@ -306,7 +296,19 @@ func (m *Monitor) storeNames(ids []StoreID) string {
 	return strings.Join(names, ", ")
 }
 
-func (m *Monitor) downAlert(in Incident, now time.Time) Alert {
+// alertFor renders an incident's alert for its current state.
+func (m *Monitor) alertFor(in Incident) Alert {
+	switch {
+	case in.EndedAt.IsZero():
+		return m.downAlert(in)
+	case in.CatchUpFailed:
+		return m.catchUpFailedAlert(in)
+	default:
+		return m.restoredAlert(in)
+	}
+}
+
+func (m *Monitor) downAlert(in Incident) Alert {
 	text := fmt.Sprintf("Stores: %s\nSince: %s\nError: %s\nPolling has backed off to probes; the conversation list will catch up by itself once the network is back.",
 		m.storeNames(in.Stores), in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error)
 	return Alert{Severity: SeverityCritical, Title: TextInterrupted, Text: text, Stores: in.Stores}
@@ -322,7 +324,7 @@ func (m *Monitor) restoredAlert(in Incident) Alert {
 	}
 }
 
-func (m *Monitor) catchUpFailedAlert(in Incident, now time.Time) Alert {
+func (m *Monitor) catchUpFailedAlert(in Incident) Alert {
 	return Alert{
 		Severity: SeverityWarning,
 		Title:    TextCatchUpFailed,
@@ -352,11 +354,9 @@ func (m *Monitor) chatFailure(err error) {
 	m.chat.downSince = m.chat.firstFail
 	inc := &incidentState{Incident: Incident{Scope: m.e.chat.Name(), StartedAt: m.chat.firstFail, Error: ReasonOf(err)}}
 	m.chatInc = inc
-	snap := inc.Incident
 	m.mu.Unlock()
 	m.e.log.Error("chat surface unreachable: messages stay queued until it is back", "surface", m.e.chat.Name(), "err", err)
-	m.publish(inc, snap, Alert{Severity: SeverityCritical, Title: fmt.Sprintf("Chat surface %s unreachable", m.e.chat.Name()),
-		Text: fmt.Sprintf("Since %s. Error: %s. Buyer messages stay queued and are posted when it is back.", snap.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), snap.Error)})
+	m.publish(inc, m.chatAlert)
 }
 
 // chatSuccess resets the surface's failure count and closes its incident.
@@ -373,12 +373,19 @@ func (m *Monitor) chatSuccess() {
 	inc := m.chatInc
 	m.chatInc = nil
 	inc.EndedAt = now
-	snap := inc.Incident
 	m.mu.Unlock()
 	m.e.log.Info("chat surface reachable again", "surface", m.e.chat.Name())
-	m.publish(inc, snap, Alert{Severity: SeverityResolved,
-		Title: fmt.Sprintf("Chat surface %s restored after %s", m.e.chat.Name(), now.Sub(snap.StartedAt).Round(time.Second)),
-		Text:  "Queued buyer messages are being posted."})
+	m.publish(inc, m.chatAlert)
+}
+
+func (m *Monitor) chatAlert(in Incident) Alert {
+	if in.EndedAt.IsZero() {
+		return Alert{Severity: SeverityCritical, Title: fmt.Sprintf("Chat surface %s unreachable", m.e.chat.Name()),
+			Text: fmt.Sprintf("Since %s. Error: %s. Buyer messages stay queued and are posted when it is back.", in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error)}
+	}
+	return Alert{Severity: SeverityResolved,
+		Title: fmt.Sprintf("Chat surface %s restored after %s", m.e.chat.Name(), in.EndedAt.Sub(in.StartedAt).Round(time.Second)),
+		Text:  "Queued buyer messages are being posted."}
 }
 
 // restore adopts a marketplace incident left open by a previous run: its

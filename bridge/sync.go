@@ -247,7 +247,11 @@ func (e *Engine) syncStore(ctx context.Context, st Store) (int, error) {
 		since = now.Add(-e.cfg.ImportWindow)
 	}
 	mp := e.marketplace(st.Platform)
-	convs, err := mp.ListConversations(ctx, st, since)
+	var convs []Conversation
+	err = retryTransient(ctx, func() (err error) {
+		convs, err = mp.ListConversations(ctx, st, since)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("list conversations of store %s: %w", st.ID, err)
 	}
@@ -324,7 +328,11 @@ func (e *Engine) syncConversation(ctx context.Context, st Store, c Conversation,
 	if known {
 		after = rec.WatermarkID
 	}
-	msgs, err := mp.ListMessages(ctx, st, c.ID, after, e.cfg.HistoryLimit)
+	var msgs []Message
+	err = retryTransient(ctx, func() (err error) {
+		msgs, err = mp.ListMessages(ctx, st, c.ID, after, e.cfg.HistoryLimit)
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("list messages of conversation %s: %w", c.ID, err)
 	}
@@ -581,4 +589,21 @@ func (e *Engine) SyncNow(ctx context.Context, id StoreID) (int, error) {
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+}
+
+// retryTransient runs a read again, at once, after a transient failure (up
+// to twice): the clients already back off between HTTP attempts, and a
+// sync that gives up on one failed page would re-list everything later.
+func retryTransient(ctx context.Context, read func() error) error {
+	var err error
+	for i := 0; i < 3; i++ {
+		if err = read(); err == nil || Classify(err) != KindTransient || ctx.Err() != nil {
+			return err
+		}
+		var pe *PlatformError
+		if errors.As(err, &pe) && pe.NotDelivered {
+			return err // the network is down: retrying at once will not help
+		}
+	}
+	return err
 }
