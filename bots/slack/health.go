@@ -24,7 +24,10 @@ type health struct {
 	mu           sync.Mutex
 	transportUp  bool
 	transportErr error
-	authErr      error
+	// appAuthErr is the app-level token refused (Socket Mode); botAuthErr
+	// the bot token refused (Web API). Each clears on its own success.
+	appAuthErr error
+	botAuthErr error
 	broken       map[string]*bridge.PlatformError
 	alerts       map[string]bridge.AlertRef
 	reportedOK   bool
@@ -47,8 +50,10 @@ func newHealth(s *Surface) *health {
 // state returns whether the surface is fully usable and, if not, why.
 func (h *health) stateLocked() (bool, error) {
 	switch {
-	case h.authErr != nil:
-		return false, h.authErr
+	case h.botAuthErr != nil:
+		return false, h.botAuthErr
+	case h.appAuthErr != nil:
+		return false, h.appAuthErr
 	case !h.transportUp:
 		if h.transportErr != nil {
 			return false, h.transportErr
@@ -108,16 +113,24 @@ func (h *health) transport(up bool, err error) {
 	defer h.mu.Unlock()
 	h.transportUp, h.transportErr = up, err
 	if up {
-		h.authErr = nil
+		h.appAuthErr = nil
 	}
 	h.reportLocked()
 }
 
-// auth records an authentication failure (nil clears it).
-func (h *health) auth(err error) {
+// appAuth records that Slack refused the app-level token.
+func (h *health) appAuth(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.authErr = err
+	h.appAuthErr = err
+	h.reportLocked()
+}
+
+// botAuth records that Slack refused the bot token.
+func (h *health) botAuth(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.botAuthErr = err
 	h.reportLocked()
 }
 
@@ -125,8 +138,8 @@ func (h *health) auth(err error) {
 func (h *health) succeeded(channel string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	changed := h.authErr != nil
-	h.authErr = nil
+	changed := h.botAuthErr != nil
+	h.botAuthErr = nil
 	var ref bridge.AlertRef
 	var wasBroken bool
 	if channel != "" {
@@ -153,7 +166,7 @@ func (h *health) failed(c call, pe *bridge.PlatformError) {
 	switch {
 	case pe.Kind == bridge.KindAuth:
 		h.s.log.Error("Slack rejected the token: the surface is down until it is fixed", "op", c.op, "code", pe.Code)
-		h.auth(pe)
+		h.botAuth(pe)
 	case channelCodes[pe.Code] && c.channel != "":
 		h.mu.Lock()
 		_, known := h.broken[c.channel]

@@ -210,3 +210,17 @@ func TestPostMessageAfterUncertainFailureDoesNotDuplicate(t *testing.T) {
 		t.Fatalf("%d messages in the thread, want exactly the first post (no duplicate)", len(thread))
 	}
 }
+
+func TestRefusedImageBlockFallsBackToLink(t *testing.T) {
+	f := newFixture(t, nil)
+	ref, h := openThread(t, f, "c1")
+	f.fake.Inject(fakeslack.Fault{Method: "chat.postMessage", Error: "invalid_blocks", Times: 1})
+	got, err := f.s.PostMessage(context.Background(), ref, h, bridge.Message{ID: "img-1", Sender: bridge.SenderBuyer, Kind: bridge.KindImage, URL: "https://cf.shopee.example/unreachable.jpg"})
+	if err != nil {
+		t.Fatalf("PostMessage: %v", err)
+	}
+	m, _ := f.fake.Message(ref.Channel, got.ID)
+	if len(blocksOfType(m.Blocks, "image")) != 0 || !strings.Contains(blockText(m.Blocks), "unreachable.jpg|Image") {
+		t.Fatalf("image not shown as a link: %s", m.Blocks)
+	}
+}

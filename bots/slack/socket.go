@@ -78,7 +78,7 @@ func (s *Surface) runSocket(ctx context.Context, h bridge.ChatHandler) {
 			pe := classify("connect socket mode", err)
 			if pe.Kind == bridge.KindAuth {
 				s.log.Error("Slack refused the app-level token; Socket Mode is down", "code", pe.Code)
-				s.health.auth(pe)
+				s.health.appAuth(pe)
 			} else {
 				s.log.Warn("Socket Mode connection ended", "err", pe)
 				s.health.transport(false, pe)
@@ -170,13 +170,13 @@ func (s *Surface) handleSocketEvent(ctx context.Context, h bridge.ChatHandler, c
 		pe := classify("connect socket mode", err)
 		s.log.Warn("Socket Mode connection failed; slack-go retries", "err", pe)
 		if pe.Kind == bridge.KindAuth {
-			s.health.auth(pe)
+			s.health.appAuth(pe)
 		} else {
 			s.health.transport(false, pe)
 		}
 	case socketmode.EventTypeInvalidAuth:
 		*connected = false
-		s.health.auth(&bridge.PlatformError{Kind: bridge.KindAuth, Platform: platformName, Op: "connect socket mode", Code: "invalid_auth", Message: "Slack refused the app-level token"})
+		s.health.appAuth(&bridge.PlatformError{Kind: bridge.KindAuth, Platform: platformName, Op: "connect socket mode", Code: "invalid_auth", Message: "Slack refused the app-level token"})
 	case socketmode.EventTypeDisconnect:
 		*connected = false
 		s.log.Info("Slack asked to reconnect the socket")
