@@ -21,7 +21,7 @@ func scanAudit(s scanner) (bridge.AuditEntry, error) {
 
 // RecordAudit stores one admin action.
 func (db *DB) RecordAudit(ctx context.Context, a bridge.AuditEntry) error {
-	_, err := db.w.ExecContext(ctx,
+	_, err := db.exec(ctx,
 		`INSERT INTO audit (at, surface, user_id, user_name, command, ok, result)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		state.UnixNano(a.At), a.Surface, a.UserID, a.UserName, a.Command, a.OK, a.Result)
@@ -34,7 +34,7 @@ func (db *DB) Audit(ctx context.Context, n int) ([]bridge.AuditEntry, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	out, err := queryAll(ctx, db.r, scanAudit,
+	out, err := queryAll(ctx, db, scanAudit,
 		`SELECT at, surface, user_id, user_name, command, ok, result FROM audit
 		 ORDER BY at DESC, id DESC LIMIT $1`, n)
 	if err != nil {

@@ -39,7 +39,7 @@ func scanConversation(s scanner) (bridge.ConversationRecord, error) {
 
 // Conversation returns a conversation's record (bridge.ErrNotFound without one).
 func (db *DB) Conversation(ctx context.Context, store bridge.StoreID, id bridge.ConversationID) (bridge.ConversationRecord, error) {
-	c, err := scanConversation(db.r.QueryRowContext(ctx,
+	c, err := scanConversation(db.queryRow(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE store = $1 AND id = $2`,
 		string(store), string(id)))
 	if err != nil {
@@ -54,7 +54,7 @@ func (db *DB) ConversationByThread(ctx context.Context, t bridge.ThreadRef) (bri
 	if t.IsZero() {
 		return bridge.ConversationRecord{}, wrapErr(sql.ErrNoRows, "find conversation of an empty thread reference")
 	}
-	c, err := scanConversation(db.r.QueryRowContext(ctx,
+	c, err := scanConversation(db.queryRow(ctx,
 		`SELECT `+conversationColumns+` FROM conversations WHERE thread_channel = $1 AND thread_id = $2`,
 		t.Channel, t.ID))
 	if err != nil {
@@ -67,7 +67,7 @@ func (db *DB) ConversationByThread(ctx context.Context, t bridge.ThreadRef) (bri
 // when the conversation already has a record, or the thread already belongs
 // to another conversation.
 func (db *DB) CreateConversation(ctx context.Context, c bridge.ConversationRecord) error {
-	_, err := db.w.ExecContext(ctx,
+	_, err := db.exec(ctx,
 		`INSERT INTO conversations (`+conversationColumns+`)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
@@ -82,7 +82,7 @@ func (db *DB) CreateConversation(ctx context.Context, c bridge.ConversationRecor
 // when the record had a thread and c.Thread differs from it, whatever c says.
 // bridge.ErrConflict when c.Thread belongs to another conversation.
 func (db *DB) UpdateConversation(ctx context.Context, c bridge.ConversationRecord) error {
-	res, err := db.w.ExecContext(ctx, updateConversationSQL, updateConversationArgs(c)...)
+	res, err := db.exec(ctx, updateConversationSQL, updateConversationArgs(c)...)
 	if err == nil {
 		err = mustAffect(res)
 	}
@@ -117,10 +117,10 @@ func (db *DB) Conversations(ctx context.Context, id bridge.StoreID) ([]bridge.Co
 		err error
 	)
 	if id == "" {
-		out, err = queryAll(ctx, db.r, scanConversation,
+		out, err = queryAll(ctx, db, scanConversation,
 			`SELECT `+conversationColumns+` FROM conversations ORDER BY store, id`)
 	} else {
-		out, err = queryAll(ctx, db.r, scanConversation,
+		out, err = queryAll(ctx, db, scanConversation,
 			`SELECT `+conversationColumns+` FROM conversations WHERE store = $1 ORDER BY id`, string(id))
 	}
 	if err != nil {

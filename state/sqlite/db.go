@@ -34,9 +34,10 @@ type DB struct {
 	// w is the only connection that writes (MaxOpenConns 1, BEGIN IMMEDIATE).
 	w *sql.DB
 	// r is the read pool; for an in-memory database it is w.
-	r    *sql.DB
-	opts options
-	path string
+	r     *sql.DB
+	opts  options
+	path  string
+	stmts stmtCache
 
 	closeOnce sync.Once
 	closeErr  error
@@ -61,6 +62,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if err := db.sealPlainTokens(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.prepareTxStatements(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -163,6 +168,7 @@ func (db *DB) Path() string { return db.path }
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
 		var errs []error
+		db.stmts.close()
 		if db.r != nil && db.r != db.w {
 			errs = append(errs, db.r.Close())
 		}

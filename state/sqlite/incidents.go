@@ -32,7 +32,7 @@ func scanIncident(s scanner) (bridge.Incident, error) {
 
 // OpenIncident stores a new incident and returns its ID (in.ID is ignored).
 func (db *DB) OpenIncident(ctx context.Context, in bridge.Incident) (int64, error) {
-	res, err := db.w.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`INSERT INTO incidents (scope, stores, error, started_at, ended_at, caught_up, catch_up_failed,
 		   alert_channel, alert_id)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -51,7 +51,7 @@ func (db *DB) OpenIncident(ctx context.Context, in bridge.Incident) (int64, erro
 // UpdateIncident writes every field of an incident but its ID
 // (bridge.ErrNotFound for an unknown ID).
 func (db *DB) UpdateIncident(ctx context.Context, in bridge.Incident) error {
-	res, err := db.w.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`UPDATE incidents SET scope = $2, stores = $3, error = $4, started_at = $5, ended_at = $6,
 		   caught_up = $7, catch_up_failed = $8, alert_channel = $9, alert_id = $10
 		 WHERE id = $1`,
@@ -66,7 +66,7 @@ func (db *DB) UpdateIncident(ctx context.Context, in bridge.Incident) error {
 // Incidents lists incidents that ended at or after since or are still open,
 // by start time.
 func (db *DB) Incidents(ctx context.Context, since time.Time) ([]bridge.Incident, error) {
-	out, err := queryAll(ctx, db.r, scanIncident,
+	out, err := queryAll(ctx, db, scanIncident,
 		`SELECT `+incidentColumns+` FROM incidents WHERE ended_at = 0 OR ended_at >= $1 ORDER BY started_at, id`,
 		state.UnixNano(since))
 	if err != nil {

@@ -66,7 +66,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // SchemaVersion is the newest migration applied to the database.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var v int
-	err := db.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
+	err := db.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	if err != nil {
 		return 0, wrapErr(err, "read schema version")
 	}

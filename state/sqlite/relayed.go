@@ -13,7 +13,7 @@ import (
 // IsRelayed reports whether a marketplace message was already handled.
 func (db *DB) IsRelayed(ctx context.Context, store bridge.StoreID, conv bridge.ConversationID, id bridge.MessageID) (bool, error) {
 	var one int
-	err := db.r.QueryRowContext(ctx,
+	err := db.queryRow(ctx,
 		`SELECT 1 FROM relayed_messages WHERE store = $1 AND conversation = $2 AND message_id = $3`,
 		string(store), string(conv), string(id)).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -35,15 +35,12 @@ func (db *DB) RecordRelayed(ctx context.Context, m bridge.RelayedMessage, c brid
 			m.Store, m.Conversation, m.ID, c.Store, c.ID)
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO relayed_messages (store, conversation, message_id, sender, sent_at,
-			   chat_channel, chat_id, relayed_at, from_bridge)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		if _, err := db.txExec(ctx, tx, insertRelayedSQL,
 			string(m.Store), string(m.Conversation), string(m.ID), string(m.Sender), state.UnixNano(m.SentAt),
 			m.ChatMessage.Channel, m.ChatMessage.ID, state.UnixNano(m.RelayedAt), m.FromBridge); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, updateConversationSQL, updateConversationArgs(c)...)
+		res, err := db.txExec(ctx, tx, updateConversationSQL, updateConversationArgs(c)...)
 		if err != nil {
 			return err
 		}
@@ -51,3 +48,7 @@ func (db *DB) RecordRelayed(ctx context.Context, m bridge.RelayedMessage, c brid
 	})
 	return wrapErr(err, "record relayed message %s/%s/%s", m.Store, m.Conversation, m.ID)
 }
+
+const insertRelayedSQL = `INSERT INTO relayed_messages (store, conversation, message_id, sender, sent_at,
+	chat_channel, chat_id, relayed_at, from_bridge)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`

@@ -44,7 +44,7 @@ func (db *DB) EnqueueReply(ctx context.Context, r bridge.Reply) (bridge.Reply, e
 	if r.Status == "" {
 		r.Status = bridge.ReplyQueued
 	}
-	res, err := db.w.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`INSERT INTO replies (store, conversation, thread_channel, thread_id, chat_channel, chat_id,
 		   author_id, author_name, text, status, reason, attempts, marketplace_message_id,
 		   created_at, updated_at, sent_at, next_attempt_at)
@@ -66,7 +66,7 @@ func (db *DB) EnqueueReply(ctx context.Context, r bridge.Reply) (bridge.Reply, e
 
 // Reply returns an outbox row (bridge.ErrNotFound for none).
 func (db *DB) Reply(ctx context.Context, id bridge.ReplyID) (bridge.Reply, error) {
-	r, err := scanReply(db.r.QueryRowContext(ctx, `SELECT `+replyColumns+` FROM replies WHERE id = $1`, int64(id)))
+	r, err := scanReply(db.queryRow(ctx, `SELECT `+replyColumns+` FROM replies WHERE id = $1`, int64(id)))
 	if err != nil {
 		return bridge.Reply{}, wrapErr(err, "read reply %d", id)
 	}
@@ -79,7 +79,7 @@ func (db *DB) ReplyByChatMessage(ctx context.Context, m bridge.ChatMessageRef) (
 	if m.IsZero() {
 		return bridge.Reply{}, wrapErr(bridge.ErrNotFound, "find reply of an empty chat message reference")
 	}
-	r, err := scanReply(db.r.QueryRowContext(ctx,
+	r, err := scanReply(db.queryRow(ctx,
 		`SELECT `+replyColumns+` FROM replies WHERE chat_channel = $1 AND chat_id = $2`, m.Channel, m.ID))
 	if err != nil {
 		return bridge.Reply{}, wrapErr(err, "find reply of chat message %s/%s", m.Channel, m.ID)
@@ -91,7 +91,7 @@ func (db *DB) ReplyByChatMessage(ctx context.Context, m bridge.ChatMessageRef) (
 // and its updated, sent and next-attempt times. The rest (text, thread,
 // author, creation time) stays as enqueued. bridge.ErrNotFound for no row.
 func (db *DB) UpdateReply(ctx context.Context, r bridge.Reply) error {
-	res, err := db.w.ExecContext(ctx,
+	res, err := db.exec(ctx,
 		`UPDATE replies SET status = $2, reason = $3, attempts = $4, marketplace_message_id = $5,
 		   updated_at = $6, sent_at = $7, next_attempt_at = $8
 		 WHERE id = $1`,
@@ -105,7 +105,7 @@ func (db *DB) UpdateReply(ctx context.Context, r bridge.Reply) error {
 
 // UnfinishedReplies lists queued and sending rows, oldest first.
 func (db *DB) UnfinishedReplies(ctx context.Context) ([]bridge.Reply, error) {
-	out, err := queryAll(ctx, db.r, scanReply,
+	out, err := queryAll(ctx, db, scanReply,
 		`SELECT `+replyColumns+` FROM replies WHERE status IN ('queued', 'sending') ORDER BY created_at, id`)
 	if err != nil {
 		return nil, wrapErr(err, "list unfinished replies")
@@ -121,11 +121,11 @@ func (db *DB) Replies(ctx context.Context, store bridge.StoreID, since time.Time
 		err error
 	)
 	if store == "" {
-		out, err = queryAll(ctx, db.r, scanReply,
+		out, err = queryAll(ctx, db, scanReply,
 			`SELECT `+replyColumns+` FROM replies WHERE created_at >= $1 ORDER BY created_at, id`,
 			state.UnixNano(since))
 	} else {
-		out, err = queryAll(ctx, db.r, scanReply,
+		out, err = queryAll(ctx, db, scanReply,
 			`SELECT `+replyColumns+` FROM replies WHERE store = $1 AND created_at >= $2 ORDER BY created_at, id`,
 			string(store), state.UnixNano(since))
 	}

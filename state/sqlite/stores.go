@@ -17,7 +17,7 @@ func (db *DB) StoreState(ctx context.Context, id bridge.StoreID) (bridge.StoreSt
 		s              bridge.StoreState
 		cursor, lastAt int64
 	)
-	err := db.r.QueryRowContext(ctx,
+	err := db.queryRow(ctx,
 		`SELECT paused, cursor, last_sync_at FROM store_state WHERE store = $1`, string(id)).
 		Scan(&s.Paused, &cursor, &lastAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -33,7 +33,7 @@ func (db *DB) StoreState(ctx context.Context, id bridge.StoreID) (bridge.StoreSt
 
 // SetPaused pauses or resumes a store.
 func (db *DB) SetPaused(ctx context.Context, id bridge.StoreID, paused bool) error {
-	_, err := db.w.ExecContext(ctx,
+	_, err := db.exec(ctx,
 		`INSERT INTO store_state (store, paused) VALUES ($1, $2)
 		 ON CONFLICT (store) DO UPDATE SET paused = excluded.paused`,
 		string(id), paused)
@@ -42,7 +42,7 @@ func (db *DB) SetPaused(ctx context.Context, id bridge.StoreID, paused bool) err
 
 // SaveSyncCursor records a successful sync of a store.
 func (db *DB) SaveSyncCursor(ctx context.Context, id bridge.StoreID, cursor, syncedAt time.Time) error {
-	_, err := db.w.ExecContext(ctx,
+	_, err := db.exec(ctx,
 		`INSERT INTO store_state (store, cursor, last_sync_at) VALUES ($1, $2, $3)
 		 ON CONFLICT (store) DO UPDATE SET cursor = excluded.cursor, last_sync_at = excluded.last_sync_at`,
 		string(id), state.UnixNano(cursor), state.UnixNano(syncedAt))

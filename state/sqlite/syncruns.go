@@ -27,7 +27,7 @@ func scanSyncRun(s scanner) (bridge.SyncRun, error) {
 
 // RecordSync stores one sync run.
 func (db *DB) RecordSync(ctx context.Context, s bridge.SyncRun) error {
-	_, err := db.w.ExecContext(ctx,
+	_, err := db.exec(ctx,
 		`INSERT INTO sync_runs (store, started_at, duration_ns, ok, messages, catch_up, error)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		string(s.Store), state.UnixNano(s.StartedAt), int64(s.Duration), s.OK, s.Messages, s.CatchUp, s.Error)
@@ -42,11 +42,11 @@ func (db *DB) SyncRuns(ctx context.Context, store bridge.StoreID, since time.Tim
 		err error
 	)
 	if store == "" {
-		out, err = queryAll(ctx, db.r, scanSyncRun,
+		out, err = queryAll(ctx, db, scanSyncRun,
 			`SELECT `+syncRunColumns+` FROM sync_runs WHERE started_at >= $1 ORDER BY started_at, id`,
 			state.UnixNano(since))
 	} else {
-		out, err = queryAll(ctx, db.r, scanSyncRun,
+		out, err = queryAll(ctx, db, scanSyncRun,
 			`SELECT `+syncRunColumns+` FROM sync_runs WHERE store = $1 AND started_at >= $2 ORDER BY started_at, id`,
 			string(store), state.UnixNano(since))
 	}

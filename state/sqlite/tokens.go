@@ -16,7 +16,7 @@ func (db *DB) LoadTokens(ctx context.Context, id bridge.StoreID) (bridge.Tokens,
 		sealed                    bool
 		accessExp, refreshExp, up int64
 	)
-	err := db.r.QueryRowContext(ctx,
+	err := db.queryRow(ctx,
 		`SELECT access_token, refresh_token, sealed, access_expires_at, refresh_expires_at, updated_at
 		 FROM tokens WHERE store = $1`, string(id)).
 		Scan(&access, &refresh, &sealed, &accessExp, &refreshExp, &up)
@@ -47,7 +47,7 @@ func (db *DB) SaveTokens(ctx context.Context, id bridge.StoreID, t bridge.Tokens
 	if err != nil {
 		return fmt.Errorf("sqlite: save tokens of store %s: %w", id, err)
 	}
-	_, err = db.w.ExecContext(ctx,
+	_, err = db.exec(ctx,
 		`INSERT INTO tokens (store, access_token, refresh_token, sealed, access_expires_at, refresh_expires_at, updated_at)
 		 VALUES ($1, $2, $3, $4, $5, $6, $7)
 		 ON CONFLICT (store) DO UPDATE SET
@@ -65,7 +65,7 @@ func (db *DB) SaveTokens(ctx context.Context, id bridge.StoreID, t bridge.Tokens
 func (db *DB) sealPlainTokens(ctx context.Context) error {
 	if db.opts.cipher == nil {
 		var n int
-		if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE sealed = 1`).Scan(&n); err != nil {
+		if err := db.queryRow(ctx, `SELECT COUNT(*) FROM tokens WHERE sealed = 1`).Scan(&n); err != nil {
 			return wrapErr(err, "count sealed tokens")
 		}
 		if n > 0 {
