@@ -280,3 +280,23 @@ func TestTransientErrorsRetryIdempotentCallsOnly(t *testing.T) {
 		t.Fatalf("%d post calls, want the root and one attempt (no blind retry)", n)
 	}
 }
+
+func TestEphemeralInForeignChannelDoesNotMarkItBroken(t *testing.T) {
+	f := newFixture(t, nil)
+	f.listen()
+	f.wait("connected", func() bool { return f.h.sawHealth(true, 0) })
+	f.fake.RemoveBot(chStore, true)
+	if err := f.s.Notify(context.Background(), bridge.Notice{Channel: chStore, UserID: agentID, Text: "hi"}); codeOf(err) != "not_in_channel" {
+		t.Fatalf("err = %v", err)
+	}
+	// A following successful post proves nothing was reported down.
+	if _, err := f.s.PostAlert(context.Background(), bridge.Alert{Title: "ping"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.h.sawHealth(false, bridge.KindPermanent) {
+		t.Fatalf("an ephemeral answer in a channel without the bot marked the surface down")
+	}
+	if n := len(f.fake.Roots(chAlerts)); n != 1 {
+		t.Fatalf("%d alerts, want only the test's own", n)
+	}
+}

@@ -343,3 +343,30 @@ func TestEndToEndDeletedThreadIsContinued(t *testing.T) {
 		t.Fatalf("the new message: %d posts, want one in the new thread", len(got))
 	}
 }
+
+func TestEndToEnd429StormDuringBacklog(t *testing.T) {
+	e := startE2E(t)
+	var ids []bridge.MessageID
+	for i := range 8 { // known conversations (a first start imports only recent history)
+		ids = append(ids, e.mp.BuyerSays(shop.ShopID, bridge.ConversationID(fmt.Sprintf("conv-%02d", i)), fmt.Sprintf("Buyer %d", i), "hello").ID)
+	}
+	e.sync()
+	storm := e.slack.Inject(fakeslack.Fault{Method: "chat.postMessage", Status: 429, RetryAfter: 3, Every: 4})
+	for i := range 200 {
+		conv := bridge.ConversationID(fmt.Sprintf("conv-%02d", i%8))
+		ids = append(ids, e.mp.BuyerSays(shop.ShopID, conv, fmt.Sprintf("Buyer %d", i%8), fmt.Sprintf("message %03d <!here>", i)).ID)
+	}
+	e.sync()
+	e.sync()
+	for _, id := range ids {
+		if got := e.posted(id); len(got) != 1 {
+			t.Fatalf("message %s posted %d times, want exactly once", id, len(got))
+		}
+	}
+	if roots := e.slack.Roots(inbox); len(roots) != 8 {
+		t.Fatalf("%d thread roots, want one per conversation (8)", len(roots))
+	}
+	if e.slack.Fired(storm) < 40 {
+		t.Fatalf("only %d 429s were injected", e.slack.Fired(storm))
+	}
+}

@@ -28,7 +28,7 @@ type health struct {
 	// the bot token refused (Web API). Each clears on its own success.
 	appAuthErr error
 	botAuthErr error
-	broken       map[string]*bridge.PlatformError
+	broken       map[string]brokenChannel
 	alerts       map[string]bridge.AlertRef
 	reportedOK   bool
 	reportedOnce bool
@@ -38,13 +38,37 @@ type health struct {
 	signal  chan struct{}
 }
 
+// brokenChannel is a channel's last refusal. It counts for brokenFor: the
+// engine keeps retrying queued messages, which renews it while the channel
+// stays broken, and a channel no longer used (re-routed stores) stops
+// holding the surface down.
+type brokenChannel struct {
+	err *bridge.PlatformError
+	at  time.Time
+}
+
+// brokenFor is how long a channel refusal keeps the surface unhealthy
+// without being seen again.
+const brokenFor = 15 * time.Minute
+
+// channelMethods are the calls whose channel refusal means the bridge cannot
+// do its job there (an ephemeral answer in a channel the bot was never in
+// does not).
+var channelMethods = map[string]bool{
+	methodPostMessage: true,
+	methodUpdate:      true,
+	methodReactionAdd: true,
+	methodReactionDel: true,
+	methodReplies:     true,
+}
+
 type healthReport struct {
 	ok  bool
 	err error
 }
 
 func newHealth(s *Surface) *health {
-	return &health{s: s, broken: map[string]*bridge.PlatformError{}, alerts: map[string]bridge.AlertRef{}, signal: make(chan struct{}, 1)}
+	return &health{s: s, broken: map[string]brokenChannel{}, alerts: map[string]bridge.AlertRef{}, signal: make(chan struct{}, 1)}
 }
 
 // state returns whether the surface is fully usable and, if not, why.
@@ -60,13 +84,18 @@ func (h *health) stateLocked() (bool, error) {
 		}
 		return false, fmt.Errorf("slack: not connected")
 	}
-	if len(h.broken) > 0 {
-		chans := make([]string, 0, len(h.broken))
-		for ch := range h.broken {
-			chans = append(chans, ch)
+	now := h.s.clock.Now()
+	var chans []string
+	for ch, b := range h.broken {
+		if now.Sub(b.at) > brokenFor {
+			delete(h.broken, ch)
+			continue
 		}
+		chans = append(chans, ch)
+	}
+	if len(chans) > 0 {
 		sort.Strings(chans)
-		return false, h.broken[chans[0]]
+		return false, h.broken[chans[0]].err
 	}
 	return true, nil
 }
@@ -141,13 +170,15 @@ func (h *health) succeeded(channel string) {
 	changed := h.botAuthErr != nil
 	h.botAuthErr = nil
 	var ref bridge.AlertRef
-	var wasBroken bool
+	var wasBroken, hadAlert bool
 	if channel != "" {
 		if _, wasBroken = h.broken[channel]; wasBroken {
 			delete(h.broken, channel)
-			ref = h.alerts[channel]
-			delete(h.alerts, channel)
 			changed = true
+		}
+		// The alert outlives an expired refusal: resolve it on the first success.
+		if ref, hadAlert = h.alerts[channel]; hadAlert {
+			delete(h.alerts, channel)
 		}
 	}
 	if changed {
@@ -155,9 +186,9 @@ func (h *health) succeeded(channel string) {
 	}
 	if wasBroken {
 		h.s.log.Info("Slack channel usable again", "channel", channel)
-		if ref.ID != "" {
-			h.s.goAsync(func() { h.s.channelRestoredAlert(channel, ref) })
-		}
+	}
+	if hadAlert && ref.ID != "" {
+		h.s.goAsync(func() { h.s.channelRestoredAlert(channel, ref) })
 	}
 }
 
@@ -167,10 +198,10 @@ func (h *health) failed(c call, pe *bridge.PlatformError) {
 	case pe.Kind == bridge.KindAuth:
 		h.s.log.Error("Slack rejected the token: the surface is down until it is fixed", "op", c.op, "code", pe.Code)
 		h.botAuth(pe)
-	case channelCodes[pe.Code] && c.channel != "":
+	case channelCodes[pe.Code] && c.channel != "" && channelMethods[c.method]:
 		h.mu.Lock()
 		_, known := h.broken[c.channel]
-		h.broken[c.channel] = pe
+		h.broken[c.channel] = brokenChannel{err: pe, at: h.s.clock.Now()}
 		h.reportLocked()
 		h.mu.Unlock()
 		if known {

@@ -149,7 +149,7 @@ func (p *pacer) wait(ctx context.Context, key string, lim limit, prio priority) 
 		defer p.mu.Unlock()
 		if t.granted {
 			// Granted while we were leaving: give the token back.
-			b.tokens++
+			b.tokens = min(b.tokens+1, b.lim.burst)
 		} else {
 			b.remove(t)
 			p.notifyLocked()
