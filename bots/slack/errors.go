@@ -30,12 +30,12 @@ const (
 
 // authCodes mean the token no longer works: the surface is down.
 var authCodes = map[string]bool{
-	"invalid_auth":     true,
-	"not_authed":       true,
-	"token_revoked":    true,
-	"token_expired":    true,
-	"account_inactive": true,
-	"org_login_required": true,
+	"invalid_auth":            true,
+	"not_authed":              true,
+	"token_revoked":           true,
+	"token_expired":           true,
+	"account_inactive":        true,
+	"org_login_required":      true,
 	"team_access_not_granted": true,
 }
 

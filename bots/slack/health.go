@@ -26,8 +26,8 @@ type health struct {
 	transportErr error
 	// appAuthErr is the app-level token refused (Socket Mode); botAuthErr
 	// the bot token refused (Web API). Each clears on its own success.
-	appAuthErr error
-	botAuthErr error
+	appAuthErr   error
+	botAuthErr   error
 	broken       map[string]brokenChannel
 	alerts       map[string]bridge.AlertRef
 	reportedOK   bool

@@ -188,4 +188,3 @@ func TestPostReport(t *testing.T) {
 		t.Fatalf("report text missing: %s", blockText(m.Blocks))
 	}
 }
-

@@ -197,4 +197,3 @@ func TestUpdateThreadHeaderOfDeletedRootIsThreadGone(t *testing.T) {
 		t.Fatalf("err = %v, want ErrThreadGone", err)
 	}
 }
-

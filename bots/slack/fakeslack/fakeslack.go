@@ -101,20 +101,20 @@ type Server struct {
 	// URL is the Web API base URL to configure as api_url (ends with "/").
 	URL string
 
-	mu         sync.Mutex
-	now        func() time.Time
-	calls      []Call
-	channels   map[string]*channel
-	messages   map[string][]*Message // channel → messages in ts order
-	ephemerals []Ephemeral
-	responses  []ResponseURLPost
-	faults     []*Fault
-	groups     map[string][]string
-	users      map[string]string
-	tsSeq      int64
-	revoked    bool
-	appRevoked bool
-	limit      *postLimit
+	mu          sync.Mutex
+	now         func() time.Time
+	calls       []Call
+	channels    map[string]*channel
+	messages    map[string][]*Message // channel → messages in ts order
+	ephemerals  []Ephemeral
+	responses   []ResponseURLPost
+	faults      []*Fault
+	groups      map[string][]string
+	users       map[string]string
+	tsSeq       int64
+	revoked     bool
+	appRevoked  bool
+	limit       *postLimit
 	rateLimited int
 	changed     chan struct{}
 
