@@ -30,20 +30,29 @@ type stmtKey struct {
 }
 
 func (c *stmtCache) get(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
-	k := stmtKey{pool, query}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.stmts[k]; ok {
+	if s, ok := c.lookup(pool, query); ok {
 		return s, nil
 	}
+	// Prepare without holding the lock: preparing on the write pool waits
+	// for a running transaction, which itself looks statements up.
 	s, err := pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if c.stmts == nil {
-		c.stmts = map[stmtKey]*sql.Stmt{}
+	k := stmtKey{pool, query}
+	c.mu.Lock()
+	prev, raced := c.stmts[k]
+	if !raced {
+		if c.stmts == nil {
+			c.stmts = map[stmtKey]*sql.Stmt{}
+		}
+		c.stmts[k] = s
 	}
-	c.stmts[k] = s
+	c.mu.Unlock()
+	if raced {
+		s.Close()
+		return prev, nil
+	}
 	return s, nil
 }
 
