@@ -95,11 +95,14 @@ func (o *Outbox) schedule(id ReplyID, delay time.Duration) {
 		o.push(id)
 		return
 	}
+	// The timer is taken before returning, so callers (and tests driving a
+	// fake clock) know the retry is armed once schedule returns.
+	due := o.e.clock.After(delay)
 	o.timers.Add(1)
 	go func() {
 		defer o.timers.Done()
 		select {
-		case <-o.e.clock.After(delay):
+		case <-due:
 			o.push(id)
 		case <-o.stopping:
 		}
@@ -259,6 +262,7 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	firstSend := r.Status != ReplySending
 	r.Status = ReplySending
 	r.Attempts++
+	r.NextAttemptAt = time.Time{}
 	r.UpdatedAt = e.clock.Now()
 	if err := e.state.UpdateReply(ctx, r); err != nil {
 		e.log.Error("record reply as sending", "reply", r.ID, "err", err)
@@ -424,9 +428,11 @@ func (o *Outbox) retryLater(ctx context.Context, r Reply, cause error, status Re
 	r.Reason = ReasonOf(cause)
 	r.NextAttemptAt = e.clock.Now().Add(wait)
 	r.UpdatedAt = e.clock.Now()
+	// Arm the retry first: the attempt it triggers waits for the
+	// conversation lock, which the caller holds until this row is written.
+	o.schedule(r.ID, wait)
 	if err := e.state.UpdateReply(ctx, r); err != nil {
 		e.log.Error("record reply retry", "reply", r.ID, "err", err)
 	}
 	e.log.Info("reply will be retried", "reply", r.ID, "in", wait, "err", cause)
-	o.schedule(r.ID, wait)
 }
