@@ -28,9 +28,9 @@ type Monitor struct {
 	stores map[StoreID]*health
 	chat   health
 	// current is the open marketplace incident, if any.
-	current  *incidentState
-	chatInc  *incidentState
-	alertMu  sync.Mutex // serialises posting/editing alerts
+	current *incidentState
+	chatInc *incidentState
+	alertMu sync.Mutex // serialises posting/editing alerts
 }
 
 type health struct {
