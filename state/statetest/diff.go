@@ -55,7 +55,8 @@ func diffValue(out *[]string, path string, g, w reflect.Value) {
 		}
 	case reflect.Slice:
 		if g.Len() != w.Len() {
-			*out = append(*out, fmt.Sprintf("%s: got %d elements, want %d", label, g.Len(), w.Len()))
+			*out = append(*out, fmt.Sprintf("%s: got %d elements, want %d\n  got:  %s\n  want: %s",
+				label, g.Len(), w.Len(), summarize(g), summarize(w)))
 			return
 		}
 		for i := 0; i < g.Len(); i++ {
@@ -114,3 +115,32 @@ var (
 	errNotFound = bridge.ErrNotFound
 	errConflict = bridge.ErrConflict
 )
+
+// keyFields are the fields that identify a row in a summary.
+var keyFields = []string{"ID", "Store", "Conversation", "ChatMessage", "Status", "Scope", "Command", "StartedAt", "EndedAt", "CreatedAt", "At"}
+
+// summarize lists a slice's elements by their identifying fields.
+func summarize(v reflect.Value) string {
+	parts := make([]string, 0, v.Len())
+	for i := 0; i < v.Len(); i++ {
+		e := v.Index(i)
+		if e.Kind() != reflect.Struct || e.Type() == timeType {
+			parts = append(parts, fmt.Sprint(e.Interface()))
+			continue
+		}
+		var fields []string
+		for _, name := range keyFields {
+			f := e.FieldByName(name)
+			if !f.IsValid() {
+				continue
+			}
+			val := fmt.Sprint(f.Interface())
+			if t, ok := f.Interface().(time.Time); ok {
+				val = fmtTime(t)
+			}
+			fields = append(fields, name+"="+val)
+		}
+		parts = append(parts, "{"+strings.Join(fields, " ")+"}")
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
