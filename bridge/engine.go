@@ -408,6 +408,7 @@ func (e *Engine) header(s Store, rec ConversationRecord) ThreadHeader {
 		Link:          rec.Link,
 		AwaitingReply: !rec.AwaitingSince.IsZero(),
 		Unread:        rec.Unread,
+		Continued:     rec.ThreadsReplaced > 0,
 	}
 }
 

@@ -90,6 +90,22 @@ type PostedChecker interface {
 	FindPosted(ctx context.Context, t ThreadRef, id MessageID) (ChatMessageRef, bool, error)
 }
 
+// BatchPoster is the optional capability of a surface to post several
+// consecutive messages of one conversation in one call, so that a backlog
+// under a rate limit can be combined into fewer posts. It returns the chat
+// message of each message for a prefix of msgs; when it returns fewer refs
+// than messages, err says why the rest was not posted (ErrThreadGone too),
+// and the engine records only the posted prefix.
+type BatchPoster interface {
+	PostMessages(ctx context.Context, t ThreadRef, h ThreadHeader, msgs []Message) ([]ChatMessageRef, error)
+}
+
+// ReportPoster is the optional capability of a surface to post a long
+// plain-text report (the daily inspection) to its report channel.
+type ReportPoster interface {
+	PostReport(ctx context.Context, title, text string) (ChatMessageRef, error)
+}
+
 // ChatHandler is what a surface delivers to; the bridge implements it.
 type ChatHandler interface {
 	// AgentReply is a person's message in a thread. The bridge ignores ones

@@ -394,71 +394,86 @@ func (e *Engine) firstMessages(msgs []pending, firstStart bool, since time.Time)
 // message needs it) and records each one. It stops at the first failure so
 // the next sync resumes from the last recorded message.
 func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, known bool, msgs []pending) (int, error) {
-	relayed := 0
 	wasAwaiting := !rec.AwaitingSince.IsZero()
+	// First decide what is new and what is shown.
+	todo := make([]pending, 0, len(msgs))
+	willHaveThread := !rec.Thread.IsZero()
 	resumed := false
-	touched := false
 	for _, m := range msgs {
 		if known {
 			done, err := e.state.IsRelayed(ctx, st.ID, rec.ID, m.ID)
 			if err != nil {
-				return relayed, fmt.Errorf("check message %s: %w", m.ID, err)
+				return 0, fmt.Errorf("check message %s: %w", m.ID, err)
 			}
 			if done {
 				continue
 			}
 		}
-		if m.Sender == SenderSeller {
+		if m.Sender == SenderSeller && known {
 			claimed, err := e.outbox.claimEcho(ctx, st, rec, m.Message)
 			if err != nil {
-				return relayed, fmt.Errorf("match seller message %s to replies: %w", m.ID, err)
+				return 0, fmt.Errorf("match seller message %s to replies: %w", m.ID, err)
 			}
 			if claimed {
 				// It was one of ours whose send outcome was unknown.
 				if rec, err = e.state.Conversation(ctx, st.ID, rec.ID); err != nil {
-					return relayed, err
+					return 0, err
 				}
 				continue
 			}
 		}
-		var ref ChatMessageRef
-		if !m.silent {
-			if rec.Thread.IsZero() && m.Sender != SenderBuyer {
-				// Seller-side activity alone does not open a thread.
-				m.silent = true
-			}
+		if !m.silent && !willHaveThread && m.Sender != SenderBuyer {
+			// Seller-side activity alone does not open a thread.
+			m.silent = true
 		}
-		if !m.silent {
-			if m.Sender == SenderBuyer && !rec.LastBuyerAt.IsZero() && m.SentAt.Sub(maxTime(rec.LastBuyerAt, rec.LastSellerAt)) >= e.cfg.ResumedAfter {
+		if !m.silent && m.Sender == SenderBuyer {
+			willHaveThread = true
+			if last := maxTime(rec.LastBuyerAt, rec.LastSellerAt); !last.IsZero() && m.SentAt.Sub(last) >= e.cfg.ResumedAfter {
 				resumed = true
 			}
+		}
+		todo = append(todo, m)
+	}
+
+	relayed := 0
+	for i := 0; i < len(todo); {
+		if todo[i].silent {
 			var err error
-			rec, known, err = e.ensureThread(ctx, st, rec, known)
-			if err != nil {
+			if rec, known, err = e.record(ctx, st, rec, known, todo[i].Message, ChatMessageRef{}); err != nil {
 				return relayed, err
 			}
-			ref, rec, err = e.post(ctx, st, rec, m.Message)
-			if err != nil {
+			i++
+			continue
+		}
+		// A run of shown messages is posted together where the surface can.
+		j := i
+		for j < len(todo) && !todo[j].silent {
+			j++
+		}
+		run := make([]Message, 0, j-i)
+		for _, m := range todo[i:j] {
+			run = append(run, m.Message)
+		}
+		var err error
+		if rec, known, err = e.ensureThread(ctx, st, rec, known); err != nil {
+			return relayed, err
+		}
+		h := e.header(st, rec)
+		h.Resumed = resumed
+		refs, nrec, perr := e.postRun(ctx, st, rec, h, run)
+		rec = nrec
+		for k, ref := range refs {
+			if rec, known, err = e.record(ctx, st, rec, known, run[k], ref); err != nil {
 				return relayed, err
 			}
 			relayed++
 		}
-		rec = applyMessage(rec, m.Message, e.clock.Now())
-		rm := RelayedMessage{Store: st.ID, Conversation: rec.ID, ID: m.ID, Sender: m.Sender, SentAt: m.SentAt, ChatMessage: ref, RelayedAt: e.clock.Now()}
-		if !known {
-			if err := e.state.CreateConversation(ctx, rec); err != nil {
-				if !errors.Is(err, ErrConflict) {
-					return relayed, fmt.Errorf("record conversation %s: %w", rec.ID, err)
-				}
-			}
-			known = true
+		if perr != nil {
+			return relayed, perr
 		}
-		if err := e.state.RecordRelayed(ctx, rm, rec); err != nil && !errors.Is(err, ErrConflict) {
-			return relayed, fmt.Errorf("record message %s: %w", m.ID, err)
-		}
-		touched = true
+		i = j
 	}
-	if touched && !rec.Thread.IsZero() {
+	if len(todo) > 0 && !rec.Thread.IsZero() {
 		h := e.header(st, rec)
 		h.Resumed = resumed
 		if h.AwaitingReply != wasAwaiting || h.Unread > 0 || resumed {
@@ -468,6 +483,66 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 		}
 	}
 	return relayed, nil
+}
+
+// record stores a handled message and the conversation's new state.
+func (e *Engine) record(ctx context.Context, st Store, rec ConversationRecord, known bool, m Message, ref ChatMessageRef) (ConversationRecord, bool, error) {
+	now := e.clock.Now()
+	rec = applyMessage(rec, m, now)
+	if !known {
+		if err := e.state.CreateConversation(ctx, rec); err != nil && !errors.Is(err, ErrConflict) {
+			return rec, known, fmt.Errorf("record conversation %s: %w", rec.ID, err)
+		}
+		known = true
+	}
+	rm := RelayedMessage{Store: st.ID, Conversation: rec.ID, ID: m.ID, Sender: m.Sender, SentAt: m.SentAt, ChatMessage: ref, RelayedAt: now}
+	if err := e.state.RecordRelayed(ctx, rm, rec); err != nil && !errors.Is(err, ErrConflict) {
+		return rec, known, fmt.Errorf("record message %s: %w", m.ID, err)
+	}
+	return rec, known, nil
+}
+
+// postRun posts consecutive messages of one conversation: in one call when
+// the surface is a BatchPoster (it may combine them into fewer posts under
+// a rate limit), else one by one. It returns the refs of the posted prefix.
+func (e *Engine) postRun(ctx context.Context, st Store, rec ConversationRecord, h ThreadHeader, run []Message) ([]ChatMessageRef, ConversationRecord, error) {
+	bp, batch := e.chat.(BatchPoster)
+	if !batch || len(run) == 1 {
+		refs := make([]ChatMessageRef, 0, len(run))
+		for _, m := range run {
+			ref, nrec, err := e.post(ctx, st, rec, h, m)
+			rec = nrec
+			if err != nil {
+				return refs, rec, err
+			}
+			refs = append(refs, ref)
+			h = e.header(st, rec)
+		}
+		return refs, rec, nil
+	}
+	// The crash-window check applies to the first message, as for single posts.
+	var refs []ChatMessageRef
+	if ref, found := e.alreadyPosted(ctx, st, rec, run[0]); found {
+		refs = append(refs, ref)
+		run = run[1:]
+	}
+	got, err := bp.PostMessages(ctx, rec.Thread, h, run)
+	refs = append(refs, got...)
+	if errors.Is(err, ErrThreadGone) {
+		var nrec ConversationRecord
+		if nrec, err = e.healThread(ctx, st, rec); err != nil {
+			return refs, rec, err
+		}
+		rec = nrec
+		more, perr := bp.PostMessages(ctx, rec.Thread, e.header(st, rec), run[len(got):])
+		refs = append(refs, more...)
+		err = perr
+	}
+	if err != nil {
+		return refs, rec, &chatError{fmt.Errorf("post messages of conversation %s: %w", rec.ID, err)}
+	}
+	e.mon.chatSuccess()
+	return refs, rec, nil
 }
 
 // applyMessage updates a conversation record for a handled message.
@@ -537,33 +612,58 @@ func (e *Engine) ensureThread(ctx context.Context, st Store, rec ConversationRec
 	return rec, known, nil
 }
 
-// post posts one message, healing a deleted thread once.
-func (e *Engine) post(ctx context.Context, st Store, rec ConversationRecord, m Message) (ChatMessageRef, ConversationRecord, error) {
-	key := convKey{st.ID, rec.ID}
-	if pc, ok := e.chat.(PostedChecker); ok {
-		e.checkedMu.Lock()
-		first := !e.checked[key]
-		e.checked[key] = true
-		e.checkedMu.Unlock()
-		if first {
-			if ref, found, err := pc.FindPosted(ctx, rec.Thread, m.ID); err == nil && found {
-				e.log.Info("message already in thread after a restart; not posting again", "store", st.ID, "conversation", rec.ID, "message", m.ID)
-				return ref, rec, nil
-			}
-		}
+// alreadyPosted asks a PostedChecker surface, once per conversation after a
+// start, whether the message is already in the thread (a crash between
+// "posted" and "recorded").
+func (e *Engine) alreadyPosted(ctx context.Context, st Store, rec ConversationRecord, m Message) (ChatMessageRef, bool) {
+	pc, ok := e.chat.(PostedChecker)
+	if !ok {
+		return ChatMessageRef{}, false
 	}
+	key := convKey{st.ID, rec.ID}
+	e.checkedMu.Lock()
+	first := !e.checked[key]
+	e.checked[key] = true
+	e.checkedMu.Unlock()
+	if !first {
+		return ChatMessageRef{}, false
+	}
+	ref, found, err := pc.FindPosted(ctx, rec.Thread, m.ID)
+	if err != nil || !found {
+		return ChatMessageRef{}, false
+	}
+	e.log.Info("message already in thread after a restart; not posting again", "store", st.ID, "conversation", rec.ID, "message", m.ID)
+	return ref, true
+}
+
+// healThread replaces a deleted thread with a new one that says it
+// continues the conversation, and re-maps the conversation to it.
+func (e *Engine) healThread(ctx context.Context, st Store, rec ConversationRecord) (ConversationRecord, error) {
+	e.log.Warn("thread was deleted; opening a new one", "store", st.ID, "conversation", rec.ID)
 	h := e.header(st, rec)
+	h.Continued = true
+	nref, err := e.chat.OpenThread(ctx, h)
+	if err != nil {
+		return rec, &chatError{fmt.Errorf("reopen thread for conversation %s: %w", rec.ID, err)}
+	}
+	rec.Thread = nref
+	if err := e.state.UpdateConversation(ctx, rec); err != nil {
+		return rec, fmt.Errorf("re-map thread of conversation %s: %w", rec.ID, err)
+	}
+	rec.ThreadsReplaced++
+	return rec, nil
+}
+
+// post posts one message, healing a deleted thread once.
+func (e *Engine) post(ctx context.Context, st Store, rec ConversationRecord, h ThreadHeader, m Message) (ChatMessageRef, ConversationRecord, error) {
+	if ref, found := e.alreadyPosted(ctx, st, rec, m); found {
+		return ref, rec, nil
+	}
 	ref, err := e.chat.PostMessage(ctx, rec.Thread, h, m)
 	if errors.Is(err, ErrThreadGone) {
-		e.log.Warn("thread was deleted; opening a new one", "store", st.ID, "conversation", rec.ID)
-		h.Continued = true
-		nref, oerr := e.chat.OpenThread(ctx, h)
-		if oerr != nil {
-			return ref, rec, &chatError{fmt.Errorf("reopen thread for conversation %s: %w", rec.ID, oerr)}
-		}
-		rec.Thread = nref
-		if uerr := e.state.UpdateConversation(ctx, rec); uerr != nil {
-			return ref, rec, fmt.Errorf("re-map thread of conversation %s: %w", rec.ID, uerr)
+		var herr error
+		if rec, herr = e.healThread(ctx, st, rec); herr != nil {
+			return ref, rec, herr
 		}
 		ref, err = e.chat.PostMessage(ctx, rec.Thread, e.header(st, rec), m)
 	}
