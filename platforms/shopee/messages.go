@@ -54,12 +54,14 @@ func (c *Client) ListMessages(ctx context.Context, store bridge.Store, conv brid
 		}
 		if after != "" {
 			if i := slices.IndexFunc(fresh, func(m wireMessage) bool { return string(m.MessageID) == string(after) }); i >= 0 {
+				// The page holding the mark is cut by time and ID, not by
+				// position, in case it is out of order; only messages that
+				// cannot be told apart from the mark go by position.
 				mark := fresh[i]
-				newestFirst = append(newestFirst, fresh[:i]...)
-				// Past the mark the page should hold only older messages; keep
-				// any that are newer anyway (an out-of-order page).
-				for _, m := range fresh[i+1:] {
-					if newerThan(int64(m.CreatedTimestamp), string(m.MessageID), int64(mark.CreatedTimestamp), string(mark.MessageID)) {
+				for j, m := range fresh {
+					switch c := compareNewer(m, mark); {
+					case j == i:
+					case c < 0, c == 0 && j < i:
 						newestFirst = append(newestFirst, m)
 					}
 				}
@@ -85,25 +87,19 @@ func (c *Client) ListMessages(ctx context.Context, store bridge.Store, conv brid
 	if !found {
 		// An out-of-order page may put an older message before a newer one:
 		// keep the newest limit by time.
-		slices.SortStableFunc(newestFirst, func(a, b wireMessage) int {
-			switch {
-			case newerThan(int64(a.CreatedTimestamp), string(a.MessageID), int64(b.CreatedTimestamp), string(b.MessageID)):
-				return -1
-			case newerThan(int64(b.CreatedTimestamp), string(b.MessageID), int64(a.CreatedTimestamp), string(a.MessageID)):
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(newestFirst, compareNewer)
 		if len(newestFirst) > limit {
 			newestFirst = newestFirst[:limit]
 		}
 	}
+	// Oldest first, by time and then by ID; messages that cannot be told
+	// apart keep the API's order, reversed.
+	slices.Reverse(newestFirst)
+	slices.SortStableFunc(newestFirst, func(a, b wireMessage) int { return -compareNewer(a, b) })
 	out := make([]bridge.Message, 0, len(newestFirst))
-	for i := len(newestFirst) - 1; i >= 0; i-- {
-		out = append(out, c.toMessage(store, conv, newestFirst[i]))
+	for _, m := range newestFirst {
+		out = append(out, c.toMessage(store, conv, m))
 	}
-	// Oldest first by time; equal times keep the API's order reversed.
-	slices.SortStableFunc(out, func(a, b bridge.Message) int { return a.SentAt.Compare(b.SentAt) })
 	return out, nil
 }
 
@@ -158,4 +154,15 @@ func firstOf(vs ...flexString) string {
 		}
 	}
 	return ""
+}
+
+// compareNewer orders newer messages first (see newerThan).
+func compareNewer(a, b wireMessage) int {
+	switch {
+	case newerThan(int64(a.CreatedTimestamp), string(a.MessageID), int64(b.CreatedTimestamp), string(b.MessageID)):
+		return -1
+	case newerThan(int64(b.CreatedTimestamp), string(b.MessageID), int64(a.CreatedTimestamp), string(a.MessageID)):
+		return 1
+	}
+	return 0
 }

@@ -1,0 +1,78 @@
+// Package platformtest is the marketplace contract suite: every marketplace
+// client, run against its dialect of platforms/simulator, must pass it. It
+// checks what the bridge relies on: paging through many conversations and
+// messages, never missing or repeating a message when pages come out of
+// order or repeat, getting a sent message's ID back (so the echo is
+// suppressed), refreshing an expired token and persisting the new refresh
+// token first, classifying bad signatures, rate limits, 5xx and outages,
+// and verifying pushes (right, wrong, missing, replayed).
+//
+// A client's test calls Run with a Factory that wires a fresh simulator and
+// client:
+//
+//	func TestContract(t *testing.T) { platformtest.Run(t, newEnv) }
+package platformtest
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/platforms/simulator"
+)
+
+// Options vary the client a Factory builds.
+type Options struct {
+	// WrongKey signs with a partner/app key the simulator does not know.
+	WrongKey bool
+	// Timeout is the client's per-attempt HTTP timeout (default 5s).
+	Timeout time.Duration
+}
+
+// Env is one client wired to a fresh, started simulator holding Store's shop.
+type Env struct {
+	Client bridge.Marketplace
+	Sim    *simulator.Simulator
+	Store  bridge.Store
+	Tokens *MemTokens
+	Clock  *bridgetest.Clock
+	Hints  *bridge.Hints
+
+	// Push is the client's push endpoint; PushURL the public URL the
+	// platform signs; SignPush returns the header that authenticates body.
+	Push     http.Handler
+	PushURL  string
+	SignPush func(body []byte) (header, value string)
+	// PushBody is a valid push for the store's shop at the given time.
+	PushBody func(at time.Time) []byte
+	// RecoverLostPushes fetches and confirms pushes the platform could not
+	// deliver; nil when the platform has no such API.
+	RecoverLostPushes func(ctx context.Context) error
+}
+
+// Factory builds a fresh Env; it registers its own cleanup on t.
+type Factory func(t testing.TB, o Options) *Env
+
+// Pump advances env's fake clock to the next timer whenever something waits
+// on it (backoffs, rate limiters), until the test ends.
+func (e *Env) Pump(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for e.Clock.BlockUntil(ctx, 1) == nil {
+			if d, ok := e.Clock.NextTimer(); ok {
+				e.Clock.Advance(d)
+			}
+		}
+	}()
+}
+
+// Start is the fake clock's start time in every Env built by the suite's
+// own factories; factories should use it so failures read the same.
+var Start = time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC)
