@@ -239,7 +239,16 @@ func (c *Client) ExchangeCode(ctx context.Context, store bridge.Store, code stri
 		body: map[string]any{"code": code, "partner_id": c.cfg.PartnerID, "shop_id": shopID},
 	})
 	if err != nil {
-		return bridge.Tokens{}, c.refreshFailed(store, err)
+		var pe *bridge.PlatformError
+		if errors.As(err, &pe) && (pe.Kind == bridge.KindTransient || pe.Kind == bridge.KindRateLimited) {
+			return bridge.Tokens{}, err
+		}
+		out := &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformShopee), Op: "exchange code",
+			Message: "store " + string(store.ID) + ": the authorization code was refused (codes are single-use and last 10 minutes): authorize again", Err: err}
+		if pe != nil {
+			out.Code, out.RequestID = pe.Code, pe.RequestID
+		}
+		return bridge.Tokens{}, out
 	}
 	env, _ := decodeEnvelope(body)
 	if wt, err := decodeTokens(body, env); err == nil && len(wt.ShopIDList) > 0 {
