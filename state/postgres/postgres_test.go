@@ -26,6 +26,16 @@ func testDSN(t *testing.T) string {
 	return dsn
 }
 
+// testDSNB is testDSN for benchmarks.
+func testDSNB(b *testing.B) string {
+	b.Helper()
+	dsn := os.Getenv("SHOPBRIDGE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		b.Skip("SHOPBRIDGE_TEST_POSTGRES_DSN not set: skipping PostgreSQL benchmarks")
+	}
+	return dsn
+}
+
 // schemas hands out one fresh schema per database name for this test run,
 // and drops them all when the test ends.
 type schemas struct {
@@ -60,17 +70,19 @@ func (s *schemas) schema(name string) string {
 	return sc
 }
 
-func (s *schemas) dropAll() {
+func (s *schemas) dropAll() { s.dropAllB(s.t) }
+
+func (s *schemas) dropAllB(tb testing.TB) {
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, s.dsn)
 	if err != nil {
-		s.t.Errorf("connect to drop test schemas: %v", err)
+		tb.Errorf("connect to drop test schemas: %v", err)
 		return
 	}
 	defer conn.Close(ctx)
 	for _, sc := range s.names {
 		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{sc}.Sanitize()+" CASCADE"); err != nil {
-			s.t.Errorf("drop test schema %s: %v", sc, err)
+			tb.Errorf("drop test schema %s: %v", sc, err)
 		}
 	}
 }

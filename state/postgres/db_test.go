@@ -1,0 +1,185 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state"
+	"github.com/shopbridge/shopbridge/state/postgres"
+)
+
+func TestMigrationsAreIdempotentAcrossReplicas(t *testing.T) {
+	s := newSchemas(t)
+	// Several replicas start at once on an empty schema.
+	var wg sync.WaitGroup
+	dbs := make([]*postgres.DB, 4)
+	errs := make([]error, len(dbs))
+	for i := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dbs[i], errs[i] = postgres.Open(t.Context(), s.dsn, postgres.WithSchema(s.schema("replicas")))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: Open: %v", i, err)
+		}
+		defer dbs[i].Close()
+	}
+	var rows int
+	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("schema_migrations has %d rows (%v) after 4 replicas started, want 1", rows, err)
+	}
+	if v, err := dbs[1].SchemaVersion(t.Context()); err != nil || v != 1 {
+		t.Errorf("SchemaVersion = %d, %v; want 1", v, err)
+	}
+}
+
+func TestNewerSchemaIsRefused(t *testing.T) {
+	s := newSchemas(t)
+	db := s.open(t, "newer")
+	if _, err := db.Pool().Exec(t.Context(), `INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, '0099_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err := postgres.Open(t.Context(), s.dsn, postgres.WithSchema(s.schema("newer")))
+	if err == nil || !strings.Contains(err.Error(), "newer than this binary") {
+		t.Fatalf("Open of a schema from a newer release: err = %v, want a refusal naming the version", err)
+	}
+}
+
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	cases := []string{
+		"postgres://user:hunter2-secret@127.0.0.1:1/db?sslmode=disable&connect_timeout=1", // nothing listens on port 1
+		"postgres://user:hunter2-secret@[::1/db",                                          // unparsable
+	}
+	for _, dsn := range cases {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		db, err := postgres.Open(ctx, dsn)
+		cancel()
+		if err == nil {
+			db.Close()
+			t.Errorf("Open(%s) succeeded", strings.ReplaceAll(dsn, "hunter2-secret", "***"))
+			continue
+		}
+		if strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("Open error shows the password: %s", strings.ReplaceAll(err.Error(), "hunter2-secret", "***"))
+		}
+	}
+	if _, err := postgres.Open(context.Background(), "postgres://u@127.0.0.1:1/db", postgres.WithSchema("Bad-Name")); err == nil {
+		t.Error("Open accepted a schema name that is not a plain identifier")
+	}
+}
+
+func testCipher(t *testing.T, seed byte) state.Cipher {
+	t.Helper()
+	c, err := state.NewAESGCM(bytes.Repeat([]byte{seed}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTokensEncryptedAtRest(t *testing.T) {
+	s := newSchemas(t)
+	ctx := t.Context()
+	tokens := bridge.Tokens{AccessToken: "ACCESS-secret-1234", RefreshToken: "REFRESH-secret-5678", UpdatedAt: time.Unix(100, 0).UTC()}
+
+	// Saved in the clear, then sealed when a key is configured.
+	plain := s.open(t, "tokens")
+	if err := plain.SaveTokens(ctx, "shop-plain", tokens); err != nil {
+		t.Fatal(err)
+	}
+	plain.Close()
+
+	db := s.open(t, "tokens", postgres.WithCipher(testCipher(t, 1)))
+	if err := db.SaveTokens(ctx, "shop-a", tokens); err != nil {
+		t.Fatal(err)
+	}
+	for _, store := range []string{"shop-a", "shop-plain"} {
+		var access, refresh []byte
+		var sealed bool
+		err := db.Pool().QueryRow(ctx, `SELECT access_token, refresh_token, sealed FROM tokens WHERE store = $1`, store).
+			Scan(&access, &refresh, &sealed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !sealed || bytes.Contains(access, []byte("ACCESS")) || bytes.Contains(refresh, []byte("REFRESH")) {
+			t.Errorf("%s: tokens stored in the clear with a cipher configured (sealed=%v)", store, sealed)
+		}
+		got, err := db.LoadTokens(ctx, bridge.StoreID(store))
+		if err != nil || got != tokens {
+			t.Errorf("%s: LoadTokens with the key: err=%v, round trip equal=%v", store, err, got == tokens)
+		}
+	}
+	db.Close()
+
+	nokey := s.open(t, "tokens")
+	defer nokey.Close()
+	_, err := nokey.LoadTokens(ctx, "shop-a")
+	if !errors.Is(err, state.ErrNoKey) || strings.Contains(err.Error(), "secret") {
+		t.Errorf("LoadTokens without a key: err = %v, want state.ErrNoKey without the token", err)
+	}
+	wrong := s.open(t, "tokens", postgres.WithCipher(testCipher(t, 2)))
+	defer wrong.Close()
+	if _, err := wrong.LoadTokens(ctx, "shop-a"); !errors.Is(err, state.ErrDecrypt) {
+		t.Errorf("LoadTokens with the wrong key: err = %v, want state.ErrDecrypt", err)
+	}
+}
+
+// BenchmarkRecordRelayed measures IsRelayed + RecordRelayed (one
+// transaction) per message, from 4 goroutines.
+func BenchmarkRecordRelayed(b *testing.B) {
+	dsn := testDSNB(b)
+	s := &schemas{t: nil, dsn: dsn, run: fmt.Sprintf("b%d", time.Now().UnixNano()%1e9), names: map[string]string{}}
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn, postgres.WithSchema(s.schema("bench")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		db.Close()
+		s.dropAllB(b)
+	})
+	convs := make([]bridge.ConversationRecord, 100)
+	for i := range convs {
+		convs[i] = bridge.ConversationRecord{Store: "shop", ID: bridge.ConversationID(fmt.Sprintf("c%d", i)),
+			Thread: bridge.ThreadRef{Channel: "C", ID: fmt.Sprintf("t%d", i)}}
+		if err := db.CreateConversation(ctx, convs[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seq := 0
+	b.ResetTimer()
+	b.SetParallelism(2)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			mu.Lock()
+			seq++
+			n := seq
+			mu.Unlock()
+			c := convs[n%len(convs)]
+			id := bridge.MessageID(fmt.Sprintf("m%d", n))
+			if ok, err := db.IsRelayed(ctx, c.Store, c.ID, id); err != nil || ok {
+				b.Errorf("IsRelayed = %v, %v", ok, err)
+				return
+			}
+			c.WatermarkID = id
+			if err := db.RecordRelayed(ctx, bridge.RelayedMessage{Store: c.Store, Conversation: c.ID, ID: id}, c); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
