@@ -74,7 +74,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 
 func (db *DB) open(ctx context.Context) error {
 	busy := strconv.FormatInt(db.opts.busyTimeout.Milliseconds(), 10)
-	if db.path == Memory || db.path == "" {
+	if db.path == "" {
+		return errors.New("sqlite: open: no database path (use \":memory:\" for an in-memory database)")
+	}
+	if db.path == Memory {
 		w, err := sql.Open("sqlite", Memory+"?"+dsnQuery(busy, false, false))
 		if err != nil {
 			return fmt.Errorf("sqlite: open in-memory database: %w", err)
