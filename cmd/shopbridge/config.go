@@ -1,0 +1,413 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/shopbridge/shopbridge/bots/console"
+	"github.com/shopbridge/shopbridge/bots/slack"
+	"github.com/shopbridge/shopbridge/bots/telegram"
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/shopee"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Log      LogConfig        `yaml:"log"`
+	HTTP     HTTPConfig       `yaml:"http"`
+	State    StateConfig      `yaml:"state"`
+	Sync     SyncConfig       `yaml:"sync"`
+	Chat     string           `yaml:"chat"`
+	Console  console.Config   `yaml:"console"`
+	Slack    *slack.Config    `yaml:"slack"`
+	Telegram *telegram.Config `yaml:"telegram"`
+	Shopee   *shopee.Config   `yaml:"shopee"`
+	Stores   []StoreConfig    `yaml:"stores"`
+}
+
+// LogConfig sets the log level and format.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// HTTPConfig is the bridge's one HTTP listener.
+type HTTPConfig struct {
+	Listen string `yaml:"listen"`
+	// PublicURL is how the outside reaches the listener (authorization
+	// callbacks); optional.
+	PublicURL         string        `yaml:"public_url"`
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	ReadTimeout       time.Duration `yaml:"read_timeout"`
+	WriteTimeout      time.Duration `yaml:"write_timeout"`
+	IdleTimeout       time.Duration `yaml:"idle_timeout"`
+	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+}
+
+// StateConfig chooses the state backend.
+type StateConfig struct {
+	Backend string `yaml:"backend"`
+	Path    string `yaml:"path"`
+}
+
+// SyncConfig holds the engine's timings.
+type SyncConfig struct {
+	PollInterval     time.Duration `yaml:"poll_interval"`
+	FailureThreshold int           `yaml:"failure_threshold"`
+	Debounce         time.Duration `yaml:"debounce"`
+	ProbeBackoffMax  time.Duration `yaml:"probe_backoff_max"`
+	ImportWindow     time.Duration `yaml:"import_window"`
+	HistoryLimit     int           `yaml:"history_limit"`
+	Concurrency      int           `yaml:"concurrency"`
+	SyncTimeout      time.Duration `yaml:"sync_timeout"`
+	NotePrefix       string        `yaml:"note_prefix"`
+	SendAttempts     int           `yaml:"send_attempts"`
+	SendBackoff      time.Duration `yaml:"send_backoff"`
+	SendBackoffMax   time.Duration `yaml:"send_backoff_max"`
+	ShutdownGrace    time.Duration `yaml:"shutdown_grace"`
+}
+
+// StoreConfig is one store.
+type StoreConfig struct {
+	ID           string `yaml:"id"`
+	Platform     string `yaml:"platform"`
+	ShopID       string `yaml:"shop_id"`
+	Name         string `yaml:"name"`
+	Site         string `yaml:"site"`
+	Channel      string `yaml:"channel"`
+	Proxy        string `yaml:"proxy"`
+	ProxyExpires string `yaml:"proxy_expires"`
+	// AccessToken and RefreshToken seed a store's tokens (operators who
+	// already hold them); once the bridge refreshed them, the saved ones win.
+	AccessToken  string `yaml:"access_token"`
+	RefreshToken string `yaml:"refresh_token"`
+}
+
+var knownSites = map[string]bool{"MY": true, "SG": true, "TH": true, "PH": true, "VN": true, "ID": true, "TW": true, "BR": true, "MX": true, "CO": true, "CL": true}
+
+// SetDefaults fills what the file leaves out.
+func (c *Config) SetDefaults() {
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.HTTP.Listen == "" {
+		c.HTTP.Listen = "127.0.0.1:8080"
+	}
+	if c.HTTP.ReadHeaderTimeout == 0 {
+		c.HTTP.ReadHeaderTimeout = 5 * time.Second
+	}
+	if c.HTTP.ReadTimeout == 0 {
+		c.HTTP.ReadTimeout = 15 * time.Second
+	}
+	if c.HTTP.WriteTimeout == 0 {
+		c.HTTP.WriteTimeout = 15 * time.Second
+	}
+	if c.HTTP.IdleTimeout == 0 {
+		c.HTTP.IdleTimeout = 60 * time.Second
+	}
+	if c.HTTP.MaxBodyBytes == 0 {
+		c.HTTP.MaxBodyBytes = 1 << 20
+	}
+	if c.State.Backend == "" {
+		c.State.Backend = "sqlite"
+	}
+	if c.State.Path == "" {
+		c.State.Path = "shopbridge.db"
+	}
+	if c.Chat == "" {
+		switch {
+		case c.Slack != nil:
+			c.Chat = "slack"
+		case c.Telegram != nil:
+			c.Chat = "telegram"
+		default:
+			c.Chat = "console"
+		}
+	}
+	if c.Slack != nil {
+		c.Slack.SetDefaults()
+	}
+	if c.Telegram != nil {
+		c.Telegram.SetDefaults()
+	}
+	if c.Shopee != nil {
+		c.Shopee.SetDefaults()
+	}
+}
+
+// EngineConfig maps the sync section onto the engine's settings.
+func (c *Config) EngineConfig() bridge.EngineConfig {
+	s := c.Sync
+	return bridge.EngineConfig{
+		PollInterval: s.PollInterval, FailureThreshold: s.FailureThreshold, Debounce: s.Debounce,
+		ProbeBackoffMax: s.ProbeBackoffMax, ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,
+		SyncConcurrency: s.Concurrency, SyncTimeout: s.SyncTimeout, NotePrefix: s.NotePrefix,
+		SendAttempts: s.SendAttempts, SendBackoff: s.SendBackoff, SendBackoffMax: s.SendBackoffMax,
+		ShutdownGrace: s.ShutdownGrace,
+	}
+}
+
+// Validate returns one line per problem.
+func (c *Config) Validate() []string {
+	var p []string
+	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log.level: %q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		add("log.format: %q is not text or json", c.Log.Format)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		add("http.listen: %q is not host:port", c.HTTP.Listen)
+	}
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+			add("http.public_url: %q is not an absolute URL", c.HTTP.PublicURL)
+		}
+	}
+	if c.State.Backend != "sqlite" {
+		add("state.backend: %q is not supported (use sqlite)", c.State.Backend)
+	}
+	for name, d := range map[string]time.Duration{
+		"sync.poll_interval": c.Sync.PollInterval, "sync.debounce": c.Sync.Debounce,
+		"sync.import_window": c.Sync.ImportWindow, "sync.send_backoff": c.Sync.SendBackoff,
+		"sync.probe_backoff_max": c.Sync.ProbeBackoffMax, "sync.sync_timeout": c.Sync.SyncTimeout,
+	} {
+		if d < 0 {
+			add("%s: must not be negative, got %s", name, d)
+		}
+	}
+	if c.Sync.PollInterval > 0 && c.Sync.PollInterval < time.Second {
+		add("sync.poll_interval: %s is too short (at least 1s, to respect the marketplaces' limits)", c.Sync.PollInterval)
+	}
+	if c.Sync.FailureThreshold < 0 {
+		add("sync.failure_threshold: must be at least 1, got %d", c.Sync.FailureThreshold)
+	}
+
+	switch c.Chat {
+	case "console":
+	case "slack":
+		if c.Slack == nil {
+			add("slack: chat is slack but the slack section is missing")
+		}
+	case "telegram":
+		if c.Telegram == nil {
+			add("telegram: chat is telegram but the telegram section is missing")
+		}
+	default:
+		add("chat: %q is not console, slack or telegram", c.Chat)
+	}
+	if c.Slack != nil && c.Chat == "slack" {
+		p = append(p, c.Slack.Validate()...)
+	}
+	if c.Telegram != nil && c.Chat == "telegram" {
+		p = append(p, c.Telegram.Validate()...)
+	}
+
+	if len(c.Stores) == 0 {
+		add("stores: no store configured (add at least one under stores:)")
+	}
+	usesShopee := false
+	seen := map[string]int{}
+	for i, s := range c.Stores {
+		where := fmt.Sprintf("stores[%d]", i)
+		if s.ID != "" {
+			where = fmt.Sprintf("stores[%d] (%s)", i, s.ID)
+		}
+		if s.ID == "" {
+			add("%s.id: missing", where)
+		} else if j, dup := seen[s.ID]; dup {
+			add("%s.id: %q is used by stores[%d] too", where, s.ID, j)
+		} else {
+			seen[s.ID] = i
+		}
+		switch s.Platform {
+		case "shopee":
+			usesShopee = true
+			for _, line := range shopee.ValidateStore(s.Store()) {
+				add("%s: %s", where, line)
+			}
+		case "lazada", "tiktok":
+			add("%s.platform: %s is not supported by this build yet (shopee is)", where, s.Platform)
+		case "":
+			add("%s.platform: missing (shopee)", where)
+		default:
+			add("%s.platform: %q is not a marketplace (shopee, lazada, tiktok)", where, s.Platform)
+		}
+		if s.ShopID == "" {
+			add("%s.shop_id: missing", where)
+		}
+		if s.Name == "" {
+			add("%s.name: missing", where)
+		}
+		if !knownSites[strings.ToUpper(s.Site)] {
+			add("%s.site: %q is not a known site (%s)", where, s.Site, strings.Join(sortedKeys(knownSites), ", "))
+		}
+		if s.Proxy != "" {
+			if u, err := url.Parse(s.Proxy); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {
+				add("%s.proxy: %q is not an http(s):// or socks5:// URL", where, redactURL(s.Proxy))
+			}
+		}
+		if s.ProxyExpires != "" {
+			if _, err := time.Parse("2006-01-02", s.ProxyExpires); err != nil {
+				add("%s.proxy_expires: %q is not a date like 2026-12-31", where, s.ProxyExpires)
+			}
+		}
+		if (s.AccessToken == "") != (s.RefreshToken == "") {
+			add("%s: give both access_token and refresh_token, or neither (then run `shopbridge store authorize %s`)", where, s.ID)
+		}
+	}
+	if usesShopee {
+		if c.Shopee == nil {
+			add("shopee: stores use shopee but the shopee section (partner_id, partner_key) is missing")
+		} else {
+			for _, line := range c.Shopee.Validate() {
+				p = append(p, line)
+			}
+		}
+	}
+	return p
+}
+
+// Store converts the store's config to the domain type.
+func (s StoreConfig) Store() bridge.Store {
+	st := bridge.Store{
+		ID: bridge.StoreID(s.ID), Platform: bridge.Platform(s.Platform), ShopID: s.ShopID,
+		Name: s.Name, Site: strings.ToUpper(s.Site), Channel: s.Channel, ProxyURL: s.Proxy,
+	}
+	if t, err := time.Parse("2006-01-02", s.ProxyExpires); err == nil {
+		st.ProxyExpiry = t
+	}
+	return st
+}
+
+// Stores returns the configured stores.
+func (c *Config) StoreList() []bridge.Store {
+	out := make([]bridge.Store, 0, len(c.Stores))
+	for _, s := range c.Stores {
+		out = append(out, s.Store())
+	}
+	return out
+}
+
+// InitialTokens returns the tokens given in the config, per store.
+func (c *Config) InitialTokens() map[bridge.StoreID]bridge.Tokens {
+	out := map[bridge.StoreID]bridge.Tokens{}
+	for _, s := range c.Stores {
+		if s.AccessToken != "" {
+			out[bridge.StoreID(s.ID)] = bridge.Tokens{AccessToken: s.AccessToken, RefreshToken: s.RefreshToken}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// redactURL hides a URL's password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${NAME} with the environment's value; it reports each
+// unset variable once, with its line.
+func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []string) {
+	var problems []string
+	seen := map[string]bool{}
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '#' {
+			continue // comments may mention ${VARS} freely
+		}
+		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
+			name := string(m[2 : len(m)-1])
+			v, ok := lookup(name)
+			if !ok && !seen[name] {
+				seen[name] = true
+				problems = append(problems, fmt.Sprintf("line %d: environment variable %s is not set", i+1, name))
+			}
+			// Quote-safe: the value is inserted as is, so secrets with
+			// YAML-special characters should be quoted in the file.
+			return []byte(v)
+		})
+	}
+	return bytes.Join(lines, []byte("\n")), problems
+}
+
+// ConfigError lists every problem found in a configuration.
+type ConfigError struct {
+	Path     string
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problem(s):", e.Path, len(e.Problems))
+	for _, p := range e.Problems {
+		b.WriteString("\n  " + p)
+	}
+	return b.String()
+}
+
+// LoadConfig reads, expands, decodes, defaults and validates a config file.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config file %s not found: run `shopbridge init %s` to write an example, or `shopbridge demo` to try the bridge without one", path, path)
+		}
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(path, data, os.LookupEnv)
+}
+
+// ParseConfig is LoadConfig on bytes.
+func ParseConfig(path string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
+	expanded, problems := expandEnv(data, lookup)
+	var cfg Config
+	dec := yaml.NewDecoder(bytes.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			problems = append(problems, te.Errors...)
+		} else {
+			problems = append(problems, err.Error())
+			return nil, &ConfigError{Path: path, Problems: problems}
+		}
+	}
+	cfg.SetDefaults()
+	problems = append(problems, cfg.Validate()...)
+	if len(problems) > 0 {
+		return nil, &ConfigError{Path: path, Problems: problems}
+	}
+	return &cfg, nil
+}

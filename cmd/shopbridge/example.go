@@ -1,0 +1,66 @@
+package main
+
+// exampleConfig is what `shopbridge init` writes. Secrets come from the
+// environment through ${NAME} references; every problem is reported at once
+// by `shopbridge check-config`.
+const exampleConfig = `# shopbridge configuration.
+# Secrets are read from the environment with ${NAME}; keep them out of this file.
+
+log:
+  level: info          # debug | info | warn | error
+  format: text         # text | json
+
+http:
+  # One listener for marketplace pushes, Slack HTTP mode, the Telegram
+  # webhook, authorization callbacks and /healthz.
+  listen: 127.0.0.1:8080
+  # public_url: https://bridge.example.com
+
+state:
+  backend: sqlite
+  path: shopbridge.db  # in the container: /data/shopbridge.db
+
+sync:
+  poll_interval: 30s      # each store's conversation list is polled this often
+  failure_threshold: 3    # failed syncs in a row before the "interrupted" alert
+  debounce: 3s            # stable success needed before the catch-up
+  import_window: 24h      # first start: unanswered conversations younger than this
+  note_prefix: "note:"    # thread replies starting with this stay internal
+  send_attempts: 6        # automatic attempts of a reply before it shows failed
+
+# The chat surface: console, slack or telegram.
+chat: slack
+
+slack:
+  bot_token: ${SLACK_BOT_TOKEN}      # xoxb-…
+  app_token: ${SLACK_APP_TOKEN}      # xapp-… (Socket Mode, the default)
+  inbox_channel: C0123456789         # threads of stores without their own channel
+  alerts_channel: C0123456789
+  admins: [U0123456789]              # Slack user IDs allowed to change things
+  # site_channels: {MY: C0AAAAAAAAA, SG: C0BBBBBBBBB}
+
+# telegram:
+#   token: ${TELEGRAM_BOT_TOKEN}
+#   inbox_chat: -1001234567890       # a supergroup with topics on; the bot is an admin
+#   alerts_chat: -1001234567890
+#   admins: [123456789]
+
+shopee:
+  partner_id: 2001887
+  partner_key: ${SHOPEE_PARTNER_KEY}
+  # base_url: https://partner.shopeemobile.com   # or the sandbox / the simulator
+  # push_callback_url: https://bridge.example.com/push/shopee
+
+stores:
+  - id: shopee-my-main
+    platform: shopee
+    shop_id: "14701711"
+    name: Main Store
+    site: MY
+    # channel: C0CCCCCCCCC            # this store's own channel
+    # proxy: http://user:pass@proxy.example:3128
+    # proxy_expires: 2026-12-31
+    # Tokens you already hold; otherwise run "shopbridge store authorize shopee-my-main".
+    access_token: ${SHOPEE_MY_MAIN_ACCESS_TOKEN}
+    refresh_token: ${SHOPEE_MY_MAIN_REFRESH_TOKEN}
+`

@@ -1,0 +1,150 @@
+// Command shopbridge bridges Shopee (and later Lazada and TikTok Shop) buyer
+// conversations into Slack or Telegram threads.
+//
+//	shopbridge run --config shopbridge.yaml   run the bridge
+//	shopbridge demo [--duration 30s]          run a whole bridge on a built-in simulator
+//	shopbridge init [path]                    write a commented example config
+//	shopbridge check-config [--config path]   validate a config and exit
+//	shopbridge simulate [--addr host:port]    run the marketplace simulator alone
+//	shopbridge version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.uber.org/fx"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `shopbridge — Shopee buyer chats in Slack or Telegram threads.
+
+Usage:
+  shopbridge run --config shopbridge.yaml   run the bridge
+  shopbridge demo [--duration 30s]          run a whole bridge on a built-in marketplace simulator
+  shopbridge init [path]                    write a commented example config (default shopbridge.yaml)
+  shopbridge check-config [--config path]   validate a config: one line per problem
+  shopbridge simulate [--addr host:port]    run the marketplace simulator alone and print a store config
+  shopbridge version                        print the version
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args[0] {
+	case "run":
+		err = cmdRun(ctx, args[1:], stdin, stdout, stderr)
+	case "demo":
+		err = cmdDemo(ctx, args[1:], stdin, stdout, stderr)
+	case "init":
+		err = cmdInit(args[1:], stdout)
+	case "check-config":
+		err = cmdCheckConfig(args[1:], stdout)
+	case "simulate":
+		err = cmdSimulate(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "shopbridge", version)
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "shopbridge: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			fmt.Fprintln(stderr, "shopbridge: refusing to start:", ce.Error())
+			return 1
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "shopbridge:", err)
+		return 1
+	}
+	return 0
+}
+
+func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "path of the config file (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path == "" {
+		return errors.New("run needs --config: write one with `shopbridge init shopbridge.yaml`, or try `shopbridge demo` first")
+	}
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: stdout}))
+	return runApp(ctx, app)
+}
+
+// runApp starts an fx application, waits for ctx (a signal), and stops it
+// within a bounded time.
+func runApp(ctx context.Context, app *fx.App) error {
+	startCtx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := app.Start(startCtx); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	<-ctx.Done()
+	stopCtx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel2()
+	return app.Stop(stopCtx)
+}
+
+func cmdInit(args []string, stdout io.Writer) error {
+	path := "shopbridge.yaml"
+	if len(args) > 0 {
+		path = args[0]
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s already exists: not overwriting it", path)
+	}
+	if err := os.WriteFile(path, []byte(exampleConfig), 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: fill in the ${…} variables, then run `shopbridge check-config --config %s`\n", path, path)
+	return nil
+}
+
+func cmdCheckConfig(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	path := fs.String("config", "shopbridge.yaml", "path of the config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		*path = fs.Arg(0)
+	}
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d stores, chat surface %s, state %s at %s)\n", *path, len(cfg.Stores), cfg.Chat, cfg.State.Backend, cfg.State.Path)
+	return nil
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/shopbridge/shopbridge/bridge"
+)
+
+// Server is the bridge's one HTTP listener. Adapters register their routes
+// on it (marketplace pushes, Slack HTTP mode, the Telegram webhook,
+// authorization callbacks); it serves /healthz itself.
+type Server struct {
+	cfg  HTTPConfig
+	log  *slog.Logger
+	mux  *http.ServeMux
+	srv  *http.Server
+	addr string
+
+	mu     sync.Mutex
+	health func() (bool, string)
+}
+
+var _ bridge.Routes = (*Server)(nil)
+
+// NewServer builds the listener; it does not listen until Start.
+func NewServer(cfg HTTPConfig, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.srv = &http.Server{
+		Handler:           http.MaxBytesHandler(s.mux, cfg.MaxBodyBytes),
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// Handle registers a route.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// SetHealth installs the readiness check behind /healthz.
+func (s *Server) SetHealth(f func() (bool, string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.health = f
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	f := s.health
+	s.mu.Unlock()
+	ok, text := true, "ok"
+	if f != nil {
+		ok, text = f()
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !ok {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	fmt.Fprintln(w, text)
+}
+
+// Start listens and serves in the background.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("http listener on %s: %w", s.cfg.Listen, err)
+	}
+	s.addr = ln.Addr().String()
+	go func() {
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("http listener stopped", "err", err)
+		}
+	}()
+	s.log.Info("http listener started", "addr", s.addr)
+	return nil
+}
+
+// Addr is the address it listens on, once started.
+func (s *Server) Addr() string { return s.addr }
+
+// Stop shuts the listener down gracefully.
+func (s *Server) Stop(ctx context.Context) error { return s.srv.Shutdown(ctx) }
