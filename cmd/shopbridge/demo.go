@@ -57,6 +57,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// The console surface and the demo's own lines share the terminal.
+	stdout = &lockedWriter{w: stdout}
 	if o.shops < 1 || o.buyers < 1 {
 		return errors.New("demo: --shops and --buyers must be at least 1")
 	}
@@ -420,4 +422,16 @@ func (d *demoRun) summary(ctx context.Context, state bridge.State, shops int) st
 	}
 	return fmt.Sprintf("demo: %d stores, %d buyer messages in %d threads, %d replies sent, %d failed then retried, %d outage recovered (%d caught up), lost %d, duplicated %d",
 		shops, buyerMsgs, threads, sent, failedRetried, recovered, caught, lost, dup)
+}
+
+// lockedWriter serialises writes of several goroutines to one writer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
