@@ -1,0 +1,225 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bots/console"
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/state/sqlite"
+)
+
+var start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+type terminal struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (t *terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.Write(p)
+}
+
+func (t *terminal) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.String()
+}
+
+// e2e runs the engine on the fake marketplace and SQLite with the console
+// surface reading a pipe, as `shopbridge demo` does with a terminal.
+type e2e struct {
+	t     *testing.T
+	clock *bridgetest.Clock
+	mp    *bridgetest.Marketplace
+	store bridge.Store
+	eng   *bridge.Engine
+	s     *console.Surface
+	term  *terminal
+	in    *io.PipeWriter
+}
+
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	ctx := context.Background()
+	e := &e2e{t: t, clock: bridgetest.NewClock(start), term: &terminal{},
+		store: bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}}
+	e.mp = bridgetest.NewMarketplace(bridge.PlatformShopee, e.clock)
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatalf("open state: %v", err)
+	}
+	pr, pw := io.Pipe()
+	e.in = pw
+	e.s, err = console.New(console.Config{User: "mei"}, console.Deps{Out: e.term, In: pr, Clock: e.clock, Meta: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.eng = bridge.NewEngine(bridge.EngineConfig{
+		PollInterval: 30 * time.Second, PollJitter: 0.0001, FailureThreshold: 3, Debounce: 3 * time.Second,
+		SendBackoff: time.Second, SendBackoffMax: 8 * time.Second, SendAttempts: 4, ShutdownGrace: 2 * time.Second,
+	}, bridge.EngineDeps{State: st, Chat: e.s, Marketplaces: []bridge.Marketplace{e.mp}, Stores: []bridge.Store{e.store}, Clock: e.clock})
+	if err := e.eng.Start(ctx); err != nil {
+		t.Fatalf("start engine: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := e.eng.Stop(ctx); err != nil {
+			t.Errorf("stop engine: %v", err)
+		}
+		pw.Close()
+		st.Close()
+	})
+	t.Cleanup(func() {
+		if t.Failed() || testing.Verbose() {
+			t.Logf("the terminal showed:\n%s", e.term.String())
+		}
+	})
+	<-e.s.Ready()
+	waitCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := e.clock.BlockUntil(waitCtx, 1); err != nil {
+		t.Fatalf("syncer did not park: %v", err)
+	}
+	return e
+}
+
+func (e *e2e) typeLine(line string) {
+	e.t.Helper()
+	if _, err := io.WriteString(e.in, line+"\n"); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *e2e) sync() {
+	e.t.Helper()
+	if _, err := e.eng.SyncNow(context.Background(), e.store.ID); err != nil {
+		e.t.Fatalf("sync: %v", err)
+	}
+}
+
+func (e *e2e) waitPrinted(what string) {
+	e.t.Helper()
+	bridgetest.Eventually(e.t, fmt.Sprintf("the console prints %q", what), func() bool {
+		return strings.Contains(e.term.String(), what)
+	}, e.s.Changed)
+}
+
+// waitStatus waits until the reply typed as the n-th agent message shows want.
+func (e *e2e) waitStatus(id bridge.ReplyID, want bridge.ReplyStatus) bridge.Reply {
+	e.t.Helper()
+	var got bridge.Reply
+	bridgetest.Eventually(e.t, fmt.Sprintf("reply #%d shows %s", id, want), func() bool {
+		for _, r := range e.s.ReplyStatuses() {
+			if r.ID == id && r.Status == want {
+				got = r
+				return true
+			}
+		}
+		return false
+	}, e.s.Changed)
+	return got
+}
+
+func (e *e2e) sellerTexts(conv bridge.ConversationID) []string {
+	var out []string
+	for _, m := range e.mp.Messages(e.store.ShopID)[conv] {
+		if m.Sender == bridge.SenderSeller {
+			out = append(out, m.Text)
+		}
+	}
+	return out
+}
+
+func TestEndToEndBuyerMessageAndTypedReply(t *testing.T) {
+	e := startE2E(t)
+	e.clock.Advance(time.Second)
+	msg := e.mp.BuyerSays(e.store.ShopID, "c1", "Alice", "where is my parcel?")
+	e.sync()
+
+	e.waitPrinted("[T1] new thread: shopee MY Main — buyer Alice")
+	e.waitPrinted("[T1 shopee MY Main · Alice] buyer: where is my parcel?")
+	if n := e.s.PostedCount(msg.ID); n != 1 {
+		t.Fatalf("buyer message posted %d times, want once", n)
+	}
+	if ths := e.s.Threads(); len(ths) != 1 || ths[0].Ref != (bridge.ThreadRef{Channel: "console", ID: "T1"}) || len(ths[0].Posted) != 1 {
+		t.Fatalf("threads %+v, want T1 with the message", ths)
+	}
+
+	// A reply typed at the console reaches the buyer and shows as sent.
+	e.typeLine("reply T1 hello")
+	r := e.waitStatus(1, bridge.ReplySent)
+	if r.AuthorName != "mei" || r.ChatMessage.Channel != "console" || !strings.HasPrefix(r.ChatMessage.ID, "C") {
+		t.Errorf("sent reply %+v, want one by mei from a console message", r)
+	}
+	if got := e.sellerTexts("c1"); len(got) != 1 || got[0] != "hello" {
+		t.Fatalf("marketplace holds seller messages %q, want [hello]", got)
+	}
+	e.waitPrinted("[T1] mei: hello")
+	e.waitPrinted("[T1] reply #1 by mei: sending…")
+	e.waitPrinted("[T1] reply #1 by mei: sent ✓")
+	e.waitPrinted("[T1] shopee MY Main — buyer Alice: answered ✓")
+
+	// A scripted agent's reply fails; "retry 2" typed at the console sends it.
+	e.clock.Advance(time.Second)
+	e.mp.BuyerSays(e.store.ShopID, "c1", "Alice", "and the invoice?")
+	e.sync()
+	e.waitPrinted("[T1] shopee MY Main — buyer Alice: awaiting reply")
+	e.mp.FailNextSends(bridgetest.SendPermanent)
+	if _, err := e.s.Say(context.Background(), bridge.ThreadRef{Channel: "console", ID: "T1"}, "agent1", "attached"); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(2, bridge.ReplyFailed)
+	e.waitPrinted(`[T1] reply #2 by agent1: FAILED: error_param: message refused by the marketplace — type "retry 2"`)
+	e.typeLine("retry 2")
+	e.waitStatus(2, bridge.ReplySent)
+	if got := e.sellerTexts("c1"); len(got) != 2 || got[1] != "attached" {
+		t.Fatalf("marketplace holds seller messages %q, want the retried reply once", got)
+	}
+
+	// Commands run as the console's admin and print their answer.
+	e.typeLine("/status")
+	e.waitPrinted("(to console) Chat surface console: connected")
+
+	// Nothing is doubled: two buyer messages, two posts.
+	total := 0
+	for _, th := range e.s.Threads() {
+		total += len(th.Posted)
+	}
+	if total != 2 {
+		t.Errorf("%d posts in threads, want the 2 buyer messages", total)
+	}
+}
+
+// An outage shows as an alert at the console and its recovery as the edit.
+func TestEndToEndOutageAlert(t *testing.T) {
+	e := startE2E(t)
+	poll := func() { e.clock.Settle(t, 31*time.Second, 1) }
+	e.mp.SetDown(true)
+	for i := 0; i < 6 && len(e.s.Alerts()) == 0; i++ {
+		poll()
+	}
+	e.waitPrinted("ALERT [A1] critical: " + bridge.TextInterrupted)
+	e.mp.BuyerSays(e.store.ShopID, "c9", "Bob", "hello? anyone?")
+	e.mp.SetDown(false)
+	restored := func() bool {
+		a := e.s.Alerts()
+		return len(a) == 1 && len(a[0].Versions) > 1 && a[0].Versions[len(a[0].Versions)-1].Severity == bridge.SeverityResolved
+	}
+	for i := 0; i < 10 && !restored(); i++ {
+		poll()
+	}
+	bridgetest.Eventually(t, "the alert is edited to restored", restored, e.s.Changed)
+	e.waitPrinted("ALERT [A1] (updated) resolved: ")
+	e.waitPrinted("[T1 shopee MY Main · Bob] buyer: hello? anyone?")
+}

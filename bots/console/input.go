@@ -1,0 +1,110 @@
+package console
+
+import (
+	"context"
+	"strings"
+
+	"github.com/shopbridge/shopbridge/bridge"
+)
+
+// consoleUserID is the user ID of everything typed at the console.
+const consoleUserID = "console"
+
+// helpText lists the console's own commands.
+const helpText = `console commands:
+    reply T3 <text>        answer the buyer of thread T3 (short: r T3 <text>)
+    retry 12               retry failed reply #12
+    threads                list the threads of this session
+    press <action> [value] press a button of an alert
+    /<command>             run a bridge command as admin (also "! <command>"), e.g. /status
+    help                   this list; "/help" lists the bridge's commands
+Ctrl-C stops shopbridge.`
+
+// handleLine runs one line of input.
+func (s *Surface) handleLine(ctx context.Context, h bridge.ChatHandler, raw string) {
+	line := strings.TrimSpace(clean(raw))
+	if line == "" {
+		return
+	}
+	if rest, ok := strings.CutPrefix(line, "/"); ok {
+		s.command(ctx, h, rest)
+		return
+	}
+	if rest, ok := strings.CutPrefix(line, "!"); ok {
+		s.command(ctx, h, rest)
+		return
+	}
+	word, rest := cutWord(line)
+	switch strings.ToLower(word) {
+	case "reply", "r":
+		tag, text := cutWord(rest)
+		id, ok := threadID(tag)
+		if !ok || text == "" {
+			s.out.print(`usage: reply T3 <text> — type "threads" to see the thread tags`)
+			return
+		}
+		_, _ = s.reply(ctx, h, bridge.ThreadRef{Channel: Channel, ID: id}, consoleUserID, s.cfg.User, text)
+	case "retry":
+		id := strings.TrimPrefix(strings.TrimSpace(rest), "#")
+		if _, ok := number("", id); !ok {
+			s.out.print(`usage: retry 12 — the number of a failed reply ("reply #12 … FAILED")`)
+			return
+		}
+		s.press(ctx, h, bridge.ActionRetrySend, id, consoleUserID, s.cfg.User)
+	case "press":
+		action, value := cutWord(rest)
+		if action == "" {
+			s.out.print(`usage: press <action> [value], as an alert's hint says`)
+			return
+		}
+		s.press(ctx, h, action, value, consoleUserID, s.cfg.User)
+	case "threads":
+		s.out.print(strings.Join(s.threadLines(), "\n"))
+	case "help", "?":
+		s.out.print(helpText)
+	default:
+		s.out.print(`unknown input "` + shorten(word, 20) + `" — type "help" for console commands, "/help" for bridge commands`)
+	}
+}
+
+// command runs a bridge command as the console's admin and prints the answer.
+func (s *Surface) command(ctx context.Context, h bridge.ChatHandler, text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		text = "help"
+	}
+	resp := h.Command(ctx, bridge.CommandRequest{
+		Surface: Channel, UserID: consoleUserID, UserName: s.cfg.User, Admin: true, Channel: Channel, Text: text,
+	})
+	s.out.print(renderResponse(s.paint, consoleUserID, resp))
+}
+
+// cutWord splits off the first word; the rest keeps its inner spacing.
+func cutWord(s string) (word, rest string) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexAny(s, " \t")
+	if i < 0 {
+		return s, ""
+	}
+	return s[:i], strings.TrimSpace(s[i:])
+}
+
+// threadID reads a thread tag as typed: "T3", "t3" or "3".
+func threadID(tag string) (string, bool) {
+	tag = strings.ToUpper(strings.TrimSuffix(strings.TrimPrefix(tag, "["), "]"))
+	if !strings.HasPrefix(tag, "T") {
+		tag = "T" + tag
+	}
+	if _, ok := number("T", tag); !ok {
+		return "", false
+	}
+	return tag, true
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,255 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+)
+
+// listening is a surface listening on a pipe with a recording handler.
+type listening struct {
+	s      *Surface
+	out    *output
+	h      *handler
+	in     *io.PipeWriter
+	cancel context.CancelFunc
+	done   chan error
+	logs   *lockedBuffer
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func listen(t *testing.T, cfg Config) *listening {
+	t.Helper()
+	pr, pw := io.Pipe()
+	l := &listening{out: &output{t: t}, h: newHandler(), in: pw, done: make(chan error, 1), logs: &lockedBuffer{}}
+	s, err := New(cfg, Deps{Out: l.out, In: pr, Clock: bridgetest.NewClock(t0), Logger: slog.New(slog.NewTextHandler(l.logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.s = s
+	ctx, cancel := context.WithCancel(context.Background())
+	l.cancel = cancel
+	go func() { l.done <- s.Listen(ctx, l.h) }()
+	t.Cleanup(func() {
+		cancel()
+		pw.Close()
+		<-l.done
+	})
+	<-s.Ready()
+	return l
+}
+
+// typeLine writes a line of input and waits until the surface printed its
+// answer (the input line is handled when something new is printed).
+func (l *listening) typeLine(t *testing.T, line string) string {
+	t.Helper()
+	before := len(l.out.String())
+	if _, err := io.WriteString(l.in, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, "the console answers "+line, func() bool { return len(l.out.String()) > before })
+	return strings.TrimSuffix(l.out.String()[before:], "\n")
+}
+
+func TestInputLines(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		line    string
+		reply   *bridge.AgentMessage
+		action  *bridge.ActionEvent
+		command *bridge.CommandRequest
+		printed string
+	}{
+		{name: "reply", line: "reply T1 Hello, it ships today!",
+			reply:   &bridge.AgentMessage{Thread: bridge.ThreadRef{Channel: "console", ID: "T1"}, Message: bridge.ChatMessageRef{Channel: "console", ID: "C1"}, UserID: "console", UserName: "mei", Text: "Hello, it ships today!"},
+			printed: "[T1] mei: Hello, it ships today!"},
+		{name: "short reply, lower-case tag, inner spacing kept", line: "r t1 two  spaces",
+			reply:   &bridge.AgentMessage{Thread: bridge.ThreadRef{Channel: "console", ID: "T1"}, Message: bridge.ChatMessageRef{Channel: "console", ID: "C1"}, UserID: "console", UserName: "mei", Text: "two  spaces"},
+			printed: "[T1] mei: two  spaces"},
+		{name: "reply without text", line: "reply T1", printed: `usage: reply T3 <text> — type "threads" to see the thread tags`},
+		{name: "reply to a bad tag", line: "reply X1 hi", printed: `usage: reply T3 <text> — type "threads" to see the thread tags`},
+		{name: "retry", line: "retry 12",
+			action:  &bridge.ActionEvent{ActionID: bridge.ActionRetrySend, Value: "12", UserID: "console", UserName: "mei", Admin: true},
+			printed: "(to console) Retrying your reply (#12)."},
+		{name: "retry with hash", line: "retry #12",
+			action:  &bridge.ActionEvent{ActionID: bridge.ActionRetrySend, Value: "12", UserID: "console", UserName: "mei", Admin: true},
+			printed: "(to console) Retrying your reply (#12)."},
+		{name: "retry without number", line: "retry", printed: `usage: retry 12 — the number of a failed reply ("reply #12 … FAILED")`},
+		{name: "press", line: "press retry_sync shopee-my",
+			action:  &bridge.ActionEvent{ActionID: bridge.ActionRetrySync, Value: "shopee-my", UserID: "console", UserName: "mei", Admin: true},
+			printed: "(to console) Retrying your reply (#shopee-my)."},
+		{name: "slash command", line: "/sync retry shopee-my",
+			command: &bridge.CommandRequest{Surface: "console", UserID: "console", UserName: "mei", Admin: true, Channel: "console", Text: "sync retry shopee-my"},
+			printed: "(to console) ok"},
+		{name: "bang command", line: "! status",
+			command: &bridge.CommandRequest{Surface: "console", UserID: "console", UserName: "mei", Admin: true, Channel: "console", Text: "status"},
+			printed: "(to console) ok"},
+		{name: "bare slash asks for help", line: "/",
+			command: &bridge.CommandRequest{Surface: "console", UserID: "console", UserName: "mei", Admin: true, Channel: "console", Text: "help"},
+			printed: "(to console) ok"},
+		{name: "threads", line: "threads", printed: "T1 shopee MY Main — buyer Alice — awaiting reply, 0 message(s) posted"},
+		{name: "help", line: "help", printed: helpText},
+		{name: "unknown", line: "status please", printed: `unknown input "status" — type "help" for console commands, "/help" for bridge commands`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := listen(t, Config{User: "mei"})
+			if _, err := l.s.OpenThread(context.Background(), header("Alice", true)); err != nil {
+				t.Fatal(err)
+			}
+			if got := l.typeLine(t, tc.line); got != tc.printed {
+				t.Errorf("printed %q, want %q", got, tc.printed)
+			}
+			if tc.reply != nil {
+				// The reply line is printed before the reply is delivered.
+				bridgetest.Eventually(t, "the reply is delivered", func() bool {
+					replies, _, _, _ := l.h.snapshot()
+					return len(replies) > 0
+				}, l.h.Changed)
+			}
+			replies, actions, commands, _ := l.h.snapshot()
+			switch {
+			case tc.reply != nil:
+				if len(replies) != 1 {
+					t.Fatalf("delivered %d replies, want 1", len(replies))
+				}
+				got := replies[0]
+				if !got.At.Equal(t0) {
+					t.Errorf("reply stamped %v, want the clock's %v", got.At, t0)
+				}
+				got.At = tc.reply.At
+				if got != *tc.reply {
+					t.Errorf("delivered %+v, want %+v", got, *tc.reply)
+				}
+			case len(replies) != 0:
+				t.Errorf("delivered replies %+v, want none", replies)
+			}
+			switch {
+			case tc.action != nil:
+				if len(actions) != 1 || actions[0] != *tc.action {
+					t.Errorf("pressed %+v, want %+v", actions, *tc.action)
+				}
+			case len(actions) != 0:
+				t.Errorf("pressed %+v, want nothing", actions)
+			}
+			switch {
+			case tc.command != nil:
+				if len(commands) != 1 || commands[0] != *tc.command {
+					t.Errorf("ran %+v, want %+v", commands, *tc.command)
+				}
+			case len(commands) != 0:
+				t.Errorf("ran %+v, want nothing", commands)
+			}
+		})
+	}
+}
+
+func TestCommandErrorIsMarked(t *testing.T) {
+	l := listen(t, Config{})
+	l.h.answer = bridge.CommandResponse{Text: "No store found to update. Please refresh the store list and try again.", Error: true}
+	got := l.typeLine(t, "/store update nope")
+	if want := "(to console) error: No store found to update. Please refresh the store list and try again."; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}
+
+func TestReplyToUnknownThreadSaysSo(t *testing.T) {
+	l := listen(t, Config{})
+	got := l.typeLine(t, "reply T7 hello")
+	if !strings.HasPrefix(got, "[T7] console: hello\n    (not a thread of this session") {
+		t.Errorf("printed %q, want the reply and a note that T7 is unknown", got)
+	}
+}
+
+func TestListenReportsHealthAndKeepsRunningAfterEOF(t *testing.T) {
+	l := listen(t, Config{})
+	_, _, _, health := l.h.snapshot()
+	if len(health) != 1 || !health[0] {
+		t.Fatalf("surface health reported %v, want one healthy report at start", health)
+	}
+	if err := l.in.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, "the console notices the input closed", func() bool {
+		return strings.Contains(l.logs.String(), "input closed")
+	})
+	select {
+	case err := <-l.done:
+		t.Fatalf("Listen returned %v after EOF; it must run until ctx ends", err)
+	default:
+	}
+	// Still listening: a scripted agent can reply.
+	if _, err := l.s.Say(context.Background(), bridge.ThreadRef{Channel: "console", ID: "T1"}, "agent1", "still here"); err != nil {
+		t.Fatal(err)
+	}
+	if replies, _, _, _ := l.h.snapshot(); len(replies) != 1 || replies[0].UserName != "agent1" {
+		t.Fatalf("replies after EOF: %+v", replies)
+	}
+	l.cancel()
+	if err := <-l.done; err != nil {
+		t.Fatalf("Listen returned %v on cancel, want nil", err)
+	}
+	l.done <- nil // for the cleanup
+}
+
+func TestListenWithoutInputRunsUntilCancelled(t *testing.T) {
+	s, out := newSurface(t, Config{})
+	h := newHandler()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Listen(ctx, h) }()
+	<-s.Ready()
+	ref, err := s.Say(ctx, bridge.ThreadRef{Channel: "console", ID: "T1"}, "agent1", "hello")
+	if err != nil || ref != (bridge.ChatMessageRef{Channel: "console", ID: "C1"}) {
+		t.Fatalf("Say = %v, %v", ref, err)
+	}
+	resp := s.Press(ctx, bridge.ActionRetrySend, "3", "agent1")
+	if resp.Text != "Retrying your reply (#3)." {
+		t.Fatalf("Press answered %+v", resp)
+	}
+	_, actions, _, health := h.snapshot()
+	if len(actions) != 1 || actions[0].UserID != "agent1" || !actions[0].Admin || len(health) != 1 {
+		t.Fatalf("actions %+v, health %v", actions, health)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Listen without input returned %v before cancel", err)
+	default:
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Listen returned %v", err)
+	}
+	// After Listen ends, Say waits for the next Listen (here: until its ctx ends).
+	dead, stop := context.WithCancel(context.Background())
+	stop()
+	if _, err := s.Say(dead, bridge.ThreadRef{Channel: "console", ID: "T1"}, "agent1", "x"); err == nil {
+		t.Fatalf("Say after Listen ended should wait and fail with its context")
+	}
+	want := "[T1] agent1: hello\n    (not a thread of this session: if the bridge does not know T1 either, nothing is sent)\n(to agent1) Retrying your reply (#3).\n"
+	if got := out.String(); got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}
