@@ -80,6 +80,9 @@ func (c *Client) classify(status int, h http.Header, body []byte) *bridge.Platfo
 			kind = bridge.KindPermanent
 		}
 	}
+	if expiredTimestamp(code, msg) {
+		kind = bridge.KindTransient
+	}
 	pe.Kind = kind
 	if kind == bridge.KindRateLimited {
 		now := c.clock.Now()

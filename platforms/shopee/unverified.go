@@ -70,6 +70,16 @@ func errorAuthMeaning(message string) (transient, permission bool) {
 	return strings.Contains(m, "system error"), strings.Contains(m, "permission")
 }
 
+// expiredTimestamp recognises the documented error_param message
+// "Timestamp is expired.": the request was signed more than 5 minutes
+// before Shopee checked it (a slow proxy, a stalled connection, or a host
+// clock that is off). A re-signed retry may pass, so it is classified as
+// transient; a skewed host clock then shows up in the connectivity alert
+// with this message rather than as silently failed replies.
+func expiredTimestamp(code, message string) bool {
+	return code == "error_param" && strings.Contains(strings.ToLower(message), "timestamp is expired")
+}
+
 // HTTP status codes: which ones go with which errors is UNVERIFIED, so the
 // body is parsed whatever the status; the status only decides when the body
 // is not a Shopee envelope (429 → rate limited, 408/5xx → transient).
