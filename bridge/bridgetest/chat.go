@@ -372,3 +372,39 @@ func (c *Chat) Reopen() *Chat {
 	c.handler = nil
 	return c
 }
+
+// BatchChat is a Chat that also posts several messages of a conversation in
+// one call (bridge.BatchPoster), recording each call's size.
+type BatchChat struct {
+	*Chat
+	mu      sync.Mutex
+	batches []int
+}
+
+var _ bridge.BatchPoster = (*BatchChat)(nil)
+
+// NewBatchChat wraps a new Chat.
+func NewBatchChat() *BatchChat { return &BatchChat{Chat: NewChat()} }
+
+// PostMessages posts msgs in order and stops at the first failure.
+func (b *BatchChat) PostMessages(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, msgs []bridge.Message) ([]bridge.ChatMessageRef, error) {
+	b.mu.Lock()
+	b.batches = append(b.batches, len(msgs))
+	b.mu.Unlock()
+	refs := make([]bridge.ChatMessageRef, 0, len(msgs))
+	for _, m := range msgs {
+		ref, err := b.Chat.PostMessage(ctx, t, h, m)
+		if err != nil {
+			return refs, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+// Batches returns the size of each PostMessages call.
+func (b *BatchChat) Batches() []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]int(nil), b.batches...)
+}

@@ -1,0 +1,62 @@
+package bridge_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/state/sqlite"
+)
+
+// A surface that batches gets a conversation's new messages in one call,
+// and a thread deleted mid-batch is healed without losing the rest.
+func TestBatchPosterGetsRunsOfMessages(t *testing.T) {
+	s := testStores[0]
+	clock := bridgetest.NewClock(t0)
+	mp := bridgetest.NewMarketplace(s.Platform, clock)
+	chat := bridgetest.NewBatchChat()
+	st, err := sqlite.Open(context.Background(), sqlite.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng := bridge.NewEngine(testConfig(), bridge.EngineDeps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{s}, Clock: clock})
+	ctx := context.Background()
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Stop(ctx)
+	<-chat.Ready()
+	for i := 0; i < 5; i++ {
+		clock.Advance(time.Millisecond)
+		mp.BuyerSays(s.ShopID, "c1", "Hana", fmt.Sprintf("message %d", i))
+	}
+	if _, err := eng.SyncNow(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if b := chat.Batches(); len(b) != 1 || b[0] != 5 {
+		t.Fatalf("batches %v, want one call with 5 messages", b)
+	}
+	th, _ := chat.ThreadOf(s.ID, "c1")
+	chat.DeleteThread(th.Ref)
+	for i := 5; i < 8; i++ {
+		clock.Advance(time.Millisecond)
+		mp.BuyerSays(s.ShopID, "c1", "Hana", fmt.Sprintf("message %d", i))
+	}
+	if _, err := eng.SyncNow(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	posted := chat.PostedIDs()
+	for _, m := range mp.Messages(s.ShopID)["c1"] {
+		if posted[m.ID] != 1 {
+			t.Fatalf("message %s posted %d times, want once", m.ID, posted[m.ID])
+		}
+	}
+	nt, _ := chat.ThreadOf(s.ID, "c1")
+	if nt.Ref == th.Ref || len(nt.Posts) != 3 || !nt.Opened.Continued {
+		t.Fatalf("healed thread: %+v", nt)
+	}
+}
