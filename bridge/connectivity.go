@@ -44,6 +44,8 @@ type health struct {
 
 type incidentState struct {
 	Incident
+	// last is the alert as last shown.
+	last Alert
 	down map[StoreID]bool
 	// posted is true once the alert exists on the surface.
 	failed map[StoreID]bool
@@ -255,6 +257,9 @@ func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 	m.mu.Unlock()
 	a := build(snap)
 	ref := snap.Alert
+	if ref != (AlertRef{}) && sameAlert(inc.last, a) {
+		return // nothing a reader would see changed
+	}
 	var err error
 	if ref == (AlertRef{}) {
 		ref, err = m.e.chat.PostAlert(ctx, a)
@@ -266,6 +271,9 @@ func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 	}
 	m.mu.Lock()
 	inc.Alert = ref
+	if err == nil {
+		inc.last = a
+	}
 	m.mu.Unlock()
 	snap.Alert = ref
 	if snap.ID == 0 {
@@ -422,4 +430,16 @@ func (m *Monitor) hasFailedCatchUp() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.current != nil && len(m.current.failed) > 0
+}
+
+func sameAlert(a, b Alert) bool {
+	if a.Title != b.Title || a.Text != b.Text || a.Severity != b.Severity || len(a.Actions) != len(b.Actions) {
+		return false
+	}
+	for i := range a.Actions {
+		if a.Actions[i] != b.Actions[i] {
+			return false
+		}
+	}
+	return true
 }

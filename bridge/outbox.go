@@ -374,6 +374,8 @@ func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord,
 		msg.SentAt = now
 	}
 	msg.Sender = SenderSeller
+	// Counters only: the watermark stays with the sync, which must still
+	// fetch buyer messages that arrived before this reply.
 	rec = applyMessage(rec, msg, now)
 	rm := RelayedMessage{Store: st.ID, Conversation: rec.ID, ID: msg.ID, Sender: SenderSeller, SentAt: msg.SentAt,
 		ChatMessage: r.ChatMessage, RelayedAt: now, FromBridge: true}

@@ -192,3 +192,26 @@ func TestRedeliveredChatMessageSentOnce(t *testing.T) {
 		t.Fatalf("marketplace has %q, want once", got)
 	}
 }
+
+// A reply sent while a buyer message is not yet synced must not hide it:
+// the watermark stays with the sync.
+func TestReplyDoesNotHideUnsyncedBuyerMessages(t *testing.T) {
+	h, s, th := setupConversation(t)
+	ctx := context.Background()
+	h.clock.Advance(time.Second)
+	h.mp(s).BuyerSays(s.ShopID, "c1", "Gina", "also, do you ship to Penang?")
+	ref, err := h.chat.AgentSays(ctx, th.Ref, "agent", "Yes, it is in stock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, h, ref, bridge.ReplySent)
+	h.syncAll()
+	h.assertRelayedExactlyOnce()
+	// And the conversation settles: its own reply is not fetched forever.
+	before := h.mp(s).Calls("ListMessages")
+	h.syncAll()
+	h.syncAll()
+	if got := h.mp(s).Calls("ListMessages") - before; got > 1 {
+		t.Fatalf("an idle conversation was fetched %d times in two syncs", got)
+	}
+}

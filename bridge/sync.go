@@ -225,6 +225,8 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 type pending struct {
 	Message
 	silent bool
+	// done marks a message handled before: only the watermark moves.
+	done bool
 }
 
 // chatError marks a failure of the chat surface during a sync.
@@ -395,6 +397,7 @@ func (e *Engine) firstMessages(msgs []pending, firstStart bool, since time.Time)
 // the next sync resumes from the last recorded message.
 func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, known bool, msgs []pending) (int, error) {
 	wasAwaiting := !rec.AwaitingSince.IsZero()
+	moved := false
 	// First decide what is new and what is shown.
 	todo := make([]pending, 0, len(msgs))
 	willHaveThread := !rec.Thread.IsZero()
@@ -406,6 +409,11 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 				return 0, fmt.Errorf("check message %s: %w", m.ID, err)
 			}
 			if done {
+				// Handled before (a reply the bridge sent, or a sync cut
+				// short): the watermark moves past it once everything
+				// before it is handled too.
+				m.done = true
+				todo = append(todo, m)
 				continue
 			}
 		}
@@ -419,6 +427,8 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 				if rec, err = e.state.Conversation(ctx, st.ID, rec.ID); err != nil {
 					return 0, err
 				}
+				m.done = true
+				todo = append(todo, m)
 				continue
 			}
 		}
@@ -437,17 +447,24 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 
 	relayed := 0
 	for i := 0; i < len(todo); {
+		if todo[i].done {
+			rec = advanceWatermark(rec, todo[i].Message)
+			moved = true
+			i++
+			continue
+		}
 		if todo[i].silent {
 			var err error
 			if rec, known, err = e.record(ctx, st, rec, known, todo[i].Message, ChatMessageRef{}); err != nil {
 				return relayed, err
 			}
+			moved = false
 			i++
 			continue
 		}
 		// A run of shown messages is posted together where the surface can.
 		j := i
-		for j < len(todo) && !todo[j].silent {
+		for j < len(todo) && !todo[j].silent && !todo[j].done {
 			j++
 		}
 		run := make([]Message, 0, j-i)
@@ -455,7 +472,10 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 			run = append(run, m.Message)
 		}
 		var err error
-		if rec, known, err = e.ensureThread(ctx, st, rec, known); err != nil {
+		// The header a new thread opens with already counts the message
+		// that opens it (awaiting reply, unread).
+		opening := e.header(st, applyMessage(rec, run[0], e.clock.Now()))
+		if rec, known, err = e.ensureThread(ctx, st, rec, known, opening); err != nil {
 			return relayed, err
 		}
 		h := e.header(st, rec)
@@ -466,12 +486,18 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 			if rec, known, err = e.record(ctx, st, rec, known, run[k], ref); err != nil {
 				return relayed, err
 			}
+			moved = false
 			relayed++
 		}
 		if perr != nil {
 			return relayed, perr
 		}
 		i = j
+	}
+	if moved && known {
+		if err := e.state.UpdateConversation(ctx, rec); err != nil {
+			return relayed, fmt.Errorf("move watermark of conversation %s: %w", rec.ID, err)
+		}
 	}
 	if len(todo) > 0 && !rec.Thread.IsZero() {
 		h := e.header(st, rec)
@@ -488,7 +514,7 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 // record stores a handled message and the conversation's new state.
 func (e *Engine) record(ctx context.Context, st Store, rec ConversationRecord, known bool, m Message, ref ChatMessageRef) (ConversationRecord, bool, error) {
 	now := e.clock.Now()
-	rec = applyMessage(rec, m, now)
+	rec = advanceWatermark(applyMessage(rec, m, now), m)
 	if !known {
 		if err := e.state.CreateConversation(ctx, rec); err != nil && !errors.Is(err, ErrConflict) {
 			return rec, known, fmt.Errorf("record conversation %s: %w", rec.ID, err)
@@ -545,12 +571,21 @@ func (e *Engine) postRun(ctx context.Context, st Store, rec ConversationRecord, 
 	return refs, rec, nil
 }
 
-// applyMessage updates a conversation record for a handled message.
-func applyMessage(rec ConversationRecord, m Message, now time.Time) ConversationRecord {
+// advanceWatermark moves the conversation's watermark to m. Only a sync
+// calls it, for messages it handled in order: the watermark must never pass
+// a message that was not handled (a reply sent meanwhile must not hide the
+// buyer messages before it).
+func advanceWatermark(rec ConversationRecord, m Message) ConversationRecord {
 	if rec.WatermarkAt.IsZero() || !m.SentAt.Before(rec.WatermarkAt) {
 		rec.WatermarkID = m.ID
 		rec.WatermarkAt = m.SentAt
 	}
+	return rec
+}
+
+// applyMessage updates a conversation record's counters for a message
+// (not its watermark).
+func applyMessage(rec ConversationRecord, m Message, now time.Time) ConversationRecord {
 	switch m.Sender {
 	case SenderBuyer:
 		if m.SentAt.After(rec.LastBuyerAt) {
@@ -584,11 +619,11 @@ func maxTime(a, b time.Time) time.Time {
 
 // ensureThread opens the conversation's thread if it has none and records
 // the mapping; the schema's one-thread-per-conversation rule settles races.
-func (e *Engine) ensureThread(ctx context.Context, st Store, rec ConversationRecord, known bool) (ConversationRecord, bool, error) {
+func (e *Engine) ensureThread(ctx context.Context, st Store, rec ConversationRecord, known bool, h ThreadHeader) (ConversationRecord, bool, error) {
 	if !rec.Thread.IsZero() {
 		return rec, known, nil
 	}
-	ref, err := e.chat.OpenThread(ctx, e.header(st, rec))
+	ref, err := e.chat.OpenThread(ctx, h)
 	if err != nil {
 		return rec, known, &chatError{fmt.Errorf("open thread for conversation %s: %w", rec.ID, err)}
 	}
