@@ -231,3 +231,38 @@ func TestUnsupportedMessagesArePostedNotDropped(t *testing.T) {
 		t.Fatalf("unsupported message must reach the thread: %+v", th.Posts)
 	}
 }
+
+// A catch-up (or a manual sync) cancels a superseded in-flight sync of the
+// same store instead of racing it.
+func TestSupersededSyncIsCancelled(t *testing.T) {
+	s := testStores[0]
+	h := newHarness(t, s)
+	h.start()
+	m := h.mp(s)
+	h.clock.Advance(time.Second)
+	m.BuyerSays(s.ShopID, "c1", "Ivy", "hello")
+	m.BlockNext("ListMessages")
+	// The regular poll starts and hangs on the slow marketplace.
+	h.clock.Advance(h.cfg.PollInterval + time.Second)
+	<-m.Blocked()
+	// A manual sync supersedes it: the hanging one is cancelled and the new
+	// one relays the message, once.
+	n, err := h.eng.SyncNow(context.Background(), s.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("manual sync: relayed %d, err %v; want 1 message", n, err)
+	}
+	h.assertRelayedExactlyOnce()
+	runs, err := h.state.SyncRuns(context.Background(), s.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancelled := false
+	for _, r := range runs {
+		if !r.OK && strings.Contains(r.Error, "context canceled") {
+			cancelled = true
+		}
+	}
+	if !cancelled {
+		t.Fatalf("the superseded sync should be recorded as cancelled: %+v", runs)
+	}
+}

@@ -27,6 +27,8 @@ type Marketplace struct {
 	shuffle   bool
 	sendErrs  []sendFault
 	failing   map[string]bool
+	blocks    map[string]chan struct{}
+	blocked   chan string
 	changed   chan struct{}
 }
 
@@ -178,6 +180,48 @@ func (m *Marketplace) FailMethod(method string, on bool) {
 	m.failing[method] = on
 }
 
+// BlockNext makes the next call of method wait until its context ends (it
+// then fails with the context's error). Blocked() reports when it started
+// waiting.
+func (m *Marketplace) BlockNext(method string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.blocks == nil {
+		m.blocks = map[string]chan struct{}{}
+	}
+	m.blocks[method] = make(chan struct{})
+	if m.blocked == nil {
+		m.blocked = make(chan string, 8)
+	}
+}
+
+// Blocked receives the method name when a blocked call starts waiting.
+func (m *Marketplace) Blocked() <-chan string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.blocked == nil {
+		m.blocked = make(chan string, 8)
+	}
+	return m.blocked
+}
+
+// waitIfBlocked parks a call that BlockNext targeted; m.mu must not be held.
+func (m *Marketplace) waitIfBlocked(ctx context.Context, method string) error {
+	m.mu.Lock()
+	_, ok := m.blocks[method]
+	if ok {
+		delete(m.blocks, method)
+	}
+	blocked := m.blocked
+	m.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	blocked <- method
+	<-ctx.Done()
+	return ctx.Err()
+}
+
 // Shuffle makes lists come back in reverse order with repeated entries.
 func (m *Marketplace) Shuffle(on bool) {
 	m.mu.Lock()
@@ -270,6 +314,9 @@ func reverse[T any](s []T) {
 // ListMessages returns the messages after the given one, oldest first
 // (reversed with repeats when shuffling).
 func (m *Marketplace) ListMessages(ctx context.Context, store bridge.Store, conv bridge.ConversationID, after bridge.MessageID, limit int) ([]bridge.Message, error) {
+	if err := m.waitIfBlocked(ctx, "ListMessages"); err != nil {
+		return nil, err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.faultLocked("ListMessages"); err != nil {
