@@ -34,7 +34,7 @@ type e2e struct {
 	mux     *http.ServeMux
 }
 
-func newE2E(t *testing.T) *e2e {
+func newE2E(t testing.TB) *e2e {
 	t.Helper()
 	clock := bridgetest.NewClock(platformtest.Start)
 	sim := simulator.New(simulator.Config{Clock: clock, Seed: 21})
@@ -67,7 +67,7 @@ func newE2E(t *testing.T) *e2e {
 
 // start builds a client (initial tokens from the "config") and an engine on
 // the same database and chat, as a (re)started process does.
-func (r *e2e) start(t *testing.T) {
+func (r *e2e) start(t testing.TB) {
 	t.Helper()
 	client, err := shopee.New(shopee.Config{
 		PartnerID: r.sim.PartnerID(), PartnerKey: r.sim.PartnerKey(), BaseURL: r.sim.URL(), PushCallbackURL: r.pushURL,
@@ -106,7 +106,7 @@ func (r *e2e) start(t *testing.T) {
 	r.sync(t) // the first start: nothing to import yet
 }
 
-func (r *e2e) stop(t *testing.T) {
+func (r *e2e) stop(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := r.eng.Stop(ctx); err != nil {
@@ -114,7 +114,7 @@ func (r *e2e) stop(t *testing.T) {
 	}
 }
 
-func (r *e2e) sync(t *testing.T) int {
+func (r *e2e) sync(t testing.TB) int {
 	t.Helper()
 	n, err := r.eng.SyncNow(context.Background(), r.store.ID)
 	if err != nil {
@@ -124,7 +124,7 @@ func (r *e2e) sync(t *testing.T) int {
 }
 
 // write has buyers write n messages over convs conversations (some non-text).
-func (r *e2e) write(t *testing.T, convs, n int) {
+func (r *e2e) write(t testing.TB, convs, n int) {
 	t.Helper()
 	for i := range n {
 		buyer := simulator.ScriptBuyerID(0, i%convs)

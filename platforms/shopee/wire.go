@@ -26,6 +26,11 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 	switch b[0] {
 	case '"':
+		// The decoder has validated b; without escapes it is the string.
+		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
+			*f = flexString(b[1 : len(b)-1])
+			return nil
+		}
 		var s string
 		if json.Unmarshal(b, &s) == nil {
 			*f = flexString(s)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // The Shopee Open Platform v2 dialect (shared/reference/marketplace-apis.md,
@@ -61,6 +63,10 @@ type shopeeRequest struct {
 	shop   *Shop
 	body   []byte
 }
+
+var _ dialect = (*shopeeDialect)(nil)
+
+func (d *shopeeDialect) platform() bridge.Platform { return bridge.PlatformShopee }
 
 func (d *shopeeDialect) routes(mux *http.ServeMux) {
 	d.api(mux, http.MethodGet, "/api/v2/shop/auth_partner", shopeePublic, d.authPartner)

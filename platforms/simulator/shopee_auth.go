@@ -42,10 +42,10 @@ type authCode struct {
 
 // authorize issues a fresh token pair for shopID, as if the shop owner had
 // just authorized the app.
-func (d *shopeeDialect) authorize(shopID string) TokenInfo {
+func (d *shopeeDialect) authorize(shopID string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.issueLocked(shopID, 0)
+	d.issueLocked(shopID, 0)
 }
 
 func (d *shopeeDialect) issueLocked(shopID string, refreshes int) TokenInfo {
@@ -78,29 +78,20 @@ func (d *shopeeDialect) checkAccessToken(token, shopID string) (string, bool) {
 	return "", true
 }
 
-// Tokens returns the shop's current token pair (the initial one from
-// AddShop, or the latest refresh).
-func (s *Simulator) Tokens(shopID string) (TokenInfo, error) {
-	d := s.shopee
+func (d *shopeeDialect) tokens(shopID string) (TokenInfo, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	t, ok := d.current[shopID]
-	if !ok {
-		return TokenInfo{}, fmt.Errorf("simulator: no tokens for shop %s", shopID)
-	}
-	return t, nil
+	return t, ok
 }
 
-// ExpireAccessToken makes every access token of the shop expired now; its
-// refresh token still works.
-func (s *Simulator) ExpireAccessToken(shopID string) error {
-	d := s.shopee
+func (d *shopeeDialect) expireAccess(shopID string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.current[shopID]; !ok {
-		return fmt.Errorf("simulator: no tokens for shop %s", shopID)
+		return false
 	}
-	now := s.clock.Now()
+	now := d.s.clock.Now()
 	for _, a := range d.access {
 		if a.shopID == shopID && a.expires.After(now) {
 			a.expires = now
@@ -109,17 +100,14 @@ func (s *Simulator) ExpireAccessToken(shopID string) error {
 	t := d.current[shopID]
 	t.AccessExpiresAt = now
 	d.current[shopID] = t
-	return nil
+	return true
 }
 
-// RevokeTokens revokes every token of the shop (as a deauthorization does):
-// the store must be authorized again.
-func (s *Simulator) RevokeTokens(shopID string) error {
-	d := s.shopee
+func (d *shopeeDialect) revoke(shopID string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.current[shopID]; !ok {
-		return fmt.Errorf("simulator: no tokens for shop %s", shopID)
+		return false
 	}
 	for _, a := range d.access {
 		if a.shopID == shopID {
@@ -131,24 +119,15 @@ func (s *Simulator) RevokeTokens(shopID string) error {
 			r.revoked = true
 		}
 	}
-	return nil
+	return true
 }
 
-// AuthorizationCode mints a single-use code for shopID, as the auth_partner
-// redirect would carry.
-func (s *Simulator) AuthorizationCode(shopID string) (string, error) {
-	s.mu.Lock()
-	_, ok := s.shops[shopID]
-	s.mu.Unlock()
-	if !ok {
-		return "", fmt.Errorf("simulator: no shop %s", shopID)
-	}
-	d := s.shopee
+func (d *shopeeDialect) authCode(shopID string) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	code := s.randHex(16)
-	d.codes[code] = &authCode{shopID: shopID, expires: s.clock.Now().Add(s.cfg.AuthCodeLifetime)}
-	return code, nil
+	code := d.s.randHex(16)
+	d.codes[code] = &authCode{shopID: shopID, expires: d.s.clock.Now().Add(d.s.cfg.AuthCodeLifetime)}
+	return code
 }
 
 // authPartner is the authorization page: with shop_id (a simulator-only

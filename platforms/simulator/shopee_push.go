@@ -175,14 +175,16 @@ func (d *shopeeDialect) addLost(job pushJob) {
 		Data: string(job.data), LostAt: d.s.clock.Now()})
 }
 
-// SetPushCallback sets (or, with "", clears) the URL that receives pushes.
+// SetPushCallback sets (or, with "", clears) the URL that receives Shopee
+// pushes (what set_app_push_config does).
 func (s *Simulator) SetPushCallback(url string) {
 	s.shopee.mu.Lock()
 	s.shopee.callback = url
 	s.shopee.mu.Unlock()
 }
 
-// LostPushes lists the lost pushes still retained (consumed ones included).
+// LostPushes lists the Shopee pushes that could not be delivered and are
+// still retained (consumed ones included).
 func (s *Simulator) LostPushes() []LostPush {
 	d := s.shopee
 	d.mu.Lock()

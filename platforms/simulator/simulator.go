@@ -110,7 +110,10 @@ type Simulator struct {
 
 	faults *faults
 	calls  *callCounter
-	shopee *shopeeDialect
+	// dialects by platform; shopee is also kept typed for its extras
+	// (push callback, lost pushes).
+	dialects map[bridge.Platform]dialect
+	shopee   *shopeeDialect
 
 	handler http.Handler
 
@@ -142,8 +145,11 @@ func New(cfg Config) *Simulator {
 		closed: make(chan struct{}),
 	}
 	s.shopee = newShopeeDialect(s)
+	s.dialects = map[bridge.Platform]dialect{bridge.PlatformShopee: s.shopee}
 	mux := http.NewServeMux()
-	s.shopee.routes(mux)
+	for _, d := range s.dialects {
+		d.routes(mux)
+	}
 	s.controlRoutes(mux)
 	s.handler = mux
 	return s
@@ -183,7 +189,9 @@ func (s *Simulator) Start(ctx context.Context, addr string) error {
 		ConnState:         s.trackConn,
 	}
 	s.serveLocked(ln)
-	s.shopee.startPushes()
+	for _, d := range s.dialects {
+		d.startPushes()
+	}
 	// Not in wg: Close waits for wg and may be called from here.
 	go func() {
 		select {
@@ -245,7 +253,9 @@ func (s *Simulator) Close() error {
 		}
 	})
 	s.wg.Wait()
-	s.shopee.wait()
+	for _, d := range s.dialects {
+		d.wait()
+	}
 	return nil
 }
 

@@ -96,7 +96,8 @@ func (s *Simulator) AddShop(shop Shop) error {
 	if shop.Platform == "" {
 		shop.Platform = bridge.PlatformShopee
 	}
-	if shop.Platform != bridge.PlatformShopee {
+	d, ok := s.dialects[shop.Platform]
+	if !ok {
 		return fmt.Errorf("simulator: platform %q has no dialect yet", shop.Platform)
 	}
 	if _, err := strconv.ParseUint(shop.ShopID, 10, 63); err != nil {
@@ -115,7 +116,7 @@ func (s *Simulator) AddShop(shop Shop) error {
 	}
 	s.shopOrder = append(s.shopOrder, shop.ShopID)
 	s.mu.Unlock()
-	s.shopee.authorize(shop.ShopID)
+	d.authorize(shop.ShopID)
 	return nil
 }
 
@@ -207,7 +208,7 @@ func (s *Simulator) addMessage(shopID, buyerID string, from Sender, msgType stri
 	out := *m
 	// Pushed under the lock so pushes leave in the order messages were stored
 	// ("Sequence Guaranteed" [DOC SH-WCPUSH]); messageAdded never blocks.
-	s.shopee.messageAdded(out, shop.Shop, shop.userID, s.buyerNameLocked(buyerID))
+	s.dialects[shop.Platform].messageAdded(out, shop.Shop, shop.userID, s.buyerNameLocked(buyerID))
 	s.mu.Unlock()
 	return out, nil
 }
