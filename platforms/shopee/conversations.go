@@ -12,9 +12,9 @@ import (
 
 // ListConversations returns the store's conversations with activity at or
 // after since, newest first. It pages get_conversation_list with
-// direction=older (newest first) and stops after the first page that reaches
-// a conversation older than since, so an idle store costs one call. A whole
-// page is always read, so a page that is out of order loses nothing;
+// direction=older (newest first) and stops after the first page that ends
+// with a conversation older than since, so an idle store costs one call. A
+// whole page is always read, so a page that is out of order loses nothing;
 // conversations repeated across pages are returned once.
 func (c *Client) ListConversations(ctx context.Context, store bridge.Store, since time.Time) ([]bridge.Conversation, error) {
 	var out []bridge.Conversation
@@ -40,14 +40,16 @@ func (c *Client) ListConversations(ctx context.Context, store bridge.Store, sinc
 		if p.Skipped > 0 {
 			c.log.Warn("conversation list entries could not be decoded", "store", string(store.ID), "skipped", p.Skipped)
 		}
-		reachedSince := false
+		older := func(c bridge.Conversation) bool {
+			return !since.IsZero() && !c.LatestMessageAt.IsZero() && c.LatestMessageAt.Before(since)
+		}
+		// The listing has reached since when the page's last entry is older:
+		// an older entry earlier in the page (a pinned conversation, say)
+		// does not stop it, so nothing newer on the next page is missed.
+		reachedSince := len(p.Conversations) > 0 && older(toConversation(p.Conversations[len(p.Conversations)-1]))
 		for _, wc := range p.Conversations {
 			conv := toConversation(wc)
-			if conv.ID == "" {
-				continue
-			}
-			if !since.IsZero() && !conv.LatestMessageAt.IsZero() && conv.LatestMessageAt.Before(since) {
-				reachedSince = true
+			if conv.ID == "" || older(conv) {
 				continue
 			}
 			if seen[conv.ID] {

@@ -29,7 +29,10 @@ const MaxMessagePageSize = 25
 // last_message_timestamp is in nanoseconds; get_message returns the newest
 // messages first and next_offset is "" at the end. The client relies on
 // these, and stays safe if a page is out of order (it never stops inside a
-// page) or repeated (it de-duplicates by ID).
+// page, and stops paging only when a page's last entry is older than the
+// cursor) or repeated (it de-duplicates by ID). Whether pinned conversations
+// are listed first regardless of time is UNVERIFIED; an old pinned entry at
+// the top of a page does not stop the listing.
 
 // unitTime converts a Shopee timestamp whose unit is not certain. Message
 // created_timestamp is documented in seconds and conversation
