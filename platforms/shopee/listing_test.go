@@ -17,7 +17,9 @@ import (
 
 type memTokens struct{ t bridge.Tokens }
 
-func (m *memTokens) LoadTokens(context.Context, bridge.StoreID) (bridge.Tokens, error) { return m.t, nil }
+func (m *memTokens) LoadTokens(context.Context, bridge.StoreID) (bridge.Tokens, error) {
+	return m.t, nil
+}
 func (m *memTokens) SaveTokens(_ context.Context, _ bridge.StoreID, t bridge.Tokens) error {
 	m.t = t
 	return nil

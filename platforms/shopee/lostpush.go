@@ -53,9 +53,10 @@ func (c *Client) RecoverLostPushes(ctx context.Context) error {
 
 // RunLostPushRecovery calls RecoverLostPushes at once and then every
 // lost_push_interval until ctx ends (the lead's lifecycle runs it in a
-// goroutine). Failures are logged; the regular poll covers the gap.
+// goroutine). Failures are logged; the regular poll covers the gap. Without
+// push_callback_url no push is sent, so nothing is lost and it returns at once.
 func (c *Client) RunLostPushRecovery(ctx context.Context) error {
-	if c.cfg.LostPushInterval < 0 {
+	if c.cfg.LostPushInterval < 0 || c.cfg.PushCallbackURL == "" {
 		return nil
 	}
 	for {

@@ -166,7 +166,8 @@ func (s *Simulator) Clock() bridge.Clock { return s.clock }
 
 // Handler serves the marketplace APIs and the /_sim/ control API. Mounted
 // elsewhere (httptest.NewServer(sim.Handler())), every fault works except
-// refuse, which needs Start's own listener.
+// refuse, which then drops connections instead of refusing them; pushes are
+// delivered only after Start.
 func (s *Simulator) Handler() http.Handler { return s.handler }
 
 // Start listens on addr ("127.0.0.1:0" for any free port), serves until
