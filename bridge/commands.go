@@ -13,6 +13,9 @@ import (
 // Messages of the commands, exact where users and docs rely on them.
 const (
 	TextNoStoreToUpdate = "No store found to update. Please refresh the store list and try again."
+	// TextUpdateStoreFailed answers a `store update` whose flow could not
+	// start; the detail goes to the log only.
+	TextUpdateStoreFailed = "Failed to open the update store panel. The system has logged the error."
 	TextNotAdmin        = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
 )
 
@@ -110,8 +113,12 @@ func firstLine(s string) string {
 }
 
 func (d *Dispatcher) audit(ctx context.Context, req CommandRequest, cmd Command, ok bool, result string) {
+	surface := req.Surface
+	if surface == "" && d.e.chat != nil {
+		surface = d.e.chat.Name() // a button press carries no surface name
+	}
 	err := d.e.state.RecordAudit(context.WithoutCancel(ctx), AuditEntry{
-		At: d.e.clock.Now(), Surface: req.Surface, UserID: req.UserID, UserName: req.UserName,
+		At: d.e.clock.Now(), Surface: surface, UserID: req.UserID, UserName: req.UserName,
 		Command: strings.TrimSpace(req.Text), OK: ok, Result: result,
 	})
 	if err != nil {
@@ -143,7 +150,8 @@ func (d *Dispatcher) registerCore() {
 	d.Register(Command{Name: "stores", Help: "list the stores", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 		var b strings.Builder
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STORE\tPLATFORM\tSITE\tNAME\tSHOP ID\tSTATE")
+		fmt.Fprintln(tw, "STORE\tPLATFORM\tSITE\tNAME\tSHOP ID\tSTATE\tAUTH")
+		now := e.clock.Now()
 		for _, s := range e.Stores() {
 			ss, _ := e.state.StoreState(ctx, s.ID)
 			state := "active"
@@ -153,7 +161,11 @@ func (d *Dispatcher) registerCore() {
 			if e.mon.StoreHealth(s.ID).Down {
 				state += ", unreachable"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Platform, s.Site, s.Name, s.ShopID, state)
+			auth := "?"
+			if sa, err := StoreAuthStatus(ctx, e.state, s.ID); err == nil {
+				auth = sa.Summary(now, DefaultAuthConfig().ExpiryWarning)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Platform, s.Site, s.Name, s.ShopID, state, auth)
 		}
 		tw.Flush()
 		return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
@@ -209,7 +221,9 @@ func (d *Dispatcher) registerCore() {
 	}
 	d.Register(Command{Name: "pause", Args: "<store>", Help: "stop syncing a store", Permission: AdminOnly, Run: pause(true)})
 	d.Register(Command{Name: "resume", Args: "<store>", Help: "resume syncing a store", Permission: AdminOnly, Run: pause(false)})
-	d.Register(Command{Name: "store update", Args: "<store>", Help: "re-authorize a store or refresh its tokens", Permission: AdminOnly,
+	// Engine.EnableAuth replaces this with the authorization flow; without
+	// it the command still answers with the exact texts.
+	d.Register(Command{Name: "store update", Args: "<store> [refresh]", Help: "re-authorize a store or refresh its tokens", Permission: AdminOnly,
 		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 			if len(args) == 0 {
 				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
@@ -217,8 +231,77 @@ func (d *Dispatcher) registerCore() {
 			if _, ok := e.Store(StoreID(args[0])); !ok {
 				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
 			}
-			return CommandResponse{Text: "Store authorization is not set up in this build yet.", Error: true}
+			e.log.Error("update store: store authorization is not enabled in this bridge", "store", args[0])
+			return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
 		}})
+	// Engine.SetStoreLoader replaces this with a reload from the config.
+	d.Register(Command{Name: "stores refresh", Help: "reload the store list from the config file", Permission: AdminOnly,
+		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			return CommandResponse{Text: "This bridge was not started from a config file: there is no store list to reload.", Error: true}
+		}})
+	d.registerAudit()
+	d.registerTemplates()
+}
+
+// StoreLoader reads the current store list (cmd reads the config file).
+type StoreLoader func(ctx context.Context) ([]Store, error)
+
+// SetStoreLoader enables `stores refresh`: it reloads the store list with
+// load and applies it without a restart (SetStores).
+func (e *Engine) SetStoreLoader(load StoreLoader) {
+	e.cmds.Register(Command{Name: "stores refresh", Help: "reload the store list from the config file", Permission: AdminOnly,
+		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			text, err := e.ReloadStores(ctx, load)
+			if err != nil {
+				e.log.Error("stores refresh failed", "err", err)
+				return CommandResponse{Text: "Could not reload the store list; the current one stays in use.\n" + err.Error(), Error: true}
+			}
+			return CommandResponse{Text: text}
+		}})
+}
+
+// ReloadStores loads the store list and applies it; it returns a summary
+// of what changed.
+func (e *Engine) ReloadStores(ctx context.Context, load StoreLoader) (string, error) {
+	stores, err := load(ctx)
+	if err != nil {
+		return "", err
+	}
+	old := map[StoreID]Store{}
+	for _, s := range e.Stores() {
+		old[s.ID] = s
+	}
+	var added, changed, removed []string
+	for _, s := range stores {
+		if o, ok := old[s.ID]; !ok {
+			added = append(added, string(s.ID))
+		} else if o != s {
+			changed = append(changed, string(s.ID))
+		}
+		delete(old, s.ID)
+	}
+	for id := range old {
+		removed = append(removed, string(id))
+	}
+	sort.Strings(removed)
+	if err := e.SetStores(stores); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Store list reloaded: %d stores.", len(stores))
+	if len(added)+len(changed)+len(removed) == 0 {
+		b.WriteString(" Nothing changed.")
+	}
+	for _, part := range []struct {
+		what string
+		ids  []string
+	}{{"added", added}, {"changed", changed}, {"removed", removed}} {
+		if len(part.ids) > 0 {
+			fmt.Fprintf(&b, " %s: %s.", part.what, strings.Join(part.ids, ", "))
+		}
+	}
+	e.log.Info("store list reloaded", "stores", len(stores), "added", len(added), "changed", len(changed), "removed", len(removed))
+	return b.String(), nil
 }
 
 func unknownStore(id StoreID) CommandResponse {
@@ -289,5 +372,17 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", s.ID, conn, last, dur, threads, pending, failed)
 	}
 	tw.Flush()
+	for _, s := range e.Stores() {
+		sa, err := StoreAuthStatus(ctx, e.state, s.ID)
+		if err != nil {
+			continue
+		}
+		switch {
+		case sa.NeedsUpdate:
+			fmt.Fprintf(&b, "Store %s NEEDS UPDATE since %s (%s): run `store update %s`.\n", s.ID, sa.Since.UTC().Format("2006-01-02 15:04 MST"), sa.Reason, s.ID)
+		case sa.ExpiresWithin(now, DefaultAuthConfig().ExpiryWarning):
+			fmt.Fprintf(&b, "Store %s authorization expires %s: run `store update %s`.\n", s.ID, sa.RefreshExpiresAt.UTC().Format("2006-01-02 15:04 MST"), s.ID)
+		}
+	}
 	return strings.TrimRight(b.String(), "\n"), nil
 }

@@ -1,0 +1,306 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AuthConfig configures store authorization ("Update Store") and the
+// upkeep of marketplace tokens. Zero fields take the defaults of
+// DefaultAuthConfig.
+type AuthConfig struct {
+	// PublicURL is the bridge's HTTP listener as the shop owner's browser
+	// reaches it; the platform redirects to PublicURL/auth/{platform}/callback.
+	PublicURL string
+	// LinkTTL is how long an authorization link is accepted back (its state
+	// token expires then, and is single-use anyway).
+	LinkTTL time.Duration
+	// RefreshMargin refreshes an access token this long before it expires.
+	RefreshMargin time.Duration
+	// RetryInterval is the first wait after a refresh that failed for a
+	// transient reason; it doubles up to CheckInterval.
+	RetryInterval time.Duration
+	// CheckInterval is the longest the refresher sleeps between two looks at
+	// the saved tokens (they also change under it: lazy refreshes, the CLI).
+	CheckInterval time.Duration
+	// ExpiryWarning posts an alert this long before a store's refresh token
+	// (its authorization) expires.
+	ExpiryWarning time.Duration
+}
+
+// DefaultAuthConfig returns the defaults.
+func DefaultAuthConfig() AuthConfig {
+	return AuthConfig{
+		LinkTTL:       10 * time.Minute,
+		RefreshMargin: 30 * time.Minute,
+		RetryInterval: time.Minute,
+		CheckInterval: 15 * time.Minute,
+		ExpiryWarning: 7 * 24 * time.Hour,
+	}
+}
+
+func (c AuthConfig) withDefaults() AuthConfig {
+	d := DefaultAuthConfig()
+	if c.LinkTTL <= 0 {
+		c.LinkTTL = d.LinkTTL
+	}
+	if c.RefreshMargin <= 0 {
+		c.RefreshMargin = d.RefreshMargin
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = d.RetryInterval
+	}
+	if c.CheckInterval <= 0 {
+		c.CheckInterval = d.CheckInterval
+	}
+	if c.ExpiryWarning <= 0 {
+		c.ExpiryWarning = d.ExpiryWarning
+	}
+	c.PublicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
+	return c
+}
+
+// AuthDeps are what the authorization flow runs on. Engine.EnableAuth fills
+// them from the engine; the CLI builds them without an engine.
+type AuthDeps struct {
+	State        State
+	Marketplaces []Marketplace
+	// Stores returns the current store list (it may change: stores refresh).
+	Stores func() []Store
+	// Chat, when set, receives the confirmations and alerts.
+	Chat   Chat
+	Clock  Clock
+	Logger *slog.Logger
+	// OnResult, when set, is called after each authorization callback.
+	OnResult func(AuthResult)
+}
+
+// AuthRequester is who asked for an authorization link.
+type AuthRequester struct {
+	Surface  string
+	UserID   string
+	UserName string
+	Channel  string
+}
+
+// AuthLink is an authorization link for a shop owner to open.
+type AuthLink struct {
+	Store     Store
+	URL       string
+	ExpiresAt time.Time
+}
+
+// AuthResult is the outcome of one authorization callback.
+type AuthResult struct {
+	Store Store
+	OK    bool
+	// Tokens are the new tokens on success (never log them).
+	Tokens Tokens
+	// Err says why it failed; it carries no secret.
+	Err error
+}
+
+// Errors of the authorization flow.
+var (
+	// ErrUnknownStore: no configured store has that ID.
+	ErrUnknownStore = errors.New("no such store")
+	// ErrAuthState: the callback's state token is unknown, used or expired.
+	ErrAuthState = errors.New("the authorization link is unknown, expired or already used")
+	// ErrShopMismatch: the platform authorized another shop than the store's.
+	ErrShopMismatch = errors.New("the platform authorized another shop than the store's")
+)
+
+// Auth runs the stores' authorization flow (link, callback, code exchange)
+// and keeps their tokens fresh (the refresher). It is safe for concurrent use.
+type Auth struct {
+	cfg      AuthConfig
+	state    State
+	chat     Chat
+	clock    Clock
+	log      *slog.Logger
+	stores   func() []Store
+	mps      map[Platform]Marketplace
+	onResult func(AuthResult)
+
+	// consume serialises reading and consuming state tokens, so one link
+	// completes at most once in this process.
+	consume sync.Mutex
+	// recMu serialises read-modify-write of the per-store records.
+	recMu sync.Mutex
+
+	wake   chan struct{}
+	retry  map[StoreID]retryState // refresher-only
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type retryState struct {
+	at    time.Time
+	delay time.Duration
+}
+
+// NewAuth builds the authorization flow; nothing runs until Start.
+func NewAuth(cfg AuthConfig, deps AuthDeps) *Auth {
+	if deps.Clock == nil {
+		deps.Clock = SystemClock{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Stores == nil {
+		deps.Stores = func() []Store { return nil }
+	}
+	a := &Auth{
+		cfg: cfg.withDefaults(), state: deps.State, chat: deps.Chat, clock: deps.Clock,
+		log: deps.Logger.With("component", "auth"), stores: deps.Stores, onResult: deps.OnResult,
+		mps: map[Platform]Marketplace{}, wake: make(chan struct{}, 1), retry: map[StoreID]retryState{},
+	}
+	for _, m := range deps.Marketplaces {
+		a.mps[m.Platform()] = m
+	}
+	return a
+}
+
+// EnableAuth builds the engine's authorization flow from its state, chat
+// surface, marketplaces, stores, clock and logger, and installs the
+// `store update` command. Start and Stop it next to the engine, and
+// register its routes on the bridge's listener.
+func (e *Engine) EnableAuth(cfg AuthConfig) *Auth {
+	mps := make([]Marketplace, 0, len(e.mps))
+	for _, m := range e.mps {
+		mps = append(mps, m)
+	}
+	a := NewAuth(cfg, AuthDeps{
+		State: e.state, Chat: e.chat, Marketplaces: mps, Stores: e.Stores, Clock: e.clock, Logger: e.log,
+	})
+	e.cmds.Register(a.storeUpdateCommand())
+	return a
+}
+
+// Config returns the effective configuration.
+func (a *Auth) Config() AuthConfig { return a.cfg }
+
+func (a *Auth) store(id StoreID) (Store, bool) {
+	for _, s := range a.stores() {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Store{}, false
+}
+
+// authorizer returns the store's marketplace as an Authorizer.
+func (a *Auth) authorizer(s Store) (Authorizer, error) {
+	m, ok := a.mps[s.Platform]
+	if !ok {
+		return nil, fmt.Errorf("no marketplace client for platform %q", s.Platform)
+	}
+	az, ok := m.(Authorizer)
+	if !ok {
+		return nil, fmt.Errorf("the %s client has no authorization flow", s.Platform)
+	}
+	return az, nil
+}
+
+// CallbackPath is the path of a platform's authorization callback.
+func CallbackPath(p Platform) string { return "/auth/" + string(p) + "/callback" }
+
+// Link creates a single-use authorization link for the store: a state
+// token is saved (hashed) with its expiry, and the platform's link carries
+// the redirect to the bridge's callback. ErrUnknownStore for an unknown
+// store; any other error means the flow could not start (its text has no
+// secret, and it is for the log, not for chat).
+func (a *Auth) Link(ctx context.Context, id StoreID, by AuthRequester) (AuthLink, error) {
+	s, ok := a.store(id)
+	if !ok {
+		return AuthLink{}, ErrUnknownStore
+	}
+	az, err := a.authorizer(s)
+	if err != nil {
+		return AuthLink{}, fmt.Errorf("store %s: %w", id, err)
+	}
+	if a.cfg.PublicURL == "" {
+		return AuthLink{}, fmt.Errorf("store %s: the bridge has no public URL for the callback (set http.public_url)", id)
+	}
+	now := a.clock.Now()
+	token, err := a.saveState(ctx, authState{Store: s.ID, Platform: s.Platform, ExpiresAt: now.Add(a.cfg.LinkTTL), By: by})
+	if err != nil {
+		return AuthLink{}, fmt.Errorf("store %s: save the link's state: %w", id, err)
+	}
+	redirect := a.cfg.PublicURL + CallbackPath(s.Platform) + "?" + url.Values{"store": {string(s.ID)}, "state": {token}}.Encode()
+	link, err := az.AuthorizationURL(s, redirect)
+	if err != nil {
+		a.dropState(ctx, token)
+		return AuthLink{}, fmt.Errorf("store %s: build the %s authorization link: %w", id, s.Platform, err)
+	}
+	a.log.Info("authorization link created", "store", string(s.ID), "by", by.UserID, "surface", by.Surface,
+		"expires", now.Add(a.cfg.LinkTTL).UTC().Format(time.RFC3339))
+	return AuthLink{Store: s, URL: link, ExpiresAt: now.Add(a.cfg.LinkTTL)}, nil
+}
+
+// RefreshNow refreshes the store's tokens at once, with the same
+// bookkeeping as the refresher (needs update and alert on refusal).
+func (a *Auth) RefreshNow(ctx context.Context, id StoreID) (Tokens, error) {
+	s, ok := a.store(id)
+	if !ok {
+		return Tokens{}, ErrUnknownStore
+	}
+	return a.refreshStore(ctx, s)
+}
+
+// storeUpdateCommand is `store update <store> [refresh]`.
+func (a *Auth) storeUpdateCommand() Command {
+	return Command{Name: "store update", Args: "<store> [refresh]", Permission: AdminOnly,
+		Help: "send an authorization link for a store (the shop owner opens it), or refresh its tokens now",
+		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			if len(args) == 0 {
+				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+			}
+			id := StoreID(args[0])
+			if len(args) > 1 && strings.TrimLeft(strings.ToLower(args[1]), "-") == "refresh" {
+				return a.refreshCommand(ctx, id)
+			}
+			by := AuthRequester{Surface: req.Surface, UserID: req.UserID, UserName: req.UserName, Channel: req.Channel}
+			link, err := a.Link(ctx, id, by)
+			if errors.Is(err, ErrUnknownStore) {
+				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+			}
+			if err != nil {
+				a.log.Error("update store: could not start the authorization flow", "store", string(id), "user", req.UserID, "err", err)
+				return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
+			}
+			// The first line is what the audit keeps: it must not hold the link.
+			return CommandResponse{Text: fmt.Sprintf(
+				"Authorization link for %s created; it expires at %s.\n"+
+					"Have the shop owner open it and approve shopbridge:\n%s\n"+
+					"The alerts channel confirms when the new tokens are saved.",
+				link.Store.Label(), link.ExpiresAt.UTC().Format("15:04 MST"), link.URL)}
+		}}
+}
+
+func (a *Auth) refreshCommand(ctx context.Context, id StoreID) CommandResponse {
+	s, ok := a.store(id)
+	if !ok {
+		return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+	}
+	if _, err := a.authorizer(s); err != nil {
+		a.log.Error("update store: cannot refresh tokens", "store", string(id), "err", err)
+		return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
+	}
+	t, err := a.refreshStore(ctx, s)
+	if err != nil {
+		return CommandResponse{Text: fmt.Sprintf("Refreshing the tokens of %s failed: %s. Run `store update %s` to re-authorize it.",
+			s.Label(), ReasonOf(err), s.ID), Error: true}
+	}
+	until := "unknown"
+	if !t.AccessExpiresAt.IsZero() {
+		until = t.AccessExpiresAt.UTC().Format("2006-01-02 15:04 MST")
+	}
+	return CommandResponse{Text: fmt.Sprintf("Tokens of %s refreshed; the access token is valid until %s.", s.Label(), until)}
+}

@@ -1,0 +1,148 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// RegisterRoutes registers the authorization callback,
+// GET /auth/{platform}/callback, on the bridge's listener.
+func (a *Auth) RegisterRoutes(r Routes) {
+	r.Handle("GET /auth/{platform}/callback", http.HandlerFunc(a.serveCallback))
+}
+
+func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("platform")
+	if p == "" { // a router without path patterns
+		p = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/auth/"), "/callback")
+	}
+	res, err := a.Callback(r.Context(), Platform(p), r.URL.Query())
+	// The page's URL carries the code and the state: keep it out of referrers and caches.
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	switch {
+	case err == nil:
+		until := ""
+		if !res.Tokens.AccessExpiresAt.IsZero() {
+			until = " The bridge keeps them fresh from now on."
+		}
+		writeAuthPage(w, http.StatusOK, "Store authorized",
+			fmt.Sprintf("shopbridge saved new tokens for %s.%s You can close this page.", res.Store.Label(), until))
+	case errors.Is(err, ErrAuthState):
+		writeAuthPage(w, http.StatusBadRequest, "This authorization link is not valid any more",
+			"It expired or was already used. Ask an admin to run /shopbridge store update for a new link.")
+	case errors.Is(err, ErrShopMismatch):
+		writeAuthPage(w, http.StatusBadRequest, "Wrong shop", ReasonOf(err)+" Ask an admin for a new link and log in as the owner of that shop.")
+	case errors.Is(err, ErrUnknownStore):
+		writeAuthPage(w, http.StatusNotFound, "Unknown store", "This bridge has no such store any more. Ask an admin to refresh the store list.")
+	default:
+		writeAuthPage(w, http.StatusBadGateway, "Authorization failed", ReasonOf(err)+" Ask an admin to run /shopbridge store update again.")
+	}
+}
+
+func writeAuthPage(w http.ResponseWriter, status int, title, text string) {
+	w.WriteHeader(status)
+	fmt.Fprintf(w, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s — shopbridge</title>"+
+		"<style>body{font-family:sans-serif;max-width:36em;margin:4em auto;padding:0 1em}</style></head>\n"+
+		"<body><h1>%s</h1><p>%s</p></body></html>\n", html.EscapeString(title), html.EscapeString(title), html.EscapeString(text))
+}
+
+// Callback completes an authorization from the platform's redirect query
+// (store, state, code and, on Shopee, shop_id): the state token must be
+// known, unused and unexpired and name this store and platform; the shop
+// must be the store's; the code is exchanged for tokens, which the
+// marketplace client saves. The result is recorded, audited and confirmed
+// in chat. Errors wrap ErrAuthState, ErrShopMismatch, ErrUnknownStore or
+// the exchange's classified error, and carry no secret.
+func (a *Auth) Callback(ctx context.Context, p Platform, q url.Values) (AuthResult, error) {
+	id := StoreID(q.Get("store"))
+	st, err := a.consumeState(ctx, q.Get("state"), id, p)
+	if err != nil {
+		// No alert: anyone can call this URL; only the log hears about it.
+		a.log.Warn("authorization callback refused", "store", string(id), "platform", string(p), "err", err)
+		return AuthResult{}, err
+	}
+	s, ok := a.store(id)
+	if !ok {
+		return a.finish(ctx, Store{ID: id, Platform: p}, st, Tokens{}, ErrUnknownStore)
+	}
+	code := q.Get("code")
+	if code == "" {
+		return a.finish(ctx, s, st, Tokens{}, errors.New("the platform sent back no authorization code (was the authorization cancelled?)"))
+	}
+	if shop := q.Get("shop_id"); shop != "" && shop != s.ShopID {
+		return a.finish(ctx, s, st, Tokens{}, fmt.Errorf("%w: the shop owner approved shop %s, but store %s is shop %s.", ErrShopMismatch, shop, s.ID, s.ShopID))
+	}
+	az, err := a.authorizer(s)
+	if err != nil {
+		return a.finish(ctx, s, st, Tokens{}, err)
+	}
+	t, err := az.ExchangeCode(ctx, s, code)
+	return a.finish(ctx, s, st, t, err)
+}
+
+// finish records, audits and announces a callback's outcome.
+func (a *Auth) finish(ctx context.Context, s Store, st authState, t Tokens, err error) (AuthResult, error) {
+	ctx = context.WithoutCancel(ctx)
+	res := AuthResult{Store: s, OK: err == nil, Tokens: t, Err: err}
+	var result string
+	if err != nil {
+		result = "authorization failed: " + ReasonOf(err)
+		a.log.Warn("store authorization failed", "store", string(s.ID), "err", err)
+		a.recordAttempt(ctx, s, false, result)
+		a.alert(ctx, Alert{Severity: SeverityWarning, Title: "Store authorization failed: " + s.Label(), Stores: []StoreID{s.ID},
+			Text: fmt.Sprintf("%s could not be authorized: %s\nRun `/shopbridge store update %s` for a new link.", s.Label(), ReasonOf(err), s.ID)})
+	} else {
+		until := "unknown"
+		if !t.AccessExpiresAt.IsZero() {
+			until = t.AccessExpiresAt.UTC().Format("2006-01-02 15:04 MST")
+		}
+		result = "authorized; access token valid until " + until
+		a.log.Info("store authorized", "store", string(s.ID), "requested_by", st.By.UserID)
+		a.recordAttempt(ctx, s, true, "authorized by the shop owner")
+		a.clearNeedsUpdate(ctx, s, "authorized again by the shop owner")
+		by := ""
+		if name := firstNonEmpty(st.By.UserName, st.By.UserID); name != "" {
+			by = " (requested by " + name + ")"
+		}
+		a.alert(ctx, Alert{Severity: SeverityInfo, Title: "Store authorized: " + s.Label(), Stores: []StoreID{s.ID},
+			Text: fmt.Sprintf("The shop owner approved %s%s: new tokens saved, the access token is valid until %s.", s.Label(), by, until)})
+		a.Wake()
+	}
+	if aerr := a.state.RecordAudit(ctx, AuditEntry{
+		At: a.clock.Now(), Surface: "http", UserID: st.By.UserID, UserName: st.By.UserName,
+		Command: "store authorize " + string(s.ID) + " (callback)", OK: err == nil, Result: result,
+	}); aerr != nil {
+		a.log.Error("could not record audit entry", "store", string(s.ID), "err", aerr)
+	}
+	if a.onResult != nil {
+		a.onResult(res)
+	}
+	return res, err
+}
+
+func (a *Auth) alert(ctx context.Context, al Alert) {
+	if a.chat == nil {
+		return
+	}
+	if _, err := a.chat.PostAlert(ctx, al); err != nil {
+		a.log.Warn("could not post to the alerts channel", "title", al.Title, "err", err)
+	}
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

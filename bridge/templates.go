@@ -1,0 +1,394 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// Quick reply templates: admins keep named texts, with optional variants
+// per site (the language differs by site) and per store; an agent's thread
+// reply "!name [more text]" is expanded to the most specific variant for
+// the conversation's store (store, then site, then default) with the more
+// text appended, and goes through the outbox as usual. "!!text" sends
+// "!text" as written. All templates live in State.Meta under one key.
+
+const (
+	templatesKey       = "templates"
+	templateMaxRunes   = 3000
+	templateListRunes  = 80
+	templateNameSyntax = "1 to 32 lowercase letters, digits, - or _"
+)
+
+var templateName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+// templateVariant is one text of a template.
+type templateVariant struct {
+	Text string    `json:"text"`
+	By   string    `json:"by,omitempty"`
+	At   time.Time `json:"at,omitzero"`
+}
+
+// templateSet is a template with its variants.
+type templateSet struct {
+	Default *templateVariant            `json:"default,omitempty"`
+	Sites   map[string]templateVariant  `json:"sites,omitempty"`
+	Stores  map[StoreID]templateVariant `json:"stores,omitempty"`
+}
+
+func (t *templateSet) empty() bool {
+	return t.Default == nil && len(t.Sites) == 0 && len(t.Stores) == 0
+}
+
+// pick returns the most specific variant for store.
+func (t *templateSet) pick(s Store) (templateVariant, bool) {
+	if v, ok := t.Stores[s.ID]; ok {
+		return v, true
+	}
+	if v, ok := t.Sites[strings.ToUpper(s.Site)]; ok && s.Site != "" {
+		return v, true
+	}
+	if t.Default != nil {
+		return *t.Default, true
+	}
+	return templateVariant{}, false
+}
+
+// templateScope says which variant a command means.
+type templateScope struct {
+	site  string
+	store StoreID
+}
+
+func (sc templateScope) String() string {
+	switch {
+	case sc.store != "":
+		return "store " + string(sc.store)
+	case sc.site != "":
+		return "site " + sc.site
+	}
+	return "default"
+}
+
+// templates is the engine's template book.
+type templates struct {
+	e  *Engine
+	mu sync.Mutex // serialises read-modify-write of the book
+}
+
+func (t *templates) load(ctx context.Context) (map[string]*templateSet, error) {
+	book := map[string]*templateSet{}
+	raw, err := t.e.state.Meta(ctx, templatesKey)
+	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
+		return book, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(raw), &book); err != nil {
+		return nil, fmt.Errorf("decode templates: %w", err)
+	}
+	return book, nil
+}
+
+func (t *templates) save(ctx context.Context, book map[string]*templateSet) error {
+	data, err := json.Marshal(book)
+	if err != nil {
+		return err
+	}
+	return t.e.state.SetMeta(ctx, templatesKey, string(data))
+}
+
+// expand is the engine's Expander.
+func (t *templates) expand(ctx context.Context, store Store, text string) (string, string, error) {
+	if !strings.HasPrefix(text, "!") {
+		return text, "", nil
+	}
+	if strings.HasPrefix(text, "!!") {
+		return text[1:], "", nil
+	}
+	ref, tail := text, ""
+	if i := strings.IndexFunc(text, unicode.IsSpace); i >= 0 {
+		ref, tail = text[:i], text[i:]
+	}
+	name := strings.ToLower(ref[1:])
+	if !templateName.MatchString(name) {
+		return text, "", nil // "!" and then no template name: an ordinary reply
+	}
+	book, err := t.load(ctx)
+	if err != nil {
+		t.e.log.Error("could not read the quick reply templates", "err", err)
+		return "", "Could not read the quick reply templates, so nothing was sent to the buyer. Try again, or write the reply out.", nil
+	}
+	set, ok := book[name]
+	if !ok {
+		return "", fmt.Sprintf("No quick reply template %q, so nothing was sent to the buyer. %s", "!"+name, templateNames(book)), nil
+	}
+	v, ok := set.pick(store)
+	if !ok {
+		return "", fmt.Sprintf("Template %q has no text for %s (site %s) and no default, so nothing was sent to the buyer.",
+			"!"+name, store.ID, store.Site), nil
+	}
+	out := v.Text
+	if more := strings.TrimSpace(tail); more != "" {
+		sep := " "
+		if lead := tail[:len(tail)-len(strings.TrimLeftFunc(tail, unicode.IsSpace))]; strings.Contains(lead, "\n") {
+			sep = "\n"
+		}
+		out += sep + more
+	}
+	return out, "", nil
+}
+
+func templateNames(book map[string]*templateSet) string {
+	if len(book) == 0 {
+		return "There are no templates yet; admins add them with `template add <name> <text>`."
+	}
+	names := make([]string, 0, len(book))
+	for n := range book {
+		names = append(names, "!"+n)
+	}
+	sort.Strings(names)
+	return "Templates: " + strings.Join(names, ", ") + "."
+}
+
+// cutWords splits the first n whitespace-separated words off s and returns
+// them and the rest, whose inner spacing and line breaks are kept.
+func cutWords(s string, n int) ([]string, string) {
+	var words []string
+	for len(words) < n {
+		s = strings.TrimLeftFunc(s, unicode.IsSpace)
+		if s == "" {
+			break
+		}
+		i := strings.IndexFunc(s, unicode.IsSpace)
+		if i < 0 {
+			words, s = append(words, s), ""
+			break
+		}
+		words, s = append(words, s[:i]), s[i:]
+	}
+	return words, strings.TrimSpace(s)
+}
+
+var siteCode = regexp.MustCompile(`^[A-Z]{2}$`)
+
+// parseScope reads an optional --site XX / --store ID (or --flag=value)
+// from the front of rest.
+func (t *templates) parseScope(rest string) (templateScope, string, error) {
+	var sc templateScope
+	for {
+		w, after := cutWords(rest, 1)
+		if len(w) == 0 || !strings.HasPrefix(w[0], "--") {
+			return sc, rest, nil
+		}
+		flag, val, hasVal := strings.Cut(strings.TrimPrefix(w[0], "--"), "=")
+		if !hasVal {
+			var v []string
+			v, after = cutWords(after, 1)
+			if len(v) == 0 {
+				return sc, "", fmt.Errorf("--%s needs a value", flag)
+			}
+			val = v[0]
+		}
+		switch strings.ToLower(flag) {
+		case "site":
+			val = strings.ToUpper(val)
+			if !siteCode.MatchString(val) {
+				return sc, "", fmt.Errorf("--site %s is not a site code like MY or SG", val)
+			}
+			sc.site = val
+		case "store":
+			if _, ok := t.e.Store(StoreID(val)); !ok {
+				return sc, "", fmt.Errorf("no store %q (run `stores` to see the store IDs)", val)
+			}
+			sc.store = StoreID(val)
+		default:
+			return sc, "", fmt.Errorf("unknown option --%s (use --site XX or --store ID)", flag)
+		}
+		if sc.site != "" && sc.store != "" {
+			return sc, "", errors.New("give --site or --store, not both")
+		}
+		rest = after
+	}
+}
+
+func (d *Dispatcher) registerTemplates() {
+	t := &templates{e: d.e}
+	d.e.SetExpander(t.expand)
+	const addUsage = "Usage: template add <name> [--site XX | --store ID] <text>"
+	d.Register(Command{Name: "template add", Args: "<name> [--site XX | --store ID] <text>", Permission: AdminOnly,
+		Help: "add or replace a quick reply template (agents reply !name in a thread)",
+		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
+			_, rest := cutWords(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"), 2)
+			w, rest := cutWords(rest, 1)
+			if len(w) == 0 {
+				return CommandResponse{Text: addUsage, Error: true}
+			}
+			name := strings.ToLower(strings.TrimPrefix(w[0], "!"))
+			if !templateName.MatchString(name) {
+				return CommandResponse{Text: fmt.Sprintf("%q is not a template name: use %s.", w[0], templateNameSyntax), Error: true}
+			}
+			sc, text, err := t.parseScope(rest)
+			if err != nil {
+				return CommandResponse{Text: err.Error() + ". " + addUsage, Error: true}
+			}
+			if text == "" {
+				return CommandResponse{Text: "The template needs a text. " + addUsage, Error: true}
+			}
+			if n := len([]rune(text)); n > templateMaxRunes {
+				return CommandResponse{Text: fmt.Sprintf("The text is %d characters; templates hold at most %d.", n, templateMaxRunes), Error: true}
+			}
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			book, err := t.load(ctx)
+			if err != nil {
+				d.e.log.Error("could not read the quick reply templates", "err", err)
+				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+			}
+			set := book[name]
+			if set == nil {
+				set = &templateSet{}
+				book[name] = set
+			}
+			v := templateVariant{Text: text, By: firstNonEmpty(req.UserName, req.UserID), At: d.e.clock.Now()}
+			verb := "added"
+			switch {
+			case sc.store != "":
+				if set.Stores == nil {
+					set.Stores = map[StoreID]templateVariant{}
+				}
+				if _, ok := set.Stores[sc.store]; ok {
+					verb = "replaced"
+				}
+				set.Stores[sc.store] = v
+			case sc.site != "":
+				if set.Sites == nil {
+					set.Sites = map[string]templateVariant{}
+				}
+				if _, ok := set.Sites[sc.site]; ok {
+					verb = "replaced"
+				}
+				set.Sites[sc.site] = v
+			default:
+				if set.Default != nil {
+					verb = "replaced"
+				}
+				set.Default = &v
+			}
+			if err := t.save(ctx, book); err != nil {
+				d.e.log.Error("could not save the quick reply templates", "err", err)
+				return CommandResponse{Text: "Could not save the template. The system has logged the error.", Error: true}
+			}
+			return CommandResponse{Text: fmt.Sprintf("Template !%s %s (%s). Agents send it by replying !%s in a thread.", name, verb, sc, name)}
+		}})
+	d.Register(Command{Name: "template list", Help: "list the quick reply templates and their variants",
+		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
+			book, err := t.load(ctx)
+			if err != nil {
+				d.e.log.Error("could not read the quick reply templates", "err", err)
+				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+			}
+			return CommandResponse{Text: formatTemplates(book)}
+		}})
+	d.Register(Command{Name: "template remove", Args: "<name> [--site XX | --store ID]", Permission: AdminOnly,
+		Help: "remove a template (with every variant), or only one variant",
+		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
+			_, rest := cutWords(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"), 2)
+			w, rest := cutWords(rest, 1)
+			if len(w) == 0 {
+				return CommandResponse{Text: "Usage: template remove <name> [--site XX | --store ID]", Error: true}
+			}
+			name := strings.ToLower(strings.TrimPrefix(w[0], "!"))
+			sc, extra, err := t.parseScope(rest)
+			if err != nil {
+				return CommandResponse{Text: err.Error() + ".", Error: true}
+			}
+			if extra != "" {
+				return CommandResponse{Text: "Usage: template remove <name> [--site XX | --store ID]", Error: true}
+			}
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			book, err := t.load(ctx)
+			if err != nil {
+				d.e.log.Error("could not read the quick reply templates", "err", err)
+				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+			}
+			set, ok := book[name]
+			if !ok {
+				return CommandResponse{Text: fmt.Sprintf("No template !%s. %s", name, templateNames(book)), Error: true}
+			}
+			what := "with all its variants"
+			switch {
+			case sc.store != "":
+				if _, ok := set.Stores[sc.store]; !ok {
+					return CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
+				}
+				delete(set.Stores, sc.store)
+				what = "variant for " + sc.String()
+			case sc.site != "":
+				if _, ok := set.Sites[sc.site]; !ok {
+					return CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
+				}
+				delete(set.Sites, sc.site)
+				what = "variant for " + sc.String()
+			default:
+				set = &templateSet{}
+			}
+			if set.empty() {
+				delete(book, name)
+			}
+			if err := t.save(ctx, book); err != nil {
+				d.e.log.Error("could not save the quick reply templates", "err", err)
+				return CommandResponse{Text: "Could not save the templates. The system has logged the error.", Error: true}
+			}
+			return CommandResponse{Text: fmt.Sprintf("Template !%s removed (%s).", name, what)}
+		}})
+}
+
+// formatTemplates lists the templates with their variants, texts shortened.
+func formatTemplates(book map[string]*templateSet) string {
+	if len(book) == 0 {
+		return "No quick reply templates yet. Admins add one with `template add <name> <text>` (variants: --site XX, --store ID)."
+	}
+	names := make([]string, 0, len(book))
+	for n := range book {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("Quick reply templates (reply !name in a thread; text after the name is appended):\n")
+	line := func(scope string, v templateVariant) {
+		fmt.Fprintf(&b, "    %s: %s\n", scope, truncateRunes(oneLine(v.Text), templateListRunes))
+	}
+	for _, n := range names {
+		set := book[n]
+		fmt.Fprintf(&b, "!%s\n", n)
+		if set.Default != nil {
+			line("default", *set.Default)
+		}
+		for _, site := range sortedMapKeys(set.Sites) {
+			line("site "+site, set.Sites[site])
+		}
+		for _, id := range sortedMapKeys(set.Stores) {
+			line("store "+string(id), set.Stores[id])
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func sortedMapKeys[K ~string, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
