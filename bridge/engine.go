@@ -64,7 +64,7 @@ func DefaultEngineConfig() EngineConfig {
 		ProbeBackoffMax:  2 * time.Minute,
 		ImportWindow:     24 * time.Hour,
 		HistoryLimit:     20,
-		CursorOverlap:    2 * time.Minute,
+		CursorOverlap:    30 * time.Second,
 		SyncConcurrency:  4,
 		SyncTimeout:      2 * time.Minute,
 		NotePrefix:       "note:",

@@ -726,12 +726,12 @@ func (e *Engine) SyncNow(ctx context.Context, id StoreID) (int, error) {
 	}
 }
 
-// retryTransient runs a read again, at once, after a transient failure (up
-// to twice): the clients already back off between HTTP attempts, and a
-// sync that gives up on one failed page would re-list everything later.
+// retryTransient runs a read once more, at once, after a transient failure:
+// the clients already back off between their own HTTP attempts, so this
+// only saves a whole sync from one unlucky answer without stacking retries.
 func retryTransient(ctx context.Context, read func() error) error {
 	var err error
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 2; i++ {
 		if err = read(); err == nil || Classify(err) != KindTransient || ctx.Err() != nil {
 			return err
 		}
