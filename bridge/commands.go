@@ -16,7 +16,7 @@ const (
 	// TextUpdateStoreFailed answers a `store update` whose flow could not
 	// start; the detail goes to the log only.
 	TextUpdateStoreFailed = "Failed to open the update store panel. The system has logged the error."
-	TextNotAdmin        = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
+	TextNotAdmin          = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
 )
 
 // Permission says who may run a command.
