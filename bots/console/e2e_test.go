@@ -46,15 +46,23 @@ type e2e struct {
 	s     *console.Surface
 	term  *terminal
 	in    *io.PipeWriter
+	stop  func()
 }
 
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
+	clock := bridgetest.NewClock(start)
+	return startOn(t, clock, bridgetest.NewMarketplace(bridge.PlatformShopee, clock), filepath.Join(t.TempDir(), "state.db"))
+}
+
+// startOn starts a bridge with a new console on an existing marketplace and
+// database, as a restarted process would.
+func startOn(t *testing.T, clock *bridgetest.Clock, mp *bridgetest.Marketplace, dbPath string) *e2e {
+	t.Helper()
 	ctx := context.Background()
-	e := &e2e{t: t, clock: bridgetest.NewClock(start), term: &terminal{},
+	e := &e2e{t: t, clock: clock, mp: mp, term: &terminal{},
 		store: bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}}
-	e.mp = bridgetest.NewMarketplace(bridge.PlatformShopee, e.clock)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
+	st, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatalf("open state: %v", err)
 	}
@@ -71,7 +79,7 @@ func startE2E(t *testing.T) *e2e {
 	if err := e.eng.Start(ctx); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}
-	t.Cleanup(func() {
+	stop := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := e.eng.Stop(ctx); err != nil {
@@ -79,7 +87,10 @@ func startE2E(t *testing.T) *e2e {
 		}
 		pw.Close()
 		st.Close()
-	})
+	}
+	var once sync.Once
+	e.stop = func() { once.Do(stop) }
+	t.Cleanup(e.stop)
 	t.Cleanup(func() {
 		if t.Failed() || testing.Verbose() {
 			t.Logf("the terminal showed:\n%s", e.term.String())
@@ -222,4 +233,38 @@ func TestEndToEndOutageAlert(t *testing.T) {
 	bridgetest.Eventually(t, "the alert is edited to restored", restored, e.s.Changed)
 	e.waitPrinted("ALERT [A1] (updated) resolved: ")
 	e.waitPrinted("[T1 shopee MY Main · Bob] buyer: hello? anyone?")
+}
+
+// After a restart on the same database the console hands out neither a
+// thread tag nor a chat message reference again: the new conversation gets
+// T2 (T1 still belongs to the first), and a typed reply is not mistaken
+// for a redelivery of the first run's reply.
+func TestEndToEndRestartKeepsTagsUnique(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "state.db")
+	clock := bridgetest.NewClock(start)
+	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
+	first := startOn(t, clock, mp, dbPath)
+	clock.Advance(time.Second)
+	mp.BuyerSays(first.store.ShopID, "c1", "Alice", "hi")
+	first.sync()
+	first.typeLine("reply T1 hello Alice")
+	first.waitStatus(1, bridge.ReplySent)
+	first.stop()
+
+	second := startOn(t, clock, mp, dbPath)
+	clock.Advance(time.Second)
+	mp.BuyerSays(second.store.ShopID, "c2", "Bob", "hello")
+	second.sync()
+	second.waitPrinted("[T2 shopee MY Main · Bob] buyer: hello")
+	second.typeLine("reply T2 hello Bob")
+	second.waitStatus(2, bridge.ReplySent)
+	// The first run's thread is still Alice's: a reply there reaches her.
+	second.typeLine("reply T1 anything else?")
+	second.waitStatus(3, bridge.ReplySent)
+	if got := second.sellerTexts("c1"); len(got) != 2 || got[1] != "anything else?" {
+		t.Fatalf("Alice received %q", got)
+	}
+	if got := second.sellerTexts("c2"); len(got) != 1 || got[0] != "hello Bob" {
+		t.Fatalf("Bob received %q", got)
+	}
 }
