@@ -61,6 +61,26 @@ type State interface {
 	RecordSync(ctx context.Context, s SyncRun) error
 	SyncRuns(ctx context.Context, store StoreID, since time.Time) ([]SyncRun, error)
 
+	// RecordResponse stores a first response: a reply that ended a buyer's wait.
+	RecordResponse(ctx context.Context, r ResponseEvent) error
+	// Responses lists first responses at or after since (all stores if store
+	// is ""), oldest first.
+	Responses(ctx context.Context, store StoreID, since time.Time) ([]ResponseEvent, error)
+
+	// RecordRestart stores one engine start and whether it resumed from saved state.
+	RecordRestart(ctx context.Context, r RestartEvent) error
+	// Restarts lists engine starts at or after since, oldest first.
+	Restarts(ctx context.Context, since time.Time) ([]RestartEvent, error)
+
+	// ThreadEvents lists changes of conversation↔thread mappings at or after
+	// since, oldest first. The backend records them itself, in the same
+	// transaction as the change: CreateConversation and UpdateConversation
+	// (and RecordRelayed) record "opened" when a conversation gets its first
+	// thread and "replaced" when its thread changes; a CreateConversation
+	// refused because the conversation already has a different thread
+	// records "duplicate" (a second thread was opened on the surface).
+	ThreadEvents(ctx context.Context, since time.Time) ([]ThreadEvent, error)
+
 	RecordAudit(ctx context.Context, a AuditEntry) error
 	// Audit returns the latest n entries, newest first.
 	Audit(ctx context.Context, n int) ([]AuditEntry, error)
@@ -155,4 +175,66 @@ type AuditEntry struct {
 	Command  string
 	OK       bool
 	Result   string
+}
+
+// ResponseEvent is a first response: the reply that ended a buyer's wait
+// (the conversation was awaiting a reply when it was sent).
+type ResponseEvent struct {
+	Store        StoreID
+	Conversation ConversationID
+	Reply        ReplyID
+	AgentID      string
+	AgentName    string
+	// AwaitingSince is when the oldest unanswered buyer message was sent.
+	AwaitingSince time.Time
+	// RespondedAt is when the reply was sent.
+	RespondedAt time.Time
+}
+
+// Waited is how long the buyer waited for this response (never negative).
+func (r ResponseEvent) Waited() time.Duration {
+	if d := r.RespondedAt.Sub(r.AwaitingSince); d > 0 {
+		return d
+	}
+	return 0
+}
+
+// RestartEvent is one engine start.
+type RestartEvent struct {
+	At time.Time
+	// Resumed is true when saved state (sync cursors) let the engine resume
+	// instead of starting every store from scratch.
+	Resumed bool
+	// Stores is how many stores were configured; StoresWithCursor how many
+	// of them had a saved cursor.
+	Stores           int
+	StoresWithCursor int
+}
+
+// ThreadEventKind says what happened to a conversation's thread mapping.
+type ThreadEventKind string
+
+// Thread event kinds.
+const (
+	// ThreadOpened: a conversation got its first thread.
+	ThreadOpened ThreadEventKind = "opened"
+	// ThreadReplaced: a conversation's thread was re-mapped to a new one
+	// (self-healing after the old thread was deleted).
+	ThreadReplaced ThreadEventKind = "replaced"
+	// ThreadDuplicate: a thread was opened for a conversation that already
+	// had one; the schema refused the second mapping, but the surface holds
+	// an orphan thread for the conversation.
+	ThreadDuplicate ThreadEventKind = "duplicate"
+)
+
+// ThreadEvent is one change of a conversation's thread mapping.
+type ThreadEvent struct {
+	Store        StoreID
+	Conversation ConversationID
+	Kind         ThreadEventKind
+	// Thread is the new (or, for a duplicate, the refused) thread; Previous
+	// the thread the conversation had (zero for opened).
+	Thread   ThreadRef
+	Previous ThreadRef
+	At       time.Time
 }

@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"log/slog"
+	"time"
 
+	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/state"
 )
 
@@ -17,10 +19,11 @@ type options struct {
 	logger   *slog.Logger
 	schema   string
 	maxConns int32
+	now      func() time.Time
 }
 
 func defaultOptions() options {
-	return options{logger: slog.New(slog.DiscardHandler)}
+	return options{logger: slog.New(slog.DiscardHandler), now: time.Now}
 }
 
 // WithCipher encrypts tokens at rest with c (for example state.NewAESGCM).
@@ -50,6 +53,17 @@ func WithMaxConns(n int) Option {
 	return func(o *options) {
 		if n > 0 {
 			o.maxConns = int32(n)
+		}
+	}
+}
+
+// WithClock sets the clock that times the thread events the backend records
+// itself (ThreadEvents); the default is the system clock. Tests that drive
+// the bridge with a fake clock pass it here too.
+func WithClock(c bridge.Clock) Option {
+	return func(o *options) {
+		if c != nil {
+			o.now = c.Now
 		}
 	}
 }

@@ -41,6 +41,9 @@ func (db *DB) RecordRelayed(ctx context.Context, m bridge.RelayedMessage, c brid
 			m.ChatMessage.Channel, m.ChatMessage.ID, state.UnixNano(m.RelayedAt), m.FromBridge); err != nil {
 			return err
 		}
+		if err := db.recordThreadChange(ctx, tx, c); err != nil {
+			return err
+		}
 		res, err := tx.Exec(ctx, updateConversationSQL, updateConversationArgs(c)...)
 		if err != nil {
 			return err

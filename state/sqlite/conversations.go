@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/state"
@@ -65,27 +66,53 @@ func (db *DB) ConversationByThread(ctx context.Context, t bridge.ThreadRef) (bri
 
 // CreateConversation inserts a record with its thread. bridge.ErrConflict
 // when the conversation already has a record, or the thread already belongs
-// to another conversation.
+// to another conversation. A record with a thread records an "opened" thread
+// event; a refusal because the conversation already has a different thread
+// records a "duplicate" one.
 func (db *DB) CreateConversation(ctx context.Context, c bridge.ConversationRecord) error {
-	_, err := db.exec(ctx,
-		`INSERT INTO conversations (`+conversationColumns+`)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-		string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
-		c.ThreadsReplaced, string(c.WatermarkID), state.UnixNano(c.WatermarkAt),
-		state.UnixNano(c.LastBuyerAt), state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince),
-		c.Unread, state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt))
-	return wrapErr(err, "create conversation %s/%s", c.Store, c.ID)
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := db.txExec(ctx, tx, insertConversationSQL,
+			string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
+			c.ThreadsReplaced, string(c.WatermarkID), state.UnixNano(c.WatermarkAt),
+			state.UnixNano(c.LastBuyerAt), state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince),
+			c.Unread, state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt)); err != nil {
+			return err
+		}
+		if c.Thread.IsZero() {
+			return nil
+		}
+		_, err := db.txExec(ctx, tx, insertThreadEventSQL, string(c.Store), string(c.ID), string(bridge.ThreadOpened),
+			c.Thread.Channel, c.Thread.ID, "", "", state.UnixNano(db.opts.now()))
+		return err
+	})
+	err = wrapErr(err, "create conversation %s/%s", c.Store, c.ID)
+	if errors.Is(err, bridge.ErrConflict) {
+		if derr := db.recordDuplicate(ctx, c); derr != nil {
+			db.opts.logger.Warn("could not record a duplicate thread", "store", c.Store, "conversation", c.ID, "err", derr)
+		}
+	}
+	return err
 }
+
+const insertConversationSQL = `INSERT INTO conversations (` + conversationColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 // UpdateConversation writes every field but the keys (bridge.ErrNotFound
 // without a record). ThreadsReplaced is kept by the database: it grows by one
-// when the record had a thread and c.Thread differs from it, whatever c says.
+// when the record had a thread and c.Thread differs from it, whatever c says;
+// the change is recorded as a thread event in the same transaction.
 // bridge.ErrConflict when c.Thread belongs to another conversation.
 func (db *DB) UpdateConversation(ctx context.Context, c bridge.ConversationRecord) error {
-	res, err := db.exec(ctx, updateConversationSQL, updateConversationArgs(c)...)
-	if err == nil {
-		err = mustAffect(res)
-	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if err := db.recordThreadChange(ctx, tx, c); err != nil {
+			return err
+		}
+		res, err := db.txExec(ctx, tx, updateConversationSQL, updateConversationArgs(c)...)
+		if err != nil {
+			return err
+		}
+		return mustAffect(res)
+	})
 	return wrapErr(err, "update conversation %s/%s", c.Store, c.ID)
 }
 

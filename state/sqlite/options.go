@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/state"
 )
 
@@ -18,6 +19,7 @@ type options struct {
 	logger       *slog.Logger
 	busyTimeout  time.Duration
 	maxReadConns int
+	now          func() time.Time
 }
 
 func defaultOptions() options {
@@ -25,6 +27,7 @@ func defaultOptions() options {
 		logger:       slog.New(slog.DiscardHandler),
 		busyTimeout:  5 * time.Second,
 		maxReadConns: 4,
+		now:          time.Now,
 	}
 }
 
@@ -60,6 +63,17 @@ func WithMaxReadConns(n int) Option {
 	return func(o *options) {
 		if n > 0 {
 			o.maxReadConns = n
+		}
+	}
+}
+
+// WithClock sets the clock that times the thread events the backend records
+// itself (ThreadEvents); the default is the system clock. Tests that drive
+// the bridge with a fake clock pass it here too.
+func WithClock(c bridge.Clock) Option {
+	return func(o *options) {
+		if c != nil {
+			o.now = c.Now
 		}
 	}
 }

@@ -93,7 +93,7 @@ func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 
 // txStatements are the statements run inside write transactions on the hot
 // path, prepared when the database opens.
-var txStatements = []string{insertRelayedSQL, updateConversationSQL}
+var txStatements = []string{insertRelayedSQL, updateConversationSQL, threadChangeSQL, insertConversationSQL, insertThreadEventSQL}
 
 func (db *DB) prepareTxStatements(ctx context.Context) error {
 	for _, q := range txStatements {

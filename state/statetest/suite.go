@@ -25,7 +25,13 @@
 //   - lists (Conversations, Replies, SyncRuns, Incidents) are oldest first
 //     (conversations by store and ID); "" as the store means every store;
 //   - the zero ThreadRef / ChatMessageRef never finds a row and is not unique;
-//   - Audit(n) with n <= 0 returns nothing.
+//   - Audit(n) with n <= 0 returns nothing;
+//   - RecordResponse is idempotent per non-zero reply ID;
+//   - thread events are timed by the backend's clock (the system clock
+//     unless the opener configures one) and recorded in the transaction of
+//     the change: a refused change records nothing, except the "duplicate"
+//     event of a CreateConversation refused because the conversation
+//     already has a different thread.
 package statetest
 
 import (
@@ -57,6 +63,9 @@ func Run(t *testing.T, open Opener) {
 		{"replies", replyTests},
 		{"incidents", incidentTests},
 		{"sync_runs", syncRunTests},
+		{"responses", responseTests},
+		{"restarts", restartTests},
+		{"thread_events", threadEventTests},
 		{"audit", auditTests},
 		{"meta", metaTests},
 		{"reopen", reopenTests},
