@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"time"
@@ -183,7 +184,7 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	sy.running = cancel
 	sy.mu.Unlock()
 	start := e.clock.Now()
-	n, err := e.syncStore(sctx, st)
+	n, err := e.syncStoreSafely(sctx, st)
 	cancel()
 	sy.mu.Lock()
 	sy.running = nil
@@ -290,7 +291,7 @@ func (e *Engine) syncStore(ctx context.Context, st Store) (int, error) {
 		go func(c Conversation) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			n, err := e.syncConversation(ctx, st, c, firstStart, since)
+			n, err := e.syncConversationSafely(ctx, st, c, firstStart, since)
 			mu.Lock()
 			total += n
 			if err != nil && firstErr == nil {
@@ -741,4 +742,25 @@ func retryTransient(ctx context.Context, read func() error) error {
 		}
 	}
 	return err
+}
+
+// syncStoreSafely runs syncStore and turns a panic (a bug, or an adapter
+// choking on a malformed answer) into a failed sync, so one bad response
+// never stops a store's syncer for good.
+func (e *Engine) syncStoreSafely(ctx context.Context, st Store) (n int, err error) {
+	defer e.recoverSync(st, "", &err)
+	return e.syncStore(ctx, st)
+}
+
+// syncConversationSafely does the same for one conversation's goroutine.
+func (e *Engine) syncConversationSafely(ctx context.Context, st Store, c Conversation, firstStart bool, since time.Time) (n int, err error) {
+	defer e.recoverSync(st, c.ID, &err)
+	return e.syncConversation(ctx, st, c, firstStart, since)
+}
+
+func (e *Engine) recoverSync(st Store, conv ConversationID, err *error) {
+	if r := recover(); r != nil {
+		e.log.Error("sync panicked; the store keeps syncing", "store", st.ID, "conversation", conv, "panic", r, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("internal error during sync of store %s: %v", st.ID, r)
+	}
 }

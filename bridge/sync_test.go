@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 )
 
 // buyersWrite makes n buyers per store write k messages each, interleaved.
@@ -265,4 +266,31 @@ func TestSupersededSyncIsCancelled(t *testing.T) {
 	if !cancelled {
 		t.Fatalf("the superseded sync should be recorded as cancelled: %+v", runs)
 	}
+}
+
+// A panic in an adapter fails one sync (or one send attempt); the store
+// keeps syncing and the reply is still sent.
+func TestPanicsDoNotStopTheBridge(t *testing.T) {
+	h, s, th := setupConversation(t)
+	m := h.mp(s)
+	h.clock.Advance(time.Second)
+	m.BuyerSays(s.ShopID, "c1", "Gina", "still there?")
+	m.PanicNext("ListMessages")
+	if _, err := h.eng.SyncNow(context.Background(), s.ID); err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("a panicking sync should fail with an internal error, got %v", err)
+	}
+	h.syncAll()
+	h.assertRelayedExactlyOnce()
+
+	m.PanicNext("SendText")
+	ref, err := h.chat.AgentSays(context.Background(), th.Ref, "agent", "yes!")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bridgetest.Eventually(t, "retry armed after the panic", func() bool {
+		r, err := h.state.ReplyByChatMessage(context.Background(), ref)
+		return err == nil && !r.NextAttemptAt.IsZero()
+	})
+	h.clock.Settle(t, h.cfg.SendBackoffMax+time.Second, 1)
+	waitStatus(t, h, ref, bridge.ReplySent)
 }

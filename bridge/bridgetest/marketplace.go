@@ -28,6 +28,7 @@ type Marketplace struct {
 	sendErrs  []sendFault
 	failing   map[string]bool
 	blocks    map[string]chan struct{}
+	panics    map[string]bool
 	blocked   chan string
 	changed   chan struct{}
 }
@@ -195,6 +196,27 @@ func (m *Marketplace) BlockNext(method string) {
 	}
 }
 
+// PanicNext makes the next call of method panic, as an adapter choking on
+// a malformed answer would.
+func (m *Marketplace) PanicNext(method string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.panics == nil {
+		m.panics = map[string]bool{}
+	}
+	m.panics[method] = true
+}
+
+func (m *Marketplace) maybePanic(method string) {
+	m.mu.Lock()
+	p := m.panics[method]
+	delete(m.panics, method)
+	m.mu.Unlock()
+	if p {
+		panic("bridgetest: scripted panic in " + method)
+	}
+}
+
 // Blocked receives the method name when a blocked call starts waiting.
 func (m *Marketplace) Blocked() <-chan string {
 	m.mu.Lock()
@@ -317,6 +339,7 @@ func (m *Marketplace) ListMessages(ctx context.Context, store bridge.Store, conv
 	if err := m.waitIfBlocked(ctx, "ListMessages"); err != nil {
 		return nil, err
 	}
+	m.maybePanic("ListMessages")
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.faultLocked("ListMessages"); err != nil {
@@ -350,6 +373,7 @@ func (m *Marketplace) ListMessages(ctx context.Context, store bridge.Store, conv
 
 // SendText stores a seller message, or fails as scripted.
 func (m *Marketplace) SendText(ctx context.Context, store bridge.Store, conv bridge.Conversation, text string) (bridge.Message, error) {
+	m.maybePanic("SendText")
 	m.mu.Lock()
 	if err := m.faultLocked("SendText"); err != nil {
 		m.mu.Unlock()
