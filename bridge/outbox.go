@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -153,7 +154,7 @@ func (o *Outbox) work() {
 			}
 			continue
 		}
-		o.process(o.sendCtx, id)
+		o.processSafely(o.sendCtx, id)
 		// Another worker may be parked while items remain.
 		o.mu.Lock()
 		more := len(o.queue) > 0
@@ -437,4 +438,27 @@ func (o *Outbox) retryLater(ctx context.Context, r Reply, cause error, status Re
 		e.log.Error("record reply retry", "reply", r.ID, "err", err)
 	}
 	e.log.Info("reply will be retried", "reply", r.ID, "in", wait, "err", cause)
+}
+
+// processSafely runs one attempt and turns a panic into a logged error and
+// a later retry, so the outbox never stops quietly.
+func (o *Outbox) processSafely(ctx context.Context, id ReplyID) {
+	defer func() {
+		if r := recover(); r != nil {
+			o.e.log.Error("sending a reply panicked; it will be retried", "reply", id, "panic", r, "stack", string(debug.Stack()))
+			wait := o.e.cfg.SendBackoffMax
+			o.schedule(id, wait)
+			// The attempt's outcome is unknown: the row stays as it was
+			// (sending rows are reconciled before the next attempt).
+			if rep, err := o.e.state.Reply(ctx, id); err == nil && !rep.Status.Final() {
+				rep.Reason = fmt.Sprintf("internal error: %v", r)
+				rep.NextAttemptAt = o.e.clock.Now().Add(wait)
+				rep.UpdatedAt = o.e.clock.Now()
+				if err := o.e.state.UpdateReply(ctx, rep); err != nil {
+					o.e.log.Error("record reply retry", "reply", id, "err", err)
+				}
+			}
+		}
+	}()
+	o.process(ctx, id)
 }
