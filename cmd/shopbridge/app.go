@@ -59,10 +59,11 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
 			fx.Annotate(newServer, fx.As(fx.Self()), fx.As(new(bridge.Routes))),
 			bridge.NewHints,
 			newEngine,
+			newAuth,
 		),
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
-		fx.Invoke(func(*bridge.Engine) {}),
+		fx.Invoke(func(*bridge.Engine, *bridge.Auth) {}),
 	}
 	return fx.Options(opts...)
 }

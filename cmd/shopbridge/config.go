@@ -34,6 +34,10 @@ type Config struct {
 	Telegram *telegram.Config `yaml:"telegram"`
 	Shopee   *shopee.Config   `yaml:"shopee"`
 	Stores   []StoreConfig    `yaml:"stores"`
+	Auth     AuthSection      `yaml:"auth"`
+
+	// path is the file the config was read from (for `stores refresh`).
+	path string
 }
 
 // LogConfig sets the log level and format.
@@ -147,6 +151,7 @@ func (c *Config) SetDefaults() {
 	if c.Shopee != nil {
 		c.Shopee.SetDefaults()
 	}
+	c.Auth.SetDefaults()
 }
 
 // EngineConfig maps the sync section onto the engine's settings.
@@ -199,6 +204,7 @@ func (c *Config) Validate() []string {
 	if c.Sync.FailureThreshold < 0 {
 		add("sync.failure_threshold: must be at least 1, got %d", c.Sync.FailureThreshold)
 	}
+	p = append(p, c.Auth.Validate()...)
 
 	switch c.Chat {
 	case "console":
@@ -409,5 +415,6 @@ func ParseConfig(path string, data []byte, lookup func(string) (string, bool)) (
 	if len(problems) > 0 {
 		return nil, &ConfigError{Path: path, Problems: problems}
 	}
+	cfg.path = path
 	return &cfg, nil
 }

@@ -14,6 +14,9 @@ http:
   # One listener for marketplace pushes, Slack HTTP mode, the Telegram
   # webhook, authorization callbacks and /healthz.
   listen: 127.0.0.1:8080
+  # How the shop owner's browser reaches the listener: authorization links
+  # send the owner back to <public_url>/auth/shopee/callback. Default:
+  # http://<listen>, enough when the owner authorizes from this machine.
   # public_url: https://bridge.example.com
 
 state:
@@ -27,6 +30,13 @@ sync:
   import_window: 24h      # first start: unanswered conversations younger than this
   note_prefix: "note:"    # thread replies starting with this stay internal
   send_attempts: 6        # automatic attempts of a reply before it shows failed
+
+# Store authorization ("/shopbridge store update <store>" or
+# "shopbridge store authorize <store>") and token upkeep.
+auth:
+  refresh_margin: 30m     # refresh access tokens this long before they expire
+  link_ttl: 10m           # an authorization link is accepted back this long
+  expiry_warning: 168h    # alert this long before a store's authorization ends
 
 # The chat surface: console, slack or telegram.
 chat: slack

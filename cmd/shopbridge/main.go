@@ -5,6 +5,7 @@
 //	shopbridge demo [--duration 30s]          run a whole bridge on a built-in simulator
 //	shopbridge init [path]                    write a commented example config
 //	shopbridge check-config [--config path]   validate a config and exit
+//	shopbridge store authorize <store>        authorize a store (link for the shop owner)
 //	shopbridge simulate [--addr host:port]    run the marketplace simulator alone
 //	shopbridge version
 package main
@@ -33,6 +34,8 @@ Usage:
   shopbridge demo [--duration 30s]          run a whole bridge on a built-in marketplace simulator
   shopbridge init [path]                    write a commented example config (default shopbridge.yaml)
   shopbridge check-config [--config path]   validate a config: one line per problem
+  shopbridge store authorize <store> [--config path]
+                                            print a store's authorization link and save its new tokens
   shopbridge simulate [--addr host:port]    run the marketplace simulator alone and print a store config
   shopbridge version                        print the version
 `
@@ -61,6 +64,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdCheckConfig(args[1:], stdout)
 	case "simulate":
 		err = cmdSimulate(ctx, args[1:], stdout, stderr)
+	case "store":
+		err = cmdStore(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "shopbridge", version)
 	case "help", "--help", "-h":

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/user"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.uber.org/fx"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/shopee"
+)
+
+const storeUsage = `Usage:
+  shopbridge store authorize <store> [--config shopbridge.yaml] [--wait=false]
+      print the store's authorization link for the shop owner; unless the
+      bridge is running (it then receives the callback and confirms in chat),
+      wait on the HTTP listener for the callback and save the new tokens
+`
+
+// cmdStore runs `shopbridge store …`.
+func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "authorize" {
+		fmt.Fprint(stderr, storeUsage)
+		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
+			return flag.ErrHelp
+		}
+		return errors.New("store: the subcommand is authorize")
+	}
+	return cmdStoreAuthorize(ctx, args[1:], stdout, stderr)
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (`store authorize shop-1 --config x`).
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// cmdStoreAuthorize is the CLI side of "Update Store": the same flow as
+// `/shopbridge store update`, audited with surface "cli".
+func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("store authorize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "shopbridge.yaml", "path of the config file")
+	wait := fs.Bool("wait", true, "wait for the callback on the HTTP listener when the bridge is not running")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprint(stderr, storeUsage)
+		return errors.New("store authorize needs exactly one store ID (see `shopbridge check-config` for the list)")
+	}
+	id := bridge.StoreID(pos[0])
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+
+	// The state through the bridge's own constructor (backend, encryption key).
+	var st bridge.State
+	app := fx.New(fx.NopLogger, fx.Supply(cfg, log), fx.Provide(newState), fx.Populate(&st))
+	if err := app.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = app.Stop(sctx)
+	}()
+	mps, err := cliMarketplaces(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	results := make(chan bridge.AuthResult, 8)
+	a := bridge.NewAuth(cfg.AuthConfig(), bridge.AuthDeps{
+		State: st, Marketplaces: mps, Stores: cfg.StoreList, Logger: log,
+		OnResult: func(r bridge.AuthResult) {
+			select {
+			case results <- r:
+			default:
+			}
+		},
+	})
+	who := cliUser()
+	audit := func(ok bool, result string) {
+		err := st.RecordAudit(context.WithoutCancel(ctx), bridge.AuditEntry{
+			At: time.Now(), Surface: "cli", UserID: who, UserName: who,
+			Command: "store authorize " + string(id), OK: ok, Result: result,
+		})
+		if err != nil {
+			log.Error("could not record audit entry", "err", err)
+		}
+	}
+
+	link, err := a.Link(ctx, id, bridge.AuthRequester{Surface: "cli", UserID: who, UserName: who})
+	if errors.Is(err, bridge.ErrUnknownStore) {
+		audit(false, bridge.TextNoStoreToUpdate)
+		return errors.New(bridge.TextNoStoreToUpdate)
+	}
+	if err != nil {
+		log.Error("store authorize: could not start the authorization flow", "store", string(id), "err", err)
+		audit(false, "could not start the authorization flow")
+		return errors.New(bridge.TextUpdateStoreFailed)
+	}
+	fmt.Fprintf(stdout, "Authorization link for %s (it expires at %s).\nHave the shop owner open it and approve shopbridge:\n\n  %s\n\n",
+		link.Store.Label(), link.ExpiresAt.Local().Format("15:04 MST"), link.URL)
+	if !*wait {
+		audit(true, "link created")
+		fmt.Fprintf(stdout, "The bridge's listener (%s) must be running to receive the callback.\n", cfg.HTTP.Listen)
+		return nil
+	}
+
+	srv := NewServer(cfg.HTTP, log.With("component", "http"))
+	a.RegisterRoutes(srv)
+	if err := srv.Start(ctx); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			audit(true, "link created; the running bridge receives the callback")
+			fmt.Fprintf(stdout, "The listener %s is in use, presumably by the running bridge: it receives the callback, saves the tokens and confirms in chat.\n", cfg.HTTP.Listen)
+			return nil
+		}
+		audit(false, "could not listen for the callback")
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Stop(sctx)
+	}()
+	fmt.Fprintf(stdout, "Waiting for the callback at %s … (Ctrl-C to stop)\n", cfg.PublicBaseURL()+bridge.CallbackPath(link.Store.Platform))
+	// Past the link's lifetime the callback would be refused anyway.
+	timeout := time.NewTimer(time.Until(link.ExpiresAt) + 5*time.Second)
+	defer timeout.Stop()
+	for {
+		select {
+		case r := <-results:
+			if r.Store.ID != id {
+				continue
+			}
+			if !r.OK {
+				audit(false, "authorization failed: "+bridge.ReasonOf(r.Err))
+				return fmt.Errorf("authorization of %s failed: %s", id, bridge.ReasonOf(r.Err))
+			}
+			until := "unknown"
+			if !r.Tokens.AccessExpiresAt.IsZero() {
+				until = r.Tokens.AccessExpiresAt.Local().Format("2006-01-02 15:04 MST")
+			}
+			audit(true, "authorized; access token valid until "+until)
+			fmt.Fprintf(stdout, "Store %s authorized: new tokens saved (access token valid until %s). The bridge uses them at its next start.\n", id, until)
+			return nil
+		case <-timeout.C:
+			audit(false, "the link expired unused")
+			return fmt.Errorf("the link expired before the shop owner approved it: run `shopbridge store authorize %s` again", id)
+		case <-ctx.Done():
+			audit(false, "interrupted before the callback")
+			return errors.New("interrupted before the shop owner approved the link")
+		}
+	}
+}
+
+// cliMarketplaces builds the marketplace clients the CLI needs: no push
+// routes and no lost-push recovery, which belong to the running bridge.
+func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.Marketplace, error) {
+	var out []bridge.Marketplace
+	if cfg.Shopee != nil {
+		c, err := shopee.New(*cfg.Shopee, shopee.Deps{
+			Tokens: st, InitialTokens: cfg.InitialTokens(), Logger: log.With("platform", "shopee"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// cliUser names who ran a CLI command, for the audit.
+func cliUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if name := strings.TrimSpace(os.Getenv("USER")); name != "" {
+		return name
+	}
+	return "cli"
+}
