@@ -247,6 +247,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.runCtx, e.cancel = runCtx, cancel
+	e.recordStart(ctx)
 	if err := e.mon.restore(ctx); err != nil {
 		e.log.Warn("could not restore open incidents", "err", err)
 	}

@@ -375,6 +375,7 @@ func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord,
 		msg.SentAt = now
 	}
 	msg.Sender = SenderSeller
+	o.recordFirstResponse(ctx, rec, r, msg.SentAt, now)
 	// Counters only: the watermark stays with the sync, which must still
 	// fetch buyer messages that arrived before this reply.
 	rec = applyMessage(rec, msg, now)

@@ -1,0 +1,850 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The daily inspection report is computed from the state store alone: every
+// figure comes from an event recorded as it happened (incidents, sync runs,
+// replies, first responses, engine starts, thread mapping changes,
+// authorization attempts), so a report survives restarts and the CLI can
+// compute the same report as the running bridge.
+//
+// Definitions the figures rely on:
+//   - connectivity: incidents that overlap the period, per store each
+//     incident naming it, with the incident's span clipped to the period
+//     (a shared incident counts its whole span for each of its stores);
+//     "down now" is an incident still open at report time;
+//   - sync: p50/p95 by nearest rank over every sync run of the period;
+//   - thread restoration: a conversation is re-attached when it had new
+//     messages in the period after a boundary (the period start, or the
+//     latest engine start before the messages) and its thread was mapped
+//     before that boundary, so the messages went into its existing thread;
+//     a second thread is a "duplicate" thread event (a thread opened for a
+//     conversation that already had one); "replaced" threads are the
+//     self-healing of deleted threads and are shown, not counted against;
+//   - missed replies: conversations with a thread whose oldest unanswered
+//     buyer message is older than the SLA at report time;
+//   - first response: the reply that ended a buyer's wait, timed from the
+//     oldest unanswered buyer message to the send.
+
+// InspectionPoster is the optional capability of a surface to post the
+// daily inspection report in its own format (Block Kit, HTML, plain text):
+// summary first, details after it (in its thread where the surface has
+// threads), each message within the surface's limits. channel "" is the
+// surface's report channel. It returns the summary message; when the summary
+// was posted but details failed it returns the summary and the error.
+type InspectionPoster interface {
+	PostInspection(ctx context.Context, channel string, r Report) (ChatMessageRef, error)
+}
+
+// InspectionFinder is the optional capability of a surface to tell whether a
+// report (by Report.Key) was already posted to channel since a time. After a
+// crash between posting a scheduled report and recording it, the reporter
+// asks it before posting again.
+type InspectionFinder interface {
+	FindInspection(ctx context.Context, channel, key string, since time.Time) (ChatMessageRef, bool, error)
+}
+
+// Verdict is a checklist line's result.
+type Verdict int
+
+// Verdicts, from good to bad.
+const (
+	VerdictOK Verdict = iota
+	VerdictWarn
+	VerdictFail
+)
+
+// Mark is the verdict's emoji: ✅ ⚠️ ❌.
+func (v Verdict) Mark() string {
+	switch v {
+	case VerdictWarn:
+		return "⚠️"
+	case VerdictFail:
+		return "❌"
+	}
+	return "✅"
+}
+
+// String is "ok", "warning" or "failing".
+func (v Verdict) String() string {
+	switch v {
+	case VerdictWarn:
+		return "warning"
+	case VerdictFail:
+		return "failing"
+	}
+	return "ok"
+}
+
+// CheckItem names a line of the inspection checklist.
+type CheckItem string
+
+// The checklist, in report order.
+const (
+	CheckConnectivity CheckItem = "connectivity"
+	CheckSync         CheckItem = "sync"
+	CheckThreads      CheckItem = "threads"
+	CheckAuth         CheckItem = "authorization"
+	CheckReplies      CheckItem = "replies"
+	CheckRestarts     CheckItem = "restarts"
+	CheckMissed       CheckItem = "missed"
+	CheckResponse     CheckItem = "response"
+)
+
+// CheckItems lists the checklist in report order.
+var CheckItems = []CheckItem{CheckConnectivity, CheckSync, CheckThreads, CheckAuth, CheckReplies, CheckRestarts, CheckMissed, CheckResponse}
+
+// Title is the checklist line's name.
+func (c CheckItem) Title() string {
+	switch c {
+	case CheckConnectivity:
+		return "Network connection"
+	case CheckSync:
+		return "Session sync"
+	case CheckThreads:
+		return "Thread restoration"
+	case CheckAuth:
+		return "Store authorization"
+	case CheckReplies:
+		return "Message sending"
+	case CheckRestarts:
+		return "Restarts"
+	case CheckMissed:
+		return "Missed replies"
+	case CheckResponse:
+		return "Response time"
+	}
+	return string(c)
+}
+
+// Check is one checklist line: its verdict, the figures, and the threshold
+// that decided the verdict.
+type Check struct {
+	Item    CheckItem
+	Verdict Verdict
+	// Text holds the figures ("2 incidents, 45m down, longest 30m").
+	Text string
+	// Rule is the threshold that decided ("45m down > 30m").
+	Rule string
+}
+
+// Report is one daily inspection report.
+type Report struct {
+	Title string
+	// Key identifies a scheduled report's period ("09:00 Europe/Berlin@2026-03-29");
+	// empty for one made on request. Surfaces that can attach metadata
+	// carry it, so InspectionFinder can find the report again.
+	Key         string
+	Since       time.Time
+	Until       time.Time
+	GeneratedAt time.Time
+	// Location is the time zone the report is rendered in.
+	Location   *time.Location
+	SLA        time.Duration
+	Thresholds ReportThresholds
+	// Checks is the summary: one line per checklist item, for all stores.
+	Checks []Check
+	Stores []StoreReport
+	// Total sums the stores (Auth is not summed; see Checks).
+	Total StoreReport
+	// Chat is the chat surface's own connectivity.
+	Chat ConnectivityStats
+	// Incidents are the incidents that overlap the period, by start.
+	Incidents []Incident
+	// Missed lists every store's missed replies, oldest first.
+	Missed   []MissedReply
+	Agents   []AgentResponse
+	Restarts RestartStats
+	// MaxListed bounds the missed replies listed by name.
+	MaxListed int
+}
+
+// Check returns the summary line of an item.
+func (r Report) Check(item CheckItem) Check {
+	for _, c := range r.Checks {
+		if c.Item == item {
+			return c
+		}
+	}
+	return Check{Item: item}
+}
+
+// Verdict is the worst verdict of the summary.
+func (r Report) Verdict() Verdict {
+	v := VerdictOK
+	for _, c := range r.Checks {
+		v = max(v, c.Verdict)
+	}
+	return v
+}
+
+// StoreReport is one store's figures and verdicts.
+type StoreReport struct {
+	Store        Store
+	Connectivity ConnectivityStats
+	Sync         SyncStats
+	Threads      ThreadStats
+	Auth         AuthStats
+	Replies      ReplyStats
+	// Missed is the store's missed replies, oldest first.
+	Missed   []MissedReply
+	Response DurationStats
+	// Checks has the store's verdict per item (all but restarts).
+	Checks []Check
+}
+
+// Check returns the store's line of an item.
+func (s StoreReport) Check(item CheckItem) Check {
+	for _, c := range s.Checks {
+		if c.Item == item {
+			return c
+		}
+	}
+	return Check{Item: item}
+}
+
+// ConnectivityStats are incidents overlapping the period.
+type ConnectivityStats struct {
+	Incidents int
+	// Downtime sums the incidents' spans within the period; Longest is the
+	// longest of them.
+	Downtime time.Duration
+	Longest  time.Duration
+	// DownNow is set while an incident is open at report time.
+	DownNow   bool
+	DownSince time.Time
+	// CatchUpFailed is set when an incident ended but its catch-up sync failed.
+	CatchUpFailed bool
+	// DownStores names the stores down at report time (totals only).
+	DownStores []StoreID
+}
+
+// SyncStats are the store's sync runs in the period.
+type SyncStats struct {
+	Runs   int
+	Failed int
+	// Slow counts runs that took longer than the SlowSync threshold.
+	Slow     int
+	P50, P95 time.Duration
+	// LastOK is when the last successful sync ran (from the store's state,
+	// so possibly before the period); zero when it never did.
+	LastOK time.Time
+	Paused bool
+	// Stale counts stores whose last successful sync is too old (totals only).
+	Stale int
+}
+
+// ThreadStats is what happened to conversation threads in the period.
+type ThreadStats struct {
+	// Opened counts conversations that got their first thread.
+	Opened int
+	// Reattached counts conversations whose new messages went into the
+	// thread they already had before the period or before a restart.
+	Reattached int
+	// Replaced counts threads re-opened after the old one was deleted
+	// (self-healing, legitimate).
+	Replaced int
+	// Duplicates counts conversations that got a second thread; it must be 0.
+	Duplicates int
+}
+
+// AuthStats is a store's authorization health at report time.
+type AuthStats struct {
+	// Status is "authorized", "needs update", "no saved tokens",
+	// "tokens from config", or "expired".
+	Status           string
+	HasTokens        bool
+	AccessExpiresAt  time.Time
+	RefreshExpiresAt time.Time
+	ProxyExpiresAt   time.Time
+	NeedsUpdate      bool
+	Reason           string
+	// LastAttempt is the last authorization or refresh attempt, if any.
+	LastAttempt *AuthAttempt
+	// Counts per status (totals only).
+	Authorized, Failing, Warning int
+}
+
+// ReplyStats are the replies created in the period, and the ones pending now.
+type ReplyStats struct {
+	Sent    int
+	Failed  int
+	Pending int
+	// Stuck counts pending replies older than the PendingWarn threshold.
+	Stuck int
+	// Reasons are the failure reasons, most frequent first.
+	Reasons []ReasonCount
+	// LatencyP95 is the send latency (queued → sent) p95.
+	LatencyP95 time.Duration
+}
+
+// FailureRate is failed / (sent + failed), 0 without finished replies.
+func (r ReplyStats) FailureRate() float64 {
+	if r.Sent+r.Failed == 0 {
+		return 0
+	}
+	return float64(r.Failed) / float64(r.Sent+r.Failed)
+}
+
+// ReasonCount is one failure reason and how often it occurred.
+type ReasonCount struct {
+	Reason string
+	Count  int
+}
+
+// MissedReply is a conversation whose buyer has waited longer than the SLA.
+type MissedReply struct {
+	Store        Store
+	Conversation ConversationID
+	BuyerName    string
+	// Thread is the conversation's thread: surfaces turn it into a link.
+	Thread ThreadRef
+	// Link opens the conversation in the marketplace's seller centre.
+	Link          string
+	AwaitingSince time.Time
+	Waiting       time.Duration
+}
+
+// DurationStats summarises durations: how many, p50 and p90.
+type DurationStats struct {
+	Count    int
+	P50, P90 time.Duration
+	// Late counts durations above the SLA.
+	Late int
+}
+
+// AgentResponse is one agent's first-response times.
+type AgentResponse struct {
+	AgentID   string
+	AgentName string
+	DurationStats
+}
+
+// RestartStats are the engine starts of the period.
+type RestartStats struct {
+	Resumed int
+	Full    int
+	Events  []RestartEvent
+}
+
+// ReportSource is what a report is computed from.
+type ReportSource struct {
+	State  State
+	Stores []Store
+	// Now is the report's "now": current state, waits and expiries.
+	Now time.Time
+	// ConfigTokens names stores whose tokens come from the configuration
+	// file and were not saved in state yet.
+	ConfigTokens map[StoreID]bool
+}
+
+// BuildReport computes the report of [since, until) with cfg's SLA and
+// thresholds (defaults applied to zero fields).
+func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since, until time.Time) (Report, error) {
+	cfg.SetDefaults()
+	st := src.State
+	now := src.Now
+	if now.IsZero() {
+		now = until
+	}
+	loc := reportLocation(cfg.Timezone)
+	rep := Report{
+		Since: since, Until: until, GeneratedAt: now, Location: loc,
+		SLA: cfg.SLA, Thresholds: cfg.Thresholds, MaxListed: cfg.MaxListed,
+	}
+	rep.Title = ReportTitle(since, until, loc)
+	in := func(t time.Time) bool { return !t.Before(since) && t.Before(until) }
+
+	incidents, err := st.Incidents(ctx, since)
+	if err != nil {
+		return rep, fmt.Errorf("report: incidents: %w", err)
+	}
+	runs, err := st.SyncRuns(ctx, "", since)
+	if err != nil {
+		return rep, fmt.Errorf("report: sync runs: %w", err)
+	}
+	convs, err := st.Conversations(ctx, "")
+	if err != nil {
+		return rep, fmt.Errorf("report: conversations: %w", err)
+	}
+	threadEvents, err := st.ThreadEvents(ctx, since)
+	if err != nil {
+		return rep, fmt.Errorf("report: thread events: %w", err)
+	}
+	restarts, err := st.Restarts(ctx, since)
+	if err != nil {
+		return rep, fmt.Errorf("report: restarts: %w", err)
+	}
+	replies, err := st.Replies(ctx, "", since)
+	if err != nil {
+		return rep, fmt.Errorf("report: replies: %w", err)
+	}
+	unfinished, err := st.UnfinishedReplies(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("report: pending replies: %w", err)
+	}
+	responses, err := st.Responses(ctx, "", since)
+	if err != nil {
+		return rep, fmt.Errorf("report: responses: %w", err)
+	}
+
+	// Restarts of the period, oldest first.
+	var starts []time.Time
+	for _, r := range restarts {
+		if !in(r.At) {
+			continue
+		}
+		rep.Restarts.Events = append(rep.Restarts.Events, r)
+		starts = append(starts, r.At)
+		if r.Resumed {
+			rep.Restarts.Resumed++
+		} else {
+			rep.Restarts.Full++
+		}
+	}
+
+	// Incidents: clipped spans within the period.
+	var spans []clippedIncident
+	for _, inc := range incidents {
+		end := inc.EndedAt
+		if end.IsZero() {
+			end = now
+		}
+		from, to := maxTime(inc.StartedAt, since), end
+		if to.After(until) {
+			to = until
+		}
+		if !inc.StartedAt.Before(until) || to.Before(from) {
+			continue
+		}
+		spans = append(spans, clippedIncident{inc, from, to})
+		rep.Incidents = append(rep.Incidents, inc)
+	}
+
+	// Thread mapping changes of the period, per conversation.
+	mappedAt := map[convKey]time.Time{}
+	threadStats := map[StoreID]*ThreadStats{}
+	duplicates := map[convKey]bool{}
+	for _, ev := range threadEvents {
+		if !in(ev.At) {
+			continue
+		}
+		ts := threadStats[ev.Store]
+		if ts == nil {
+			ts = &ThreadStats{}
+			threadStats[ev.Store] = ts
+		}
+		k := convKey{ev.Store, ev.Conversation}
+		switch ev.Kind {
+		case ThreadOpened:
+			ts.Opened++
+			mappedAt[k] = maxTime(mappedAt[k], ev.At)
+		case ThreadReplaced:
+			ts.Replaced++
+			mappedAt[k] = maxTime(mappedAt[k], ev.At)
+		case ThreadDuplicate:
+			if !duplicates[k] {
+				duplicates[k] = true
+				ts.Duplicates++
+			}
+		}
+	}
+
+	agents := map[string]*agentSamples{}
+	var agentOrder []string
+	var total storeSamples
+	for _, s := range src.Stores {
+		sr := StoreReport{Store: s}
+		var samples storeSamples
+
+		// Connectivity.
+		for _, sp := range spans {
+			if sp.in.Scope == "marketplace" && containsStore(sp.in.Stores, s.ID) {
+				sr.Connectivity.add(sp)
+			}
+		}
+
+		// Sync health.
+		ss, err := st.StoreState(ctx, s.ID)
+		if err != nil {
+			return rep, fmt.Errorf("report: state of store %s: %w", s.ID, err)
+		}
+		sr.Sync.LastOK, sr.Sync.Paused = ss.LastSyncAt, ss.Paused
+		for _, r := range runs {
+			if r.Store != s.ID || !in(r.StartedAt) {
+				continue
+			}
+			sr.Sync.Runs++
+			if !r.OK {
+				sr.Sync.Failed++
+			}
+			if r.Duration > cfg.Thresholds.SlowSync {
+				sr.Sync.Slow++
+			}
+			samples.sync = append(samples.sync, r.Duration)
+		}
+		sr.Sync.P50, sr.Sync.P95 = reportPercentile(samples.sync, 50), reportPercentile(samples.sync, 95)
+
+		// Threads.
+		if ts := threadStats[s.ID]; ts != nil {
+			sr.Threads = *ts
+		}
+		for _, c := range convs {
+			if c.Store != s.ID {
+				continue
+			}
+			if reportReattached(c, mappedAt[convKey{c.Store, c.ID}], since, until, starts) {
+				sr.Threads.Reattached++
+			}
+			if !c.Thread.IsZero() && !c.AwaitingSince.IsZero() && now.Sub(c.AwaitingSince) > cfg.SLA {
+				sr.Missed = append(sr.Missed, MissedReply{
+					Store: s, Conversation: c.ID, BuyerName: c.BuyerName, Thread: c.Thread, Link: c.Link,
+					AwaitingSince: c.AwaitingSince, Waiting: now.Sub(c.AwaitingSince),
+				})
+			}
+		}
+		sortMissedReplies(sr.Missed)
+
+		// Authorization.
+		if sr.Auth, err = reportAuth(ctx, st, s, src.ConfigTokens[s.ID], now, cfg.Thresholds.TokenWarn); err != nil {
+			return rep, fmt.Errorf("report: authorization of store %s: %w", s.ID, err)
+		}
+
+		// Replies.
+		reasons := map[string]int{}
+		for _, r := range replies {
+			if r.Store != s.ID || !in(r.CreatedAt) {
+				continue
+			}
+			switch r.Status {
+			case ReplySent:
+				sr.Replies.Sent++
+				samples.latency = append(samples.latency, r.SentAt.Sub(r.CreatedAt))
+			case ReplyFailed:
+				sr.Replies.Failed++
+				reason := strings.TrimSpace(r.Reason)
+				if reason == "" {
+					reason = "unknown"
+				}
+				reasons[reason]++
+			}
+		}
+		for _, r := range unfinished {
+			if r.Store != s.ID {
+				continue
+			}
+			sr.Replies.Pending++
+			if now.Sub(r.CreatedAt) > cfg.Thresholds.PendingWarn {
+				sr.Replies.Stuck++
+			}
+		}
+		sr.Replies.Reasons = sortFailureReasons(reasons)
+		sr.Replies.LatencyP95 = reportPercentile(samples.latency, 95)
+		samples.reasons = reasons
+
+		// First responses.
+		for _, r := range responses {
+			if r.Store != s.ID || !in(r.RespondedAt) {
+				continue
+			}
+			w := r.Waited()
+			samples.response = append(samples.response, w)
+			key := r.AgentID
+			if key == "" {
+				key = "name:" + r.AgentName
+			}
+			a := agents[key]
+			if a == nil {
+				a = &agentSamples{AgentResponse: AgentResponse{AgentID: r.AgentID}}
+				agents[key] = a
+				agentOrder = append(agentOrder, key)
+			}
+			if r.AgentName != "" {
+				a.AgentName = r.AgentName
+			}
+			a.waits = append(a.waits, w)
+		}
+		sr.Response = reportDurations(samples.response, cfg.SLA)
+
+		sr.Checks = storeChecks(sr, cfg, now)
+		rep.Stores = append(rep.Stores, sr)
+		rep.Missed = append(rep.Missed, sr.Missed...)
+		total.add(samples)
+	}
+	sortMissedReplies(rep.Missed)
+
+	// Chat surface incidents.
+	for _, sp := range spans {
+		if sp.in.Scope != "marketplace" {
+			rep.Chat.add(sp)
+		}
+	}
+
+	rep.Total = reportTotals(rep, spans, total, cfg)
+
+	for _, k := range agentOrder {
+		a := agents[k]
+		a.DurationStats = reportDurations(a.waits, cfg.SLA)
+		rep.Agents = append(rep.Agents, a.AgentResponse)
+	}
+	sort.SliceStable(rep.Agents, func(i, j int) bool {
+		ai, aj := rep.Agents[i], rep.Agents[j]
+		if ai.P90 != aj.P90 {
+			return ai.P90 > aj.P90
+		}
+		return reportAgentLabel(ai) < reportAgentLabel(aj)
+	})
+
+	rep.Checks = summaryChecks(rep, cfg, now)
+	return rep, nil
+}
+
+// clippedIncident is an incident with its span clipped to the period.
+type clippedIncident struct {
+	in       Incident
+	from, to time.Time
+}
+
+// add counts one incident.
+func (c *ConnectivityStats) add(ci clippedIncident) {
+	c.Incidents++
+	d := ci.to.Sub(ci.from)
+	c.Downtime += d
+	c.Longest = max(c.Longest, d)
+	if ci.in.EndedAt.IsZero() {
+		if !c.DownNow || ci.in.StartedAt.Before(c.DownSince) {
+			c.DownSince = ci.in.StartedAt
+		}
+		c.DownNow = true
+	} else if ci.in.CatchUpFailed {
+		c.CatchUpFailed = true
+	}
+}
+
+// reportReattached reports whether a conversation's new messages in the period
+// went into a thread it already had before the period or before the
+// latest engine start preceding them.
+func reportReattached(c ConversationRecord, mapped time.Time, since, until time.Time, starts []time.Time) bool {
+	last := maxTime(c.LastBuyerAt, c.LastSellerAt)
+	if c.Thread.IsZero() || last.Before(since) || !last.Before(until) {
+		return false
+	}
+	boundary := since
+	for _, s := range starts {
+		if !s.After(last) && s.After(boundary) {
+			boundary = s
+		}
+	}
+	return mapped.Before(boundary)
+}
+
+func sortMissedReplies(m []MissedReply) {
+	sort.SliceStable(m, func(i, j int) bool {
+		if !m[i].AwaitingSince.Equal(m[j].AwaitingSince) {
+			return m[i].AwaitingSince.Before(m[j].AwaitingSince)
+		}
+		if m[i].Store.ID != m[j].Store.ID {
+			return m[i].Store.ID < m[j].Store.ID
+		}
+		return m[i].Conversation < m[j].Conversation
+	})
+}
+
+func sortFailureReasons(m map[string]int) []ReasonCount {
+	out := make([]ReasonCount, 0, len(m))
+	for r, n := range m {
+		out = append(out, ReasonCount{r, n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	return out
+}
+
+// storeSamples are one store's raw durations, summed for the totals.
+type storeSamples struct {
+	sync, latency, response []time.Duration
+	reasons                 map[string]int
+}
+
+func (t *storeSamples) add(s storeSamples) {
+	t.sync = append(t.sync, s.sync...)
+	t.latency = append(t.latency, s.latency...)
+	t.response = append(t.response, s.response...)
+	if t.reasons == nil {
+		t.reasons = map[string]int{}
+	}
+	for r, n := range s.reasons {
+		t.reasons[r] += n
+	}
+}
+
+type agentSamples struct {
+	AgentResponse
+	waits []time.Duration
+}
+
+func reportAgentLabel(a AgentResponse) string {
+	if a.AgentName != "" {
+		return a.AgentName
+	}
+	if a.AgentID != "" {
+		return a.AgentID
+	}
+	return "unknown agent"
+}
+
+// reportTotals sums the stores: incidents are counted once however many stores
+// they name, percentiles are taken over every store's samples.
+func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg ReportConfig) StoreReport {
+	t := StoreReport{Store: Store{Name: "All stores"}}
+	for _, ci := range incidents {
+		t.Connectivity.add(ci)
+	}
+	for _, sr := range rep.Stores {
+		if sr.Connectivity.DownNow {
+			t.Connectivity.DownStores = append(t.Connectivity.DownStores, sr.Store.ID)
+		}
+		t.Sync.Runs += sr.Sync.Runs
+		t.Sync.Failed += sr.Sync.Failed
+		t.Sync.Slow += sr.Sync.Slow
+		if syncStale(sr.Sync, rep.GeneratedAt, cfg.Thresholds.StaleSync) {
+			t.Sync.Stale++
+		}
+		t.Threads.Opened += sr.Threads.Opened
+		t.Threads.Reattached += sr.Threads.Reattached
+		t.Threads.Replaced += sr.Threads.Replaced
+		t.Threads.Duplicates += sr.Threads.Duplicates
+		switch sr.Check(CheckAuth).Verdict {
+		case VerdictOK:
+			t.Auth.Authorized++
+		case VerdictWarn:
+			t.Auth.Warning++
+		default:
+			t.Auth.Failing++
+		}
+		t.Replies.Sent += sr.Replies.Sent
+		t.Replies.Failed += sr.Replies.Failed
+		t.Replies.Pending += sr.Replies.Pending
+		t.Replies.Stuck += sr.Replies.Stuck
+	}
+	t.Sync.P50, t.Sync.P95 = reportPercentile(s.sync, 50), reportPercentile(s.sync, 95)
+	t.Replies.Reasons = sortFailureReasons(s.reasons)
+	t.Replies.LatencyP95 = reportPercentile(s.latency, 95)
+	t.Response = reportDurations(s.response, cfg.SLA)
+	t.Missed = rep.Missed
+	return t
+}
+
+// AuthAttempt is a store's last authorization or token refresh attempt,
+// kept in State.Meta under "auth:last:<store>" as JSON.
+type AuthAttempt struct {
+	At     time.Time `json:"at"`
+	OK     bool      `json:"ok"`
+	Detail string    `json:"detail"`
+}
+
+// authAttemptKey is the Meta key of a store's last authorization attempt.
+func authAttemptKey(id StoreID) string { return "auth:last:" + string(id) }
+
+// RecordAuthAttempt records a store's authorization or refresh attempt and
+// its result for status and the report. detail must carry no secret.
+func RecordAuthAttempt(ctx context.Context, st State, store StoreID, at time.Time, ok bool, detail string) error {
+	data, err := json.Marshal(AuthAttempt{At: at.UTC(), OK: ok, Detail: detail})
+	if err != nil {
+		return err
+	}
+	if err := st.SetMeta(ctx, authAttemptKey(store), string(data)); err != nil {
+		return fmt.Errorf("record authorization attempt of %s: %w", store, err)
+	}
+	return nil
+}
+
+// LastAuthAttempt returns a store's last authorization attempt; false when
+// none was recorded.
+func LastAuthAttempt(ctx context.Context, st State, store StoreID) (AuthAttempt, bool, error) {
+	raw, err := st.Meta(ctx, authAttemptKey(store))
+	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
+		return AuthAttempt{}, false, nil
+	}
+	if err != nil {
+		return AuthAttempt{}, false, err
+	}
+	var a AuthAttempt
+	if err := json.Unmarshal([]byte(raw), &a); err != nil {
+		return AuthAttempt{}, false, fmt.Errorf("authorization attempt of %s: %w", store, err)
+	}
+	return a, true, nil
+}
+
+// reportAuth reads a store's authorization health.
+func reportAuth(ctx context.Context, st State, s Store, configTokens bool, now time.Time, warn time.Duration) (AuthStats, error) {
+	sa, err := StoreAuthStatus(ctx, st, s.ID)
+	if err != nil {
+		return AuthStats{}, err
+	}
+	a := AuthStats{
+		HasTokens: sa.HasTokens, AccessExpiresAt: sa.AccessExpiresAt, RefreshExpiresAt: sa.RefreshExpiresAt,
+		ProxyExpiresAt: s.ProxyExpiry, NeedsUpdate: sa.NeedsUpdate, Reason: sa.Reason,
+	}
+	if att, ok, err := LastAuthAttempt(ctx, st, s.ID); err != nil {
+		return a, err
+	} else if ok {
+		a.LastAttempt = &att
+	}
+	switch {
+	case a.NeedsUpdate:
+		a.Status = "needs update"
+	case !a.HasTokens && configTokens:
+		a.Status = "tokens from config"
+	case !a.HasTokens:
+		a.Status = "no saved tokens"
+	case reportTokensExpired(a, now):
+		a.Status = "expired"
+	default:
+		a.Status = "authorized"
+	}
+	return a, nil
+}
+
+// reportTokensExpired: the refresh token has expired, or there is none to renew
+// an expired access token.
+func reportTokensExpired(a AuthStats, now time.Time) bool {
+	if !a.RefreshExpiresAt.IsZero() {
+		return !now.Before(a.RefreshExpiresAt)
+	}
+	return false
+}
+
+// reportPercentile is the nearest-rank percentile p (0–100) of ds; 0 for none.
+func reportPercentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	rank := (p*len(s) + 99) / 100 // ceil(p/100 · n)
+	rank = min(max(rank, 1), len(s))
+	return s[rank-1]
+}
+
+func reportDurations(ds []time.Duration, sla time.Duration) DurationStats {
+	out := DurationStats{Count: len(ds), P50: reportPercentile(ds, 50), P90: reportPercentile(ds, 90)}
+	for _, d := range ds {
+		if d > sla {
+			out.Late++
+		}
+	}
+	return out
+}

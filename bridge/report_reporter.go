@@ -1,0 +1,426 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ErrNoReportSurface is returned when the chat surface can post no report.
+var ErrNoReportSurface = errors.New("the chat surface cannot post reports")
+
+// PostInspection posts a report through the surface's richest capability:
+// InspectionPoster, else ReportPoster with the plain text (which has no
+// channel choice), else ErrNoReportSurface.
+func PostInspection(ctx context.Context, chat Chat, channel string, r Report) (ChatMessageRef, error) {
+	if p, ok := chat.(InspectionPoster); ok {
+		return p.PostInspection(ctx, channel, r)
+	}
+	if p, ok := chat.(ReportPoster); ok {
+		body := strings.TrimPrefix(r.Text(nil), r.Title+"\n")
+		return p.PostReport(ctx, r.Title, body)
+	}
+	return ChatMessageRef{}, ErrNoReportSurface
+}
+
+// Reporter computes the daily inspection report, posts it on its schedules
+// and on request (the `report` command).
+//
+// A scheduled report is posted at most once: before posting, the reporter
+// records its intent under the report's key (schedule and local date) in
+// State.Meta; after posting, the posted message. A post that failed is
+// retried with backoff. If the bridge stopped between posting and
+// recording, the intent is found at the next start: a surface that can
+// look (InspectionFinder) is asked whether the report is there, and it is
+// posted only if it is not; on a surface that cannot look, it is not posted
+// again (marked unconfirmed and logged) — a report is never posted twice.
+type Reporter struct {
+	e            *Engine
+	cfg          ReportConfig
+	schedules    []reportSchedule
+	configTokens map[StoreID]bool
+	log          *slog.Logger
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	running bool
+}
+
+// ReporterOption configures a Reporter.
+type ReporterOption func(*Reporter)
+
+// WithConfigTokens names stores whose tokens come from the configuration
+// file: until the bridge saves refreshed ones, the report says so instead
+// of "no saved tokens".
+func WithConfigTokens(ids ...StoreID) ReporterOption {
+	return func(r *Reporter) {
+		for _, id := range ids {
+			r.configTokens[id] = true
+		}
+	}
+}
+
+// NewReporter builds the reporter of an engine and registers the `report`
+// command; nothing runs until Start.
+func NewReporter(e *Engine, cfg ReportConfig, opts ...ReporterOption) (*Reporter, error) {
+	cfg.SetDefaults()
+	if p := cfg.Validate(); len(p) > 0 {
+		return nil, fmt.Errorf("report configuration: %s", strings.Join(p, "; "))
+	}
+	r := &Reporter{e: e, cfg: cfg, configTokens: map[StoreID]bool{}, log: e.log.With("component", "report")}
+	for _, s := range cfg.Schedules {
+		rs, err := newReportSchedule(s)
+		if err != nil {
+			return nil, err
+		}
+		r.schedules = append(r.schedules, rs)
+	}
+	for _, o := range opts {
+		o(r)
+	}
+	e.Commands().Register(Command{
+		Name: "report", Args: "[24h|7d] [here]",
+		Help: "post the daily inspection report now, for the past 24 h or the given period (here: in this channel)",
+		Run:  r.command,
+	})
+	return r, nil
+}
+
+// Config returns the effective configuration.
+func (r *Reporter) Config() ReportConfig { return r.cfg }
+
+// Start runs one scheduler per schedule until Stop.
+func (r *Reporter) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.running {
+		return nil
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	r.cancel, r.done, r.running = cancel, make(chan struct{}), true
+	var wg sync.WaitGroup
+	for _, s := range r.schedules {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.run(runCtx, s)
+		}()
+	}
+	go func() { wg.Wait(); close(r.done) }()
+	if len(r.schedules) > 0 {
+		r.log.Info("report schedules started", "schedules", len(r.schedules))
+	}
+	return nil
+}
+
+// Stop stops the schedulers and waits for them (a post in flight is
+// cancelled; its intent is resolved at the next start).
+func (r *Reporter) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	if !r.running {
+		r.mu.Unlock()
+		return nil
+	}
+	r.running = false
+	cancel, done := r.cancel, r.done
+	r.mu.Unlock()
+	cancel()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("report: stop: %w", ctx.Err())
+	}
+}
+
+// Build computes the report of [since, until) for the given stores (all
+// the engine's when nil), rendered in the time zone tz ("" for the
+// configured one).
+func (r *Reporter) Build(ctx context.Context, since, until time.Time, stores []Store, tz string) (Report, error) {
+	if stores == nil {
+		stores = r.e.Stores()
+	}
+	cfg := r.cfg
+	if tz != "" {
+		cfg.Timezone = tz
+	}
+	return BuildReport(ctx, ReportSource{
+		State: r.e.state, Stores: stores, Now: r.e.clock.Now(), ConfigTokens: r.configTokens,
+	}, cfg, since, until)
+}
+
+// run is one schedule's loop.
+func (r *Reporter) run(ctx context.Context, s reportSchedule) {
+	clock := r.e.clock
+	last := s.prev(clock.Now())
+	// The latest report due before this start: posted late within the
+	// window, or resolved if a crash cut its posting short.
+	r.deliverWithRetry(ctx, s, last, true)
+	for {
+		next := s.next(last)
+		for now := clock.Now(); now.Before(next); now = clock.Now() {
+			// Wake at least hourly, so a wall clock that jumped is noticed.
+			if !sleep(ctx, clock, min(next.Sub(now), time.Hour)) {
+				return
+			}
+		}
+		// After a jump past several fire times only the latest is due.
+		fire := s.prev(clock.Now())
+		r.deliverWithRetry(ctx, s, fire, false)
+		last = fire
+	}
+}
+
+// deliverWithRetry delivers a scheduled report, retrying a failed post with
+// backoff until it is posted, the attempts run out, or the schedule's next
+// report is due (it then covers this period too).
+func (r *Reporter) deliverWithRetry(ctx context.Context, s reportSchedule, fire time.Time, late bool) {
+	backoff := r.cfg.RetryBackoff
+	nextFire := s.next(fire)
+	for attempt := 1; ; attempt++ {
+		if !r.deliver(ctx, s, fire, late) || ctx.Err() != nil {
+			return
+		}
+		if attempt >= r.cfg.RetryAttempts {
+			r.log.Error("giving up posting the report; the next one covers its period", "schedule", s.Name, "key", s.key(fire), "attempts", attempt)
+			return
+		}
+		if !r.e.clock.Now().Add(backoff).Before(nextFire) {
+			return
+		}
+		if !sleep(ctx, r.e.clock, backoff) {
+			return
+		}
+		backoff = min(backoff*2, 30*time.Minute)
+	}
+}
+
+// Delivery states of a scheduled report, kept in State.Meta.
+const (
+	deliveryPosting     = "posting"
+	deliveryPosted      = "posted"
+	deliveryFailed      = "failed"
+	deliveryUnconfirmed = "unconfirmed"
+)
+
+// reportDelivery is the record of one scheduled report.
+type reportDelivery struct {
+	Status    string         `json:"status"`
+	Since     time.Time      `json:"since"`
+	Until     time.Time      `json:"until"`
+	Attempts  int            `json:"attempts"`
+	Ref       ChatMessageRef `json:"ref,omitzero"`
+	Error     string         `json:"error,omitempty"`
+	UpdatedAt time.Time      `json:"updated_at"`
+}
+
+func deliveryKey(key string) string      { return "report:delivery:" + key }
+func lastReportKey(schedule string) string { return "report:last:" + schedule }
+
+func (r *Reporter) loadDelivery(ctx context.Context, key string) (reportDelivery, bool, error) {
+	raw, err := r.e.state.Meta(ctx, deliveryKey(key))
+	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
+		return reportDelivery{}, false, nil
+	}
+	if err != nil {
+		return reportDelivery{}, false, err
+	}
+	var d reportDelivery
+	if err := json.Unmarshal([]byte(raw), &d); err != nil {
+		return reportDelivery{}, false, fmt.Errorf("delivery record %s: %w", key, err)
+	}
+	return d, true, nil
+}
+
+func (r *Reporter) saveDelivery(ctx context.Context, key string, d reportDelivery) error {
+	d.UpdatedAt = r.e.clock.Now().UTC()
+	data, err := json.Marshal(d)
+	if err != nil {
+		return err
+	}
+	return r.e.state.SetMeta(context.WithoutCancel(ctx), deliveryKey(key), string(data))
+}
+
+// deliver posts the report of one fire time unless it was posted, and
+// reports whether a retry is due. late marks a report due before this
+// start: it is posted only within the late window.
+func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time, late bool) (retry bool) {
+	key := s.key(fire)
+	log := r.log.With("schedule", s.Name, "key", key)
+	d, found, err := r.loadDelivery(ctx, key)
+	if err != nil {
+		log.Error("could not read the report's delivery record", "err", err)
+		return true
+	}
+	switch d.Status {
+	case deliveryPosted, deliveryUnconfirmed:
+		return false
+	case deliveryPosting, deliveryFailed:
+		// An attempt was made and its outcome was not recorded (a crash) or
+		// it failed (the post may still have reached the surface).
+		if finder, ok := r.e.chat.(InspectionFinder); ok {
+			ref, there, ferr := finder.FindInspection(ctx, s.Channel, key, d.Until.Add(-time.Hour))
+			switch {
+			case ferr != nil && d.Status == deliveryPosting:
+				log.Warn("could not check whether the report was posted before the restart; will look again", "err", ferr)
+				return true
+			case ferr == nil && there:
+				d.Status, d.Ref, d.Error = deliveryPosted, ref, ""
+				if err := r.saveDelivery(ctx, key, d); err != nil {
+					log.Error("could not record the report as posted", "err", err)
+				}
+				r.setLast(ctx, s, d.Until)
+				log.Info("the report was already posted; not posting it again", "message", ref.ID)
+				return false
+			}
+		} else if d.Status == deliveryPosting {
+			d.Status = deliveryUnconfirmed
+			if err := r.saveDelivery(ctx, key, d); err != nil {
+				log.Error("could not record the report as unconfirmed", "err", err)
+			}
+			log.Warn("the bridge stopped while posting this report and the surface cannot tell whether it arrived; " +
+				"not posting it again (run `report` to post one now)")
+			return false
+		}
+	}
+	now := r.e.clock.Now()
+	if late && now.Sub(fire) > r.cfg.LateWindow {
+		return false
+	}
+	if !found {
+		d.Until = fire
+		d.Since = r.periodStart(ctx, s, fire)
+	}
+	// The intent, before anything is posted.
+	d.Status, d.Attempts, d.Error = deliveryPosting, d.Attempts+1, ""
+	if err := r.saveDelivery(ctx, key, d); err != nil {
+		log.Error("could not record the report's intent; not posting", "err", err)
+		return true
+	}
+	var stores []Store
+	for _, st := range r.e.Stores() {
+		if s.covers(st) {
+			stores = append(stores, st)
+		}
+	}
+	rep, err := r.Build(ctx, d.Since, d.Until, stores, s.Timezone)
+	if err == nil {
+		rep.Key = key
+		var ref ChatMessageRef
+		ref, err = PostInspection(ctx, r.e.chat, s.Channel, rep)
+		if !ref.IsZero() {
+			if err != nil {
+				log.Warn("report summary posted, but not all of its details", "err", err)
+			}
+			d.Status, d.Ref, d.Error = deliveryPosted, ref, ""
+			if err := r.saveDelivery(ctx, key, d); err != nil {
+				// Never retried: the report is out.
+				log.Error("could not record the report as posted", "err", err)
+			}
+			r.setLast(ctx, s, d.Until)
+			log.Info("report posted", "message", ref.ID, "since", d.Since, "until", d.Until)
+			return false
+		}
+	}
+	d.Status, d.Error = deliveryFailed, ReasonOf(err)
+	if serr := r.saveDelivery(ctx, key, d); serr != nil {
+		log.Error("could not record the report's failure", "err", serr)
+	}
+	log.Warn("could not post the report; will retry", "attempt", d.Attempts, "err", err)
+	return true
+}
+
+// periodStart is where a scheduled report's period begins: at the end of
+// the schedule's previous report, within MaxPeriod; else Period before.
+func (r *Reporter) periodStart(ctx context.Context, s reportSchedule, until time.Time) time.Time {
+	since := until.Add(-r.cfg.Period)
+	raw, err := r.e.state.Meta(ctx, lastReportKey(s.Name))
+	if err != nil || raw == "" {
+		return since
+	}
+	last, err := time.Parse(time.RFC3339Nano, raw)
+	if err != nil || !last.Before(until) || until.Sub(last) > r.cfg.MaxPeriod {
+		return since
+	}
+	return last
+}
+
+func (r *Reporter) setLast(ctx context.Context, s reportSchedule, until time.Time) {
+	if err := r.e.state.SetMeta(context.WithoutCancel(ctx), lastReportKey(s.Name), until.UTC().Format(time.RFC3339Nano)); err != nil {
+		r.log.Warn("could not record the end of the report's period", "schedule", s.Name, "err", err)
+	}
+}
+
+// command is `report [period] [here]`.
+func (r *Reporter) command(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+	period, here := r.cfg.Period, false
+	for _, a := range args {
+		if strings.EqualFold(a, "here") {
+			here = true
+			continue
+		}
+		d, err := ParseReportPeriod(a)
+		if err != nil {
+			return CommandResponse{Text: "Usage: report [24h|7d] [here] — " + err.Error(), Error: true}
+		}
+		period = d
+	}
+	now := r.e.clock.Now()
+	rep, err := r.Build(ctx, now.Add(-period), now, nil, "")
+	if err != nil {
+		r.log.Error("could not compute the report", "err", err)
+		return CommandResponse{Text: "Could not compute the report; the error is logged.", Error: true}
+	}
+	channel := ""
+	if here {
+		channel = req.Channel
+	}
+	ref, err := PostInspection(ctx, r.e.chat, channel, rep)
+	switch {
+	case errors.Is(err, ErrNoReportSurface):
+		return CommandResponse{Text: rep.Text(nil)}
+	case ref.IsZero() && err != nil:
+		r.log.Warn("could not post the report on request", "err", err)
+		return CommandResponse{Text: "Could not post the report: " + ReasonOf(err), Error: true}
+	case err != nil:
+		r.log.Warn("report summary posted, but not all of its details", "err", err)
+	}
+	where := "the report channel"
+	if here {
+		where = "this channel"
+	}
+	return CommandResponse{Text: fmt.Sprintf("Posted the inspection report (%s) to %s: %s.", reportPeriodText(rep), where, rep.Headline())}
+}
+
+func reportPeriodText(r Report) string {
+	return reportTime(r.Since, r.Location, r.Until) + " → " + reportTime(r.Until, r.Location, r.Until)
+}
+
+// ParseReportPeriod parses a report period: a Go duration ("24h", "90m")
+// or a number of days ("7d"), at most 90 days.
+func ParseReportPeriod(s string) (time.Duration, error) {
+	var d time.Duration
+	if n, ok := strings.CutSuffix(strings.ToLower(s), "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a period like 24h or 7d", s)
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(s); err != nil {
+			return 0, fmt.Errorf("%q is not a period like 24h or 7d", s)
+		}
+	}
+	if d <= 0 || d > 90*24*time.Hour {
+		return 0, fmt.Errorf("%q must be between 1m and 90d", s)
+	}
+	return d, nil
+}
