@@ -221,7 +221,7 @@ type reportDelivery struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
-func deliveryKey(key string) string      { return "report:delivery:" + key }
+func deliveryKey(key string) string        { return "report:delivery:" + key }
 func lastReportKey(schedule string) string { return "report:last:" + schedule }
 
 func (r *Reporter) loadDelivery(ctx context.Context, key string) (reportDelivery, bool, error) {

@@ -51,8 +51,12 @@ func scriptDay(t *testing.T) *scriptedDay {
 		return bridge.ConversationRecord{Store: s.ID, ID: bridge.ConversationID(id), BuyerName: buyer, Thread: thread,
 			Link: "https://seller.example/" + id, CreatedAt: now, UpdatedAt: now}
 	}
-	create := func(c bridge.ConversationRecord) { reportMust(t, "CreateConversation "+string(c.ID), st.CreateConversation(ctx, c)) }
-	update := func(c bridge.ConversationRecord) { reportMust(t, "UpdateConversation "+string(c.ID), st.UpdateConversation(ctx, c)) }
+	create := func(c bridge.ConversationRecord) {
+		reportMust(t, "CreateConversation "+string(c.ID), st.CreateConversation(ctx, c))
+	}
+	update := func(c bridge.ConversationRecord) {
+		reportMust(t, "UpdateConversation "+string(c.ID), st.UpdateConversation(ctx, c))
+	}
 
 	// Before the period: conversations with their threads, a restart, an incident.
 	c6 := conv(storeC, "c6", th("6"), "Old Buyer")
