@@ -120,7 +120,7 @@ func TestTemplateVariantsPerSiteAndStore(t *testing.T) {
 	h.admin("template add thanks --site my Terima kasih!")
 	h.admin("template add thanks --store=shopee-my2 Terima kasih dari Outlet!")
 	want := map[bridge.StoreID]string{
-		"shopee-my":  "Terima kasih!",            // site MY
+		"shopee-my":  "Terima kasih!",             // site MY
 		"shopee-my2": "Terima kasih dari Outlet!", // its own variant beats the site's
 		"lazada-sg":  "Thank you!",                // default
 	}
