@@ -60,10 +60,11 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
 			bridge.NewHints,
 			newEngine,
 			newAuth,
+			newReporter,
 		),
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
-		fx.Invoke(func(*bridge.Engine, *bridge.Auth) {}),
+		fx.Invoke(func(*bridge.Engine, *bridge.Auth, *bridge.Reporter) {}),
 	}
 	return fx.Options(opts...)
 }

@@ -36,6 +36,9 @@ type Config struct {
 	Stores   []StoreConfig    `yaml:"stores"`
 	Auth     AuthSection      `yaml:"auth"`
 
+	// Report schedules the daily inspection report and sets its thresholds.
+	Report bridge.ReportConfig `yaml:"report"`
+
 	// path is the file the config was read from (for `stores refresh`).
 	path string
 }
@@ -152,6 +155,7 @@ func (c *Config) SetDefaults() {
 		c.Shopee.SetDefaults()
 	}
 	c.Auth.SetDefaults()
+	c.Report.SetDefaults()
 }
 
 // EngineConfig maps the sync section onto the engine's settings.
@@ -205,6 +209,7 @@ func (c *Config) Validate() []string {
 		add("sync.failure_threshold: must be at least 1, got %d", c.Sync.FailureThreshold)
 	}
 	p = append(p, c.Auth.Validate()...)
+	p = append(p, c.Report.Validate()...)
 
 	switch c.Chat {
 	case "console":

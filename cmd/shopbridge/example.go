@@ -38,6 +38,27 @@ auth:
   link_ttl: 10m           # an authorization link is accepted back this long
   expiry_warning: 168h    # alert this long before a store's authorization ends
 
+# The daily inspection report: posted at a local time (IANA time zone) to the
+# surface's report channel or the schedule's own, once per day and schedule.
+# "/shopbridge report" and "shopbridge report" make one on request.
+report:
+  schedules:
+    - time: "09:00"
+      timezone: Asia/Kuala_Lumpur
+      # channel: C0DDDDDDDDD          # default: the surface's report channel
+      # sites: [MY, SG]               # only these sites' stores (or stores: [id, …])
+  sla: 15m                # a buyer waiting longer than this is a missed reply
+  # thresholds:           # when a checklist line turns ⚠️ or ❌
+  #   downtime_critical: 30m
+  #   slow_sync: 10s
+  #   stale_sync: 15m
+  #   token_warn: 168h     # refresh token or proxy expiring within 7 days
+  #   send_latency_warn: 30s
+  #   failure_rate_critical: 0.1
+  #   missed_critical: 5
+  #   response_warn: 15m   # first-response p90
+  #   response_critical: 1h
+
 # The chat surface: console, slack or telegram.
 chat: slack
 

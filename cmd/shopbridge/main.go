@@ -6,6 +6,7 @@
 //	shopbridge init [path]                    write a commented example config
 //	shopbridge check-config [--config path]   validate a config and exit
 //	shopbridge store authorize <store>        authorize a store (link for the shop owner)
+//	shopbridge report [--since 24h] [--post]  print or post the daily inspection report
 //	shopbridge simulate [--addr host:port]    run the marketplace simulator alone
 //	shopbridge version
 package main
@@ -36,6 +37,8 @@ Usage:
   shopbridge check-config [--config path]   validate a config: one line per problem
   shopbridge store authorize <store> [--config path]
                                             print a store's authorization link and save its new tokens
+  shopbridge report [--since 24h|7d|2006-01-02T15:04] [--post] [--config path]
+                                            print the daily inspection report, or post it now
   shopbridge simulate [--addr host:port]    run the marketplace simulator alone and print a store config
   shopbridge version                        print the version
 `
@@ -62,6 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdInit(args[1:], stdout)
 	case "check-config":
 		err = cmdCheckConfig(args[1:], stdout)
+	case "report":
+		err = cmdReport(ctx, args[1:], stdin, stdout, stderr)
 	case "simulate":
 		err = cmdSimulate(ctx, args[1:], stdout, stderr)
 	case "store":

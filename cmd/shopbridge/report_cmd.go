@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	// Time zones for report schedules, also where the system has no tzdata
+	// (minimal containers).
+	_ "time/tzdata"
+
+	"go.uber.org/fx"
+
+	"github.com/shopbridge/shopbridge/bridge"
+)
+
+// newReporter builds the daily inspection reporter on the engine: its
+// schedules start after the engine and stop before it.
+func newReporter(lc fx.Lifecycle, cfg *Config, e *bridge.Engine) (*bridge.Reporter, error) {
+	r, err := bridge.NewReporter(e, cfg.Report, bridge.WithConfigTokens(configTokenStores(cfg)...))
+	if err != nil {
+		return nil, err
+	}
+	lc.Append(fx.Hook{OnStart: r.Start, OnStop: r.Stop})
+	return r, nil
+}
+
+// configTokenStores lists the stores whose tokens the config file gives.
+func configTokenStores(cfg *Config) []bridge.StoreID {
+	var ids []bridge.StoreID
+	for id := range cfg.InitialTokens() {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// cmdReport is `shopbridge report`: it computes the daily inspection report
+// from the state database and prints it, or posts it through the chat
+// surface with --post. It works while the bridge runs (SQLite allows a
+// second reader) and while it is stopped.
+func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("report", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "shopbridge.yaml", "path of the config file")
+	since := fs.String("since", "", "start of the period: a duration back from now (24h, 7d) or a time in the report's time zone (2026-03-09T09:00); default the report period (24h)")
+	post := fs.Bool("post", false, "post the report through the chat surface instead of printing it")
+	channel := fs.String("channel", "", "with --post: the channel (or Telegram chat) to post to; default the surface's report channel")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("report takes no arguments (got %q); use --since, --post, --config", strings.Join(fs.Args(), " "))
+	}
+	cfg, err := LoadConfig(*path)
+	if err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(cfg.Report.Timezone)
+	if err != nil {
+		return fmt.Errorf("report.timezone: %w", err)
+	}
+	now := time.Now()
+	from, err := reportSince(*since, now, loc, cfg.Report.Period)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, stderr)
+
+	// The state (and with --post the chat surface) through the bridge's own
+	// constructors: backend, encryption key, surface configuration.
+	var (
+		st   bridge.State
+		chat bridge.Chat
+	)
+	opts := []fx.Option{fx.NopLogger, fx.Supply(cfg, log, appIO{In: stdin, Out: stdout}),
+		fx.Provide(func() bridge.Clock { return bridge.SystemClock{} }, newState), fx.Populate(&st)}
+	if *post {
+		opts = append(opts, chatOptions(cfg), fx.Populate(&chat))
+	}
+	app := fx.New(opts...)
+	if err := app.Err(); err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = app.Stop(sctx)
+	}()
+
+	tokens := map[bridge.StoreID]bool{}
+	for _, id := range configTokenStores(cfg) {
+		tokens[id] = true
+	}
+	r, err := bridge.BuildReport(ctx, bridge.ReportSource{State: st, Stores: cfg.StoreList(), Now: now, ConfigTokens: tokens}, cfg.Report, from, now)
+	if err != nil {
+		return err
+	}
+	if !*post {
+		fmt.Fprintln(stdout, r.Text(nil))
+		return nil
+	}
+	ref, err := bridge.PostInspection(ctx, chat, *channel, r)
+	if errors.Is(err, bridge.ErrNoReportSurface) {
+		return fmt.Errorf("the %s surface cannot post reports; run without --post to print it", cfg.Chat)
+	}
+	if ref.IsZero() && err != nil {
+		return fmt.Errorf("post the report: %w", err)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "shopbridge: the report summary was posted, but not all of its details: %v\n", err)
+	}
+	if cfg.Chat != "console" {
+		fmt.Fprintf(stdout, "posted the report (%s) to %s: %s\n", r.Title, cfg.Chat, r.Headline())
+	}
+	return nil
+}
+
+// reportSince reads --since: empty for the default period, a duration or a
+// number of days back from now, or a local time in loc.
+func reportSince(s string, now time.Time, loc *time.Location, period time.Duration) (time.Time, error) {
+	if s == "" {
+		return now.Add(-period), nil
+	}
+	if d, err := bridge.ParseReportPeriod(s); err == nil {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			if !t.Before(now) {
+				return time.Time{}, fmt.Errorf("--since %s is not in the past", s)
+			}
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("--since %q is neither a period (24h, 7d) nor a time like 2026-03-09T09:00", s)
+}
