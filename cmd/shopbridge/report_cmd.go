@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"strings"
 	"time"
@@ -81,7 +82,10 @@ func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	opts := []fx.Option{fx.NopLogger, fx.Supply(cfg, log, appIO{In: stdin, Out: stdout}),
 		fx.Provide(func() bridge.Clock { return bridge.SystemClock{} }, newState), fx.Populate(&st)}
 	if *post {
-		opts = append(opts, chatOptions(cfg), fx.Populate(&chat))
+		// A surface in HTTP or webhook mode registers its endpoints; this
+		// process only posts, so they go to a mux nobody serves.
+		opts = append(opts, chatOptions(cfg), fx.Populate(&chat),
+			fx.Provide(func() bridge.Routes { return http.NewServeMux() }))
 	}
 	app := fx.New(opts...)
 	if err := app.Err(); err != nil {
