@@ -50,7 +50,7 @@ func (l ReportLine) Plain(thread func(ThreadRef) string) string {
 	}
 	b.WriteString(l.Text)
 	if !l.Thread.IsZero() {
-		b.WriteString(" · " + threadName(l.Thread, thread))
+		b.WriteString(" · " + reportThreadName(l.Thread, thread))
 	}
 	if l.Rule != "" {
 		b.WriteString(" [" + l.Rule + "]")
@@ -58,7 +58,7 @@ func (l ReportLine) Plain(thread func(ThreadRef) string) string {
 	return b.String()
 }
 
-func threadName(t ThreadRef, name func(ThreadRef) string) string {
+func reportThreadName(t ThreadRef, name func(ThreadRef) string) string {
 	if name != nil {
 		if s := name(t); s != "" {
 			return s

@@ -22,13 +22,13 @@ func (s *Surface) PostInspection(ctx context.Context, channel string, r bridge.R
 	for _, l := range r.Summary() {
 		body += "\n" + l.Plain(nil)
 	}
-	body += "\n\n" + r.DetailsText(threadName)
+	body += "\n\n" + r.DetailsText(reportThreadName)
 	s.out.print(renderReport(s.paint, r.Title, body))
 	return ref, nil
 }
 
-// threadName names a console thread by its ID ("thread T3").
-func threadName(t bridge.ThreadRef) string {
+// reportThreadName names a console thread by its ID ("thread T3").
+func reportThreadName(t bridge.ThreadRef) string {
 	if t.Channel == Channel {
 		return "thread " + t.ID
 	}
