@@ -180,6 +180,9 @@ func (e *Engine) EnableAuth(cfg AuthConfig) *Auth {
 		State: e.state, Chat: e.chat, Marketplaces: mps, Stores: e.Stores, Clock: e.clock, Logger: e.log,
 	})
 	e.cmds.Register(a.storeUpdateCommand())
+	e.onAuthRefused = func(ctx context.Context, s Store, err error) {
+		a.markNeedsUpdate(ctx, s, "the marketplace refused the store's tokens: "+ReasonOf(err))
+	}
 	return a
 }
 

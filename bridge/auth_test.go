@@ -467,3 +467,31 @@ func TestStoresRefreshReloadsTheList(t *testing.T) {
 		t.Fatalf("a failed reload changed the store list")
 	}
 }
+
+// When a sync is refused for the store's tokens (the client's own refresh
+// was refused too), the store is marked "needs update" at once, with its
+// alert, and no network-outage alert is raised for it.
+func TestSyncRefusedMarksNeedsUpdateNotOutage(t *testing.T) {
+	s := testStores[0]
+	h := newHarness(t, s)
+	h.beforeStart = func(e *bridge.Engine) { e.EnableAuth(bridge.AuthConfig{PublicURL: publicURL}) }
+	h.start()
+	h.mp(s).FailMethodWith("ListConversations", bridge.AuthError("shopee", "list conversations", "Invalid access_token."))
+	for i := 0; i < 4; i++ {
+		if _, err := h.eng.SyncNow(context.Background(), s.ID); err == nil {
+			t.Fatalf("sync should fail while the tokens are refused")
+		}
+	}
+	sa, err := bridge.StoreAuthStatus(context.Background(), h.state, s.ID)
+	if err != nil || !sa.NeedsUpdate || !strings.Contains(sa.Reason, "Invalid access_token") {
+		t.Fatalf("auth status: %+v %v", sa, err)
+	}
+	alerts := h.chat.Alerts()
+	if len(alerts) != 1 || !strings.HasPrefix(alerts[0].Last().Title, "Store needs update") {
+		var titles []string
+		for _, a := range alerts {
+			titles = append(titles, a.Last().Title)
+		}
+		t.Fatalf("want one needs-update alert and no outage alert, got %q", titles)
+	}
+}

@@ -175,6 +175,9 @@ type Engine struct {
 	checked   map[convKey]bool
 
 	expand Expander
+	// onAuthRefused is told when a marketplace refuses a store's tokens
+	// (the client's own refresh was refused too): the store needs updating.
+	onAuthRefused func(ctx context.Context, s Store, err error)
 
 	runCtx  context.Context
 	cancel  context.CancelFunc

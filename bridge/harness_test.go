@@ -25,6 +25,8 @@ type harness struct {
 	eng    *bridge.Engine
 	stores []bridge.Store
 	cfg    bridge.EngineConfig
+	// beforeStart, if set, runs on each new engine before it starts.
+	beforeStart func(*bridge.Engine)
 }
 
 var testStores = []bridge.Store{
@@ -79,6 +81,9 @@ func (h *harness) start() {
 	h.eng = bridge.NewEngine(h.cfg, bridge.EngineDeps{
 		State: st, Chat: h.chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock,
 	})
+	if h.beforeStart != nil {
+		h.beforeStart(h.eng)
+	}
 	if err := h.eng.Start(ctx); err != nil {
 		h.t.Fatalf("start engine: %v", err)
 	}

@@ -289,7 +289,12 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 		return
 	}
 	switch Classify(err) {
-	case KindPermanent, KindAuth:
+	case KindAuth:
+		o.fail(ctx, r, ReasonOf(err))
+		if e.onAuthRefused != nil {
+			e.onAuthRefused(ctx, st, err)
+		}
+	case KindPermanent:
 		o.fail(ctx, r, ReasonOf(err))
 	case KindRateLimited:
 		o.retryLater(ctx, r, err, ReplyQueued)

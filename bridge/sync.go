@@ -214,6 +214,11 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
 		e.log.Info("sync superseded", "store", st.ID)
 	case ctx.Err() != nil:
+	case Classify(err) == KindAuth && e.onAuthRefused != nil:
+		// Not a network outage: the store's authorization is gone. The
+		// authorization flow marks it "needs update" and alerts once.
+		e.log.Warn("sync refused: the store's tokens are not accepted", "store", st.ID, "err", err)
+		e.onAuthRefused(context.WithoutCancel(ctx), st, err)
 	default:
 		e.log.Warn("sync failed", "store", st.ID, "err", err)
 		e.mon.storeFailure(st.ID, err)

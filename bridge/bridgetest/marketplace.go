@@ -27,6 +27,7 @@ type Marketplace struct {
 	shuffle   bool
 	sendErrs  []sendFault
 	failing   map[string]bool
+	failWith  map[string]error
 	blocks    map[string]chan struct{}
 	panics    map[string]bool
 	blocked   chan string
@@ -244,6 +245,16 @@ func (m *Marketplace) waitIfBlocked(ctx context.Context, method string) error {
 	return ctx.Err()
 }
 
+// FailMethodWith makes every call of one method fail with err (nil stops it).
+func (m *Marketplace) FailMethodWith(method string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failWith == nil {
+		m.failWith = map[string]error{}
+	}
+	m.failWith[method] = err
+}
+
 // Shuffle makes lists come back in reverse order with repeated entries.
 func (m *Marketplace) Shuffle(on bool) {
 	m.mu.Lock()
@@ -281,6 +292,9 @@ func (m *Marketplace) Messages(shopID string) map[bridge.ConversationID][]bridge
 // fault decides whether this call fails; it is called with m.mu held.
 func (m *Marketplace) faultLocked(op string) error {
 	m.calls[op]++
+	if err := m.failWith[op]; err != nil {
+		return err
+	}
 	if m.failing[op] {
 		return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(m.platform), Op: op,
 			Code: "error_server", Message: "System error, please try again later."}
