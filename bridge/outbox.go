@@ -22,6 +22,8 @@ type Outbox struct {
 	queue    []ReplyID
 	queued   map[ReplyID]bool
 	budget   map[ReplyID]int
+	// sent and failed count replies that ended so since start, for metrics.
+	sent, failed uint64
 	signal   chan struct{}
 	stopping chan struct{}
 	stopped  bool
@@ -391,6 +393,7 @@ func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord,
 	}
 	o.mu.Lock()
 	delete(o.budget, r.ID)
+	o.sent++
 	o.mu.Unlock()
 	o.setStatus(ctx, r)
 	if err := e.marketplace(st.Platform).MarkRead(ctx, st, rec.ID, rec.WatermarkID); err != nil {
@@ -411,6 +414,9 @@ func (o *Outbox) fail(ctx context.Context, r Reply, reason string) {
 	if err := o.e.state.UpdateReply(ctx, r); err != nil {
 		o.e.log.Error("record reply as failed", "reply", r.ID, "err", err)
 	}
+	o.mu.Lock()
+	o.failed++
+	o.mu.Unlock()
 	o.e.log.Warn("reply failed", "reply", r.ID, "store", r.Store, "reason", reason)
 	o.setStatus(ctx, r)
 }

@@ -215,3 +215,19 @@ func TestReplyDoesNotHideUnsyncedBuyerMessages(t *testing.T) {
 		t.Fatalf("an idle conversation was fetched %d times in two syncs", got)
 	}
 }
+
+func TestStatsCountRelayedAndReplies(t *testing.T) {
+	h, s, th := setupConversation(t)
+	ref, err := h.chat.AgentSays(context.Background(), th.Ref, "agent", "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, h, ref, bridge.ReplySent)
+	st := h.eng.Stats()
+	if len(st.Stores) != 1 || st.Stores[0].Store != s.ID || st.Stores[0].Relayed != 1 || !st.Stores[0].Up || st.Stores[0].SyncsOK == 0 {
+		t.Fatalf("store stats: %+v", st.Stores)
+	}
+	if st.RepliesSent != 1 || st.RepliesFailed != 0 || !st.ChatUp {
+		t.Fatalf("stats: %+v", st)
+	}
+}

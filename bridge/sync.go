@@ -43,6 +43,10 @@ type syncer struct {
 	lastOK       time.Time
 	lastDuration time.Duration
 	lastErr      error
+	// Counters since start, for metrics.
+	relayed     uint64
+	syncsOK     uint64
+	syncsFailed uint64
 }
 
 func newSyncer(e *Engine, s Store) *syncer {
@@ -191,8 +195,12 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	dur := e.clock.Now().Sub(start)
 	sy.lastDuration = dur
 	sy.lastErr = err
+	sy.relayed += uint64(n)
 	if err == nil {
 		sy.lastOK = e.clock.Now()
+		sy.syncsOK++
+	} else {
+		sy.syncsFailed++
 	}
 	sy.mu.Unlock()
 

@@ -1,0 +1,51 @@
+package bridge
+
+import "time"
+
+// Stats is a snapshot of the engine's health and counters since start, for
+// metrics endpoints and probes.
+type Stats struct {
+	Stores []StoreStats
+	// ChatUp is false while the chat surface is down.
+	ChatUp bool
+	// RepliesSent and RepliesFailed count replies that ended so since start.
+	RepliesSent   uint64
+	RepliesFailed uint64
+	// RepliesQueued is how many replies wait for a worker now.
+	RepliesQueued int
+}
+
+// StoreStats is one store's part of Stats.
+type StoreStats struct {
+	Store    StoreID
+	Platform Platform
+	Site     string
+	// Up is false while the store is down (past the failure threshold).
+	Up               bool
+	Relayed          uint64
+	SyncsOK          uint64
+	SyncsFailed      uint64
+	LastSyncDuration time.Duration
+	// LastSyncOK is when the last successful sync ended (zero: none yet).
+	LastSyncOK time.Time
+}
+
+// Stats returns a snapshot of the engine's counters.
+func (e *Engine) Stats() Stats {
+	out := Stats{ChatUp: !e.mon.ChatHealth().Down}
+	for _, s := range e.Stores() {
+		ss := StoreStats{Store: s.ID, Platform: s.Platform, Site: s.Site, Up: !e.mon.StoreHealth(s.ID).Down}
+		if sy := e.syncerFor(s.ID); sy != nil {
+			sy.mu.Lock()
+			ss.Relayed, ss.SyncsOK, ss.SyncsFailed = sy.relayed, sy.syncsOK, sy.syncsFailed
+			ss.LastSyncDuration, ss.LastSyncOK = sy.lastDuration, sy.lastOK
+			sy.mu.Unlock()
+		}
+		out.Stores = append(out.Stores, ss)
+	}
+	o := e.outbox
+	o.mu.Lock()
+	out.RepliesSent, out.RepliesFailed, out.RepliesQueued = o.sent, o.failed, len(o.queue)
+	o.mu.Unlock()
+	return out
+}
