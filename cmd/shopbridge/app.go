@@ -168,6 +168,7 @@ func newEngine(p engineParams) *bridge.Engine {
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
 		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints,
 	})
+	registerMetrics(p.Server, e)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
 		if h.Down {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/state/sqlite"
+)
+
+func TestMetricsEndpoint(t *testing.T) {
+	clock := bridgetest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
+	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
+	chat := bridgetest.NewChat()
+	st, err := sqlite.Open(context.Background(), sqlite.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	store := bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1", Name: "Main", Site: "MY"}
+	e := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{store}, Clock: clock})
+	ctx := context.Background()
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(ctx)
+	clock.Advance(time.Second)
+	mp.BuyerSays("1", "c1", "Ann", "hi")
+	if _, err := e.SyncNow(ctx, store.ID); err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(HTTPConfig{Listen: "127.0.0.1:0", MaxBodyBytes: 1 << 20}, newLogger(LogConfig{}, io.Discard))
+	registerMetrics(srv, e)
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(ctx)
+	resp, err := http.Get("http://" + srv.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`shopbridge_messages_relayed_total{platform="shopee",site="MY",store="shopee-my"} 1`,
+		`shopbridge_store_up{platform="shopee",site="MY",store="shopee-my"} 1`,
+		`shopbridge_chat_up 1`,
+		`shopbridge_replies_total{status="sent"} 0`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+}
