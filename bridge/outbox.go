@@ -18,15 +18,15 @@ import (
 type Outbox struct {
 	e *Engine
 
-	mu       sync.Mutex
-	queue    []ReplyID
-	queued   map[ReplyID]bool
-	budget   map[ReplyID]int
+	mu     sync.Mutex
+	queue  []ReplyID
+	queued map[ReplyID]bool
+	budget map[ReplyID]int
 	// sent and failed count replies that ended so since start, for metrics.
 	sent, failed uint64
-	signal   chan struct{}
-	stopping chan struct{}
-	stopped  bool
+	signal       chan struct{}
+	stopping     chan struct{}
+	stopped      bool
 
 	sendCtx    context.Context
 	sendCancel context.CancelFunc
