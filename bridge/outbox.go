@@ -21,6 +21,9 @@ type Outbox struct {
 	mu     sync.Mutex
 	queue  []ReplyID
 	queued map[ReplyID]bool
+	// convOf and busy keep one reply per conversation in flight.
+	convOf map[ReplyID]convKey
+	busy   map[convKey]bool
 	budget map[ReplyID]int
 	// sent and failed count replies that ended so since start, for metrics.
 	sent, failed uint64
@@ -38,6 +41,8 @@ func newOutbox(e *Engine) *Outbox {
 	return &Outbox{
 		e:        e,
 		queued:   map[ReplyID]bool{},
+		convOf:   map[ReplyID]convKey{},
+		busy:     map[convKey]bool{},
 		budget:   map[ReplyID]int{},
 		signal:   make(chan struct{}, 1),
 		stopping: make(chan struct{}),
@@ -55,6 +60,7 @@ func (o *Outbox) start(ctx context.Context) error {
 		if r.Status == ReplySending {
 			o.e.log.Info("resuming reply with unknown outcome; reconciling before sending again", "reply", r.ID, "store", r.Store)
 		}
+		o.track(r)
 		o.schedule(r.ID, r.NextAttemptAt.Sub(o.e.clock.Now()))
 	}
 	for i := 0; i < o.e.cfg.SendWorkers; i++ {
@@ -127,16 +133,32 @@ func (o *Outbox) push(id ReplyID) {
 	}
 }
 
-func (o *Outbox) pop() (ReplyID, bool) {
+// track remembers a reply's conversation, so replies of one conversation
+// are sent one at a time, in the order they were queued.
+func (o *Outbox) track(r Reply) {
+	o.mu.Lock()
+	o.convOf[r.ID] = convKey{r.Store, r.Conversation}
+	o.mu.Unlock()
+}
+
+// pop takes the first queued reply whose conversation has no reply in
+// flight, and marks that conversation busy.
+func (o *Outbox) pop() (ReplyID, convKey, bool) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if len(o.queue) == 0 {
-		return 0, false
+	for i, id := range o.queue {
+		k, known := o.convOf[id]
+		if known && o.busy[k] {
+			continue
+		}
+		o.queue = append(o.queue[:i:i], o.queue[i+1:]...)
+		delete(o.queued, id)
+		if known {
+			o.busy[k] = true
+		}
+		return id, k, true
 	}
-	id := o.queue[0]
-	o.queue = o.queue[1:]
-	delete(o.queued, id)
-	return id, true
+	return 0, convKey{}, false
 }
 
 func (o *Outbox) work() {
@@ -147,7 +169,7 @@ func (o *Outbox) work() {
 			return
 		default:
 		}
-		id, ok := o.pop()
+		id, k, ok := o.pop()
 		if !ok {
 			select {
 			case <-o.stopping:
@@ -157,8 +179,9 @@ func (o *Outbox) work() {
 			continue
 		}
 		o.processSafely(o.sendCtx, id)
-		// Another worker may be parked while items remain.
+		// Free the conversation; another worker may be parked while items remain.
 		o.mu.Lock()
+		delete(o.busy, k)
 		more := len(o.queue) > 0
 		o.mu.Unlock()
 		if more {
@@ -180,6 +203,7 @@ func (o *Outbox) Enqueue(ctx context.Context, r Reply) (Reply, error) {
 	if err != nil {
 		return stored, err
 	}
+	o.track(stored)
 	o.setStatus(ctx, stored)
 	o.push(stored.ID)
 	return stored, nil
@@ -195,6 +219,7 @@ func (o *Outbox) Retry(ctx context.Context, id ReplyID) (Reply, error) {
 	case ReplySent:
 		return r, fmt.Errorf("reply %d was already sent", id)
 	case ReplyQueued, ReplySending:
+		o.track(r)
 		o.push(id)
 		return r, nil
 	}
@@ -207,6 +232,7 @@ func (o *Outbox) Retry(ctx context.Context, id ReplyID) (Reply, error) {
 	}
 	o.mu.Lock()
 	o.budget[id] = r.Attempts
+	o.convOf[id] = convKey{r.Store, r.Conversation}
 	o.mu.Unlock()
 	o.setStatus(ctx, r)
 	o.push(id)
@@ -393,6 +419,7 @@ func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord,
 	}
 	o.mu.Lock()
 	delete(o.budget, r.ID)
+	delete(o.convOf, r.ID)
 	o.sent++
 	o.mu.Unlock()
 	o.setStatus(ctx, r)
@@ -416,6 +443,7 @@ func (o *Outbox) fail(ctx context.Context, r Reply, reason string) {
 	}
 	o.mu.Lock()
 	o.failed++
+	delete(o.convOf, r.ID)
 	o.mu.Unlock()
 	o.e.log.Warn("reply failed", "reply", r.ID, "store", r.Store, "reason", reason)
 	o.setStatus(ctx, r)

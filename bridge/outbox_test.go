@@ -231,3 +231,27 @@ func TestStatsCountRelayedAndReplies(t *testing.T) {
 		t.Fatalf("stats: %+v", st)
 	}
 }
+
+// Replies of one conversation reach the buyer in the order agents wrote
+// them, although several workers send at once.
+func TestRepliesOfAConversationKeepTheirOrder(t *testing.T) {
+	h, s, th := setupConversation(t)
+	ctx := context.Background()
+	var refs []bridge.ChatMessageRef
+	var want []string
+	for i := 0; i < 12; i++ {
+		text := fmt.Sprintf("part %d", i)
+		ref, err := h.chat.AgentSays(ctx, th.Ref, "agent", text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs = append(refs, ref)
+		want = append(want, text)
+	}
+	for _, ref := range refs {
+		waitStatus(t, h, ref, bridge.ReplySent)
+	}
+	if got := sellerTexts(h, s, "c1"); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("buyer received %q, want %q", got, want)
+	}
+}
