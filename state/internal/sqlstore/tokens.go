@@ -1,0 +1,127 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state"
+)
+
+// LoadTokens returns the store's tokens (bridge.ErrNotFound when it has none).
+func (s *Store) LoadTokens(ctx context.Context, id bridge.StoreID) (bridge.Tokens, error) {
+	var (
+		access, refresh           []byte
+		sealed                    bool
+		accessExp, refreshExp, up int64
+	)
+	err := s.conn.QueryRow(ctx,
+		`SELECT access_token, refresh_token, sealed, access_expires_at, refresh_expires_at, updated_at
+		 FROM tokens WHERE store = $1`, string(id)).
+		Scan(&access, &refresh, &sealed, &accessExp, &refreshExp, &up)
+	if err != nil {
+		return bridge.Tokens{}, s.wrapErr(err, "load tokens of store %s", id)
+	}
+	t := bridge.Tokens{
+		AccessExpiresAt:  state.FromUnixNano(accessExp),
+		RefreshExpiresAt: state.FromUnixNano(refreshExp),
+		UpdatedAt:        state.FromUnixNano(up),
+	}
+	if t.AccessToken, err = state.OpenToken(s.o.Cipher, access, sealed); err != nil {
+		return bridge.Tokens{}, fmt.Errorf("%s: load tokens of store %s: access token: %w", s.d.Name, id, err)
+	}
+	if t.RefreshToken, err = state.OpenToken(s.o.Cipher, refresh, sealed); err != nil {
+		return bridge.Tokens{}, fmt.Errorf("%s: load tokens of store %s: refresh token: %w", s.d.Name, id, err)
+	}
+	return t, nil
+}
+
+// SaveTokens stores the store's tokens, sealed when a cipher is configured.
+func (s *Store) SaveTokens(ctx context.Context, id bridge.StoreID, t bridge.Tokens) error {
+	access, sealed, err := state.SealToken(s.o.Cipher, t.AccessToken)
+	if err != nil {
+		return fmt.Errorf("%s: save tokens of store %s: %w", s.d.Name, id, err)
+	}
+	refresh, _, err := state.SealToken(s.o.Cipher, t.RefreshToken)
+	if err != nil {
+		return fmt.Errorf("%s: save tokens of store %s: %w", s.d.Name, id, err)
+	}
+	_, err = s.conn.Exec(ctx,
+		`INSERT INTO tokens (store, access_token, refresh_token, sealed, access_expires_at, refresh_expires_at, updated_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7)
+		 ON CONFLICT (store) DO UPDATE SET
+		   access_token = excluded.access_token, refresh_token = excluded.refresh_token,
+		   sealed = excluded.sealed, access_expires_at = excluded.access_expires_at,
+		   refresh_expires_at = excluded.refresh_expires_at, updated_at = excluded.updated_at`,
+		string(id), access, refresh, sealed,
+		state.UnixNano(t.AccessExpiresAt), state.UnixNano(t.RefreshExpiresAt), state.UnixNano(t.UpdatedAt))
+	return s.wrapErr(err, "save tokens of store %s", id)
+}
+
+// SealPlainTokens seals, when a cipher is configured, the tokens that were
+// saved before one was: after Open no token is left in the clear. Without a
+// cipher it only warns about sealed tokens it will not be able to read.
+func SealPlainTokens(ctx context.Context, s *Store) error {
+	if s.o.Cipher == nil {
+		var n int
+		if err := s.conn.QueryRow(ctx, `SELECT COUNT(*) FROM tokens WHERE sealed`).Scan(&n); err != nil {
+			return s.wrapErr(err, "count sealed tokens")
+		}
+		if n > 0 {
+			s.o.Logger.Warn("stored tokens are encrypted but no token key is configured; they cannot be read",
+				"backend", s.d.Name, "stores", n)
+		}
+		return nil
+	}
+	var sealedStores []string
+	err := s.conn.InTx(ctx, func(tx Tx) error {
+		type row struct {
+			store           string
+			access, refresh []byte
+		}
+		rows, err := tx.Query(ctx, `SELECT store, access_token, refresh_token FROM tokens WHERE NOT sealed`+s.d.LockRows)
+		if err != nil {
+			return err
+		}
+		var plain []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.store, &r.access, &r.refresh); err != nil {
+				rows.Close()
+				return err
+			}
+			plain = append(plain, r)
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		for _, r := range plain {
+			access, _, err := state.SealToken(s.o.Cipher, string(r.access))
+			if err != nil {
+				return err
+			}
+			refresh, _, err := state.SealToken(s.o.Cipher, string(r.refresh))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx,
+				`UPDATE tokens SET access_token = $1, refresh_token = $2, sealed = TRUE WHERE store = $3`,
+				access, refresh, r.store); err != nil {
+				return err
+			}
+			sealedStores = append(sealedStores, r.store)
+		}
+		return nil
+	})
+	if err != nil {
+		return s.wrapErr(err, "encrypt stored tokens")
+	}
+	if len(sealedStores) > 0 {
+		s.o.Logger.Info("encrypted tokens stored in the clear", "backend", s.d.Name, "stores", sealedStores)
+	}
+	return nil
+}
