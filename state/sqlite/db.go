@@ -24,13 +24,20 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 )
 
 // Memory is the path of a private in-memory database.
 const Memory = ":memory:"
 
+// store is the shared implementation of the bridge.State queries; DB
+// embeds it under an unexported name.
+type store = sqlstore.Store
+
 // DB is the SQLite state backend. It is safe for concurrent use.
 type DB struct {
+	*store
+
 	// w is the only connection that writes (MaxOpenConns 1, BEGIN IMMEDIATE).
 	w *sql.DB
 	// r is the read pool; for an in-memory database it is w.
@@ -53,6 +60,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		opt(&o)
 	}
 	db := &DB{opts: o, path: path}
+	db.store = sqlstore.New((*conn)(db), dialect, sqlstore.Options{Cipher: o.cipher, Logger: o.logger, Now: o.now})
 	if err := db.open(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -61,7 +69,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.sealPlainTokens(ctx); err != nil {
+	if err := sqlstore.SealPlainTokens(ctx, db.store); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -185,17 +193,4 @@ func (db *DB) Close() error {
 		}
 	})
 	return db.closeErr
-}
-
-// write runs fn in a transaction on the write connection.
-func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

@@ -1,51 +1,44 @@
 package sqlite
 
 import (
-	"database/sql"
 	"errors"
-	"fmt"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state"
+	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 )
 
-// wrapErr adds context to a database error and classifies it: a missing row
-// becomes bridge.ErrNotFound, a uniqueness violation bridge.ErrConflict, a
-// foreign key violation (a row for a conversation without a record)
+// dialect is what SQLite does differently from PostgreSQL.
+var dialect = sqlstore.Dialect{
+	Name:     "sqlite",
+	Classify: classify,
+	// Incident stores are a JSON array in a TEXT column.
+	EncodeStores: func(ids []bridge.StoreID) any { return state.EncodeStores(ids) },
+	ScanStores: func() (any, func() ([]bridge.StoreID, error)) {
+		var s string
+		return &s, func() ([]bridge.StoreID, error) { return state.DecodeStores(s) }
+	},
+	// Write transactions begin IMMEDIATE on the only write connection: no
+	// row locks needed.
+	LockRows: "",
+	BigInt:   "INTEGER",
+}
+
+// classify maps a uniqueness violation to bridge.ErrConflict and a foreign
+// key violation (a row for a conversation without a record) to
 // bridge.ErrNotFound. SQLite's message names the constraint, never values.
-func wrapErr(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	op := fmt.Sprintf(format, args...)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: %s: %w", op, bridge.ErrNotFound)
-	}
-	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrConflict) {
-		return fmt.Errorf("sqlite: %s: %w", op, err)
-	}
+func classify(err error) (error, string) {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("sqlite: %s: %w (%s)", op, bridge.ErrConflict, se.Error())
+			return bridge.ErrConflict, se.Error()
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("sqlite: %s: %w (%s)", op, bridge.ErrNotFound, se.Error())
+			return bridge.ErrNotFound, se.Error()
 		}
 	}
-	return fmt.Errorf("sqlite: %s: %w", op, err)
-}
-
-// mustAffect turns an UPDATE that matched no row into sql.ErrNoRows.
-func mustAffect(res sql.Result) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return sql.ErrNoRows
-	}
-	return nil
+	return nil, ""
 }

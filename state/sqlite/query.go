@@ -4,12 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"sync"
-)
 
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
+	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
+)
 
 // errRow is a row whose statement could not be prepared.
 type errRow struct{ err error }
@@ -72,68 +69,105 @@ func (c *stmtCache) close() {
 	}
 }
 
-// exec runs a write outside a transaction, on the write connection.
-func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := db.stmts.get(ctx, db.w, query)
+// conn is the DB as the shared queries see it (sqlstore.Conn): writes on the
+// write connection, reads on the read pool, every statement prepared once.
+type conn DB
+
+var _ sqlstore.Conn = (*conn)(nil)
+
+// Exec runs a write outside a transaction, on the write connection.
+func (c *conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	s, err := c.stmts.get(ctx, c.w, query)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	return s.ExecContext(ctx, args...)
+	return rowsAffected(s.ExecContext(ctx, args...))
 }
 
-// txExec runs a write inside tx (which is on the write connection). It uses
-// the statement prepared by prepareTxStatements; it cannot prepare one now,
-// because the transaction holds the only write connection.
-func (db *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	if s, ok := db.stmts.lookup(db.w, query); ok {
-		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+// InsertID runs an INSERT … RETURNING id on the write connection.
+func (c *conn) InsertID(ctx context.Context, query string, args ...any) (int64, error) {
+	s, err := c.stmts.get(ctx, c.w, query)
+	if err != nil {
+		return 0, err
 	}
-	return tx.ExecContext(ctx, query, args...)
+	var id int64
+	err = s.QueryRowContext(ctx, args...).Scan(&id)
+	return id, err
 }
 
-// txStatements are the statements run inside write transactions on the hot
-// path, prepared when the database opens.
-var txStatements = []string{insertRelayedSQL, updateConversationSQL, threadChangeSQL, insertConversationSQL, insertThreadEventSQL}
-
-func (db *DB) prepareTxStatements(ctx context.Context) error {
-	for _, q := range txStatements {
-		if _, err := db.stmts.get(ctx, db.w, q); err != nil {
-			return wrapErr(err, "prepare statements")
-		}
-	}
-	return nil
-}
-
-// queryRow runs a single-row read on the read pool.
-func (db *DB) queryRow(ctx context.Context, query string, args ...any) scanner {
-	s, err := db.stmts.get(ctx, db.r, query)
+// QueryRow runs a single-row read on the read pool.
+func (c *conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	s, err := c.stmts.get(ctx, c.r, query)
 	if err != nil {
 		return errRow{err}
 	}
 	return s.QueryRowContext(ctx, args...)
 }
 
-// queryAll runs a read on the read pool and scans every row with scan.
-func queryAll[T any](ctx context.Context, db *DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	s, err := db.stmts.get(ctx, db.r, query)
+// Query runs a read on the read pool.
+func (c *conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	s, err := c.stmts.get(ctx, c.r, query)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.QueryContext(ctx, args...)
+	return s.QueryContext(ctx, args...)
+}
+
+// InTx runs fn in a transaction on the write connection (BEGIN IMMEDIATE).
+func (c *conn) InTx(ctx context.Context, fn func(sqlstore.Tx) error) error {
+	tx, err := c.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
+	if err := fn(txConn{c, tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// txConn runs statements inside a transaction on the write connection.
+type txConn struct {
+	c  *conn
+	tx *sql.Tx
+}
+
+// Exec uses the statement prepared by prepareTxStatements; it cannot
+// prepare one now, because the transaction holds the only write connection.
+func (t txConn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if s, ok := t.c.stmts.lookup(t.c.w, query); ok {
+		return rowsAffected(t.tx.StmtContext(ctx, s).ExecContext(ctx, args...))
+	}
+	return rowsAffected(t.tx.ExecContext(ctx, query, args...))
+}
+
+func (t txConn) ExecScript(ctx context.Context, script string) error {
+	_, err := t.tx.ExecContext(ctx, script)
+	return err
+}
+
+func (t txConn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t txConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+func rowsAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// prepareTxStatements prepares the statements of the hot write transactions
+// when the database opens.
+func (db *DB) prepareTxStatements(ctx context.Context) error {
+	for _, q := range sqlstore.HotStatements {
+		if _, err := db.stmts.get(ctx, db.w, q); err != nil {
+			return sqlstore.WrapErr(dialect, err, "prepare statements")
 		}
-		out = append(out, v)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return nil
 }
