@@ -19,10 +19,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 )
+
+// store is the shared implementation of the bridge.State queries; DB
+// embeds it under an unexported name.
+type store = sqlstore.Store
 
 // DB is the PostgreSQL state backend. It is safe for concurrent use.
 type DB struct {
+	*store
+
 	pool *pgxpool.Pool
 	opts options
 
@@ -30,13 +37,6 @@ type DB struct {
 }
 
 var _ bridge.State = (*DB)(nil)
-
-// querier is the pool or a transaction.
-type querier interface {
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
@@ -76,6 +76,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", where, err)
 	}
 	db := &DB{pool: pool, opts: o}
+	db.store = sqlstore.New(poolConn{conn{pool}, pool}, dialect, sqlstore.Options{Cipher: o.cipher, Logger: o.logger, Now: o.now})
 	if err := pool.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", where, err)
@@ -84,7 +85,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	if err := db.sealPlainTokens(ctx); err != nil {
+	if err := sqlstore.SealPlainTokens(ctx, db.store); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -118,9 +119,4 @@ func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 func (db *DB) Close() error {
 	db.closeOnce.Do(db.pool.Close)
 	return nil
-}
-
-// write runs fn in a transaction.
-func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db.pool, fn)
 }

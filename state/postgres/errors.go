@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 )
 
 // SQLSTATE codes the backend classifies.
@@ -16,38 +16,50 @@ const (
 	codeForeignKeyViolation = "23503"
 )
 
-// wrapErr adds context to a database error and classifies it: a missing row
-// becomes bridge.ErrNotFound, a uniqueness violation bridge.ErrConflict, a
-// foreign key violation (a row for a conversation without a record)
+// migrationLock is the first key of the advisory lock that serialises
+// replicas migrating the same schema at once ("shop").
+const migrationLock = 0x73686f70
+
+// dialect is what PostgreSQL does differently from SQLite.
+var dialect = sqlstore.Dialect{
+	Name:     "postgres",
+	Classify: classify,
+	// Incident stores are a text[] (never NULL).
+	EncodeStores: func(ids []bridge.StoreID) any {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = string(id)
+		}
+		return out
+	},
+	ScanStores: func() (any, func() ([]bridge.StoreID, error)) {
+		var s []string
+		return &s, func() ([]bridge.StoreID, error) {
+			var ids []bridge.StoreID
+			for _, id := range s {
+				ids = append(ids, bridge.StoreID(id))
+			}
+			return ids, nil
+		}
+	},
+	LockRows:      " FOR UPDATE",
+	BigInt:        "BIGINT",
+	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))", migrationLock),
+}
+
+// classify maps a uniqueness violation to bridge.ErrConflict and a foreign
+// key violation (a row for a conversation without a record) to
 // bridge.ErrNotFound. PostgreSQL's message names the constraint; the
 // detail, which holds key values, is left out.
-func wrapErr(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	op := fmt.Sprintf(format, args...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("postgres: %s: %w", op, bridge.ErrNotFound)
-	}
-	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrConflict) {
-		return fmt.Errorf("postgres: %s: %w", op, err)
-	}
+func classify(err error) (error, string) {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case codeUniqueViolation:
-			return fmt.Errorf("postgres: %s: %w (%s)", op, bridge.ErrConflict, pe.Message)
+			return bridge.ErrConflict, pe.Message
 		case codeForeignKeyViolation:
-			return fmt.Errorf("postgres: %s: %w (%s)", op, bridge.ErrNotFound, pe.Message)
+			return bridge.ErrNotFound, pe.Message
 		}
 	}
-	return fmt.Errorf("postgres: %s: %w", op, err)
-}
-
-// mustAffect turns an UPDATE that matched no row into pgx.ErrNoRows.
-func mustAffect(tag pgconn.CommandTag) error {
-	if tag.RowsAffected() == 0 {
-		return pgx.ErrNoRows
-	}
-	return nil
+	return nil, ""
 }
