@@ -3,16 +3,33 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"time"
 
 	"github.com/shopbridge/shopbridge/state"
 )
 
-// Migrate applies the migrations that the database has not seen, in one
+// Migrate applies the migrations in fsys (a backend's embedded
+// "migrations/NNNN_*.sql") that the database has not seen, in one
 // transaction (after the dialect's MigrationLock): a failed migration leaves
 // the schema as it was, and re-opening an up-to-date database changes
-// nothing. It returns the names of the migrations applied.
-func Migrate(ctx context.Context, s *Store, migrations []state.Migration) ([]string, error) {
+// nothing. What it applied is logged with logAttrs.
+func Migrate(ctx context.Context, s *Store, fsys fs.FS, logAttrs ...any) error {
+	migrations, err := state.Migrations(fsys, "migrations")
+	if err != nil {
+		return err
+	}
+	applied, err := migrate(ctx, s, migrations)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		s.o.Logger.Info("state migrated", append(append([]any{"backend", s.d.Name}, logAttrs...), "applied", applied)...)
+	}
+	return nil
+}
+
+func migrate(ctx context.Context, s *Store, migrations []state.Migration) ([]string, error) {
 	var applied []string
 	err := s.conn.InTx(ctx, func(tx Tx) error {
 		applied = nil
