@@ -27,6 +27,8 @@ import (
 type store = sqlstore.Store
 
 // DB is the PostgreSQL state backend. It is safe for concurrent use.
+// It implements bridge.State (documented there); the methods are the shared
+// queries of state/internal/sqlstore, promoted from the embedded store.
 type DB struct {
 	*store
 

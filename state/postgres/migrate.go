@@ -20,3 +20,6 @@ func (db *DB) migrate(ctx context.Context) error {
 	}
 	return nil
 }
+
+// SchemaVersion is the newest migration applied to the schema.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) { return db.store.SchemaVersion(ctx) }
