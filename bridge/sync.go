@@ -461,6 +461,12 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 
 	relayed := 0
 	for i := 0; i < len(todo); {
+		// A superseded or stopped sync ends between messages, never between
+		// a chat call and its record: that would orphan a thread or post a
+		// message twice.
+		if err := ctx.Err(); err != nil {
+			return relayed, err
+		}
 		if todo[i].done {
 			rec = advanceWatermark(rec, todo[i].Message)
 			moved = true
@@ -469,7 +475,7 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 		}
 		if todo[i].silent {
 			var err error
-			if rec, known, err = e.record(ctx, st, rec, known, todo[i].Message, ChatMessageRef{}); err != nil {
+			if rec, known, err = e.record(context.WithoutCancel(ctx), st, rec, known, todo[i].Message, ChatMessageRef{}); err != nil {
 				return relayed, err
 			}
 			moved = false
@@ -485,26 +491,13 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 		for _, m := range todo[i:j] {
 			run = append(run, m.Message)
 		}
-		var err error
-		// The header a new thread opens with already counts the message
-		// that opens it (awaiting reply, unread).
-		opening := e.header(st, applyMessage(rec, run[0], e.clock.Now()))
-		if rec, known, err = e.ensureThread(ctx, st, rec, known, opening); err != nil {
-			return relayed, err
-		}
-		h := e.header(st, rec)
-		h.Resumed = resumed
-		refs, nrec, perr := e.postRun(ctx, st, rec, h, run)
-		rec = nrec
-		for k, ref := range refs {
-			if rec, known, err = e.record(ctx, st, rec, known, run[k], ref); err != nil {
-				return relayed, err
-			}
+		n, err := e.relayRun(ctx, st, &rec, &known, run, resumed)
+		relayed += n
+		if n > 0 {
 			moved = false
-			relayed++
 		}
-		if perr != nil {
-			return relayed, perr
+		if err != nil {
+			return relayed, err
 		}
 		i = j
 	}
@@ -523,6 +516,37 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 		}
 	}
 	return relayed, nil
+}
+
+// criticalTimeout bounds a step that ignores cancellation.
+const criticalTimeout = 2 * time.Minute
+
+// relayRun opens the thread if needed, posts a run of messages and records
+// each posted one. It runs on a context that a superseding sync or a stop
+// does not cut (bounded by criticalTimeout), so a thread is never opened
+// without its mapping and a message never posted without its record.
+func (e *Engine) relayRun(ctx context.Context, st Store, rec *ConversationRecord, known *bool, run []Message, resumed bool) (int, error) {
+	crit, cancel := context.WithTimeout(context.WithoutCancel(ctx), criticalTimeout)
+	defer cancel()
+	var err error
+	// The header a new thread opens with already counts the message that
+	// opens it (awaiting reply, unread).
+	opening := e.header(st, applyMessage(*rec, run[0], e.clock.Now()))
+	if *rec, *known, err = e.ensureThread(crit, st, *rec, *known, opening); err != nil {
+		return 0, err
+	}
+	h := e.header(st, *rec)
+	h.Resumed = resumed
+	refs, nrec, perr := e.postRun(crit, st, *rec, h, run)
+	*rec = nrec
+	n := 0
+	for k, ref := range refs {
+		if *rec, *known, err = e.record(crit, st, *rec, *known, run[k], ref); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, perr
 }
 
 // record stores a handled message and the conversation's new state.

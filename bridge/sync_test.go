@@ -2,6 +2,7 @@ package bridge_test
 
 import (
 	"context"
+	"runtime"
 	"fmt"
 	"strings"
 	"testing"
@@ -293,4 +294,29 @@ func TestPanicsDoNotStopTheBridge(t *testing.T) {
 	})
 	h.clock.Settle(t, h.cfg.SendBackoffMax+time.Second, 1)
 	waitStatus(t, h, ref, bridge.ReplySent)
+}
+
+// A sync superseded while it opens a thread still records the thread, so
+// the conversation never gets a second one.
+func TestSupersededSyncDoesNotOrphanAThread(t *testing.T) {
+	s := testStores[0]
+	h := newHarness(t, s)
+	h.start()
+	h.clock.Advance(time.Second)
+	h.mp(s).BuyerSays(s.ShopID, "c1", "Jo", "hello")
+	waiting, release := h.chat.HoldNextOpen()
+	h.clock.Advance(h.cfg.PollInterval + time.Second) // the regular poll opens the thread, slowly
+	<-waiting
+	done := make(chan error, 1)
+	go func() { _, err := h.eng.SyncNow(context.Background(), s.ID); done <- err }()
+	// The manual sync cancels the poll's context; the thread is created anyway.
+	runtime.Gosched()
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.chat.Threads()); n != 1 {
+		t.Fatalf("%d threads for one conversation, want 1", n)
+	}
+	h.assertRelayedExactlyOnce()
 }

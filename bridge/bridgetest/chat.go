@@ -25,6 +25,9 @@ type Chat struct {
 	changed  chan struct{}
 	down     bool
 	failN    int
+	// openGate, when set, holds the next OpenThread until it is closed.
+	openGate    chan struct{}
+	openWaiting chan struct{}
 }
 
 // Thread is a recorded thread.
@@ -127,6 +130,13 @@ func (c *Chat) faultLocked(op string) error {
 // OpenThread records a new thread.
 func (c *Chat) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge.ThreadRef, error) {
 	c.mu.Lock()
+	if gate := c.openGate; gate != nil {
+		c.openGate = nil
+		close(c.openWaiting)
+		c.mu.Unlock()
+		<-gate // a slow surface: the thread is created whatever the caller's context does
+		c.mu.Lock()
+	}
 	defer c.mu.Unlock()
 	if err := c.faultLocked("open thread"); err != nil {
 		return bridge.ThreadRef{}, err
@@ -407,4 +417,15 @@ func (b *BatchChat) Batches() []int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]int(nil), b.batches...)
+}
+
+// HoldNextOpen makes the next OpenThread wait until release is called;
+// waiting is closed once it is being held.
+func (c *Chat) HoldNextOpen() (waiting <-chan struct{}, release func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gate := make(chan struct{})
+	c.openGate = gate
+	c.openWaiting = make(chan struct{})
+	return c.openWaiting, func() { close(gate) }
 }
