@@ -2,8 +2,8 @@ package bridge_test
 
 import (
 	"context"
-	"runtime"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
