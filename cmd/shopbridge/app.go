@@ -17,6 +17,7 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/state"
+	"github.com/shopbridge/shopbridge/state/postgres"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -71,18 +72,37 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
 
 // newState opens the state backend and closes it last on stop.
 func newState(lc fx.Lifecycle, cfg *Config, log *slog.Logger) (bridge.State, error) {
-	var opts []sqlite.Option
-	opts = append(opts, sqlite.WithLogger(log))
+	var cipher state.Cipher
 	if key := os.Getenv("SHOPBRIDGE_SECRET_KEY"); key != "" {
 		c, err := state.CipherFromKey(key)
 		if err != nil {
 			return nil, fmt.Errorf("SHOPBRIDGE_SECRET_KEY: %w", err)
 		}
-		opts = append(opts, sqlite.WithCipher(c))
+		cipher = c
 	} else {
 		log.Warn("SHOPBRIDGE_SECRET_KEY is not set: marketplace tokens are stored unencrypted in the state database")
 	}
-	db, err := sqlite.Open(context.Background(), cfg.State.Path, opts...)
+	var (
+		db  bridge.State
+		err error
+	)
+	switch cfg.State.Backend {
+	case "postgres":
+		opts := []postgres.Option{postgres.WithLogger(log)}
+		if cipher != nil {
+			opts = append(opts, postgres.WithCipher(cipher))
+		}
+		if cfg.State.Schema != "" {
+			opts = append(opts, postgres.WithSchema(cfg.State.Schema))
+		}
+		db, err = postgres.Open(context.Background(), cfg.State.DSN, opts...)
+	default:
+		opts := []sqlite.Option{sqlite.WithLogger(log)}
+		if cipher != nil {
+			opts = append(opts, sqlite.WithCipher(cipher))
+		}
+		db, err = sqlite.Open(context.Background(), cfg.State.Path, opts...)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -64,8 +64,13 @@ type HTTPConfig struct {
 
 // StateConfig chooses the state backend.
 type StateConfig struct {
+	// Backend is sqlite (embedded, the default) or postgres.
 	Backend string `yaml:"backend"`
-	Path    string `yaml:"path"`
+	// Path is the SQLite file.
+	Path string `yaml:"path"`
+	// DSN (postgres://…) and an optional Schema for PostgreSQL.
+	DSN    string `yaml:"dsn"`
+	Schema string `yaml:"schema"`
 }
 
 // SyncConfig holds the engine's timings.
@@ -190,8 +195,16 @@ func (c *Config) Validate() []string {
 			add("http.public_url: %q is not an absolute URL", c.HTTP.PublicURL)
 		}
 	}
-	if c.State.Backend != "sqlite" {
-		add("state.backend: %q is not supported (use sqlite)", c.State.Backend)
+	switch c.State.Backend {
+	case "sqlite":
+	case "postgres":
+		if c.State.DSN == "" {
+			add("state.dsn: missing (postgres://user@host:5432/db; keep the password in ${ENV})")
+		} else if u, err := url.Parse(c.State.DSN); err == nil && u.Scheme != "" && u.Scheme != "postgres" && u.Scheme != "postgresql" {
+			add("state.dsn: scheme %q is not postgres://", u.Scheme)
+		}
+	default:
+		add("state.backend: %q is not supported (sqlite or postgres)", c.State.Backend)
 	}
 	for name, d := range map[string]time.Duration{
 		"sync.poll_interval": c.Sync.PollInterval, "sync.debounce": c.Sync.Debounce,

@@ -52,6 +52,7 @@ func TestEachMistakeHasItsOwnLine(t *testing.T) {
 		{"bad log level", "log: {level: loud}\n", `log.level: "loud"`},
 		{"bad listen", "http: {listen: nope}\n", `http.listen: "nope" is not host:port`},
 		{"bad backend", "state: {backend: mongo}\n", `state.backend: "mongo"`},
+		{"postgres without dsn", "state: {backend: postgres}\n", "state.dsn: missing"},
 		{"bad chat", "chat: irc\n", `chat: "irc" is not console, slack or telegram`},
 		{"no stores", "chat: console\n", "stores: no store configured"},
 		{"store without id", "stores: [{platform: shopee, shop_id: '1', name: x, site: MY}]\n", "stores[0].id: missing"},

@@ -20,8 +20,9 @@ http:
   # public_url: https://bridge.example.com
 
 state:
-  backend: sqlite
-  path: shopbridge.db  # in the container: /data/shopbridge.db
+  backend: sqlite        # or postgres (run one replica: stores are not leased yet)
+  path: shopbridge.db    # in the container: /data/shopbridge.db
+  # dsn: postgres://shopbridge:${PGPASSWORD}@db:5432/shopbridge   # backend: postgres
 
 sync:
   poll_interval: 30s      # each store's conversation list is polled this often
