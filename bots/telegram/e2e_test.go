@@ -183,6 +183,9 @@ func TestEndToEndWithEngine(t *testing.T) {
 	if n := sellerSaid(e.mp, "conv-a", "Promo hari ini"); n != 1 {
 		t.Errorf("retried reply sent %d times, want 1", n)
 	}
+	// The press is answered after the bridge took it, which may be after
+	// the reply was already sent.
+	e.waitFor("the press answered", func() bool { return len(e.api.Answers()) > 0 })
 	if ans := e.api.Answers(); len(ans) != 1 || !strings.Contains(ans[0].Text, "Retrying") {
 		t.Errorf("callback answers: %+v", ans)
 	}
