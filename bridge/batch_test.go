@@ -30,6 +30,10 @@ func TestBatchPosterGetsRunsOfMessages(t *testing.T) {
 	}
 	defer eng.Stop(ctx)
 	<-chat.Ready()
+	// The first poll runs at start; let it finish before buyers write.
+	if err := clock.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
 	for i := 0; i < 5; i++ {
 		clock.Advance(time.Millisecond)
 		mp.BuyerSays(s.ShopID, "c1", "Hana", fmt.Sprintf("message %d", i))

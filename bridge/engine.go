@@ -152,16 +152,17 @@ type EngineDeps struct {
 // Engine is the bridge: one syncer per store, the reply outbox, the
 // connectivity monitor and the command dispatcher. It implements ChatHandler.
 type Engine struct {
-	cfg    EngineConfig
-	state  State
-	chat   Chat
-	clock  Clock
-	log    *slog.Logger
-	hints  *Hints
-	mps    map[Platform]Marketplace
-	cmds   *Dispatcher
-	mon    *Monitor
-	outbox *Outbox
+	cfg     EngineConfig
+	state   State
+	chat    Chat
+	clock   Clock
+	log     *slog.Logger
+	hints   *Hints
+	mps     map[Platform]Marketplace
+	cmds    *Dispatcher
+	mon     *Monitor
+	outbox  *Outbox
+	headers *headerUpdater
 
 	mu       sync.RWMutex
 	stores   map[StoreID]Store
@@ -222,6 +223,7 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 	}
 	e.mon = newMonitor(e)
 	e.outbox = newOutbox(e)
+	e.headers = newHeaderUpdater(e)
 	e.cmds = newDispatcher(e)
 	return e
 }
@@ -258,6 +260,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("bridge: resume outbox: %w", err)
 	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.headers.run(runCtx)
+	}()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()

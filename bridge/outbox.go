@@ -427,9 +427,7 @@ func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord,
 		e.log.Debug("mark read failed", "store", st.ID, "conversation", rec.ID, "err", err)
 	}
 	if !rec.Thread.IsZero() {
-		if err := e.chat.UpdateThreadHeader(ctx, rec.Thread, e.header(st, rec)); err != nil {
-			e.log.Debug("could not update thread header", "err", err)
-		}
+		e.headers.queue(rec.Thread, e.header(st, rec))
 	}
 }
 

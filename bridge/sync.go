@@ -510,9 +510,7 @@ func (e *Engine) relay(ctx context.Context, st Store, rec ConversationRecord, kn
 		h := e.header(st, rec)
 		h.Resumed = resumed
 		if h.AwaitingReply != wasAwaiting || h.Unread > 0 || resumed {
-			if err := e.chat.UpdateThreadHeader(ctx, rec.Thread, h); err != nil && !errors.Is(err, ErrThreadGone) {
-				e.log.Warn("could not update thread header", "store", st.ID, "conversation", rec.ID, "err", err)
-			}
+			e.headers.queue(rec.Thread, h)
 		}
 	}
 	return relayed, nil
