@@ -37,12 +37,9 @@ type syncer struct {
 
 	// running is the cancel func of the in-flight sync.
 	running context.CancelFunc
-	// failures is the count of failed syncs in a row.
-	failures int
-	// lastRun and lastDuration describe the last sync.
+	// lastOK and lastDuration describe the last sync.
 	lastOK       time.Time
 	lastDuration time.Duration
-	lastErr      error
 	// Counters since start, for metrics.
 	relayed     uint64
 	syncsOK     uint64
@@ -194,7 +191,6 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	sy.running = nil
 	dur := e.clock.Now().Sub(start)
 	sy.lastDuration = dur
-	sy.lastErr = err
 	sy.relayed += uint64(n)
 	if err == nil {
 		sy.lastOK = e.clock.Now()

@@ -78,9 +78,6 @@ func isWordRune(r rune) bool {
 	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
-// buyerText is marketplace text made safe for an HTML post.
-func buyerText(s string) string { return escapeHTML(neutralize(s)) }
-
 // visibleLen counts s as Telegram does, in UTF-16 code units.
 func visibleLen(s string) int {
 	n := 0
@@ -216,7 +213,6 @@ func wrap(tag string, t htmlText) htmlText {
 
 func bold(s string) htmlText   { return wrap("b", plain(s)) }
 func italic(s string) htmlText { return wrap("i", plain(s)) }
-func code(s string) htmlText   { return wrap("code", plain(s)) }
 
 // anchor is a link with a plain label; an unsafe URL leaves just the label.
 func anchor(u, label string) htmlText {

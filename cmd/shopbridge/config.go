@@ -301,9 +301,7 @@ func (c *Config) Validate() []string {
 		if c.Shopee == nil {
 			add("shopee: stores use shopee but the shopee section (partner_id, partner_key) is missing")
 		} else {
-			for _, line := range c.Shopee.Validate() {
-				p = append(p, line)
-			}
+			p = append(p, c.Shopee.Validate()...)
 		}
 	}
 	return p
