@@ -213,7 +213,6 @@ func TestStoreUpdateLinkStaysOutOfAudit(t *testing.T) {
 // the only timer on the fake clock is its own.
 type refresher struct {
 	*authFixture
-	cancel context.CancelFunc
 }
 
 func startRefresher(t *testing.T, cfg bridge.AuthConfig, tokens bridge.Tokens) *refresher {

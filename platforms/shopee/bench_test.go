@@ -2,7 +2,6 @@ package shopee_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -186,7 +185,7 @@ func checkPosted(b *testing.B, r *e2e) {
 	posted := r.chat.PostedIDs()
 	for _, m := range r.sim.Messages(r.store.ShopID) {
 		if m.From == simulator.FromBuyer && posted[bridge.MessageID(m.ID)] != 1 {
-			b.Fatal(fmt.Sprintf("message %s posted %d times", m.ID, posted[bridge.MessageID(m.ID)]))
+			b.Fatalf("message %s posted %d times", m.ID, posted[bridge.MessageID(m.ID)])
 		}
 	}
 }
