@@ -199,7 +199,7 @@ func TestBacklogUnder429StormLosesNothing(t *testing.T) {
 func TestChannelArchivedKeepsMessagesQueuedAndAlertsAdmins(t *testing.T) {
 	f := newFixture(t, nil)
 	f.listen()
-	f.wait("connected", func() bool { return f.h.sawHealth(true, 0) })
+	f.wait("connected", func() bool { return f.h.SawHealth(true, 0) })
 	ctx := context.Background()
 	ref, h := openThread(t, f, "c1")
 	f.fake.ArchiveChannel(chInbox, true)
@@ -209,7 +209,7 @@ func TestChannelArchivedKeepsMessagesQueuedAndAlertsAdmins(t *testing.T) {
 	if pe == nil || pe.Kind != bridge.KindPermanent || pe.Code != "is_archived" || errors.Is(err, bridge.ErrThreadGone) {
 		t.Fatalf("err = %v, want a permanent is_archived error (not thread gone)", err)
 	}
-	f.wait("surface reported down", func() bool { return f.h.sawHealth(false, bridge.KindPermanent) })
+	f.wait("surface reported down", func() bool { return f.h.SawHealth(false, bridge.KindPermanent) })
 	f.wait("admins alerted", func() bool {
 		for _, m := range f.fake.Roots(chAlerts) {
 			if strings.Contains(blockText(m.Blocks), chInbox) && strings.Contains(blockText(m.Blocks), "archived") {
@@ -224,8 +224,8 @@ func TestChannelArchivedKeepsMessagesQueuedAndAlertsAdmins(t *testing.T) {
 		t.Fatalf("after unarchiving: %v", err)
 	}
 	f.wait("surface reported up again", func() bool {
-		last, ok := f.h.lastHealth()
-		return ok && last.ok
+		last, ok := f.h.LastHealth()
+		return ok && last.OK
 	})
 	f.wait("alert resolved", func() bool {
 		roots := f.fake.Roots(chAlerts)
@@ -236,13 +236,13 @@ func TestChannelArchivedKeepsMessagesQueuedAndAlertsAdmins(t *testing.T) {
 func TestBrokenAlertsChannelDoesNotLoop(t *testing.T) {
 	f := newFixture(t, nil)
 	f.listen()
-	f.wait("connected", func() bool { return f.h.sawHealth(true, 0) })
+	f.wait("connected", func() bool { return f.h.SawHealth(true, 0) })
 	f.fake.RemoveBot(chAlerts, true)
 	_, err := f.s.PostAlert(context.Background(), bridge.Alert{Severity: bridge.SeverityCritical, Title: "x"})
 	if codeOf(err) != "not_in_channel" {
 		t.Fatalf("err = %v, want not_in_channel", err)
 	}
-	f.wait("surface reported down", func() bool { return f.h.sawHealth(false, bridge.KindPermanent) })
+	f.wait("surface reported down", func() bool { return f.h.SawHealth(false, bridge.KindPermanent) })
 	if n := len(f.fake.Calls("chat.postMessage")); n != 1 {
 		t.Fatalf("%d posts, want only the failed alert (no alert about the alerts channel)", n)
 	}
@@ -251,13 +251,13 @@ func TestBrokenAlertsChannelDoesNotLoop(t *testing.T) {
 func TestRevokedTokenReportsSurfaceDown(t *testing.T) {
 	f := newFixture(t, nil)
 	f.listen()
-	f.wait("connected", func() bool { return f.h.sawHealth(true, 0) })
+	f.wait("connected", func() bool { return f.h.SawHealth(true, 0) })
 	f.fake.RevokeTokens(true)
 	_, err := f.s.OpenThread(context.Background(), header(store("shop-a", "TH", ""), "c1"))
 	if bridge.Classify(err) != bridge.KindAuth {
 		t.Fatalf("err = %v, want an auth error", err)
 	}
-	f.wait("surface reported down with an auth error", func() bool { return f.h.sawHealth(false, bridge.KindAuth) })
+	f.wait("surface reported down with an auth error", func() bool { return f.h.SawHealth(false, bridge.KindAuth) })
 }
 
 func TestTransientErrorsRetryIdempotentCallsOnly(t *testing.T) {
@@ -284,7 +284,7 @@ func TestTransientErrorsRetryIdempotentCallsOnly(t *testing.T) {
 func TestEphemeralInForeignChannelDoesNotMarkItBroken(t *testing.T) {
 	f := newFixture(t, nil)
 	f.listen()
-	f.wait("connected", func() bool { return f.h.sawHealth(true, 0) })
+	f.wait("connected", func() bool { return f.h.SawHealth(true, 0) })
 	f.fake.RemoveBot(chStore, true)
 	if err := f.s.Notify(context.Background(), bridge.Notice{Channel: chStore, UserID: agentID, Text: "hi"}); codeOf(err) != "not_in_channel" {
 		t.Fatalf("err = %v", err)
@@ -293,7 +293,7 @@ func TestEphemeralInForeignChannelDoesNotMarkItBroken(t *testing.T) {
 	if _, err := f.s.PostAlert(context.Background(), bridge.Alert{Title: "ping"}); err != nil {
 		t.Fatal(err)
 	}
-	if f.h.sawHealth(false, bridge.KindPermanent) {
+	if f.h.SawHealth(false, bridge.KindPermanent) {
 		t.Fatalf("an ephemeral answer in a channel without the bot marked the surface down")
 	}
 	if n := len(f.fake.Roots(chAlerts)); n != 1 {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,61 +39,27 @@ type e2e struct {
 
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
-	ctx := context.Background()
-	clock := bridgetest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
-	fs := fakeslack.New(fakeslack.WithClock(clock.Now))
-	t.Cleanup(fs.Close)
-	fs.AddChannel(inbox, alerts)
-	fs.SetUser(agent, "Mei")
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	surface, err := slack.New(slack.Config{
-		BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fs.URL,
-		InboxChannel: inbox, AlertsChannel: alerts, Admins: []string{admin},
-		// The clock is moved through every wait of two minutes or less, so the
-		// watchdog (checked every 6 h here) and Slack's own ping timer stay out.
-		WatchdogTimeout: 24 * time.Hour, PingInterval: time.Hour,
-	}, slack.Deps{Clock: clock, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
-	eng := bridge.NewEngine(bridge.EngineConfig{PollInterval: time.Hour, PollJitter: 0.0001, SendBackoff: time.Second, SendAttempts: 2},
-		bridge.EngineDeps{State: st, Chat: surface, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{shop}, Clock: clock})
-	actx, cancel := context.WithCancel(ctx)
-	go advance(actx, clock, 2*time.Minute)
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
-		defer scancel()
-		if err := eng.Stop(sctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		cancel()
-		st.Close()
+	var fs *fakeslack.Server
+	rig := bridgetest.StartEngine(t, bridgetest.EngineOptions{
+		OpenState: func(ctx context.Context, path string) (bridge.State, error) { return sqlite.Open(ctx, path) },
+		Stores:    []bridge.Store{shop},
+		Chat: func(clock *bridgetest.Clock, _ bridge.State) (bridge.Chat, error) {
+			fs = fakeslack.New(fakeslack.WithClock(clock.Now))
+			t.Cleanup(fs.Close)
+			fs.AddChannel(inbox, alerts)
+			fs.SetUser(agent, "Mei")
+			return slack.New(slack.Config{
+				BotToken: fakeslack.BotToken, AppToken: fakeslack.AppToken, APIURL: fs.URL,
+				InboxChannel: inbox, AlertsChannel: alerts, Admins: []string{admin},
+				// The clock is moved through every wait of two minutes or less, so the
+				// watchdog (checked every 6 h here) and Slack's own ping timer stay out.
+				WatchdogTimeout: 24 * time.Hour, PingInterval: time.Hour,
+			}, slack.Deps{Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+		},
 	})
-	e := &e2e{t: t, clock: clock, slack: fs, mp: mp, eng: eng}
+	e := &e2e{t: t, clock: rig.Clock, slack: fs, mp: rig.Marketplace, eng: rig.Engine}
 	e.waitFor("socket connected", func() bool { return fs.Connections() >= 1 && len(fs.Calls("auth.test")) > 0 })
 	return e
-}
-
-// advance fires each timer due within max as soon as something waits on
-// it; the syncers' hourly poll timers are left alone.
-func advance(ctx context.Context, c *bridgetest.Clock, max time.Duration) {
-	for {
-		n := c.Waiters()
-		if d, ok := c.NextTimer(); ok && d <= max {
-			c.Advance(d)
-			continue
-		}
-		if c.BlockUntil(ctx, n+1) != nil {
-			return
-		}
-	}
 }
 
 func (e *e2e) waitFor(what string, cond func() bool) {

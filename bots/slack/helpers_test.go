@@ -56,7 +56,7 @@ type fixture struct {
 	// clock is the fake clock (nil when the fixture runs on a scaled clock).
 	clock *bridgetest.Clock
 	s     *Surface
-	h     *recHandler
+	h     *bridgetest.Handler
 	mux   *http.ServeMux
 }
 
@@ -85,7 +85,7 @@ func newFixtureOn(t *testing.T, clock bridge.Clock, mod func(*Config)) *fixture 
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &fixture{t: t, fake: fake, s: s, h: newRecHandler(), mux: mux}
+	return &fixture{t: t, fake: fake, s: s, h: bridgetest.NewHandler(), mux: mux}
 }
 
 // scaledClock runs time faster than the wall clock: tests of rates run in
@@ -137,7 +137,7 @@ func (f *fixture) wait(what string, cond func() bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for {
-		hc := f.h.changed()
+		hc := f.h.Changed()
 		fctx, fcancel := context.WithCancel(ctx)
 		go func() {
 			// Re-check on any change of the fake or the handler, and every few
@@ -213,131 +213,6 @@ func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// recHandler is a recording bridge.ChatHandler.
-type recHandler struct {
-	mu       sync.Mutex
-	replies  []bridge.AgentMessage
-	actions  []bridge.ActionEvent
-	commands []bridge.CommandRequest
-	health   []healthCall
-	replyErr []error
-	command  func(bridge.CommandRequest) bridge.CommandResponse
-	action   func(bridge.ActionEvent) bridge.CommandResponse
-	ch       chan struct{}
-}
-
-type healthCall struct {
-	ok  bool
-	err error
-}
-
-func newRecHandler() *recHandler { return &recHandler{ch: make(chan struct{})} }
-
-func (h *recHandler) notifyLocked() {
-	close(h.ch)
-	h.ch = make(chan struct{})
-}
-
-func (h *recHandler) changed() <-chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.ch
-}
-
-func (h *recHandler) AgentReply(_ context.Context, m bridge.AgentMessage) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	defer h.notifyLocked()
-	if len(h.replyErr) > 0 {
-		err := h.replyErr[0]
-		h.replyErr = h.replyErr[1:]
-		if err != nil {
-			return err
-		}
-	}
-	h.replies = append(h.replies, m)
-	return nil
-}
-
-func (h *recHandler) Action(_ context.Context, a bridge.ActionEvent) bridge.CommandResponse {
-	h.mu.Lock()
-	h.actions = append(h.actions, a)
-	fn := h.action
-	h.notifyLocked()
-	h.mu.Unlock()
-	if fn != nil {
-		return fn(a)
-	}
-	return bridge.CommandResponse{Text: "Retrying."}
-}
-
-func (h *recHandler) Command(_ context.Context, c bridge.CommandRequest) bridge.CommandResponse {
-	h.mu.Lock()
-	h.commands = append(h.commands, c)
-	fn := h.command
-	h.notifyLocked()
-	h.mu.Unlock()
-	if fn != nil {
-		return fn(c)
-	}
-	if c.Text == "status" {
-		return bridge.CommandResponse{Text: "All stores syncing.", Public: true}
-	}
-	if !c.Admin {
-		return bridge.CommandResponse{Text: "Only admins can run \"" + c.Text + "\".", Error: true}
-	}
-	return bridge.CommandResponse{Text: "OK: " + c.Text}
-}
-
-func (h *recHandler) SurfaceHealth(ok bool, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.health = append(h.health, healthCall{ok, err})
-	h.notifyLocked()
-}
-
-func (h *recHandler) Replies() []bridge.AgentMessage {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]bridge.AgentMessage(nil), h.replies...)
-}
-
-func (h *recHandler) Actions() []bridge.ActionEvent {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]bridge.ActionEvent(nil), h.actions...)
-}
-
-func (h *recHandler) Commands() []bridge.CommandRequest {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]bridge.CommandRequest(nil), h.commands...)
-}
-
-func (h *recHandler) Health() []healthCall {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]healthCall(nil), h.health...)
-}
-
-// lastHealth returns the latest report, and false when there is none.
-func (h *recHandler) lastHealth() (healthCall, bool) {
-	hs := h.Health()
-	if len(hs) == 0 {
-		return healthCall{}, false
-	}
-	return hs[len(hs)-1], true
-}
-
-func (h *recHandler) sawHealth(ok bool, kind bridge.ErrorKind) bool {
-	for _, c := range h.Health() {
-		if c.ok == ok && (ok || bridge.Classify(c.err) == kind) {
-			return true
-		}
-	}
-	return false
 }
 
 var errTest = errors.New("state unavailable")

@@ -23,7 +23,7 @@ func httpFixture(t *testing.T, listen bool) (*fixture, *httptest.Server) {
 	t.Cleanup(srv.Close)
 	if listen {
 		f.listen()
-		f.wait("token checked", func() bool { return f.h.sawHealth(true, 0) })
+		f.wait("token checked", func() bool { return f.h.SawHealth(true, 0) })
 	}
 	return f, srv
 }

@@ -16,7 +16,7 @@ func connected(t *testing.T, mod func(*Config)) *fixture {
 	t.Helper()
 	f := newFixture(t, mod)
 	f.listen()
-	f.wait("socket connected", func() bool { return f.fake.Connections() >= 1 && f.h.sawHealth(true, 0) })
+	f.wait("socket connected", func() bool { return f.fake.Connections() >= 1 && f.h.SawHealth(true, 0) })
 	f.wait("bot identity", func() bool { return f.s.identity.Load() != nil })
 	return f
 }
@@ -110,11 +110,9 @@ func TestReplyTheCoreCouldNotTakeIsRetriedThenReported(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := connected(t, nil)
-			f.h.mu.Lock()
 			for range tt.failures {
-				f.h.replyErr = append(f.h.replyErr, errTest)
+				f.h.FailReplies(errTest)
 			}
-			f.h.mu.Unlock()
 			f.sendEvent("Ev1", fakeslack.ThreadReply(chInbox, agentID, "1700000000.000001", "1700000001.000100", "hello"))
 			for range min(tt.failures, agentReplyAttempts-1) {
 				if err := f.clock.BlockUntil(context.Background(), 2); err != nil { // watchdog + retry backoff
@@ -214,12 +212,10 @@ func TestSlashCommandPermissionsOverSocket(t *testing.T) {
 func TestSlowCommandAnswersOnResponseURL(t *testing.T) {
 	f := connected(t, nil)
 	release := make(chan struct{})
-	f.h.mu.Lock()
-	f.h.command = func(c bridge.CommandRequest) bridge.CommandResponse {
+	f.h.OnCommand(func(c bridge.CommandRequest) bridge.CommandResponse {
 		<-release
 		return bridge.CommandResponse{Text: "Synced 12 messages.", Public: true}
-	}
-	f.h.mu.Unlock()
+	})
 	env := f.send("slash_commands", fakeslack.SlashCommand(adminID, chInbox, "sync now", f.fake.ResponseURL("slow")))
 	f.wait("command running", func() bool { return len(f.h.Commands()) == 1 })
 	if err := f.clock.BlockUntil(context.Background(), 2); err != nil { // watchdog + ack timer
@@ -278,7 +274,7 @@ func TestWatchdogReconnectsSilentSocket(t *testing.T) {
 	f.wait("a second connection", func() bool { return f.fake.Connections() >= 2 })
 	f.wait("healthy again", func() bool {
 		hs := f.h.Health()
-		return len(hs) >= 3 && !hs[len(hs)-2].ok && hs[len(hs)-1].ok
+		return len(hs) >= 3 && !hs[len(hs)-2].OK && hs[len(hs)-1].OK
 	})
 }
 
@@ -301,5 +297,5 @@ func TestRevokedAppTokenReportsAuthFailure(t *testing.T) {
 	f := newFixture(t, nil)
 	f.fake.RevokeAppToken(true)
 	f.listen()
-	f.wait("auth failure reported", func() bool { return f.h.sawHealth(false, bridge.KindAuth) })
+	f.wait("auth failure reported", func() bool { return f.h.SawHealth(false, bridge.KindAuth) })
 }
