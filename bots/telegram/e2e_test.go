@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,62 +32,26 @@ type e2e struct {
 
 func startE2E(t *testing.T, setup ...func(*telegramtest.Server)) *e2e {
 	t.Helper()
-	ctx := context.Background()
-	clock := bridgetest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
-	api := telegramtest.New(clock)
-	t.Cleanup(api.Close)
-	api.AddChat(telegramtest.Chat{ID: inbox, Title: "Inbox", Forum: true})
-	for _, f := range setup {
-		f(api)
-	}
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	surface, err := telegram.New(telegram.Config{
-		Token: telegramtest.Token, APIURL: api.URL, InboxChat: inbox, Admins: []int64{5001},
-		PollTimeout: 2 * time.Second, HealthCheckInterval: time.Hour,
-	}, telegram.Deps{Clock: clock, Meta: st, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
-	// Polls are far apart (syncs run with SyncNow), so the clock can be
-	// moved through every shorter wait: pacing, 429s, send backoff.
-	eng := bridge.NewEngine(bridge.EngineConfig{PollInterval: time.Hour, PollJitter: 0.0001, SendBackoff: time.Second, SendAttempts: 2},
-		bridge.EngineDeps{State: st, Chat: surface, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{store}, Clock: clock})
-	actx, cancel := context.WithCancel(ctx)
-	go advance(actx, clock, 2*time.Minute)
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
-		defer scancel()
-		if err := eng.Stop(sctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-		cancel()
-		st.Close()
+	var api *telegramtest.Server
+	rig := bridgetest.StartEngine(t, bridgetest.EngineOptions{
+		OpenState: func(ctx context.Context, path string) (bridge.State, error) { return sqlite.Open(ctx, path) },
+		Stores:    []bridge.Store{store},
+		Chat: func(clock *bridgetest.Clock, st bridge.State) (bridge.Chat, error) {
+			api = telegramtest.New(clock)
+			t.Cleanup(api.Close)
+			api.AddChat(telegramtest.Chat{ID: inbox, Title: "Inbox", Forum: true})
+			for _, f := range setup {
+				f(api)
+			}
+			return telegram.New(telegram.Config{
+				Token: telegramtest.Token, APIURL: api.URL, InboxChat: inbox, Admins: []int64{5001},
+				PollTimeout: 2 * time.Second, HealthCheckInterval: time.Hour,
+			}, telegram.Deps{Clock: clock, Meta: st, Logger: slog.New(slog.DiscardHandler)})
+		},
 	})
-	e := &e2e{t: t, clock: clock, api: api, mp: mp, eng: eng}
+	e := &e2e{t: t, clock: rig.Clock, api: api, mp: rig.Marketplace, eng: rig.Engine}
 	e.waitFor("commands registered", func() bool { return len(api.Commands()) > 0 })
 	return e
-}
-
-// advance fires each timer due within max as soon as something waits on
-// it; the syncers' hourly poll timers are left alone.
-func advance(ctx context.Context, c *bridgetest.Clock, max time.Duration) {
-	for {
-		n := c.Waiters()
-		if d, ok := c.NextTimer(); ok && d <= max {
-			c.Advance(d)
-			continue
-		}
-		if c.BlockUntil(ctx, n+1) != nil {
-			return
-		}
-	}
 }
 
 func (e *e2e) waitFor(what string, cond func() bool) {

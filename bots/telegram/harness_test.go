@@ -33,7 +33,7 @@ type harness struct {
 	clock *bridgetest.Clock
 	api   *telegramtest.Server
 	s     *Surface
-	h     *fakeHandler
+	h     *bridgetest.Handler
 	mux   *http.ServeMux
 	logs  *syncBuffer
 	stop  context.CancelFunc
@@ -61,9 +61,9 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &harness{t: t, clock: clock, api: api, s: s, h: newFakeHandler(), mux: mux, logs: logs}
+	hs := &harness{t: t, clock: clock, api: api, s: s, h: bridgetest.NewHandler(), mux: mux, logs: logs}
 	ctx, cancel := context.WithCancel(context.Background())
-	go advance(ctx, clock, 10*time.Minute)
+	go clock.FireTimersWithin(ctx, 10*time.Minute)
 	t.Cleanup(func() {
 		hs.stopListening()
 		cancel()
@@ -75,22 +75,6 @@ func newHarness(t testing.TB, opts ...option) *harness {
 		}
 	})
 	return hs
-}
-
-// advance moves the fake clock to each timer due within max as soon as
-// something waits on it, standing in for time passing. Timers further
-// away (periodic checks) are left to the test.
-func advance(ctx context.Context, c *bridgetest.Clock, max time.Duration) {
-	for {
-		n := c.Waiters()
-		if d, ok := c.NextTimer(); ok && d <= max {
-			c.Advance(d)
-			continue
-		}
-		if c.BlockUntil(ctx, n+1) != nil {
-			return
-		}
-	}
 }
 
 // listen runs Listen until the test ends and waits until it is ready.
@@ -150,107 +134,12 @@ func (hs *harness) openThread(h bridge.ThreadHeader) (bridge.ThreadRef, threadKe
 	return ref, k
 }
 
-// fakeHandler is a recording bridge.ChatHandler.
-type fakeHandler struct {
-	mu        sync.Mutex
-	replies   []bridge.AgentMessage
-	actions   []bridge.ActionEvent
-	commands  []bridge.CommandRequest
-	healths   []healthReport
-	replyErr  func(bridge.AgentMessage) error
-	onAction  func(bridge.ActionEvent) bridge.CommandResponse
-	onCommand func(bridge.CommandRequest) bridge.CommandResponse
-	changed   chan struct{}
-}
-
-type healthReport struct {
-	ok  bool
-	err error
-}
-
-func newFakeHandler() *fakeHandler { return &fakeHandler{changed: make(chan struct{})} }
-
-func (f *fakeHandler) signalLocked() {
-	close(f.changed)
-	f.changed = make(chan struct{})
-}
-
-func (f *fakeHandler) Changed() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.changed
-}
-
-func (f *fakeHandler) AgentReply(_ context.Context, m bridge.AgentMessage) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	defer f.signalLocked()
-	if f.replyErr != nil {
-		if err := f.replyErr(m); err != nil {
-			return err
-		}
-	}
-	f.replies = append(f.replies, m)
-	return nil
-}
-
-func (f *fakeHandler) Action(_ context.Context, a bridge.ActionEvent) bridge.CommandResponse {
-	f.mu.Lock()
-	f.actions = append(f.actions, a)
-	fn := f.onAction
-	f.signalLocked()
-	f.mu.Unlock()
-	if fn != nil {
-		return fn(a)
-	}
-	return bridge.CommandResponse{Text: "ok"}
-}
-
-func (f *fakeHandler) Command(_ context.Context, c bridge.CommandRequest) bridge.CommandResponse {
-	f.mu.Lock()
-	f.commands = append(f.commands, c)
-	fn := f.onCommand
-	f.signalLocked()
-	f.mu.Unlock()
-	if fn != nil {
-		return fn(c)
-	}
-	return bridge.CommandResponse{Text: "done: " + c.Text}
-}
-
-func (f *fakeHandler) SurfaceHealth(ok bool, err error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.healths = append(f.healths, healthReport{ok, err})
-	f.signalLocked()
-}
-
-func (f *fakeHandler) Replies() []bridge.AgentMessage {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]bridge.AgentMessage(nil), f.replies...)
-}
-
-func (f *fakeHandler) Actions() []bridge.ActionEvent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]bridge.ActionEvent(nil), f.actions...)
-}
-
-func (f *fakeHandler) Commands() []bridge.CommandRequest {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]bridge.CommandRequest(nil), f.commands...)
-}
-
 // lastHealth is the latest report (ok true when none yet).
-func (f *fakeHandler) lastHealth() healthReport {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if len(f.healths) == 0 {
-		return healthReport{ok: true}
+func lastHealth(h *bridgetest.Handler) bridgetest.HealthReport {
+	if r, ok := h.LastHealth(); ok {
+		return r
 	}
-	return f.healths[len(f.healths)-1]
+	return bridgetest.HealthReport{OK: true}
 }
 
 type syncBuffer struct {

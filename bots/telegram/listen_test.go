@@ -68,7 +68,7 @@ func countText(msgs []telegramtest.Message, sub string) int {
 
 func TestCommands(t *testing.T) {
 	hs := newHarness(t)
-	hs.h.onCommand = func(c bridge.CommandRequest) bridge.CommandResponse {
+	hs.h.OnCommand(func(c bridge.CommandRequest) bridge.CommandResponse {
 		switch {
 		case strings.HasPrefix(c.Text, "pause") && !c.Admin:
 			return bridge.CommandResponse{Text: "Only admins can pause a store.", Error: true}
@@ -76,7 +76,7 @@ func TestCommands(t *testing.T) {
 			return bridge.CommandResponse{Text: "STORE      STATUS\nshopee-my  ok <1s>\nlazada-sg  paused", Public: true}
 		}
 		return bridge.CommandResponse{Text: "ok: " + c.Text}
-	}
+	})
 	_, k := hs.openThread(testHeader)
 	hs.listen()
 	hs.api.Say(inbox, 0, 0, admin, "/sync_retry@"+telegramtest.BotUsername+" shopee-my")
@@ -123,12 +123,12 @@ func TestCommands(t *testing.T) {
 
 func TestButtonsAreAlwaysAnswered(t *testing.T) {
 	hs := newHarness(t)
-	hs.h.onAction = func(a bridge.ActionEvent) bridge.CommandResponse {
+	hs.h.OnAction(func(a bridge.ActionEvent) bridge.CommandResponse {
 		if !a.Admin {
 			return bridge.CommandResponse{Text: "Only admins can retry a sync.", Error: true}
 		}
 		return bridge.CommandResponse{Text: "Sync started."}
-	}
+	})
 	hs.listen()
 	ref, err := hs.s.PostAlert(context.Background(), bridge.Alert{Severity: bridge.SeverityCritical, Title: "Full sync failed",
 		Text: "Network restored, but full session sync failed", Stores: []bridge.StoreID{"shopee-my"},
@@ -197,7 +197,7 @@ func TestLongActionValuesUseShortKeys(t *testing.T) {
 func TestReplyStatusReactionsAndRetry(t *testing.T) {
 	hs := newHarness(t)
 	ref, k := hs.openThread(testHeader)
-	hs.h.onAction = func(a bridge.ActionEvent) bridge.CommandResponse { return bridge.CommandResponse{Text: "Retrying."} }
+	hs.h.OnAction(func(a bridge.ActionEvent) bridge.CommandResponse { return bridge.CommandResponse{Text: "Retrying."} })
 	hs.listen()
 	id := hs.api.Say(inbox, k.id, 0, agent, "Sudah dikirim")
 	hs.waitFor("reply", func() bool { return len(hs.h.Replies()) == 1 })
@@ -246,7 +246,7 @@ func TestReplyStatusReactionsAndRetry(t *testing.T) {
 func TestAgentReplyTheBridgeCannotTakeIsFlagged(t *testing.T) {
 	hs := newHarness(t)
 	_, k := hs.openThread(testHeader)
-	hs.h.replyErr = func(bridge.AgentMessage) error { return errors.New("database is locked") }
+	hs.h.OnAgentReply(func(bridge.AgentMessage) error { return errors.New("database is locked") })
 	hs.listen()
 	hs.api.Say(inbox, k.id, 0, agent, "hello")
 	hs.waitFor("agent told", func() bool { return countText(hs.api.ThreadMessages(inbox, k.id), "could not be queued") == 1 })
@@ -299,14 +299,12 @@ func TestWebhook(t *testing.T) {
 	if code := post(secret, msg(502, "real")); code != http.StatusOK {
 		t.Errorf("redelivery: %d, want 200", code)
 	}
-	hs.h.mu.Lock()
-	hs.h.replyErr = func(m bridge.AgentMessage) error {
+	hs.h.OnAgentReply(func(m bridge.AgentMessage) error {
 		if m.Text == "db down" {
 			return errors.New("database is locked")
 		}
 		return nil
-	}
-	hs.h.mu.Unlock()
+	})
 	if code := post(secret, msg(503, "db down")); code != http.StatusInternalServerError {
 		t.Errorf("reply the bridge cannot take: %d, want 500 (Telegram redelivers)", code)
 	}
@@ -324,8 +322,8 @@ func TestStartCheckReportsMissingRight(t *testing.T) {
 	hs := newHarness(t)
 	hs.api.SetBotRights(inbox, "administrator", false, true)
 	hs.listen()
-	hs.waitFor("health report", func() bool { return !hs.h.lastHealth().ok })
-	err := hs.h.lastHealth().err
+	hs.waitFor("health report", func() bool { return !lastHealth(hs.h).OK })
+	err := lastHealth(hs.h).Err
 	if bridge.Classify(err) != bridge.KindAuth || !strings.Contains(err.Error(), `lack "Manage topics"`) || !strings.Contains(err.Error(), "inbox chat") {
 		t.Fatalf("health error = %v", err)
 	}
@@ -335,11 +333,11 @@ func TestStartCheckReportsMissingRight(t *testing.T) {
 	// An admin fixes it; the periodic check notices.
 	hs.api.SetBotRights(inbox, "administrator", true, true)
 	hs.clock.Advance(hs.s.cfg.HealthCheckInterval)
-	hs.waitFor("healthy again", func() bool { return hs.h.lastHealth().ok })
+	hs.waitFor("healthy again", func() bool { return lastHealth(hs.h).OK })
 
 	hs.api.SetBotRights(inbox, "member", false, false)
 	hs.s.recheck(context.Background(), inbox)
-	if err := hs.h.lastHealth().err; err == nil || !strings.Contains(err.Error(), "not an administrator") {
+	if err := lastHealth(hs.h).Err; err == nil || !strings.Contains(err.Error(), "not an administrator") {
 		t.Errorf("member bot: %v", err)
 	}
 }
@@ -349,7 +347,7 @@ func TestBotRemovedAndTokenRevoked(t *testing.T) {
 	ref, _ := hs.openThread(testHeader)
 	hs.listen()
 	hs.api.RemoveBot(inbox)
-	hs.waitFor("surface down", func() bool { return !hs.h.lastHealth().ok })
+	hs.waitFor("surface down", func() bool { return !lastHealth(hs.h).OK })
 	_, err := hs.s.PostMessage(context.Background(), ref, testHeader, textMsg("1", "still there?"))
 	if bridge.Classify(err) != bridge.KindAuth {
 		t.Errorf("post after the bot was removed: %v, want auth", err)
@@ -362,12 +360,12 @@ func TestBotRemovedAndTokenRevoked(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); hs2.s.Listen(ctx, hs2.h) }()
-	hs2.waitFor("401 reported", func() bool { return !hs2.h.lastHealth().ok })
-	if err := hs2.h.lastHealth().err; bridge.Classify(err) != bridge.KindAuth || !strings.Contains(err.Error(), "token was rejected") {
+	hs2.waitFor("401 reported", func() bool { return !lastHealth(hs2.h).OK })
+	if err := lastHealth(hs2.h).Err; bridge.Classify(err) != bridge.KindAuth || !strings.Contains(err.Error(), "token was rejected") {
 		t.Errorf("revoked token: %v", err)
 	}
 	hs2.api.BreakToken(false)
-	hs2.waitFor("recovered", func() bool { return hs2.h.lastHealth().ok && hs2.s.active.Load() != nil })
+	hs2.waitFor("recovered", func() bool { return lastHealth(hs2.h).OK && hs2.s.active.Load() != nil })
 	cancel()
 	<-done
 }
@@ -377,9 +375,9 @@ func TestPollingHealthFollowsGetUpdates(t *testing.T) {
 	hs.listen()
 	hs.api.Fail(telegramtest.Fault{Method: "getUpdates", Times: 2, Code: 502, Description: "Bad Gateway"})
 	hs.api.Say(inbox, 0, 0, agent, "ends the current long poll")
-	hs.waitFor("poll failure reported", func() bool { return !hs.h.lastHealth().ok })
-	if err := hs.h.lastHealth().err; bridge.Classify(err) != bridge.KindTransient {
+	hs.waitFor("poll failure reported", func() bool { return !lastHealth(hs.h).OK })
+	if err := lastHealth(hs.h).Err; bridge.Classify(err) != bridge.KindTransient {
 		t.Errorf("502: %v", err)
 	}
-	hs.waitFor("poll success reported", func() bool { return hs.h.lastHealth().ok })
+	hs.waitFor("poll success reported", func() bool { return lastHealth(hs.h).OK })
 }
