@@ -2,7 +2,9 @@ package bridge_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,5 +64,52 @@ func TestBatchPosterGetsRunsOfMessages(t *testing.T) {
 	nt, _ := chat.ThreadOf(s.ID, "c1")
 	if nt.Ref == th.Ref || len(nt.Posts) != 3 || !nt.Opened.Continued {
 		t.Fatalf("healed thread: %+v", nt)
+	}
+}
+
+// flakyListener is a surface whose listener gives up once.
+type flakyListener struct {
+	*bridgetest.Chat
+	mu    sync.Mutex
+	calls int
+}
+
+func (f *flakyListener) Listen(ctx context.Context, h bridge.ChatHandler) error {
+	f.mu.Lock()
+	f.calls++
+	n := f.calls
+	f.mu.Unlock()
+	if n == 1 {
+		return errors.New("socket closed for good")
+	}
+	return f.Chat.Listen(ctx, h)
+}
+
+// A listener that returns is started again, so agents' replies keep arriving.
+func TestListenerIsRestarted(t *testing.T) {
+	s := testStores[0]
+	clock := bridgetest.NewClock(t0)
+	mp := bridgetest.NewMarketplace(s.Platform, clock)
+	chat := &flakyListener{Chat: bridgetest.NewChat()}
+	st, err := sqlite.Open(context.Background(), sqlite.Memory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng := bridge.NewEngine(testConfig(), bridge.EngineDeps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{s}, Clock: clock})
+	ctx := context.Background()
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Stop(ctx)
+	// The syncer and the listener's backoff are both parked on the clock.
+	if err := clock.BlockUntil(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Second)
+	select {
+	case <-chat.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener was not started again")
 	}
 }

@@ -268,10 +268,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		if err := e.chat.Listen(runCtx, e); err != nil && runCtx.Err() == nil {
-			e.log.Error("chat surface stopped listening", "surface", e.chat.Name(), "err", err)
-			e.mon.chatFailure(err)
-		}
+		e.listen(runCtx)
 	}()
 	e.mu.Lock()
 	for _, id := range e.order {
@@ -285,6 +282,28 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.log.Info("bridge started", "stores", len(e.order), "surface", e.chat.Name())
 	return nil
+}
+
+// listen runs the surface's listener and starts it again, with backoff,
+// if it ever returns while the bridge runs: agents' replies must not stop
+// arriving because one connection gave up.
+func (e *Engine) listen(ctx context.Context) {
+	backoff := time.Second
+	for {
+		err := e.chat.Listen(ctx, e)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			err = errors.New("listener returned")
+		}
+		e.log.Error("chat surface stopped listening; starting it again", "surface", e.chat.Name(), "in", backoff, "err", err)
+		e.mon.chatFailure(err)
+		if !sleep(ctx, e.clock, backoff) {
+			return
+		}
+		backoff = min(backoff*2, time.Minute)
+	}
 }
 
 func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
