@@ -66,12 +66,7 @@ func (e *e2e) waitFor(what string, cond func() bool) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := e.slack.Wait(ctx, func() bool {
-		if cond() {
-			return true
-		}
-		return false
-	}); err != nil {
+	if err := e.slack.Wait(ctx, cond); err != nil {
 		// The fake sees most changes; the engine's own state is re-checked too.
 		bridgetest.Eventually(e.t, what, cond)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"sync"
 
 	"github.com/slack-go/slack"
 
@@ -16,71 +15,39 @@ import (
 // a second failure edits it instead of posting another), and which agent
 // messages the bridge took as replies (their edits get a notice).
 type replyBook struct {
-	mu       sync.Mutex
-	reaction map[bridge.ChatMessageRef]string
-	notice   map[bridge.ReplyID]bridge.ChatMessageRef
-	taken    map[bridge.ChatMessageRef]bool
-}
-
-func newReplyBook() *replyBook {
-	return &replyBook{
-		reaction: map[bridge.ChatMessageRef]string{},
-		notice:   map[bridge.ReplyID]bridge.ChatMessageRef{},
-		taken:    map[bridge.ChatMessageRef]bool{},
-	}
+	reaction *boundedMap[bridge.ChatMessageRef, string]
+	notice   *boundedMap[bridge.ReplyID, bridge.ChatMessageRef]
+	taken    *boundedMap[bridge.ChatMessageRef, bool]
 }
 
 const replyBookMax = 20000
 
-func (b *replyBook) take(m bridge.ChatMessageRef) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.taken) >= replyBookMax {
-		clear(b.taken)
+func newReplyBook() *replyBook {
+	return &replyBook{
+		reaction: newBoundedMap[bridge.ChatMessageRef, string](replyBookMax),
+		notice:   newBoundedMap[bridge.ReplyID, bridge.ChatMessageRef](replyBookMax),
+		taken:    newBoundedMap[bridge.ChatMessageRef, bool](replyBookMax),
 	}
-	b.taken[m] = true
 }
 
-func (b *replyBook) wasTaken(m bridge.ChatMessageRef) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.taken[m]
-}
+func (b *replyBook) take(m bridge.ChatMessageRef) { b.taken.set(m, true) }
 
-func (b *replyBook) currentReaction(m bridge.ChatMessageRef) (string, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	r, ok := b.reaction[m]
-	return r, ok
-}
+func (b *replyBook) wasTaken(m bridge.ChatMessageRef) bool { v, _ := b.taken.get(m); return v }
 
-func (b *replyBook) setReaction(m bridge.ChatMessageRef, name string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.reaction) >= replyBookMax {
-		clear(b.reaction)
-	}
-	b.reaction[m] = name
-}
+func (b *replyBook) currentReaction(m bridge.ChatMessageRef) (string, bool) { return b.reaction.get(m) }
+
+func (b *replyBook) setReaction(m bridge.ChatMessageRef, name string) { b.reaction.set(m, name) }
 
 func (b *replyBook) noticeOf(id bridge.ReplyID) (bridge.ChatMessageRef, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	r, ok := b.notice[id]
-	return r, ok
+	return b.notice.get(id)
 }
 
 func (b *replyBook) setNotice(id bridge.ReplyID, ref bridge.ChatMessageRef) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	if ref.IsZero() {
-		delete(b.notice, id)
+		b.notice.delete(id)
 		return
 	}
-	if len(b.notice) >= replyBookMax {
-		clear(b.notice)
-	}
-	b.notice[id] = ref
+	b.notice.set(id, ref)
 }
 
 // reactionFor maps a reply status to its reaction name.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/slack-go/slack"
 
@@ -21,78 +20,46 @@ const (
 // threadBook is what the surface remembers about threads between calls. It
 // is only a cache: the core's state has the mapping.
 type threadBook struct {
-	mu sync.Mutex
 	// gone are roots Slack told us were deleted (message_deleted events).
-	gone map[bridge.ThreadRef]bool
+	gone *boundedMap[bridge.ThreadRef, bool]
 	// broadcast marks threads whose current "resumed" episode was already
 	// surfaced in the channel.
-	broadcast map[bridge.ThreadRef]bool
+	broadcast *boundedMap[bridge.ThreadRef, bool]
 	// continued marks threads opened to replace a deleted one: the core's
 	// later header updates do not repeat Continued, the header keeps saying it.
-	continued map[bridge.ThreadRef]bool
-}
-
-func newThreadBook() *threadBook {
-	return &threadBook{gone: map[bridge.ThreadRef]bool{}, broadcast: map[bridge.ThreadRef]bool{}, continued: map[bridge.ThreadRef]bool{}}
-}
-
-func (b *threadBook) markContinued(t bridge.ThreadRef) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.continued) >= threadBookMax {
-		clear(b.continued)
-	}
-	b.continued[t] = true
-}
-
-func (b *threadBook) isContinued(t bridge.ThreadRef) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.continued[t]
+	continued *boundedMap[bridge.ThreadRef, bool]
 }
 
 const threadBookMax = 10000
 
-func (b *threadBook) markGone(t bridge.ThreadRef) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.gone) >= threadBookMax {
-		clear(b.gone)
+func newThreadBook() *threadBook {
+	return &threadBook{
+		gone:      newBoundedMap[bridge.ThreadRef, bool](threadBookMax),
+		broadcast: newBoundedMap[bridge.ThreadRef, bool](threadBookMax),
+		continued: newBoundedMap[bridge.ThreadRef, bool](threadBookMax),
 	}
-	b.gone[t] = true
 }
 
-func (b *threadBook) isGone(t bridge.ThreadRef) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.gone[t]
-}
+func (b *threadBook) markContinued(t bridge.ThreadRef) { b.continued.set(t, true) }
+
+func (b *threadBook) isContinued(t bridge.ThreadRef) bool { v, _ := b.continued.get(t); return v }
+
+func (b *threadBook) markGone(t bridge.ThreadRef) { b.gone.set(t, true) }
+
+func (b *threadBook) isGone(t bridge.ThreadRef) bool { v, _ := b.gone.get(t); return v }
 
 // resume decides whether a resumed conversation still has to be surfaced:
 // true once per episode. A header without Resumed ends the episode.
 func (b *threadBook) resume(t bridge.ThreadRef, resumed bool) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
 	if !resumed {
-		delete(b.broadcast, t)
+		b.broadcast.delete(t)
 		return false
 	}
-	if b.broadcast[t] {
-		return false
-	}
-	if len(b.broadcast) >= threadBookMax {
-		clear(b.broadcast)
-	}
-	b.broadcast[t] = true
-	return true
+	return b.broadcast.add(t, true)
 }
 
 // undoResume forgets a surfacing that failed, so the next call tries again.
-func (b *threadBook) undoResume(t bridge.ThreadRef) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.broadcast, t)
-}
+func (b *threadBook) undoResume(t bridge.ThreadRef) { b.broadcast.delete(t) }
 
 // threadChannel routes a conversation: the store's own channel, else its
 // site's channel, else the inbox.
