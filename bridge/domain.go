@@ -112,6 +112,9 @@ type Message struct {
 	// UnsupportedType is the marketplace's own type name for KindUnsupported.
 	UnsupportedType string
 	SentAt          time.Time
+	// Recalled is set when the sender withdrew the message (Lazada reports a
+	// recall as the same message again): it is shown as recalled.
+	Recalled bool
 }
 
 // Card is a product, order or voucher attached to a message.

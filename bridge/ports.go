@@ -82,20 +82,32 @@ type Chat interface {
 	Notify(ctx context.Context, n Notice) error
 }
 
-// PostedChecker is the optional capability of a surface to tell whether a
-// marketplace message is already in a thread (Slack message metadata). The
-// engine asks it once per conversation after a start, closing the window
-// between "posted" and "recorded" that a crash leaves open.
+// PostedChecker is the optional capability of a surface to tell which
+// marketplace messages are already in a thread (Slack message metadata). The
+// engine asks it before the first post into a thread after a start, and after
+// a post whose outcome is unknown, closing the window between "posted" and
+// "recorded" that a crash or a timeout leaves open.
 type PostedChecker interface {
-	FindPosted(ctx context.Context, t ThreadRef, id MessageID) (ChatMessageRef, bool, error)
+	// FindPosted returns the chat message that carries each of ids found in
+	// the thread; ids not found are absent from the map.
+	FindPosted(ctx context.Context, t ThreadRef, ids []MessageID) (map[MessageID]ChatMessageRef, error)
+}
+
+// Router is the optional capability of a surface to say where a store's new
+// threads go (a Slack channel, a Telegram chat), so that the engine runs one
+// poster per destination. Surfaces without it are one destination.
+type Router interface {
+	// Destination names the channel or chat that a new thread of the store
+	// opens in; it is compared with ThreadRef.Channel of existing threads.
+	Destination(s Store) string
 }
 
 // BatchPoster is the optional capability of a surface to post several
-// consecutive messages of one conversation in one call, so that a backlog
-// under a rate limit can be combined into fewer posts. It returns the chat
-// message of each message for a prefix of msgs; when it returns fewer refs
-// than messages, err says why the rest was not posted (ErrThreadGone too),
-// and the engine records only the posted prefix.
+// consecutive messages of one conversation in one call, combined into as few
+// posts as the surface's limits allow. It returns the chat message that
+// carries each message for a prefix of msgs; when it returns fewer refs than
+// messages, err says why the rest was not posted (ErrThreadGone too), and the
+// engine records only the posted prefix.
 type BatchPoster interface {
 	PostMessages(ctx context.Context, t ThreadRef, h ThreadHeader, msgs []Message) ([]ChatMessageRef, error)
 }

@@ -695,8 +695,9 @@ func (e *Engine) alreadyPosted(ctx context.Context, st Store, rec ConversationRe
 	if !first {
 		return ChatMessageRef{}, false
 	}
-	ref, found, err := pc.FindPosted(ctx, rec.Thread, m.ID)
-	if err != nil || !found {
+	found, err := pc.FindPosted(ctx, rec.Thread, []MessageID{m.ID})
+	ref, ok := found[m.ID]
+	if err != nil || !ok {
 		return ChatMessageRef{}, false
 	}
 	e.log.Info("message already in thread after a restart; not posting again", "store", st.ID, "conversation", rec.ID, "message", m.ID)

@@ -92,7 +92,7 @@ func (s *Surface) PostMessage(ctx context.Context, t bridge.ThreadRef, h bridge.
 	key := postKey{t, m.ID}
 	if s.posts.isUncertain(key) && len(s.posts.posted(key)) == 0 {
 		// The last attempt may have reached Slack: look before posting again.
-		if ref, found, err := s.FindPosted(ctx, t, m.ID); err == nil && found {
+		if ref, found, err := s.findPosted(ctx, t, m.ID); err == nil && found {
 			s.posts.done(key)
 			return ref, nil
 		}
@@ -202,9 +202,25 @@ func imagesAsLinks(blocks []slack.Block) []slack.Block {
 	return out
 }
 
-// FindPosted looks through the thread for a message whose metadata names the
+// FindPosted looks through the thread for the messages whose metadata names
+// the marketplace message ids.
+func (s *Surface) FindPosted(ctx context.Context, t bridge.ThreadRef, ids []bridge.MessageID) (map[bridge.MessageID]bridge.ChatMessageRef, error) {
+	out := map[bridge.MessageID]bridge.ChatMessageRef{}
+	for _, id := range ids {
+		ref, found, err := s.findPosted(ctx, t, id)
+		if err != nil {
+			return out, err
+		}
+		if found {
+			out[id] = ref
+		}
+	}
+	return out, nil
+}
+
+// findPosted looks through the thread for a message whose metadata names the
 // marketplace message id (the first part of it) and returns it.
-func (s *Surface) FindPosted(ctx context.Context, t bridge.ThreadRef, id bridge.MessageID) (bridge.ChatMessageRef, bool, error) {
+func (s *Surface) findPosted(ctx context.Context, t bridge.ThreadRef, id bridge.MessageID) (bridge.ChatMessageRef, bool, error) {
 	cursor := ""
 	for {
 		var msgs []slack.Message

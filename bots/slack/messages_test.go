@@ -177,15 +177,15 @@ func TestFindPostedUsesMetadata(t *testing.T) {
 			want = got
 		}
 	}
-	got, found, err := f.s.FindPosted(ctx, ref, "m-2")
+	got, found, err := f.s.findPosted(ctx, ref, "m-2")
 	if err != nil || !found || got != want {
 		t.Fatalf("FindPosted(m-2) = %v, %v, %v; want %v", got, found, err, want)
 	}
-	if _, found, err := f.s.FindPosted(ctx, ref, "m-9"); err != nil || found {
+	if _, found, err := f.s.findPosted(ctx, ref, "m-9"); err != nil || found {
 		t.Fatalf("FindPosted(m-9) = %v, %v; want not found", found, err)
 	}
 	f.fake.DeleteMessage(ref.Channel, ref.ID)
-	if _, _, err := f.s.FindPosted(ctx, ref, "m-2"); !errors.Is(err, bridge.ErrThreadGone) {
+	if _, _, err := f.s.findPosted(ctx, ref, "m-2"); !errors.Is(err, bridge.ErrThreadGone) {
 		t.Fatalf("FindPosted in a deleted thread: err = %v, want ErrThreadGone", err)
 	}
 }
