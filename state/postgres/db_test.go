@@ -36,11 +36,11 @@ func TestMigrationsAreIdempotentAcrossReplicas(t *testing.T) {
 		defer dbs[i].Close()
 	}
 	var rows int
-	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 2 {
-		t.Errorf("schema_migrations has %d rows (%v) after 4 replicas started, want 2 (one per migration)", rows, err)
+	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 3 {
+		t.Errorf("schema_migrations has %d rows (%v) after 4 replicas started, want 3 (one per migration)", rows, err)
 	}
-	if v, err := dbs[1].SchemaVersion(t.Context()); err != nil || v != 2 {
-		t.Errorf("SchemaVersion = %d, %v; want 2", v, err)
+	if v, err := dbs[1].SchemaVersion(t.Context()); err != nil || v != 3 {
+		t.Errorf("SchemaVersion = %d, %v; want 3", v, err)
 	}
 }
 
