@@ -38,7 +38,10 @@ type DB struct {
 	closeOnce sync.Once
 }
 
-var _ bridge.State = (*DB)(nil)
+var (
+	_ bridge.State        = (*DB)(nil)
+	_ bridge.InboundQueue = (*DB)(nil)
+)
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 

@@ -42,6 +42,14 @@ var dialect = sqlstore.Dialect{
 			return ids, nil
 		}
 	},
+	// A list argument is a text[] (never NULL).
+	StringList: func(list []string) any {
+		if list == nil {
+			return []string{}
+		}
+		return list
+	},
+	InStringList:  func(column, placeholder string) string { return column + " = ANY(" + placeholder + ")" },
 	LockRows:      " FOR UPDATE",
 	BigInt:        "BIGINT",
 	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))", migrationLock),

@@ -52,7 +52,10 @@ type DB struct {
 	closeErr  error
 }
 
-var _ bridge.State = (*DB)(nil)
+var (
+	_ bridge.State        = (*DB)(nil)
+	_ bridge.InboundQueue = (*DB)(nil)
+)
 
 // Open opens (creating if needed) the database at path, or a private
 // in-memory database for ":memory:", and applies the embedded migrations.

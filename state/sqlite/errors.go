@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"encoding/json"
 	"errors"
 
 	"modernc.org/sqlite"
@@ -20,6 +21,11 @@ var dialect = sqlstore.Dialect{
 	ScanStores: func() (any, func() ([]bridge.StoreID, error)) {
 		var s string
 		return &s, func() ([]bridge.StoreID, error) { return state.DecodeStores(s) }
+	},
+	// A list argument is a JSON array, read back by json_each.
+	StringList: func(list []string) any { return encodeStrings(list) },
+	InStringList: func(column, placeholder string) string {
+		return column + " IN (SELECT value FROM json_each(" + placeholder + "))"
 	},
 	// Write transactions begin IMMEDIATE on the only write connection: no
 	// row locks needed.
@@ -41,4 +47,17 @@ func classify(err error) (error, string) {
 		}
 	}
 	return nil, ""
+}
+
+// encodeStrings is a JSON array of list ("[]" for none).
+func encodeStrings(list []string) string {
+	if len(list) == 0 {
+		return "[]"
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		// Marshalling a slice of strings cannot fail.
+		panic(err)
+	}
+	return string(b)
 }

@@ -146,11 +146,19 @@ func (t txConn) ExecScript(ctx context.Context, script string) error {
 	return err
 }
 
+// Query uses the statement prepared by prepareTxStatements when there is one
+// (an INSERT … RETURNING of the hot path), as Exec does.
 func (t txConn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	if s, ok := t.c.stmts.lookup(t.c.w, query); ok {
+		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t txConn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	if s, ok := t.c.stmts.lookup(t.c.w, query); ok {
+		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/state"
@@ -132,6 +133,37 @@ func updateConversationArgs(c bridge.ConversationRecord) []any {
 		state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt),
 	}
 }
+
+// SetThread maps a conversation to a thread and changes nothing else of its
+// record, so that the posters open threads while the syncers keep writing
+// the rest of the record (RecordInbound never touches the thread). In the
+// same transaction it records the thread event ("opened" for a record
+// without a thread, "replaced" otherwise, counted in ThreadsReplaced), as
+// UpdateConversation does; the same thread again changes nothing and records
+// no event. bridge.ErrNotFound without a record, bridge.ErrConflict when the
+// thread belongs to another conversation. The empty ThreadRef is refused:
+// a conversation is never un-mapped, only re-mapped.
+func (s *Store) SetThread(ctx context.Context, store bridge.StoreID, conv bridge.ConversationID, t bridge.ThreadRef) error {
+	if t.IsZero() {
+		return fmt.Errorf("%s: set thread of conversation %s/%s: empty thread reference", s.d.Name, store, conv)
+	}
+	err := s.conn.InTx(ctx, func(tx Tx) error {
+		if _, err := tx.Exec(ctx, threadChangeSQL, string(store), string(conv), t.Channel, t.ID,
+			state.UnixNano(s.o.Now())); err != nil {
+			return err
+		}
+		return mustAffect(tx.Exec(ctx, setThreadSQL, string(store), string(conv), t.Channel, t.ID))
+	})
+	return s.wrapErr(err, "set thread of conversation %s/%s to %s/%s", store, conv, t.Channel, t.ID)
+}
+
+// setThreadSQL counts a re-map as updateConversationSQL does.
+const setThreadSQL = `UPDATE conversations SET
+	threads_replaced = threads_replaced + CASE
+		WHEN (thread_channel <> '' OR thread_id <> '') AND (thread_channel <> $3 OR thread_id <> $4) THEN 1
+		ELSE 0 END,
+	thread_channel = $3, thread_id = $4
+	WHERE store = $1 AND id = $2`
 
 // Conversations lists a store's records (every store's for ""), by store and ID.
 func (s *Store) Conversations(ctx context.Context, id bridge.StoreID) ([]bridge.ConversationRecord, error) {

@@ -24,6 +24,10 @@ func queryAll[T any](ctx context.Context, s *Store, scan func(Row) (T, error), q
 }
 
 // HotStatements are the statements run inside write transactions on the hot
-// path (RecordRelayed, CreateConversation, UpdateConversation). A backend
-// that caches prepared statements prepares them when it opens.
-var HotStatements = []string{insertRelayedSQL, updateConversationSQL, threadChangeSQL, insertConversationSQL, insertThreadEventSQL}
+// path (RecordRelayed, CreateConversation, UpdateConversation, the inbound
+// queue's writes). A backend that caches prepared statements prepares them
+// when it opens.
+var HotStatements = append([]string{
+	insertRelayedSQL, updateConversationSQL, threadChangeSQL, insertConversationSQL, insertThreadEventSQL,
+	insertConversationIfMissingSQL, updateConversationKeepThreadSQL, recallInboundSQL, markPostedSQL, setThreadSQL,
+}, insertInboundStatements()...)

@@ -70,6 +70,12 @@ type Dialect struct {
 	// LockRows ends a SELECT whose rows a transaction then updates
 	// (" FOR UPDATE"; "" where the transaction already excludes writers).
 	LockRows string
+	// StringList is a list of strings as one statement argument, and
+	// InStringList the condition that column holds one of the list bound at
+	// placeholder ("$3"): a lookup of any number of keys is then one
+	// statement, prepared once, whatever the number.
+	StringList   func(list []string) any
+	InStringList func(column, placeholder string) string
 	// BigInt is the column type of a 64-bit integer.
 	BigInt string
 	// MigrationLock, when set, is run first in the migration transaction to
