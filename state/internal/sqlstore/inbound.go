@@ -325,6 +325,30 @@ func (s *Store) KnownInbound(ctx context.Context, store bridge.StoreID, conv bri
 	return out, nil
 }
 
+// InboundMessages returns the rows the queue holds for ids of a
+// conversation, in the order it recorded them (an ID it does not hold is
+// absent), in one query whatever the number of ids. It is not part of
+// bridge.InboundQueue: it reads rows that are no longer pending (a posted
+// message's chat message, an Edited mark), which the contract suite checks
+// and a poster updating a recalled message's post needs.
+func (s *Store) InboundMessages(ctx context.Context, store bridge.StoreID, conv bridge.ConversationID, ids []bridge.MessageID) ([]bridge.InboundMessage, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = string(id)
+	}
+	out, err := queryAll(ctx, s, scanInbound,
+		`SELECT `+inboundColumns+` FROM inbound_messages WHERE store = $1 AND conversation = $2 AND `+
+			s.d.InStringList("message_id", "$3")+` ORDER BY seq`,
+		string(store), string(conv), s.d.StringList(list))
+	if err != nil {
+		return nil, s.wrapErr(err, "read %d inbound messages of %s/%s", len(ids), store, conv)
+	}
+	return out, nil
+}
+
 // PendingInbound returns up to limit pending messages of a conversation in
 // posting order: by the message's time, then by the order the queue
 // recorded them (nothing for limit <= 0).
