@@ -60,6 +60,8 @@ func Run(t *testing.T, open Opener) {
 		{"tokens", tokenTests},
 		{"conversations", conversationTests},
 		{"relayed", relayedTests},
+		{"inbound", inboundTests},
+		{"set_thread", setThreadTests},
 		{"replies", replyTests},
 		{"incidents", incidentTests},
 		{"sync_runs", syncRunTests},
