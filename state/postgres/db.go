@@ -49,6 +49,24 @@ var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // key=value string), applies the embedded migrations and returns the
 // backend. The DSN's password never appears in an error.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	db, err := connect(ctx, dsn, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := sqlstore.SealPlainTokens(ctx, db.store); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// connect connects to the database (creating the schema of WithSchema),
+// leaving the schema's tables as they are.
+func connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
@@ -85,14 +103,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err := pool.Ping(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", where, err)
-	}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := sqlstore.SealPlainTokens(ctx, db.store); err != nil {
-		db.Close()
-		return nil, err
 	}
 	return db, nil
 }

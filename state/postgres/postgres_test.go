@@ -96,10 +96,17 @@ func (s *schemas) open(t *testing.T, name string, opts ...postgres.Option) *post
 	return db
 }
 
-// TestContract runs the state contract suite, each database in its own schema.
+// TestContract runs the state contract suite, each database in its own
+// schema, with the upgrade tests (a schema of an older release, then opened).
 func TestContract(t *testing.T) {
 	s := newSchemas(t)
 	statetest.Run(t, func(t *testing.T, name string) bridge.State {
 		return s.open(t, name)
-	})
+	}, statetest.WithLegacy(func(t *testing.T, name string, version int) statetest.LegacyDB {
+		db, err := postgres.OpenLegacy(t.Context(), s.dsn, s.schema(name), version)
+		if err != nil {
+			t.Fatalf("postgres.OpenLegacy(%s, version %d): %v", name, version, err)
+		}
+		return db
+	}))
 }

@@ -60,14 +60,8 @@ var (
 // Open opens (creating if needed) the database at path, or a private
 // in-memory database for ":memory:", and applies the embedded migrations.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
-	o := defaultOptions()
-	for _, opt := range opts {
-		opt(&o)
-	}
-	db := &DB{opts: o, path: path}
-	db.store = sqlstore.New((*conn)(db), dialect, sqlstore.Options{Cipher: o.cipher, Logger: o.logger, Now: o.now})
-	if err := db.open(ctx); err != nil {
-		db.Close()
+	db, err := connect(ctx, path, opts...)
+	if err != nil {
 		return nil, err
 	}
 	if err := db.migrate(ctx); err != nil {
@@ -79,6 +73,21 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, err
 	}
 	if err := db.prepareTxStatements(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// connect opens the database's connections, leaving its schema as it is.
+func connect(ctx context.Context, path string, opts ...Option) (*DB, error) {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	db := &DB{opts: o, path: path}
+	db.store = sqlstore.New((*conn)(db), dialect, sqlstore.Options{Cipher: o.cipher, Logger: o.logger, Now: o.now})
+	if err := db.open(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -10,7 +10,8 @@ import (
 	"github.com/shopbridge/shopbridge/state/statetest"
 )
 
-// TestContract runs the state contract suite on file databases.
+// TestContract runs the state contract suite on file databases, with the
+// upgrade tests (a file of an older release, then opened).
 func TestContract(t *testing.T) {
 	dir := t.TempDir()
 	statetest.Run(t, func(t *testing.T, name string) bridge.State {
@@ -19,7 +20,13 @@ func TestContract(t *testing.T) {
 			t.Fatalf("sqlite.Open(%s): %v", name, err)
 		}
 		return db
-	})
+	}, statetest.WithLegacy(func(t *testing.T, name string, version int) statetest.LegacyDB {
+		db, err := sqlite.OpenLegacy(t.Context(), filepath.Join(dir, name+".db"), version)
+		if err != nil {
+			t.Fatalf("sqlite.OpenLegacy(%s, version %d): %v", name, version, err)
+		}
+		return db
+	}))
 }
 
 // TestContractInMemory runs the suite on ":memory:" databases, which live on

@@ -49,9 +49,15 @@ import (
 // State it opens; the Opener cleans up files or schemas (t.Cleanup).
 type Opener func(t *testing.T, name string) bridge.State
 
+// Option configures Run.
+type Option func(*suite)
+
 // Run runs the contract suite against a backend.
-func Run(t *testing.T, open Opener) {
+func Run(t *testing.T, open Opener, opts ...Option) {
 	s := &suite{open: open}
+	for _, o := range opts {
+		o(s)
+	}
 	groups := []struct {
 		name  string
 		tests []test
@@ -71,6 +77,7 @@ func Run(t *testing.T, open Opener) {
 		{"audit", auditTests},
 		{"meta", metaTests},
 		{"reopen", reopenTests},
+		{"upgrade", upgradeTests},
 		{"concurrency", concurrencyTests},
 	}
 	for _, g := range groups {
@@ -89,7 +96,8 @@ type test struct {
 }
 
 type suite struct {
-	open Opener
+	open   Opener
+	legacy LegacyOpener
 }
 
 var nonName = regexp.MustCompile(`[^a-z0-9_]+`)
