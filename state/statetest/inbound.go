@@ -190,6 +190,35 @@ var inboundTests = []test{
 			}
 		}
 	}},
+	{"a_large_batch_keeps_its_order", func(t *testing.T, s *suite) {
+		_, q := s.freshQueue(t)
+		ctx := t.Context()
+		c := conversation("shop-a", "c1", bridge.ThreadRef{})
+		// More messages than one statement carries, with numeric IDs as
+		// marketplaces hand them out, all sent at the same time: Seq alone
+		// orders them, so it must follow the batch.
+		var first, second []bridge.InboundMessage
+		for i := range 130 {
+			m := msg(c, bridge.MessageID(fmt.Sprintf("%d", 1700000000000000000+int64(i)*7)), 1)
+			if i < 100 {
+				first = append(first, m)
+			}
+			if i >= 60 {
+				second = append(second, m)
+			}
+		}
+		recordOK(t, q, "RecordInbound(100 messages)", batch(c, first...), idsOf(first...)...)
+		recordOK(t, q, "RecordInbound(70 messages, 30 of them new)", batch(c, second...), idsOf(second[40:]...)...)
+		all := append(append([]bridge.InboundMessage(nil), first...), second[40:]...)
+		got, err := q.PendingInbound(ctx, "shop-a", "c1", 1000)
+		must(t, "PendingInbound", err)
+		check(t, "pending messages of two large batches", idsOf(got...), idsOf(all...))
+		known, err := q.KnownInbound(ctx, "shop-a", "c1", append(idsOf(all...), "1700000000000000001"))
+		must(t, "KnownInbound", err)
+		if len(known) != len(all) {
+			t.Errorf("KnownInbound of %d held IDs and one unknown returned %d", len(all), len(known))
+		}
+	}},
 	{"a_refused_batch_stores_nothing", func(t *testing.T, s *suite) {
 		cases := []struct {
 			name   string

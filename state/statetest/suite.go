@@ -31,7 +31,22 @@
 //     unless the opener configures one) and recorded in the transaction of
 //     the change: a refused change records nothing, except the "duplicate"
 //     event of a CreateConversation refused because the conversation
-//     already has a different thread.
+//     already has a different thread;
+//   - the inbound queue (bridge.InboundQueue, with InboundMessages, which
+//     reads rows by ID): RecordInbound returns the IDs in the batch's order;
+//     an empty Status is pending and a zero RecordedAt (as a zero
+//     PostedMessage.At) the backend's clock; a message given twice in one
+//     batch is recorded once (the recalled copy, if one is); a refused batch
+//     (a message without an ID, of another conversation, with an unknown
+//     status) stores nothing; a conversation it creates with a thread
+//     records "opened", and the thread of an existing record is left to
+//     SetThread; Seq grows in the order of the batches and within them;
+//   - PendingInbound(limit <= 0) returns nothing; MarkPosted leaves silent
+//     and own messages and ignores messages the queue does not hold;
+//     InboundBacklog lists the conversation waiting longest first (then by
+//     store and ID); SetThread refuses the empty ThreadRef;
+//   - a database of schema version 2 (WithLegacy) keeps its relayed
+//     messages as known messages of the queue: own, posted or silent.
 package statetest
 
 import (

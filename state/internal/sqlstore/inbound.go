@@ -296,14 +296,10 @@ func (s *Store) KnownInbound(ctx context.Context, store bridge.StoreID, conv bri
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list := make([]string, len(ids))
-	for i, id := range ids {
-		list[i] = string(id)
-	}
 	rows, err := s.conn.Query(ctx,
 		`SELECT message_id, status FROM inbound_messages WHERE store = $1 AND conversation = $2 AND `+
 			s.d.InStringList("message_id", "$3"),
-		string(store), string(conv), s.d.StringList(list))
+		string(store), string(conv), s.messageIDs(ids))
 	if err == nil {
 		for rows.Next() {
 			var id, status string
@@ -335,18 +331,23 @@ func (s *Store) InboundMessages(ctx context.Context, store bridge.StoreID, conv 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	list := make([]string, len(ids))
-	for i, id := range ids {
-		list[i] = string(id)
-	}
 	out, err := queryAll(ctx, s, scanInbound,
 		`SELECT `+inboundColumns+` FROM inbound_messages WHERE store = $1 AND conversation = $2 AND `+
 			s.d.InStringList("message_id", "$3")+` ORDER BY seq`,
-		string(store), string(conv), s.d.StringList(list))
+		string(store), string(conv), s.messageIDs(ids))
 	if err != nil {
 		return nil, s.wrapErr(err, "read %d inbound messages of %s/%s", len(ids), store, conv)
 	}
 	return out, nil
+}
+
+// messageIDs is ids as one statement argument (Dialect.StringList).
+func (s *Store) messageIDs(ids []bridge.MessageID) any {
+	list := make([]string, len(ids))
+	for i, id := range ids {
+		list[i] = string(id)
+	}
+	return s.d.StringList(list)
 }
 
 // PendingInbound returns up to limit pending messages of a conversation in
