@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -134,52 +133,4 @@ func TestTokensEncryptedAtRest(t *testing.T) {
 	if _, err := wrong.LoadTokens(ctx, "shop-a"); !errors.Is(err, state.ErrDecrypt) {
 		t.Errorf("LoadTokens with the wrong key: err = %v, want state.ErrDecrypt", err)
 	}
-}
-
-// BenchmarkRecordRelayed measures IsRelayed + RecordRelayed (one
-// transaction) per message, from 4 goroutines.
-func BenchmarkRecordRelayed(b *testing.B) {
-	dsn := testDSNB(b)
-	s := &schemas{t: nil, dsn: dsn, run: fmt.Sprintf("b%d", time.Now().UnixNano()%1e9), names: map[string]string{}}
-	ctx := context.Background()
-	db, err := postgres.Open(ctx, dsn, postgres.WithSchema(s.schema("bench")))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		db.Close()
-		s.dropAllB(b)
-	})
-	convs := make([]bridge.ConversationRecord, 100)
-	for i := range convs {
-		convs[i] = bridge.ConversationRecord{Store: "shop", ID: bridge.ConversationID(fmt.Sprintf("c%d", i)),
-			Thread: bridge.ThreadRef{Channel: "C", ID: fmt.Sprintf("t%d", i)}}
-		if err := db.CreateConversation(ctx, convs[i]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var mu sync.Mutex
-	seq := 0
-	b.ResetTimer()
-	b.SetParallelism(2)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			mu.Lock()
-			seq++
-			n := seq
-			mu.Unlock()
-			c := convs[n%len(convs)]
-			id := bridge.MessageID(fmt.Sprintf("m%d", n))
-			if ok, err := db.IsRelayed(ctx, c.Store, c.ID, id); err != nil || ok {
-				b.Errorf("IsRelayed = %v, %v", ok, err)
-				return
-			}
-			c.WatermarkID = id
-			if err := db.RecordRelayed(ctx, bridge.RelayedMessage{Store: c.Store, Conversation: c.ID, ID: id}, c); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -1,7 +1,6 @@
 package statetest
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -48,26 +47,26 @@ var concurrencyTests = []test{
 				c := convs[w]
 				for i := range messages {
 					id := bridge.MessageID(fmt.Sprintf("m-%d", i))
-					if ok, err := st.IsRelayed(ctx, c.Store, c.ID, id); err != nil || ok {
-						fail(fmt.Errorf("worker %d: IsRelayed(%s) = %v, %v; want false, nil", w, id, ok, err))
+					if known, err := st.KnownInbound(ctx, c.Store, c.ID, []bridge.MessageID{id}); err != nil || len(known) != 0 {
+						fail(fmt.Errorf("worker %d: KnownInbound(%s) = %v, %v; want nothing", w, id, known, err))
 						return
 					}
 					next := afterMessage(c, id, i)
-					if err := st.RecordRelayed(ctx, relayed(c, id, i), next); err != nil {
-						fail(fmt.Errorf("worker %d: RecordRelayed(%s): %w", w, id, err))
+					if isNew, err := recordBuyer(ctx, st, c, id, i); err != nil || !isNew {
+						fail(fmt.Errorf("worker %d: RecordInbound(%s) = new %v, %v; want new", w, id, isNew, err))
 						return
 					}
 					c = next
 					if i < shared {
 						// Every worker races to record the same shared message.
 						sid := bridge.MessageID(fmt.Sprintf("s-%d", i))
-						err := st.RecordRelayed(ctx, relayed(common, sid, i), afterMessage(common, sid, i))
+						isNew, err := recordBuyer(ctx, st, common, sid, i)
 						switch {
-						case err == nil:
-							sharedWins.Add(1)
-						case !errors.Is(err, bridge.ErrConflict):
-							fail(fmt.Errorf("worker %d: RecordRelayed(shared %s): %v, want nil or ErrConflict", w, sid, err))
+						case err != nil:
+							fail(fmt.Errorf("worker %d: RecordInbound(shared %s): %v", w, sid, err))
 							return
+						case isNew:
+							sharedWins.Add(1)
 						}
 					}
 					if i < replies {
@@ -136,9 +135,9 @@ var concurrencyTests = []test{
 			}
 		}
 		for i := range shared {
-			ok, err := st.IsRelayed(ctx, "shop-s", "shared", bridge.MessageID(fmt.Sprintf("s-%d", i)))
-			must(t, "IsRelayed(shared)", err)
-			if !ok {
+			known, err := st.KnownInbound(ctx, "shop-s", "shared", []bridge.MessageID{bridge.MessageID(fmt.Sprintf("s-%d", i))})
+			must(t, "KnownInbound(shared)", err)
+			if len(known) != 1 {
 				t.Errorf("shared message s-%d not recorded", i)
 			}
 		}

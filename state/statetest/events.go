@@ -94,19 +94,20 @@ var threadEventTests = []test{
 		silent := conversation("shop-a", "c2", bridge.ThreadRef{})
 		must(t, "CreateConversation(without thread)", st.CreateConversation(ctx, silent))
 
-		// Unchanged thread: no event, whether by UpdateConversation or RecordRelayed.
+		// Unchanged thread: no event, whether by UpdateConversation, RecordInbound or SetThread.
 		withThread.Unread = 3
 		must(t, "UpdateConversation(same thread)", st.UpdateConversation(ctx, withThread))
-		must(t, "RecordRelayed(same thread)", st.RecordRelayed(ctx, relayed(withThread, "m-1", 1), afterMessage(withThread, "m-1", 1)))
+		_, err := recordBuyer(ctx, st, withThread, "m-1", 1)
+		must(t, "RecordInbound(same thread)", err)
+		must(t, "SetThread(same thread)", st.SetThread(ctx, "shop-a", "c1", thread(1)))
 		// The silent record gets its first thread, then c1 is healed.
 		silent.Thread = thread(2)
 		must(t, "UpdateConversation(first thread)", st.UpdateConversation(ctx, silent))
 		healed := afterMessage(withThread, "m-1", 1)
 		healed.Thread = thread(3)
 		must(t, "UpdateConversation(new thread)", st.UpdateConversation(ctx, healed))
-		// RecordRelayed changing the thread counts as well.
-		healed.Thread = thread(4)
-		must(t, "RecordRelayed(new thread)", st.RecordRelayed(ctx, relayed(healed, "m-2", 2), afterMessage(healed, "m-2", 2)))
+		// SetThread changing the thread counts as well.
+		must(t, "SetThread(new thread)", st.SetThread(ctx, "shop-a", "c1", thread(4)))
 		to := time.Now()
 
 		got, err := st.ThreadEvents(ctx, zero)

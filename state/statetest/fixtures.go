@@ -1,6 +1,7 @@
 package statetest
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -40,17 +41,19 @@ func thread(n int) bridge.ThreadRef {
 	return bridge.ThreadRef{Channel: "C-inbox", ID: fmt.Sprintf("1700000000.%06d", n)}
 }
 
-// relayed is a handled buyer message of c.
-func relayed(c bridge.ConversationRecord, id bridge.MessageID, n int) bridge.RelayedMessage {
-	return bridge.RelayedMessage{
-		Store:        c.Store,
-		Conversation: c.ID,
-		ID:           id,
-		Sender:       bridge.SenderBuyer,
-		SentAt:       at(100 + n),
-		ChatMessage:  bridge.ChatMessageRef{Channel: c.Thread.Channel, ID: fmt.Sprintf("%s.msg.%d", c.Thread.ID, n)},
-		RelayedAt:    at(101 + n),
+// recordBuyer records buyer message id of c in the inbound queue as posted
+// (with c updated as afterMessage does) and reports whether it was new.
+func recordBuyer(ctx context.Context, st bridge.State, c bridge.ConversationRecord, id bridge.MessageID, n int) (bool, error) {
+	m := bridge.InboundMessage{
+		Store:      c.Store,
+		Message:    bridge.Message{ID: id, Conversation: c.ID, Sender: bridge.SenderBuyer, Kind: bridge.KindText, Text: "hello", SentAt: at(100 + n)},
+		Status:     bridge.InboundPosted,
+		Chat:       bridge.ChatMessageRef{Channel: c.Thread.Channel, ID: fmt.Sprintf("%s.msg.%d", c.Thread.ID, n)},
+		RecordedAt: at(101 + n),
+		PostedAt:   at(101 + n),
 	}
+	changed, err := st.RecordInbound(ctx, bridge.InboundBatch{Conversation: afterMessage(c, id, n), Messages: []bridge.InboundMessage{m}})
+	return len(changed) == 1, err
 }
 
 // afterMessage is c as the engine updates it after relaying buyer message id.

@@ -555,40 +555,6 @@ var inboundTests = []test{
 		check(t, "thread events", eventsBetween(t, evs, from, time.Now()),
 			[]bridge.ThreadEvent{{Store: "shop-a", Conversation: "c1", Kind: bridge.ThreadOpened, Thread: thread(3)}})
 	}},
-	{"relayed_and_inbound_share_one_queue", func(t *testing.T, s *suite) {
-		st, q := s.freshQueue(t)
-		ctx := t.Context()
-		c := conversation("shop-a", "c1", thread(1))
-		must(t, "CreateConversation", st.CreateConversation(ctx, c))
-		posted := relayed(c, "m-posted", 1)
-		own := relayed(c, "m-own", 2)
-		own.FromBridge, own.Sender = true, bridge.SenderSeller
-		silent := relayed(c, "m-silent", 3)
-		silent.ChatMessage = bridge.ChatMessageRef{}
-		for _, m := range []bridge.RelayedMessage{posted, own, silent} {
-			must(t, "RecordRelayed("+string(m.ID)+")", st.RecordRelayed(ctx, m, c))
-		}
-		known, err := q.KnownInbound(ctx, "shop-a", "c1", []bridge.MessageID{"m-posted", "m-own", "m-silent"})
-		must(t, "KnownInbound", err)
-		check(t, "statuses of relayed messages", known, map[bridge.MessageID]bridge.InboundStatus{
-			"m-posted": bridge.InboundPosted, "m-own": bridge.InboundOwn, "m-silent": bridge.InboundSilent,
-		})
-		got := readInbound(t, q, c, "m-own")
-		check(t, "relayed own reply in the queue", got, bridge.InboundMessage{
-			Store: "shop-a", Message: bridge.Message{ID: "m-own", Conversation: "c1", Sender: bridge.SenderSeller, SentAt: own.SentAt},
-			Status: bridge.InboundOwn, Chat: own.ChatMessage, Seq: got.Seq,
-			RecordedAt: own.RelayedAt, PostedAt: own.RelayedAt,
-		})
-		recordOK(t, q, "RecordInbound(relayed IDs and a new one)",
-			batch(c, msg(c, "m-posted", 1), msg(c, "m-new", 4)), "m-new")
-		ok, err := st.IsRelayed(ctx, "shop-a", "c1", "m-new")
-		must(t, "IsRelayed", err)
-		if !ok {
-			t.Error("IsRelayed = false for a message the queue holds (pending)")
-		}
-		err = st.RecordRelayed(ctx, relayed(c, "m-new", 4), c)
-		wantErr(t, "RecordRelayed of a message recorded by RecordInbound", err, errConflict)
-	}},
 	{"concurrent_overlapping_batches_insert_each_message_once", func(t *testing.T, s *suite) {
 		const (
 			workers  = 6

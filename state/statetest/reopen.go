@@ -19,7 +19,8 @@ var reopenTests = []test{
 		must(t, "SaveTokens", st.SaveTokens(ctx, "shop-a", tokens))
 		must(t, "CreateConversation", st.CreateConversation(ctx, c))
 		c1 := afterMessage(c, "m-1", 1)
-		must(t, "RecordRelayed", st.RecordRelayed(ctx, relayed(c, "m-1", 1), c1))
+		_, err := recordBuyer(ctx, st, c, "m-1", 1)
+		must(t, "RecordInbound", err)
 		r, err := st.EnqueueReply(ctx, reply("shop-a", "c1", "chat-1", at(20)))
 		must(t, "EnqueueReply", err)
 		r.Status, r.Attempts, r.UpdatedAt = bridge.ReplySending, 1, at(21)
@@ -46,10 +47,10 @@ var reopenTests = []test{
 			gotC, err := st.ConversationByThread(ctx, thread(1))
 			must(t, round+": ConversationByThread", err)
 			check(t, round+": conversation", gotC, c1)
-			ok, err := st.IsRelayed(ctx, "shop-a", "c1", "m-1")
-			must(t, round+": IsRelayed", err)
-			if !ok {
-				t.Errorf("%s: IsRelayed(m-1) = false", round)
+			known, err := st.KnownInbound(ctx, "shop-a", "c1", []bridge.MessageID{"m-1"})
+			must(t, round+": KnownInbound", err)
+			if known["m-1"] != bridge.InboundPosted {
+				t.Errorf("%s: KnownInbound(m-1) = %v, want posted", round, known)
 			}
 			un, err := st.UnfinishedReplies(ctx)
 			must(t, round+": UnfinishedReplies", err)
@@ -68,8 +69,11 @@ var reopenTests = []test{
 			check(t, round+": meta", v, "2026-03-14")
 
 			// The uniqueness rules survive too.
-			err = st.RecordRelayed(ctx, relayed(c, "m-1", 1), c1)
-			wantErr(t, round+": RecordRelayed of a message recorded before the restart", err, errConflict)
+			isNew, err := recordBuyer(ctx, st, c, "m-1", 1)
+			must(t, round+": RecordInbound of a message recorded before the restart", err)
+			if isNew {
+				t.Errorf("%s: a message recorded before the restart was recorded again", round)
+			}
 			_, err = st.EnqueueReply(ctx, reply("shop-a", "c1", "chat-1", at(60)))
 			wantErr(t, round+": EnqueueReply for a chat message recorded before the restart", err, errConflict)
 			next, err := st.EnqueueReply(ctx, reply("shop-a", "c1", "chat-2-"+round, at(61)))

@@ -80,7 +80,6 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"store_state", storeStateTests},
 		{"tokens", tokenTests},
 		{"conversations", conversationTests},
-		{"relayed", relayedTests},
 		{"inbound", inboundTests},
 		{"set_thread", setThreadTests},
 		{"replies", replyTests},

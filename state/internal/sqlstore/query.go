@@ -28,6 +28,6 @@ func queryAll[T any](ctx context.Context, s *Store, scan func(Row) (T, error), q
 // queue's writes). A backend that caches prepared statements prepares them
 // when it opens.
 var HotStatements = append([]string{
-	insertRelayedSQL, updateConversationSQL, threadChangeSQL, insertConversationSQL, insertThreadEventSQL,
+	updateConversationSQL, threadChangeSQL, insertConversationSQL, insertThreadEventSQL,
 	insertConversationIfMissingSQL, updateConversationKeepThreadSQL, recallInboundSQL, markPostedSQL, setThreadSQL,
 }, insertInboundStatements()...)
