@@ -43,6 +43,9 @@ func TestBatchPosterGetsRunsOfMessages(t *testing.T) {
 	if _, err := eng.SyncNow(ctx, s.ID); err != nil {
 		t.Fatal(err)
 	}
+	if err := eng.WaitPosted(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if b := chat.Batches(); len(b) != 1 || b[0] != 5 {
 		t.Fatalf("batches %v, want one call with 5 messages", b)
 	}
@@ -53,6 +56,9 @@ func TestBatchPosterGetsRunsOfMessages(t *testing.T) {
 		mp.BuyerSays(s.ShopID, "c1", "Hana", fmt.Sprintf("message %d", i))
 	}
 	if _, err := eng.SyncNow(ctx, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.WaitPosted(ctx); err != nil {
 		t.Fatal(err)
 	}
 	posted := chat.PostedIDs()

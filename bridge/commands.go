@@ -191,7 +191,7 @@ func (d *Dispatcher) registerCore() {
 				}
 				return CommandResponse{Text: fmt.Sprintf("Synced %d stores: %d messages caught up.", len(e.Stores()), total)}
 			}
-			n, err := e.mon.RetryCatchUp(ctx, store)
+			n, err := e.RetryCatchUp(ctx, store)
 			if err != nil {
 				return CommandResponse{Text: fmt.Sprintf("Sync failed again: %s", ReasonOf(err)), Error: true}
 			}
@@ -317,6 +317,9 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		chat = fmt.Sprintf("DOWN since %s (%s)", ch.DownSince.UTC().Format("15:04:05"), ch.LastError)
 	}
 	fmt.Fprintf(&b, "Chat surface %s: %s\n", e.chat.Name(), chat)
+	if sh := e.mon.StateHealth(); sh.Down {
+		fmt.Fprintf(&b, "State database: FAILING since %s (%s)\n", sh.DownSince.UTC().Format("15:04:05"), sh.LastError)
+	}
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "STORE\tCONNECTIVITY\tLAST SYNC\tDURATION\tCONVERSATIONS\tPENDING\tFAILED")
 	now := e.clock.Now()
@@ -372,6 +375,15 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\n", s.ID, conn, last, dur, threads, pending, failed)
 	}
 	tw.Flush()
+	if backlog, err := e.Backlog(ctx); err == nil {
+		if len(backlog) == 0 {
+			fmt.Fprintln(&b, "Waiting to be posted: nothing.")
+		}
+		for _, d := range backlog {
+			fmt.Fprintf(&b, "Waiting to be posted to %s: %s in %s, oldest %s.\n", d.Destination,
+				plural(d.Pending, "message"), plural(d.Conversations, "conversation"), now.Sub(d.Oldest).Round(time.Second))
+		}
+	}
 	for _, s := range e.Stores() {
 		sa, err := StoreAuthStatus(ctx, e.state, s.ID)
 		if err != nil {
@@ -385,4 +397,11 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n"), nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

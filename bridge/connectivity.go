@@ -3,7 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"sort"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -22,15 +22,47 @@ const (
 // catches up, and when every store of the incident has, the alert is edited
 // to say how long it lasted and how many messages were caught up.
 type Monitor struct {
-	e *Engine
+	cfg    EngineConfig
+	state  incidentStore
+	alerts alerter
+	clock  Clock
+	log    *slog.Logger
+	// label names a store in alerts; known says whether it is configured.
+	label func(StoreID) (string, bool)
 
 	mu     sync.Mutex
 	stores map[StoreID]*health
 	chat   health
+	db     health
 	// current is the open marketplace incident, if any.
 	current *incidentState
 	chatInc *incidentState
+	dbInc   *incidentState
 	alertMu sync.Mutex // serialises posting/editing alerts
+}
+
+// incidentStore is the part of State the monitor uses.
+type incidentStore interface {
+	OpenIncident(ctx context.Context, in Incident) (int64, error)
+	UpdateIncident(ctx context.Context, in Incident) error
+	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
+}
+
+// alerter is the part of Chat the monitor uses.
+type alerter interface {
+	Name() string
+	PostAlert(ctx context.Context, a Alert) (AlertRef, error)
+	UpdateAlert(ctx context.Context, ref AlertRef, a Alert) error
+}
+
+// MonitorDeps are what the monitor runs on.
+type MonitorDeps struct {
+	State  incidentStore
+	Alerts alerter
+	Clock  Clock
+	Logger *slog.Logger
+	// Label names a store for alerts and says whether it is configured.
+	Label func(StoreID) (string, bool)
 }
 
 type health struct {
@@ -39,8 +71,17 @@ type health struct {
 	down      bool
 	downSince time.Time
 	lastErr   error
-	probes    int
+	// probeStart is when probing began; slowProbes counts probes after the
+	// fast period.
+	probeStart time.Time
+	slowProbes int
 }
+
+// Incident scopes besides a chat surface's name.
+const (
+	ScopeMarketplace = "marketplace"
+	ScopeState       = "state"
+)
 
 type incidentState struct {
 	Incident
@@ -59,8 +100,8 @@ type StoreHealth struct {
 	LastError string
 }
 
-func newMonitor(e *Engine) *Monitor {
-	return &Monitor{e: e, stores: map[StoreID]*health{}}
+func newMonitor(cfg EngineConfig, d MonitorDeps) *Monitor {
+	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, stores: map[StoreID]*health{}}
 }
 
 func (m *Monitor) healthLocked(id StoreID) *health {
@@ -102,17 +143,22 @@ func (m *Monitor) storeDown(id StoreID) bool {
 }
 
 // probeBackoff returns the wait before the next probe of a down store:
-// the debounce, doubling up to ProbeBackoffMax.
+// ProbeInterval during the first ProbeFastFor of probing, so that a
+// restored marketplace is seen within about ProbeInterval; then doubling up
+// to ProbeBackoffMax, so a long outage costs few calls.
 func (m *Monitor) probeBackoff(id StoreID) time.Duration {
+	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.healthLocked(id)
-	d := m.e.cfg.Debounce
-	for i := 0; i < h.probes && d < m.e.cfg.ProbeBackoffMax; i++ {
-		d *= 2
+	if h.probeStart.IsZero() {
+		h.probeStart = now
 	}
-	h.probes++
-	return min(d, m.e.cfg.ProbeBackoffMax)
+	if now.Sub(h.probeStart) < m.cfg.ProbeFastFor {
+		return m.cfg.ProbeInterval
+	}
+	h.slowProbes++
+	return backoff(m.cfg.ProbeInterval, m.cfg.ProbeBackoffMax, h.slowProbes+1)
 }
 
 // storeSuccess records a successful sync that relayed n messages. A
@@ -133,7 +179,7 @@ func (m *Monitor) storeSuccess(id StoreID, n int) {
 }
 
 func (m *Monitor) storeFailure(id StoreID, err error) {
-	now := m.e.clock.Now()
+	now := m.clock.Now()
 	m.mu.Lock()
 	h := m.healthLocked(id)
 	if h.failures == 0 {
@@ -141,17 +187,17 @@ func (m *Monitor) storeFailure(id StoreID, err error) {
 	}
 	h.failures++
 	h.lastErr = err
-	if h.down || h.failures < m.e.cfg.FailureThreshold {
+	if h.down || h.failures < m.cfg.FailureThreshold {
 		m.mu.Unlock()
 		return
 	}
 	h.down = true
 	h.downSince = h.firstFail
-	h.probes = 0
+	h.probeStart, h.slowProbes = now, 0
 	inc := m.current
 	isNew := inc == nil
 	if isNew {
-		inc = &incidentState{Incident: Incident{Scope: "marketplace", StartedAt: h.firstFail}, down: map[StoreID]bool{}, failed: map[StoreID]bool{}}
+		inc = &incidentState{Incident: Incident{Scope: ScopeMarketplace, StartedAt: h.firstFail}, down: map[StoreID]bool{}, failed: map[StoreID]bool{}}
 		m.current = inc
 	}
 	inc.down[id] = true
@@ -161,19 +207,19 @@ func (m *Monitor) storeFailure(id StoreID, err error) {
 	inc.Error = ReasonOf(err)
 	failures := h.failures
 	m.mu.Unlock()
-	m.e.log.Warn("store unreachable", "store", id, "failures", failures, "err", err)
+	m.log.Warn("store unreachable", "store", id, "failures", failures, "err", err)
 	m.publish(inc, m.alertFor)
 }
 
 // storeRecovered is called after a down store passed the debounce and ran
 // its catch-up sync (err is the catch-up's result).
 func (m *Monitor) storeRecovered(id StoreID, caught int, err error) {
-	now := m.e.clock.Now()
+	now := m.clock.Now()
 	m.mu.Lock()
 	h := m.healthLocked(id)
 	h.down = false
 	h.failures = 0
-	h.probes = 0
+	h.probeStart, h.slowProbes = time.Time{}, 0
 	inc := m.current
 	if inc == nil {
 		m.mu.Unlock()
@@ -193,45 +239,26 @@ func (m *Monitor) storeRecovered(id StoreID, caught int, err error) {
 		if !inc.CatchUpFailed {
 			m.current = nil
 		}
-		m.e.log.Info("stores recovered", "stores", inc.Stores, "caught_up", inc.CaughtUp, "catch_up_failed", inc.CatchUpFailed)
+		m.log.Info("stores recovered", "stores", inc.Stores, "caught_up", inc.CaughtUp, "catch_up_failed", inc.CatchUpFailed)
 	}
 	m.mu.Unlock()
 	m.publish(inc, m.alertFor)
 }
 
-// RetryCatchUp runs the catch-up again for stores whose catch-up failed
-// (all of the open incident's stores, or only store if given).
-func (m *Monitor) RetryCatchUp(ctx context.Context, store StoreID) (int, error) {
+// failedCatchUps returns the stores of the open incident whose catch-up
+// failed (only store, if given).
+func (m *Monitor) failedCatchUps(store StoreID) []StoreID {
 	m.mu.Lock()
-	inc := m.current
+	defer m.mu.Unlock()
 	var ids []StoreID
-	if inc != nil {
-		for id := range inc.failed {
+	if m.current != nil {
+		for id := range m.current.failed {
 			if store == "" || id == store {
 				ids = append(ids, id)
 			}
 		}
 	}
-	m.mu.Unlock()
-	if inc == nil || len(ids) == 0 {
-		if store == "" {
-			return 0, fmt.Errorf("no failed sync to retry")
-		}
-		ids = []StoreID{store}
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	total := 0
-	var firstErr error
-	for _, id := range ids {
-		n, err := m.e.SyncNow(ctx, id)
-		total += n
-		// A successful sync completes the store's catch-up through
-		// storeSuccess; a failed one leaves the alert offering Retry.
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("store %s: %w", id, err)
-		}
-	}
-	return total, firstErr
+	return ids
 }
 
 func containsStore(list []StoreID, id StoreID) bool {
@@ -262,12 +289,12 @@ func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 	}
 	var err error
 	if ref == (AlertRef{}) {
-		ref, err = m.e.chat.PostAlert(ctx, a)
+		ref, err = m.alerts.PostAlert(ctx, a)
 		if err != nil {
-			m.e.log.Error("could not post alert", "title", a.Title, "text", a.Text, "err", err)
+			m.log.Error("could not post alert", "title", a.Title, "text", a.Text, "err", err)
 		}
-	} else if err = m.e.chat.UpdateAlert(ctx, ref, a); err != nil {
-		m.e.log.Error("could not update alert", "title", a.Title, "err", err)
+	} else if err = m.alerts.UpdateAlert(ctx, ref, a); err != nil {
+		m.log.Error("could not update alert", "title", a.Title, "err", err)
 	}
 	m.mu.Lock()
 	inc.Alert = ref
@@ -277,9 +304,9 @@ func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 	m.mu.Unlock()
 	snap.Alert = ref
 	if snap.ID == 0 {
-		id, err := m.e.state.OpenIncident(ctx, snap)
+		id, err := m.state.OpenIncident(ctx, snap)
 		if err != nil {
-			m.e.log.Error("could not record incident", "err", err)
+			m.log.Error("could not record incident", "err", err)
 			return
 		}
 		m.mu.Lock()
@@ -287,16 +314,16 @@ func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 		m.mu.Unlock()
 		return
 	}
-	if err := m.e.state.UpdateIncident(ctx, snap); err != nil {
-		m.e.log.Error("could not record incident", "err", err)
+	if err := m.state.UpdateIncident(ctx, snap); err != nil {
+		m.log.Error("could not record incident", "err", err)
 	}
 }
 
 func (m *Monitor) storeNames(ids []StoreID) string {
 	names := make([]string, 0, len(ids))
 	for _, id := range ids {
-		if s, ok := m.e.Store(id); ok {
-			names = append(names, s.Label())
+		if label, ok := m.label(id); ok {
+			names = append(names, label)
 		} else {
 			names = append(names, string(id))
 		}
@@ -347,23 +374,23 @@ func (m *Monitor) catchUpFailedAlert(in Incident) Alert {
 // is down: that is logged loudly (the alerts channel may be what is broken)
 // and an alert is attempted.
 func (m *Monitor) chatFailure(err error) {
-	now := m.e.clock.Now()
+	now := m.clock.Now()
 	m.mu.Lock()
 	if m.chat.failures == 0 {
 		m.chat.firstFail = now
 	}
 	m.chat.failures++
 	m.chat.lastErr = err
-	if m.chat.down || m.chat.failures < m.e.cfg.FailureThreshold {
+	if m.chat.down || m.chat.failures < m.cfg.FailureThreshold {
 		m.mu.Unlock()
 		return
 	}
 	m.chat.down = true
 	m.chat.downSince = m.chat.firstFail
-	inc := &incidentState{Incident: Incident{Scope: m.e.chat.Name(), StartedAt: m.chat.firstFail, Error: ReasonOf(err)}}
+	inc := &incidentState{Incident: Incident{Scope: m.alerts.Name(), StartedAt: m.chat.firstFail, Error: ReasonOf(err)}}
 	m.chatInc = inc
 	m.mu.Unlock()
-	m.e.log.Error("chat surface unreachable: messages stay queued until it is back", "surface", m.e.chat.Name(), "err", err)
+	m.log.Error("chat surface unreachable: messages stay queued until it is back", "surface", m.alerts.Name(), "err", err)
 	m.publish(inc, m.chatAlert)
 }
 
@@ -376,23 +403,23 @@ func (m *Monitor) chatSuccess() {
 		m.mu.Unlock()
 		return
 	}
-	now := m.e.clock.Now()
+	now := m.clock.Now()
 	m.chat = health{}
 	inc := m.chatInc
 	m.chatInc = nil
 	inc.EndedAt = now
 	m.mu.Unlock()
-	m.e.log.Info("chat surface reachable again", "surface", m.e.chat.Name())
+	m.log.Info("chat surface reachable again", "surface", m.alerts.Name())
 	m.publish(inc, m.chatAlert)
 }
 
 func (m *Monitor) chatAlert(in Incident) Alert {
 	if in.EndedAt.IsZero() {
-		return Alert{Severity: SeverityCritical, Title: fmt.Sprintf("Chat surface %s unreachable", m.e.chat.Name()),
+		return Alert{Severity: SeverityCritical, Title: fmt.Sprintf("Chat surface %s unreachable", m.alerts.Name()),
 			Text: fmt.Sprintf("Since %s. Error: %s. Buyer messages stay queued and are posted when it is back.", in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error)}
 	}
 	return Alert{Severity: SeverityResolved,
-		Title: fmt.Sprintf("Chat surface %s restored after %s", m.e.chat.Name(), in.EndedAt.Sub(in.StartedAt).Round(time.Second)),
+		Title: fmt.Sprintf("Chat surface %s restored after %s", m.alerts.Name(), in.EndedAt.Sub(in.StartedAt).Round(time.Second)),
 		Text:  "Queued buyer messages are being posted."}
 }
 
@@ -400,24 +427,26 @@ func (m *Monitor) chatAlert(in Incident) Alert {
 // stores start as down, so they are probed, debounced and caught up, and its
 // alert is edited when they recover.
 func (m *Monitor) restore(ctx context.Context) error {
-	incs, err := m.e.state.Incidents(ctx, m.e.clock.Now())
+	incs, err := m.state.Incidents(ctx, m.clock.Now())
 	if err != nil {
 		return err
 	}
+	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, in := range incs {
-		if !in.EndedAt.IsZero() || in.Scope != "marketplace" {
+		if !in.EndedAt.IsZero() || in.Scope != ScopeMarketplace {
 			continue
 		}
 		st := &incidentState{Incident: in, down: map[StoreID]bool{}, failed: map[StoreID]bool{}}
 		for _, id := range in.Stores {
-			if _, ok := m.e.stores[id]; !ok {
+			if _, ok := m.label(id); !ok {
 				continue
 			}
 			st.down[id] = true
 			h := m.healthLocked(id)
-			h.down, h.downSince, h.failures = true, in.StartedAt, m.e.cfg.FailureThreshold
+			h.down, h.downSince, h.failures = true, in.StartedAt, m.cfg.FailureThreshold
+			h.probeStart = now
 		}
 		if len(st.down) > 0 {
 			m.current = st

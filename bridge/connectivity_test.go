@@ -16,6 +16,7 @@ import (
 func (h *harness) pollOnce() {
 	h.t.Helper()
 	h.clock.Settle(h.t, h.cfg.PollInterval+time.Second, len(h.stores))
+	h.posted()
 }
 
 func TestBlipUnderThresholdRaisesNoAlert(t *testing.T) {
@@ -84,6 +85,7 @@ func TestOutageAlertDebouncedRecoveryAndCatchUp(t *testing.T) {
 			break
 		}
 	}
+	h.posted()
 	a := h.chat.Alerts()
 	if len(a) != 1 {
 		t.Fatalf("recovery must edit the alert, not post another: %d alerts", len(a))
@@ -129,6 +131,7 @@ func TestRecoveryWaitsForDebounce(t *testing.T) {
 	for i := 0; i < 60 && h.chat.Alerts()[0].Last().Severity != bridge.SeverityResolved; i++ {
 		h.clock.Settle(t, time.Second, 1)
 	}
+	h.posted()
 	if got := h.chat.Alerts()[0].Last(); got.Severity != bridge.SeverityResolved {
 		t.Fatalf("alert not restored: %q", got.Title)
 	}

@@ -21,8 +21,14 @@ type EngineConfig struct {
 	FailureThreshold int
 	// Debounce is how long success must hold before a catch-up starts.
 	Debounce time.Duration
+	// ProbeInterval is the wait between probes of a down store during its
+	// first ProbeFastFor; after that the wait doubles up to ProbeBackoffMax.
+	ProbeInterval time.Duration
+	ProbeFastFor  time.Duration
 	// ProbeBackoffMax caps the wait between probes while a store is down.
 	ProbeBackoffMax time.Duration
+	// ProbeTimeout bounds one probe (made without the client's retries).
+	ProbeTimeout time.Duration
 	// ImportWindow bounds what a first start imports: unanswered conversations
 	// whose last buyer message is younger than this.
 	ImportWindow time.Duration
@@ -52,6 +58,19 @@ type EngineConfig struct {
 	// ResumedAfter is how quiet a conversation must have been for a new buyer
 	// message to be surfaced as "resumed".
 	ResumedAfter time.Duration
+	// PostConcurrency is how many conversations of one chat destination are
+	// posted at once; PostBatch the most pending messages of a conversation
+	// handed to the surface in one call (it combines them into as few posts
+	// as its limits allow).
+	PostConcurrency int
+	PostBatch       int
+	// PostBackoff is the first wait after a failed post, doubling up to
+	// PostBackoffMax.
+	PostBackoff    time.Duration
+	PostBackoffMax time.Duration
+	// BacklogRescan is how often the inbound backlog is read again from
+	// state (it is also read at start), so nothing recorded is left behind.
+	BacklogRescan time.Duration
 }
 
 // DefaultEngineConfig returns the defaults.
@@ -61,7 +80,10 @@ func DefaultEngineConfig() EngineConfig {
 		PollJitter:       0.1,
 		FailureThreshold: 3,
 		Debounce:         3 * time.Second,
+		ProbeInterval:    time.Second,
+		ProbeFastFor:     2 * time.Minute,
 		ProbeBackoffMax:  2 * time.Minute,
+		ProbeTimeout:     5 * time.Second,
 		ImportWindow:     24 * time.Hour,
 		HistoryLimit:     20,
 		CursorOverlap:    30 * time.Second,
@@ -75,6 +97,11 @@ func DefaultEngineConfig() EngineConfig {
 		ReconcileWindow:  30,
 		ShutdownGrace:    10 * time.Second,
 		ResumedAfter:     24 * time.Hour,
+		PostConcurrency:  4,
+		PostBatch:        50,
+		PostBackoff:      time.Second,
+		PostBackoffMax:   time.Minute,
+		BacklogRescan:    time.Minute,
 	}
 }
 
@@ -92,8 +119,20 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	if c.Debounce <= 0 {
 		c.Debounce = d.Debounce
 	}
+	if c.ProbeInterval <= 0 {
+		c.ProbeInterval = d.ProbeInterval
+	}
+	if c.ProbeFastFor <= 0 {
+		c.ProbeFastFor = d.ProbeFastFor
+	}
 	if c.ProbeBackoffMax <= 0 {
 		c.ProbeBackoffMax = d.ProbeBackoffMax
+	}
+	if c.ProbeBackoffMax < c.ProbeInterval {
+		c.ProbeBackoffMax = c.ProbeInterval
+	}
+	if c.ProbeTimeout <= 0 {
+		c.ProbeTimeout = d.ProbeTimeout
 	}
 	if c.ImportWindow <= 0 {
 		c.ImportWindow = d.ImportWindow
@@ -134,6 +173,21 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	if c.ResumedAfter <= 0 {
 		c.ResumedAfter = d.ResumedAfter
 	}
+	if c.PostConcurrency <= 0 {
+		c.PostConcurrency = d.PostConcurrency
+	}
+	if c.PostBatch <= 0 {
+		c.PostBatch = d.PostBatch
+	}
+	if c.PostBackoff <= 0 {
+		c.PostBackoff = d.PostBackoff
+	}
+	if c.PostBackoffMax <= 0 {
+		c.PostBackoffMax = d.PostBackoffMax
+	}
+	if c.BacklogRescan <= 0 {
+		c.BacklogRescan = d.BacklogRescan
+	}
 	return c
 }
 
@@ -149,8 +203,12 @@ type EngineDeps struct {
 	Hints *Hints
 }
 
-// Engine is the bridge: one syncer per store, the reply outbox, the
-// connectivity monitor and the command dispatcher. It implements ChatHandler.
+// Engine is the bridge: it wires the components, each built with what it
+// may touch — one syncer per store (fetch and record), the inbound queue,
+// the relay (one poster per chat destination), the reply outbox, the
+// connectivity monitor and the command dispatcher — and implements
+// ChatHandler. It holds the store list; the components hold no pointer back
+// to it.
 type Engine struct {
 	cfg     EngineConfig
 	state   State
@@ -162,23 +220,24 @@ type Engine struct {
 	cmds    *Dispatcher
 	mon     *Monitor
 	outbox  *Outbox
+	queue   *Queue
+	relay   *Relay
 	headers *headerUpdater
+	locks   *convLocks
 
-	mu       sync.RWMutex
-	stores   map[StoreID]Store
-	order    []StoreID
-	syncers  map[StoreID]*syncer
-	convLock keyedMutex
-
-	// checked remembers conversations whose first post after start was
-	// verified against the surface (PostedChecker).
-	checkedMu sync.Mutex
-	checked   map[convKey]bool
+	mu      sync.RWMutex
+	stores  map[StoreID]Store
+	order   []StoreID
+	syncers map[StoreID]*syncer
 
 	expand Expander
 	// onAuthRefused is told when a marketplace refuses a store's tokens
 	// (the client's own refresh was refused too): the store needs updating.
 	onAuthRefused func(ctx context.Context, s Store, err error)
+
+	// lastRescan is when the relay last read the backlog from state.
+	rescanMu   sync.Mutex
+	lastRescan time.Time
 
 	runCtx  context.Context
 	cancel  context.CancelFunc
@@ -187,11 +246,6 @@ type Engine struct {
 }
 
 var _ ChatHandler = (*Engine)(nil)
-
-type convKey struct {
-	store StoreID
-	conv  ConversationID
-}
 
 // NewEngine builds an engine; nothing runs until Start.
 func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
@@ -212,7 +266,7 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		mps:     map[Platform]Marketplace{},
 		stores:  map[StoreID]Store{},
 		syncers: map[StoreID]*syncer{},
-		checked: map[convKey]bool{},
+		locks:   &convLocks{},
 	}
 	for _, m := range deps.Marketplaces {
 		e.mps[m.Platform()] = m
@@ -221,11 +275,36 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		e.stores[s.ID] = s
 		e.order = append(e.order, s.ID)
 	}
-	e.mon = newMonitor(e)
-	e.outbox = newOutbox(e)
-	e.headers = newHeaderUpdater(e)
+	e.mon = newMonitor(cfg, MonitorDeps{State: deps.State, Alerts: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Label: e.storeLabel})
+	e.headers = newHeaderUpdater(deps.Chat, deps.Logger)
+	e.relay = newRelay(RelayConfig{
+		Concurrency: cfg.PostConcurrency, Batch: cfg.PostBatch,
+		Backoff: cfg.PostBackoff, BackoffMax: cfg.PostBackoffMax,
+	}, RelayDeps{State: deps.State, Chat: deps.Chat, Stores: e.Store, Headers: e.headers, Monitor: e.mon, Clock: deps.Clock, Logger: deps.Logger})
+	e.outbox = newOutbox(cfg, OutboxDeps{
+		State: deps.State, Chat: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Stores: e.Store,
+		Marketplaces: e.marketplace, Locks: e.locks, Headers: e.headers, Monitor: e.mon, AuthRefused: e.authRefused,
+	})
+	e.queue = newQueue(QueueConfig{ImportWindow: cfg.ImportWindow, ResumedAfter: cfg.ResumedAfter}, QueueDeps{
+		State: deps.State, Clock: deps.Clock, Logger: deps.Logger, Locks: e.locks, Echoes: e.outbox, Notify: e.relay.notify,
+	})
 	e.cmds = newDispatcher(e)
 	return e
+}
+
+// authRefused forwards to the authorization flow, once it is enabled.
+func (e *Engine) authRefused(ctx context.Context, s Store, err error) {
+	if e.onAuthRefused != nil {
+		e.onAuthRefused(ctx, s, err)
+	}
+}
+
+func (e *Engine) storeLabel(id StoreID) (string, bool) {
+	s, ok := e.Store(id)
+	if !ok {
+		return "", false
+	}
+	return s.Label(), true
 }
 
 // Commands returns the engine's command dispatcher, so later features can
@@ -260,6 +339,8 @@ func (e *Engine) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("bridge: resume outbox: %w", err)
 	}
+	e.relay.start(runCtx)
+	e.lastRescan = e.clock.Now()
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -307,7 +388,10 @@ func (e *Engine) listen(ctx context.Context) {
 }
 
 func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
-	sy := newSyncer(e, s)
+	sy := newSyncer(syncerDeps{
+		cfg: e.cfg, state: e.state, mp: e.mps[s.Platform], queue: e.queue, locks: e.locks, mon: e.mon,
+		clock: e.clock, log: e.log, authRefused: e.authRefused, synced: e.maybeRescan,
+	}, s)
 	e.syncers[s.ID] = sy
 	e.wg.Add(1)
 	go func() {
@@ -326,7 +410,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.outbox.stop(ctx, e.cfg.ShutdownGrace)
 	e.cancel()
 	done := make(chan struct{})
-	go func() { e.wg.Wait(); close(done) }()
+	go func() { e.wg.Wait(); e.relay.wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -422,73 +506,81 @@ func (e *Engine) syncerFor(id StoreID) *syncer {
 
 func (e *Engine) marketplace(p Platform) Marketplace { return e.mps[p] }
 
-// lockConversation serialises syncs and sends of one conversation, so a
-// reply being sent is never mistaken for a message sent elsewhere.
-func (e *Engine) lockConversation(store StoreID, conv ConversationID) func() {
-	return e.convLock.lock(convKey{store, conv})
-}
-
-// header builds the thread header of a conversation record.
-func (e *Engine) header(s Store, rec ConversationRecord) ThreadHeader {
-	return ThreadHeader{
-		Store:         s,
-		Conversation:  rec.ID,
-		BuyerID:       rec.BuyerID,
-		BuyerName:     rec.BuyerName,
-		Link:          rec.Link,
-		AwaitingReply: !rec.AwaitingSince.IsZero(),
-		Unread:        rec.Unread,
-		Continued:     rec.ThreadsReplaced > 0,
+// maybeRescan reads the inbound backlog again when BacklogRescan has passed
+// since the last read. The syncers call it after each sync, so the backlog
+// is re-read on the polls' rhythm without a timer of its own.
+func (e *Engine) maybeRescan(ctx context.Context) {
+	now := e.clock.Now()
+	e.rescanMu.Lock()
+	due := now.Sub(e.lastRescan) >= e.cfg.BacklogRescan
+	if due {
+		e.lastRescan = now
+	}
+	e.rescanMu.Unlock()
+	if due {
+		e.relay.rescan(ctx)
 	}
 }
 
-// keyedMutex is a set of mutexes created on demand and freed when unused.
-type keyedMutex struct {
-	mu    sync.Mutex
-	locks map[convKey]*refMutex
-}
-
-type refMutex struct {
-	sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key convKey) func() {
-	k.mu.Lock()
-	if k.locks == nil {
-		k.locks = map[convKey]*refMutex{}
-	}
-	m, ok := k.locks[key]
+// RecordMessages records messages that a marketplace push (or an import)
+// carried for a conversation of a store, exactly as a sync would: a repeat
+// is a no-op, a recall updates the message. It returns once they are stored
+// durably (a push may then be acknowledged) and how many will be posted.
+func (e *Engine) RecordMessages(ctx context.Context, id StoreID, c Conversation, msgs []Message) (int, error) {
+	st, ok := e.Store(id)
 	if !ok {
-		m = &refMutex{}
-		k.locks[key] = m
+		return 0, fmt.Errorf("unknown store %q", id)
 	}
-	m.refs++
-	k.mu.Unlock()
-	m.Lock()
-	return func() {
-		m.Unlock()
-		k.mu.Lock()
-		m.refs--
-		if m.refs == 0 {
-			delete(k.locks, key)
-		}
-		k.mu.Unlock()
-	}
+	return e.queue.Record(ctx, st, c, msgs)
 }
 
-// sortMessages orders messages oldest first, keeping the marketplace's order
-// for equal times, and drops repeated IDs.
-func sortMessages(msgs []Message) []Message {
-	seen := make(map[MessageID]bool, len(msgs))
-	out := make([]Message, 0, len(msgs))
-	for _, m := range msgs {
-		if m.ID == "" || seen[m.ID] {
-			continue
+// WaitPosted waits until the relay has posted everything it can post now
+// (work held back by a backoff does not count), or ctx ends.
+func (e *Engine) WaitPosted(ctx context.Context) error { return e.relay.WaitIdle(ctx) }
+
+// Backlog is what waits to be posted, per chat destination.
+func (e *Engine) Backlog(ctx context.Context) ([]DestinationBacklog, error) {
+	return e.relay.Backlog(ctx)
+}
+
+// RetryCatchUp runs the catch-up again for stores whose catch-up failed
+// (all of the open incident's stores, or only store if given).
+func (e *Engine) RetryCatchUp(ctx context.Context, store StoreID) (int, error) {
+	ids := e.mon.failedCatchUps(store)
+	if len(ids) == 0 {
+		if store == "" {
+			return 0, fmt.Errorf("no failed sync to retry")
 		}
-		seen[m.ID] = true
-		out = append(out, m)
+		ids = []StoreID{store}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].SentAt.Before(out[j].SentAt) })
-	return out
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	total := 0
+	var firstErr error
+	for _, id := range ids {
+		n, err := e.SyncNow(ctx, id)
+		total += n
+		// A successful sync completes the store's catch-up through
+		// storeSuccess; a failed one leaves the alert offering Retry.
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("store %s: %w", id, err)
+		}
+	}
+	return total, firstErr
+}
+
+// SyncNow runs a full sync of the store now (superseding an in-flight one)
+// and waits for its result: how many new messages it recorded to be posted.
+func (e *Engine) SyncNow(ctx context.Context, id StoreID) (int, error) {
+	sy := e.syncerFor(id)
+	if sy == nil {
+		return 0, fmt.Errorf("unknown store %q", id)
+	}
+	done := make(chan syncResult, 1)
+	sy.wake(syncRequest{reason: "manual", catchUp: true, done: done})
+	select {
+	case r := <-done:
+		return r.messages, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
 }

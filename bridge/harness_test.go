@@ -27,6 +27,10 @@ type harness struct {
 	cfg    bridge.EngineConfig
 	// beforeStart, if set, runs on each new engine before it starts.
 	beforeStart func(*bridge.Engine)
+	// surface, if set, is the engine's chat (wrapping chat); wrapState, if
+	// set, wraps each opened database.
+	surface   bridge.Chat
+	wrapState func(bridge.State) bridge.State
 }
 
 var testStores = []bridge.Store{
@@ -74,12 +78,19 @@ func (h *harness) start() {
 		h.t.Fatalf("open state: %v", err)
 	}
 	h.state = st
+	if h.wrapState != nil {
+		h.state = h.wrapState(st)
+	}
 	var mps []bridge.Marketplace
 	for _, m := range h.mps {
 		mps = append(mps, m)
 	}
+	var chat bridge.Chat = h.chat
+	if h.surface != nil {
+		chat = h.surface
+	}
 	h.eng = bridge.NewEngine(h.cfg, bridge.EngineDeps{
-		State: st, Chat: h.chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock,
+		State: h.state, Chat: chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock,
 	})
 	if h.beforeStart != nil {
 		h.beforeStart(h.eng)
@@ -91,6 +102,7 @@ func (h *harness) start() {
 	<-h.chat.Ready()
 	// Every syncer runs its first poll at once, then parks on the clock.
 	h.waitParked()
+	h.posted()
 }
 
 // waitParked waits until every syncer is parked on the fake clock.
@@ -128,7 +140,8 @@ func (h *harness) restart() {
 
 func (h *harness) mp(s bridge.Store) *bridgetest.Marketplace { return h.mps[s.Platform] }
 
-// syncAll syncs every store once and fails the test on error.
+// syncAll syncs every store once, waits until what it recorded is posted,
+// and fails the test on error.
 func (h *harness) syncAll() int {
 	h.t.Helper()
 	total := 0
@@ -139,7 +152,18 @@ func (h *harness) syncAll() int {
 		}
 		total += n
 	}
+	h.posted()
 	return total
+}
+
+// posted waits until the relay has posted everything it can post now.
+func (h *harness) posted() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.eng.WaitPosted(ctx); err != nil {
+		h.t.Fatalf("relay did not finish posting: %v", err)
+	}
 }
 
 // syncUntilClean syncs every store until a sync passes without error.
@@ -156,6 +180,7 @@ func (h *harness) syncUntilClean(maxRounds int) {
 			h.t.Fatalf("store %s still failing after %d syncs: %v", s.ID, maxRounds, err)
 		}
 	}
+	h.posted()
 }
 
 // assertRelayedExactlyOnce checks that every buyer message the marketplace

@@ -3,34 +3,57 @@ package bridge
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 )
 
-// headerUpdater edits thread headers off the sync's path: updates of one
-// thread are merged (the newest wins), so a busy conversation costs one
-// edit per round instead of one per message, and a rate-limited surface
-// delays headers, never buyer messages.
+// headerUpdater edits thread headers off the posting path: updates of one
+// thread are merged (the newest wins) and an update that would show what the
+// thread already shows is dropped, so a busy conversation costs one edit per
+// round instead of one per message, and a rate-limited surface delays
+// headers, never buyer messages.
 type headerUpdater struct {
-	e       *Engine
+	chat    Chat
+	log     *slog.Logger
 	mu      sync.Mutex
 	pending map[ThreadRef]ThreadHeader
 	order   []ThreadRef
-	wake    chan struct{}
+	// last is what each thread's header shows (as far as this run knows).
+	last map[ThreadRef]ThreadHeader
+	wake chan struct{}
 }
 
-func newHeaderUpdater(e *Engine) *headerUpdater {
-	return &headerUpdater{e: e, pending: map[ThreadRef]ThreadHeader{}, wake: make(chan struct{}, 1)}
+// headerMemory bounds how many threads' shown headers are remembered.
+const headerMemory = 20000
+
+func newHeaderUpdater(chat Chat, log *slog.Logger) *headerUpdater {
+	return &headerUpdater{chat: chat, log: log, pending: map[ThreadRef]ThreadHeader{}, last: map[ThreadRef]ThreadHeader{}, wake: make(chan struct{}, 1)}
+}
+
+// shown records that the thread shows h (it was opened with it).
+func (u *headerUpdater) shown(t ThreadRef, h ThreadHeader) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.last) >= headerMemory {
+		clear(u.last)
+	}
+	h.Resumed = false
+	u.last[t] = h
 }
 
 // queue asks for the thread's header to show h.
 func (u *headerUpdater) queue(t ThreadRef, h ThreadHeader) {
 	u.mu.Lock()
-	if _, ok := u.pending[t]; !ok {
-		u.order = append(u.order, t)
-	}
 	prev, had := u.pending[t]
 	// A resumed conversation stays flagged until its header is shown.
 	h.Resumed = h.Resumed || (had && prev.Resumed)
+	if !had {
+		if last, ok := u.last[t]; ok && !h.Resumed && last == h {
+			u.mu.Unlock()
+			return // the thread shows this already
+		}
+		u.order = append(u.order, t)
+	}
 	u.pending[t] = h
 	u.mu.Unlock()
 	select {
@@ -63,8 +86,12 @@ func (u *headerUpdater) run(ctx context.Context) {
 			}
 			continue
 		}
-		if err := u.e.chat.UpdateThreadHeader(ctx, t, h); err != nil && !errors.Is(err, ErrThreadGone) && ctx.Err() == nil {
-			u.e.log.Warn("could not update thread header", "store", h.Store.ID, "conversation", h.Conversation, "err", err)
+		if err := u.chat.UpdateThreadHeader(ctx, t, h); err != nil {
+			if !errors.Is(err, ErrThreadGone) && ctx.Err() == nil {
+				u.log.Warn("could not update thread header", "store", h.Store.ID, "conversation", h.Conversation, "err", err)
+			}
+			continue
 		}
+		u.shown(t, h)
 	}
 }

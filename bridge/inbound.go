@@ -91,6 +91,9 @@ type InboundQueue interface {
 	// KnownInbound returns the status of each of ids that the queue holds
 	// for the conversation.
 	KnownInbound(ctx context.Context, store StoreID, conv ConversationID, ids []MessageID) (map[MessageID]InboundStatus, error)
+	// InboundMessages returns the rows the queue holds for ids (any status),
+	// in the order they were recorded.
+	InboundMessages(ctx context.Context, store StoreID, conv ConversationID, ids []MessageID) ([]InboundMessage, error)
 	// PendingInbound returns up to limit pending messages of a conversation,
 	// oldest first (by the message's time, then by Seq).
 	PendingInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -16,7 +17,18 @@ import (
 // a 5xx, a crash mid-send) is reconciled against the conversation's recent
 // seller messages before it is sent again, so it never reaches a buyer twice.
 type Outbox struct {
-	e *Engine
+	cfg     EngineConfig
+	state   outboxState
+	chat    replyShower
+	clock   Clock
+	log     *slog.Logger
+	stores  func(StoreID) (Store, bool)
+	mps     func(Platform) Marketplace
+	locks   *convLocks
+	headers *headerUpdater
+	mon     *Monitor
+	// authRefused is told when the marketplace refuses a store's tokens.
+	authRefused func(ctx context.Context, s Store, err error)
 
 	mu     sync.Mutex
 	queue  []ReplyID
@@ -37,9 +49,41 @@ type Outbox struct {
 	timers     sync.WaitGroup
 }
 
-func newOutbox(e *Engine) *Outbox {
+// outboxState is the part of State the outbox uses.
+type outboxState interface {
+	EnqueueReply(ctx context.Context, r Reply) (Reply, error)
+	Reply(ctx context.Context, id ReplyID) (Reply, error)
+	UpdateReply(ctx context.Context, r Reply) error
+	UnfinishedReplies(ctx context.Context) ([]Reply, error)
+	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
+	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
+	RecordInbound(ctx context.Context, b InboundBatch) ([]MessageID, error)
+	RecordResponse(ctx context.Context, r ResponseEvent) error
+}
+
+// replyShower is the part of Chat the outbox uses.
+type replyShower interface {
+	SetReplyStatus(ctx context.Context, r Reply) error
+}
+
+// OutboxDeps are what the outbox runs on.
+type OutboxDeps struct {
+	State        outboxState
+	Chat         replyShower
+	Clock        Clock
+	Logger       *slog.Logger
+	Stores       func(StoreID) (Store, bool)
+	Marketplaces func(Platform) Marketplace
+	Locks        *convLocks
+	Headers      *headerUpdater
+	Monitor      *Monitor
+	AuthRefused  func(ctx context.Context, s Store, err error)
+}
+
+func newOutbox(cfg EngineConfig, d OutboxDeps) *Outbox {
 	return &Outbox{
-		e:        e,
+		cfg: cfg, state: d.State, chat: d.Chat, clock: d.Clock, log: d.Logger, stores: d.Stores, mps: d.Marketplaces,
+		locks: d.Locks, headers: d.Headers, mon: d.Monitor, authRefused: d.AuthRefused,
 		queued:   map[ReplyID]bool{},
 		convOf:   map[ReplyID]convKey{},
 		busy:     map[convKey]bool{},
@@ -52,18 +96,18 @@ func newOutbox(e *Engine) *Outbox {
 // start resumes unfinished rows and starts the workers.
 func (o *Outbox) start(ctx context.Context) error {
 	o.sendCtx, o.sendCancel = context.WithCancel(context.WithoutCancel(ctx))
-	rows, err := o.e.state.UnfinishedReplies(ctx)
+	rows, err := o.state.UnfinishedReplies(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
 		if r.Status == ReplySending {
-			o.e.log.Info("resuming reply with unknown outcome; reconciling before sending again", "reply", r.ID, "store", r.Store)
+			o.log.Info("resuming reply with unknown outcome; reconciling before sending again", "reply", r.ID, "store", r.Store)
 		}
 		o.track(r)
-		o.schedule(r.ID, r.NextAttemptAt.Sub(o.e.clock.Now()))
+		o.schedule(r.ID, r.NextAttemptAt.Sub(o.clock.Now()))
 	}
-	for i := 0; i < o.e.cfg.SendWorkers; i++ {
+	for i := 0; i < o.cfg.SendWorkers; i++ {
 		o.wg.Add(1)
 		go o.work()
 	}
@@ -106,7 +150,7 @@ func (o *Outbox) schedule(id ReplyID, delay time.Duration) {
 	}
 	// The timer is taken before returning, so callers (and tests driving a
 	// fake clock) know the retry is armed once schedule returns.
-	due := o.e.clock.After(delay)
+	due := o.clock.After(delay)
 	o.timers.Add(1)
 	go func() {
 		defer o.timers.Done()
@@ -196,10 +240,10 @@ func (o *Outbox) work() {
 // Enqueue stores a reply for an agent's thread message. It returns the
 // stored row, or ErrConflict when that chat message already has one.
 func (o *Outbox) Enqueue(ctx context.Context, r Reply) (Reply, error) {
-	now := o.e.clock.Now()
+	now := o.clock.Now()
 	r.Status = ReplyQueued
 	r.CreatedAt, r.UpdatedAt = now, now
-	stored, err := o.e.state.EnqueueReply(ctx, r)
+	stored, err := o.state.EnqueueReply(ctx, r)
 	if err != nil {
 		return stored, err
 	}
@@ -211,7 +255,7 @@ func (o *Outbox) Enqueue(ctx context.Context, r Reply) (Reply, error) {
 
 // Retry puts a failed reply back in the queue.
 func (o *Outbox) Retry(ctx context.Context, id ReplyID) (Reply, error) {
-	r, err := o.e.state.Reply(ctx, id)
+	r, err := o.state.Reply(ctx, id)
 	if err != nil {
 		return r, err
 	}
@@ -226,8 +270,8 @@ func (o *Outbox) Retry(ctx context.Context, id ReplyID) (Reply, error) {
 	r.Status = ReplyQueued
 	r.Reason = ""
 	r.NextAttemptAt = time.Time{}
-	r.UpdatedAt = o.e.clock.Now()
-	if err := o.e.state.UpdateReply(ctx, r); err != nil {
+	r.UpdatedAt = o.clock.Now()
+	if err := o.state.UpdateReply(ctx, r); err != nil {
 		return r, err
 	}
 	o.mu.Lock()
@@ -240,39 +284,38 @@ func (o *Outbox) Retry(ctx context.Context, id ReplyID) (Reply, error) {
 }
 
 func (o *Outbox) setStatus(ctx context.Context, r Reply) {
-	if err := o.e.chat.SetReplyStatus(ctx, r); err != nil {
-		o.e.log.Warn("could not show reply status", "reply", r.ID, "status", r.Status, "err", err)
+	if err := o.chat.SetReplyStatus(ctx, r); err != nil {
+		o.log.Warn("could not show reply status", "reply", r.ID, "status", r.Status, "err", err)
 	}
 }
 
 // process makes one attempt at one reply.
 func (o *Outbox) process(ctx context.Context, id ReplyID) {
-	e := o.e
-	r, err := e.state.Reply(ctx, id)
+	r, err := o.state.Reply(ctx, id)
 	if err != nil {
-		e.log.Error("load reply", "reply", id, "err", err)
+		o.log.Error("load reply", "reply", id, "err", err)
 		return
 	}
 	if r.Status.Final() {
 		return
 	}
-	st, ok := e.Store(r.Store)
+	st, ok := o.stores(r.Store)
 	if !ok {
 		o.fail(ctx, r, "the store is no longer configured")
 		return
 	}
-	unlock := e.lockConversation(r.Store, r.Conversation)
+	unlock := o.locks.lock(r.Store, r.Conversation)
 	defer unlock()
 	// Re-read under the lock: a sync may have matched the echo meanwhile.
-	if r, err = e.state.Reply(ctx, id); err != nil || r.Status.Final() {
+	if r, err = o.state.Reply(ctx, id); err != nil || r.Status.Final() {
 		return
 	}
-	rec, err := e.state.Conversation(ctx, r.Store, r.Conversation)
+	rec, err := o.state.Conversation(ctx, r.Store, r.Conversation)
 	if err != nil {
 		o.fail(ctx, r, "conversation not found")
 		return
 	}
-	mp := e.marketplace(st.Platform)
+	mp := o.mps(st.Platform)
 
 	if r.Attempts > 0 || r.Status == ReplySending {
 		// The last attempt may have reached the buyer: look before resending.
@@ -282,7 +325,7 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 			return
 		}
 		if found {
-			e.log.Info("reply found on the marketplace; not sending again", "reply", r.ID, "message", msg.ID)
+			o.log.Info("reply found on the marketplace; not sending again", "reply", r.ID, "message", msg.ID)
 			o.markSent(ctx, st, rec, r, msg)
 			return
 		}
@@ -292,10 +335,10 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	r.Status = ReplySending
 	r.Attempts++
 	r.NextAttemptAt = time.Time{}
-	r.UpdatedAt = e.clock.Now()
-	if err := e.state.UpdateReply(ctx, r); err != nil {
-		e.log.Error("record reply as sending", "reply", r.ID, "err", err)
-		o.schedule(r.ID, e.cfg.SendBackoff)
+	r.UpdatedAt = o.clock.Now()
+	if err := o.state.UpdateReply(ctx, r); err != nil {
+		o.log.Error("record reply as sending", "reply", r.ID, "err", err)
+		o.schedule(r.ID, o.cfg.SendBackoff)
 		return
 	}
 	if firstSend {
@@ -313,14 +356,14 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	if ctx.Err() != nil {
 		// Shutting down mid-send: the row stays "sending" (unknown outcome)
 		// and is reconciled at the next start.
-		e.log.Warn("send interrupted by shutdown; will reconcile at next start", "reply", r.ID)
+		o.log.Warn("send interrupted by shutdown; will reconcile at next start", "reply", r.ID)
 		return
 	}
 	switch Classify(err) {
 	case KindAuth:
 		o.fail(ctx, r, ReasonOf(err))
-		if e.onAuthRefused != nil {
-			e.onAuthRefused(ctx, st, err)
+		if o.authRefused != nil {
+			o.authRefused(ctx, st, err)
 		}
 	case KindPermanent:
 		o.fail(ctx, r, ReasonOf(err))
@@ -339,8 +382,7 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 // reconcile looks for the reply among the conversation's recent seller
 // messages that no other reply has claimed.
 func (o *Outbox) reconcile(ctx context.Context, st Store, r Reply) (bool, Message, error) {
-	e := o.e
-	msgs, err := e.marketplace(st.Platform).ListMessages(ctx, st, r.Conversation, "", e.cfg.ReconcileWindow)
+	msgs, err := o.mps(st.Platform).ListMessages(ctx, st, r.Conversation, "", o.cfg.ReconcileWindow)
 	if err != nil {
 		return false, Message{}, err
 	}
@@ -359,7 +401,7 @@ func (o *Outbox) reconcile(ctx context.Context, st Store, r Reply) (bool, Messag
 
 // claimedIDs are marketplace message IDs already matched to a reply.
 func (o *Outbox) claimedIDs(ctx context.Context, store StoreID, since time.Time) (map[MessageID]bool, error) {
-	rows, err := o.e.state.Replies(ctx, store, since.Add(-24*time.Hour))
+	rows, err := o.state.Replies(ctx, store, since.Add(-24*time.Hour))
 	if err != nil {
 		return nil, err
 	}
@@ -374,48 +416,66 @@ func (o *Outbox) claimedIDs(ctx context.Context, store StoreID, since time.Time)
 
 func sameText(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
 
-// claimEcho is called by a sync, under the conversation lock, for a seller
-// message the bridge has not recorded: if an unfinished reply of the same
-// conversation has that text, the message is that reply (its send outcome
-// was unknown), not one sent from elsewhere.
-func (o *Outbox) claimEcho(ctx context.Context, st Store, rec ConversationRecord, m Message) (bool, error) {
-	rows, err := o.e.state.UnfinishedReplies(ctx)
+// MatchEcho is called by the queue, under the conversation's lock, for a
+// seller message it has not recorded: if an unfinished reply of the same
+// conversation that was attempted has that text, the message is that reply
+// (its send outcome was unknown), not one sent from elsewhere.
+func (o *Outbox) MatchEcho(ctx context.Context, store StoreID, conv ConversationID, m Message, taken map[ReplyID]bool) (Reply, bool, error) {
+	rows, err := o.state.UnfinishedReplies(ctx)
 	if err != nil {
-		return false, err
+		return Reply{}, false, err
 	}
 	for _, r := range rows {
-		if r.Store == st.ID && r.Conversation == rec.ID && r.Attempts > 0 && sameText(r.Text, m.Text) {
-			o.markSent(ctx, st, rec, r, m)
-			return true, nil
+		if r.Store == store && r.Conversation == conv && r.Attempts > 0 && !taken[r.ID] && sameText(r.Text, m.Text) {
+			return r, true, nil
 		}
 	}
-	return false, nil
+	return Reply{}, false, nil
 }
 
+// EchoRecorded finishes a reply that the queue recorded as the bridge's own
+// message: it is sent.
+func (o *Outbox) EchoRecorded(ctx context.Context, st Store, before ConversationRecord, r Reply, m Message) {
+	o.log.Info("reply found among the marketplace's messages; not sending again", "reply", r.ID, "message", m.ID)
+	o.finishSent(ctx, st, before, r, m, false)
+}
+
+// markSent records a reply as sent and its message as the bridge's own.
 func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord, r Reply, msg Message) {
-	e := o.e
-	now := e.clock.Now()
+	o.finishSent(ctx, st, rec, r, msg, true)
+}
+
+// finishSent marks a reply sent, records the first response for the report
+// and, when record is set, the sent message in the inbound queue (so a sync
+// does not show it as sent from Seller Centre) with the conversation's
+// counters. rec is the conversation as it was before the reply.
+func (o *Outbox) finishSent(ctx context.Context, st Store, rec ConversationRecord, r Reply, msg Message, record bool) {
+	now := o.clock.Now()
 	r.Status = ReplySent
 	r.Reason = ""
 	r.MarketplaceMessageID = msg.ID
 	r.SentAt = now
 	r.UpdatedAt = now
 	r.NextAttemptAt = time.Time{}
-	if err := e.state.UpdateReply(ctx, r); err != nil {
-		e.log.Error("record reply as sent", "reply", r.ID, "err", err)
+	if err := o.state.UpdateReply(ctx, r); err != nil {
+		o.log.Error("record reply as sent", "reply", r.ID, "err", err)
+		o.mon.stateFailure(stateErr(true, fmt.Sprintf("record reply %d as sent", r.ID), err))
 	}
 	if msg.SentAt.IsZero() {
 		msg.SentAt = now
 	}
 	msg.Sender = SenderSeller
+	msg.Conversation = rec.ID
 	o.recordFirstResponse(ctx, rec, r, msg.SentAt, now)
-	// Counters only: the watermark stays with the sync, which must still
-	// fetch buyer messages that arrived before this reply.
-	rec = applyMessage(rec, msg, now)
-	rm := RelayedMessage{Store: st.ID, Conversation: rec.ID, ID: msg.ID, Sender: SenderSeller, SentAt: msg.SentAt,
-		ChatMessage: r.ChatMessage, RelayedAt: now, FromBridge: true}
-	if err := e.state.RecordRelayed(ctx, rm, rec); err != nil && !errors.Is(err, ErrConflict) {
-		e.log.Error("record sent reply", "reply", r.ID, "err", err)
+	after := applyMessage(rec, msg, now)
+	if record {
+		// Counters only: the watermark stays with the sync, which must still
+		// fetch buyer messages that arrived before this reply.
+		own := InboundMessage{Store: st.ID, Message: msg, Status: InboundOwn, Chat: r.ChatMessage, RecordedAt: now, PostedAt: now}
+		if _, err := o.state.RecordInbound(ctx, InboundBatch{Conversation: after, Messages: []InboundMessage{own}}); err != nil {
+			o.log.Error("record sent reply", "reply", r.ID, "err", err)
+			o.mon.stateFailure(stateErr(true, fmt.Sprintf("record sent reply %d", r.ID), err))
+		}
 	}
 	o.mu.Lock()
 	delete(o.budget, r.ID)
@@ -423,59 +483,58 @@ func (o *Outbox) markSent(ctx context.Context, st Store, rec ConversationRecord,
 	o.sent++
 	o.mu.Unlock()
 	o.setStatus(ctx, r)
-	if err := e.marketplace(st.Platform).MarkRead(ctx, st, rec.ID, rec.WatermarkID); err != nil {
-		e.log.Debug("mark read failed", "store", st.ID, "conversation", rec.ID, "err", err)
+	if err := o.mps(st.Platform).MarkRead(ctx, st, rec.ID, after.WatermarkID); err != nil {
+		o.log.Debug("mark read failed", "store", st.ID, "conversation", rec.ID, "err", err)
 	}
-	if !rec.Thread.IsZero() {
-		e.headers.queue(rec.Thread, e.header(st, rec))
+	if !after.Thread.IsZero() {
+		o.headers.queue(after.Thread, headerOf(st, after))
 	}
 }
 
 func (o *Outbox) fail(ctx context.Context, r Reply, reason string) {
 	r.Status = ReplyFailed
 	r.Reason = reason
-	r.UpdatedAt = o.e.clock.Now()
+	r.UpdatedAt = o.clock.Now()
 	r.NextAttemptAt = time.Time{}
-	if err := o.e.state.UpdateReply(ctx, r); err != nil {
-		o.e.log.Error("record reply as failed", "reply", r.ID, "err", err)
+	if err := o.state.UpdateReply(ctx, r); err != nil {
+		o.log.Error("record reply as failed", "reply", r.ID, "err", err)
 	}
 	o.mu.Lock()
 	o.failed++
 	delete(o.convOf, r.ID)
 	o.mu.Unlock()
-	o.e.log.Warn("reply failed", "reply", r.ID, "store", r.Store, "reason", reason)
+	o.log.Warn("reply failed", "reply", r.ID, "store", r.Store, "reason", reason)
 	o.setStatus(ctx, r)
 }
 
 // retryLater schedules another attempt with backoff, or gives up.
 func (o *Outbox) retryLater(ctx context.Context, r Reply, cause error, status ReplyStatus) {
-	e := o.e
 	o.mu.Lock()
 	base := o.budget[r.ID]
 	o.mu.Unlock()
-	if r.Attempts-base >= e.cfg.SendAttempts {
+	if r.Attempts-base >= o.cfg.SendAttempts {
 		o.fail(ctx, r, fmt.Sprintf("gave up after %d attempts: %s", r.Attempts-base, ReasonOf(cause)))
 		return
 	}
-	wait := e.cfg.SendBackoff
-	for i := 1; i < r.Attempts-base && wait < e.cfg.SendBackoffMax; i++ {
+	wait := o.cfg.SendBackoff
+	for i := 1; i < r.Attempts-base && wait < o.cfg.SendBackoffMax; i++ {
 		wait *= 2
 	}
-	wait = min(wait, e.cfg.SendBackoffMax)
+	wait = min(wait, o.cfg.SendBackoffMax)
 	if ra := RetryAfterOf(cause); ra > wait {
 		wait = ra
 	}
 	r.Status = status
 	r.Reason = ReasonOf(cause)
-	r.NextAttemptAt = e.clock.Now().Add(wait)
-	r.UpdatedAt = e.clock.Now()
+	r.NextAttemptAt = o.clock.Now().Add(wait)
+	r.UpdatedAt = o.clock.Now()
 	// Arm the retry first: the attempt it triggers waits for the
 	// conversation lock, which the caller holds until this row is written.
 	o.schedule(r.ID, wait)
-	if err := e.state.UpdateReply(ctx, r); err != nil {
-		e.log.Error("record reply retry", "reply", r.ID, "err", err)
+	if err := o.state.UpdateReply(ctx, r); err != nil {
+		o.log.Error("record reply retry", "reply", r.ID, "err", err)
 	}
-	e.log.Info("reply will be retried", "reply", r.ID, "in", wait, "err", cause)
+	o.log.Info("reply will be retried", "reply", r.ID, "in", wait, "err", cause)
 }
 
 // processSafely runs one attempt and turns a panic into a logged error and
@@ -483,17 +542,17 @@ func (o *Outbox) retryLater(ctx context.Context, r Reply, cause error, status Re
 func (o *Outbox) processSafely(ctx context.Context, id ReplyID) {
 	defer func() {
 		if r := recover(); r != nil {
-			o.e.log.Error("sending a reply panicked; it will be retried", "reply", id, "panic", r, "stack", string(debug.Stack()))
-			wait := o.e.cfg.SendBackoffMax
+			o.log.Error("sending a reply panicked; it will be retried", "reply", id, "panic", r, "stack", string(debug.Stack()))
+			wait := o.cfg.SendBackoffMax
 			o.schedule(id, wait)
 			// The attempt's outcome is unknown: the row stays as it was
 			// (sending rows are reconciled before the next attempt).
-			if rep, err := o.e.state.Reply(ctx, id); err == nil && !rep.Status.Final() {
+			if rep, err := o.state.Reply(ctx, id); err == nil && !rep.Status.Final() {
 				rep.Reason = fmt.Sprintf("internal error: %v", r)
-				rep.NextAttemptAt = o.e.clock.Now().Add(wait)
-				rep.UpdatedAt = o.e.clock.Now()
-				if err := o.e.state.UpdateReply(ctx, rep); err != nil {
-					o.e.log.Error("record reply retry", "reply", id, "err", err)
+				rep.NextAttemptAt = o.clock.Now().Add(wait)
+				rep.UpdatedAt = o.clock.Now()
+				if err := o.state.UpdateReply(ctx, rep); err != nil {
+					o.log.Error("record reply retry", "reply", id, "err", err)
 				}
 			}
 		}

@@ -97,10 +97,11 @@ const (
 	CheckRestarts     CheckItem = "restarts"
 	CheckMissed       CheckItem = "missed"
 	CheckResponse     CheckItem = "response"
+	CheckBacklog      CheckItem = "backlog"
 )
 
 // CheckItems lists the checklist in report order.
-var CheckItems = []CheckItem{CheckConnectivity, CheckSync, CheckThreads, CheckAuth, CheckReplies, CheckRestarts, CheckMissed, CheckResponse}
+var CheckItems = []CheckItem{CheckConnectivity, CheckSync, CheckBacklog, CheckThreads, CheckAuth, CheckReplies, CheckRestarts, CheckMissed, CheckResponse}
 
 // Title is the checklist line's name.
 func (c CheckItem) Title() string {
@@ -121,6 +122,8 @@ func (c CheckItem) Title() string {
 		return "Missed replies"
 	case CheckResponse:
 		return "Response time"
+	case CheckBacklog:
+		return "Waiting to be posted"
 	}
 	return string(c)
 }
@@ -197,6 +200,8 @@ type StoreReport struct {
 	// Missed is the store's missed replies, oldest first.
 	Missed   []MissedReply
 	Response DurationStats
+	// Backlog is what waits in the inbound queue to be posted, now.
+	Backlog BacklogStats
 	// Checks has the store's verdict per item (all but restarts).
 	Checks []Check
 }
@@ -328,6 +333,20 @@ type AgentResponse struct {
 	DurationStats
 }
 
+// BacklogStats are the buyer messages recorded but not yet posted.
+type BacklogStats struct {
+	Pending int
+	// Oldest is when the oldest of them was recorded (zero: none).
+	Oldest time.Time
+}
+
+func (b *BacklogStats) add(pending int, oldest time.Time) {
+	b.Pending += pending
+	if !oldest.IsZero() && (b.Oldest.IsZero() || oldest.Before(b.Oldest)) {
+		b.Oldest = oldest
+	}
+}
+
 // RestartStats are the engine starts of the period.
 type RestartStats struct {
 	Resumed int
@@ -394,6 +413,19 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 	responses, err := st.Responses(ctx, "", since)
 	if err != nil {
 		return rep, fmt.Errorf("report: responses: %w", err)
+	}
+	backlog, err := st.InboundBacklog(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("report: inbound backlog: %w", err)
+	}
+	backlogOf := map[StoreID]*BacklogStats{}
+	for _, b := range backlog {
+		bs := backlogOf[b.Store]
+		if bs == nil {
+			bs = &BacklogStats{}
+			backlogOf[b.Store] = bs
+		}
+		bs.add(b.Pending, b.Oldest)
 	}
 
 	// Restarts of the period, oldest first.
@@ -463,6 +495,9 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 	var total storeSamples
 	for _, s := range src.Stores {
 		sr := StoreReport{Store: s}
+		if bs := backlogOf[s.ID]; bs != nil {
+			sr.Backlog = *bs
+		}
 		var samples storeSamples
 
 		// Connectivity.
@@ -738,6 +773,7 @@ func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg R
 		t.Replies.Failed += sr.Replies.Failed
 		t.Replies.Pending += sr.Replies.Pending
 		t.Replies.Stuck += sr.Replies.Stuck
+		t.Backlog.add(sr.Backlog.Pending, sr.Backlog.Oldest)
 	}
 	t.Sync.P50, t.Sync.P95 = reportPercentile(s.sync, 50), reportPercentile(s.sync, 95)
 	t.Replies.Reasons = sortFailureReasons(s.reasons)

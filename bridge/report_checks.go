@@ -24,6 +24,7 @@ func storeChecks(sr StoreReport, cfg ReportConfig, now time.Time) []Check {
 	return []Check{
 		k.connectivity(sr.Connectivity, false),
 		k.sync(sr.Sync),
+		k.backlog(sr.Backlog),
 		k.threads(sr.Threads),
 		k.auth(sr.Auth),
 		k.replies(sr.Replies),
@@ -65,6 +66,8 @@ func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
 			c = k.missed(rep.Missed, t.Response.Late)
 		case CheckResponse:
 			c = k.response(t.Response)
+		case CheckBacklog:
+			c = k.backlog(t.Backlog)
 		}
 		if item != CheckRestarts {
 			for _, sr := range rep.Stores {
@@ -326,6 +329,23 @@ func (k reportChecker) response(d DurationStats) Check {
 		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("p90 %s > %s", reportDur(d.P90), reportDur(k.th.ResponseWarn))
 	default:
 		out.Rule = fmt.Sprintf("p90 ≤ %s", reportDur(k.th.ResponseWarn))
+	}
+	return out
+}
+
+// backlog: buyer messages recorded but not posted yet. Being behind is
+// normal under a burst (the chat's rate limits); a message waiting longer
+// than BacklogWarn is ⚠️.
+func (k reportChecker) backlog(b BacklogStats) Check {
+	out := Check{Item: CheckBacklog, Rule: fmt.Sprintf("nothing waiting longer than %s", reportDur(k.th.BacklogWarn))}
+	if b.Pending == 0 {
+		out.Text = "nothing waiting"
+		return out
+	}
+	age := k.now.Sub(b.Oldest)
+	out.Text = fmt.Sprintf("%s waiting to be posted, oldest %s", reportPlural(b.Pending, "message"), reportDur(age))
+	if age > k.th.BacklogWarn {
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("oldest %s > %s", reportDur(age), reportDur(k.th.BacklogWarn))
 	}
 	return out
 }

@@ -82,6 +82,9 @@ type ReportThresholds struct {
 	ResponseCritical time.Duration `yaml:"response_critical"`
 	// FullResyncsWarn: this many restarts without saved state is ⚠️ (default 1).
 	FullResyncsWarn int `yaml:"full_resyncs_warn"`
+	// BacklogWarn: a buyer message recorded but not posted for longer is ⚠️
+	// (default 10m).
+	BacklogWarn time.Duration `yaml:"backlog_warn"`
 }
 
 // SetDefaults fills what the configuration leaves out.
@@ -123,6 +126,9 @@ func (c *ReportConfig) SetDefaults() {
 		}
 	}
 	t := &c.Thresholds
+	if t.BacklogWarn == 0 {
+		t.BacklogWarn = 10 * time.Minute
+	}
 	if t.DowntimeCritical == 0 {
 		t.DowntimeCritical = 30 * time.Minute
 	}
@@ -204,6 +210,7 @@ func (c ReportConfig) Validate() []string {
 		"report.thresholds.pending_warn":      c.Thresholds.PendingWarn,
 		"report.thresholds.response_warn":     c.Thresholds.ResponseWarn,
 		"report.thresholds.response_critical": c.Thresholds.ResponseCritical,
+		"report.thresholds.backlog_warn":      c.Thresholds.BacklogWarn,
 	} {
 		if d < 0 {
 			add("%s: must not be negative, got %s", name, d)

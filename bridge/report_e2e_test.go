@@ -47,6 +47,9 @@ func TestReportFromARunningBridge(t *testing.T) {
 		if _, err := eng.SyncNow(ctx, store.ID); err != nil {
 			t.Fatalf("sync: %v", err)
 		}
+		if err := eng.WaitPosted(ctx); err != nil {
+			t.Fatalf("posting: %v", err)
+		}
 	}
 
 	start() // the first start: nothing saved, a full sync

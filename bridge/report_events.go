@@ -43,7 +43,7 @@ func (o *Outbox) recordFirstResponse(ctx context.Context, rec ConversationRecord
 		AgentID: r.AuthorID, AgentName: r.AuthorName,
 		AwaitingSince: rec.AwaitingSince, RespondedAt: now,
 	}
-	if err := o.e.state.RecordResponse(context.WithoutCancel(ctx), ev); err != nil {
-		o.e.log.Warn("could not record the first response for the report", "reply", r.ID, "err", err)
+	if err := o.state.RecordResponse(context.WithoutCancel(ctx), ev); err != nil {
+		o.log.Warn("could not record the first response for the report", "reply", r.ID, "err", err)
 	}
 }

@@ -131,6 +131,7 @@ func (r Report) Details() []ReportSection {
 	}
 	out = append(out, ReportSection{Title: CheckConnectivity.Title(), Lines: conn})
 	out = append(out, ReportSection{Title: CheckSync.Title(), Lines: perStore(CheckSync)})
+	out = append(out, ReportSection{Title: CheckBacklog.Title(), Lines: perStore(CheckBacklog)})
 	out = append(out, ReportSection{Title: CheckThreads.Title(), Lines: perStore(CheckThreads)})
 	out = append(out, ReportSection{Title: CheckAuth.Title(), Lines: perStore(CheckAuth)})
 

@@ -358,7 +358,7 @@ func TestReportOfAScriptedDay(t *testing.T) {
 			"3 conversations waiting longer than 15m, oldest 3d23h; 3 first responses after more than 15m", "3 waiting > 15m (❌ from 5)")
 		checkVerdict(t, "response", r.Check(bridge.CheckResponse), bridge.VerdictFail,
 			"first response p50 10m, p90 1h10m over 6 conversations", "p90 1h10m > 1h")
-		if got := r.Headline(); got != "❌ 3 stores · 6 ❌ · 2 ⚠️ · 0 ✅" {
+		if got := r.Headline(); got != "❌ 3 stores · 6 ❌ · 2 ⚠️ · 1 ✅" {
 			t.Errorf("headline = %q", got)
 		}
 	})
@@ -366,7 +366,7 @@ func TestReportOfAScriptedDay(t *testing.T) {
 	t.Run("plain text", func(t *testing.T) {
 		text := r.Text(nil)
 		for _, want := range []string{
-			"Daily inspection · Mar 9 09:00 → Mar 10 09:00 CET\n❌ 3 stores · 6 ❌ · 2 ⚠️ · 0 ✅\n\n❌ Network connection: 5 incidents",
+			"Daily inspection · Mar 9 09:00 → Mar 10 09:00 CET\n❌ 3 stores · 6 ❌ · 2 ⚠️ · 1 ✅\n\n❌ Network connection: 5 incidents",
 			"❌ Thread restoration: 3 re-attached to their thread, 4 new threads, 1 re-opened after deletion, 1 CONVERSATION GOT A SECOND THREAD [1 second thread, must be 0]",
 			"— Missed replies —\nOld Buyer: waiting 3d23h since Mar 6 10:00 · tiktok TH TH Shop · thread C-inbox/17000000.6\nChen: waiting 17h",
 			"incident: Mar 10 08:40 → still open · lazada SG SG Shop · connection refused",

@@ -7,10 +7,11 @@ import (
 
 // State is the persistence port. Every backend (SQLite, PostgreSQL) passes the
 // contract suite in state/statetest. Uniqueness lives in the schema: one thread
-// per conversation, one relayed row per marketplace message, one outbox row per
-// chat message.
+// per conversation, one inbound queue row per marketplace message, one outbox
+// row per chat message.
 type State interface {
 	TokenStore
+	InboundQueue
 
 	// StoreState returns the store's runtime state; a store never seen has the
 	// zero value and no error.
@@ -32,13 +33,6 @@ type State interface {
 	UpdateConversation(ctx context.Context, c ConversationRecord) error
 	// Conversations lists a store's conversation records (all stores if id is "").
 	Conversations(ctx context.Context, id StoreID) ([]ConversationRecord, error)
-
-	// IsRelayed reports whether a marketplace message was already handled.
-	IsRelayed(ctx context.Context, store StoreID, conv ConversationID, id MessageID) (bool, error)
-	// RecordRelayed records a handled message and, in the same transaction,
-	// updates the conversation record (watermark and counters). ErrConflict when
-	// the message was already recorded; then nothing is changed.
-	RecordRelayed(ctx context.Context, m RelayedMessage, c ConversationRecord) error
 
 	// EnqueueReply stores a new outbox row and returns it with its ID.
 	// ErrConflict when the chat message already has a row.
@@ -75,7 +69,7 @@ type State interface {
 	// ThreadEvents lists changes of conversation↔thread mappings at or after
 	// since, oldest first. The backend records them itself, in the same
 	// transaction as the change: CreateConversation and UpdateConversation
-	// (and RecordRelayed) record "opened" when a conversation gets its first
+	// (and SetThread) record "opened" when a conversation gets its first
 	// thread and "replaced" when its thread changes; a CreateConversation
 	// refused because the conversation already has a different thread
 	// records "duplicate" (a second thread was opened on the surface).
@@ -124,20 +118,6 @@ type ConversationRecord struct {
 	Unread    int
 	CreatedAt time.Time
 	UpdatedAt time.Time
-}
-
-// RelayedMessage is a handled marketplace message: posted into the thread, or
-// the bridge's own reply (ChatMessage then points at the agent's message).
-type RelayedMessage struct {
-	Store        StoreID
-	Conversation ConversationID
-	ID           MessageID
-	Sender       Sender
-	SentAt       time.Time
-	ChatMessage  ChatMessageRef
-	RelayedAt    time.Time
-	// FromBridge is true for replies the bridge itself sent.
-	FromBridge bool
 }
 
 // Incident is one connectivity outage, of marketplace stores or a chat surface.

@@ -6,8 +6,10 @@ import "time"
 // metrics endpoints and probes.
 type Stats struct {
 	Stores []StoreStats
-	// ChatUp is false while the chat surface is down.
-	ChatUp bool
+	// ChatUp is false while the chat surface is down; StateUp while the
+	// state database fails.
+	ChatUp  bool
+	StateUp bool
 	// RepliesSent and RepliesFailed count replies that ended so since start.
 	RepliesSent   uint64
 	RepliesFailed uint64
@@ -21,7 +23,10 @@ type StoreStats struct {
 	Platform Platform
 	Site     string
 	// Up is false while the store is down (past the failure threshold).
-	Up               bool
+	Up bool
+	// Recorded counts new messages recorded in the inbound queue to be
+	// posted; Relayed counts messages posted into threads.
+	Recorded         uint64
 	Relayed          uint64
 	SyncsOK          uint64
 	SyncsFailed      uint64
@@ -32,15 +37,16 @@ type StoreStats struct {
 
 // Stats returns a snapshot of the engine's counters.
 func (e *Engine) Stats() Stats {
-	out := Stats{ChatUp: !e.mon.ChatHealth().Down}
+	out := Stats{ChatUp: !e.mon.ChatHealth().Down, StateUp: !e.mon.StateHealth().Down}
 	for _, s := range e.Stores() {
 		ss := StoreStats{Store: s.ID, Platform: s.Platform, Site: s.Site, Up: !e.mon.StoreHealth(s.ID).Down}
 		if sy := e.syncerFor(s.ID); sy != nil {
 			sy.mu.Lock()
-			ss.Relayed, ss.SyncsOK, ss.SyncsFailed = sy.relayed, sy.syncsOK, sy.syncsFailed
+			ss.Recorded, ss.SyncsOK, ss.SyncsFailed = sy.recorded, sy.syncsOK, sy.syncsFailed
 			ss.LastSyncDuration, ss.LastSyncOK = sy.lastDuration, sy.lastOK
 			sy.mu.Unlock()
 		}
+		ss.Relayed = e.relay.postedCount(s.ID)
 		out.Stores = append(out.Stores, ss)
 	}
 	o := e.outbox

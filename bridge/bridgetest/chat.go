@@ -25,6 +25,11 @@ type Chat struct {
 	changed  chan struct{}
 	down     bool
 	failN    int
+	limitN   int
+	calls    int
+	// postGate, when set, holds every posting call until it is closed.
+	postGate chan struct{}
+	postHook func(bridge.Message)
 	// openGate, when set, holds the next OpenThread until it is closed.
 	openGate    chan struct{}
 	openWaiting chan struct{}
@@ -55,7 +60,19 @@ type AlertRecord struct {
 // Last is the alert as it reads now.
 func (a *AlertRecord) Last() bridge.Alert { return a.Versions[len(a.Versions)-1] }
 
-var _ bridge.Chat = (*Chat)(nil)
+var (
+	_ bridge.Chat   = (*Chat)(nil)
+	_ bridge.Router = (*Chat)(nil)
+)
+
+// Destination is the store's channel, or "inbox": where OpenThread opens
+// its threads.
+func (c *Chat) Destination(s bridge.Store) string {
+	if s.Channel == "" {
+		return "inbox"
+	}
+	return s.Channel
+}
 
 // NewChat returns an empty fake surface.
 func NewChat() *Chat {
@@ -116,7 +133,60 @@ func (c *Chat) FailNext(n int) {
 	c.failN = n
 }
 
+// RateLimitNext makes the next n posting calls fail as rate-limited, asking
+// for a wait of one second (a 429 with Retry-After: 1).
+func (c *Chat) RateLimitNext(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.limitN = n
+}
+
+// OnPost sets a function called (outside the fake's lock) after each
+// message is posted, e.g. to inject a fault between "posted" and "recorded".
+func (c *Chat) OnPost(fn func(bridge.Message)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.postHook = fn
+}
+
+// BlockPosts holds every posting call (threads, posts) until release is
+// called: a destination blocked for as long as the test wants.
+func (c *Chat) BlockPosts() (release func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	gate := make(chan struct{})
+	c.postGate = gate
+	return func() {
+		c.mu.Lock()
+		if c.postGate == gate {
+			c.postGate = nil
+		}
+		c.mu.Unlock()
+		close(gate)
+	}
+}
+
+func (c *Chat) waitGate() {
+	c.mu.Lock()
+	gate := c.postGate
+	c.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+}
+
+// Calls is how many posting calls (threads opened, posts) succeeded.
+func (c *Chat) Calls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
 func (c *Chat) faultLocked(op string) error {
+	if c.limitN > 0 {
+		c.limitN--
+		return bridge.RateLimited("fake", op, time.Second)
+	}
 	if c.down {
 		return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: "fake", Op: op, Message: "surface unreachable"}
 	}
@@ -129,6 +199,7 @@ func (c *Chat) faultLocked(op string) error {
 
 // OpenThread records a new thread.
 func (c *Chat) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge.ThreadRef, error) {
+	c.waitGate()
 	c.mu.Lock()
 	if gate := c.openGate; gate != nil {
 		c.openGate = nil
@@ -142,10 +213,8 @@ func (c *Chat) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge.Th
 		return bridge.ThreadRef{}, err
 	}
 	c.seq++
-	ch := h.Store.Channel
-	if ch == "" {
-		ch = "inbox"
-	}
+	c.calls++
+	ch := c.Destination(h.Store)
 	t := &Thread{Ref: bridge.ThreadRef{Channel: ch, ID: fmt.Sprintf("T%d", c.seq)}, Header: h, Opened: h}
 	c.threads = append(c.threads, t)
 	c.byRef[t.Ref] = t
@@ -167,20 +236,49 @@ func (c *Chat) UpdateThreadHeader(ctx context.Context, ref bridge.ThreadRef, h b
 
 // PostMessage records a post, or fails with ErrThreadGone for a deleted thread.
 func (c *Chat) PostMessage(ctx context.Context, ref bridge.ThreadRef, h bridge.ThreadHeader, m bridge.Message) (bridge.ChatMessageRef, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.faultLocked("post message"); err != nil {
+	refs, err := c.post(ref, []bridge.Message{m}, true)
+	if err != nil {
 		return bridge.ChatMessageRef{}, err
+	}
+	return refs[0], nil
+}
+
+// post records msgs as one post (one chat call) into the thread; separate
+// says each message is its own post.
+func (c *Chat) post(ref bridge.ThreadRef, msgs []bridge.Message, separate bool) ([]bridge.ChatMessageRef, error) {
+	c.waitGate()
+	c.mu.Lock()
+	if err := c.faultLocked("post message"); err != nil {
+		c.mu.Unlock()
+		return nil, err
 	}
 	t, ok := c.byRef[ref]
 	if !ok || t.Deleted {
-		return bridge.ChatMessageRef{}, fmt.Errorf("fake: post into %v: %w", ref, bridge.ErrThreadGone)
+		c.mu.Unlock()
+		return nil, fmt.Errorf("fake: post into %v: %w", ref, bridge.ErrThreadGone)
 	}
 	c.seq++
-	p := Post{Ref: bridge.ChatMessageRef{Channel: ref.Channel, ID: fmt.Sprintf("P%d", c.seq)}, Message: m}
-	t.Posts = append(t.Posts, p)
+	c.calls++
+	id := fmt.Sprintf("P%d", c.seq)
+	refs := make([]bridge.ChatMessageRef, 0, len(msgs))
+	for i, m := range msgs {
+		if separate && i > 0 {
+			c.seq++
+			id = fmt.Sprintf("P%d", c.seq)
+		}
+		p := Post{Ref: bridge.ChatMessageRef{Channel: ref.Channel, ID: id}, Message: m}
+		t.Posts = append(t.Posts, p)
+		refs = append(refs, p.Ref)
+	}
 	c.notifyLocked()
-	return p.Ref, nil
+	hook := c.postHook
+	c.mu.Unlock()
+	if hook != nil {
+		for _, m := range msgs {
+			hook(m)
+		}
+	}
+	return refs, nil
 }
 
 // SetReplyStatus records the status.
@@ -417,6 +515,53 @@ func (b *BatchChat) Batches() []int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]int(nil), b.batches...)
+}
+
+// CheckingChat is a Chat that combines a conversation's messages into one
+// post per call (like Slack's sections) and finds messages already posted
+// in a thread (like Slack's message metadata): bridge.BatchPoster and
+// bridge.PostedChecker.
+type CheckingChat struct {
+	*Chat
+}
+
+var (
+	_ bridge.BatchPoster   = (*CheckingChat)(nil)
+	_ bridge.PostedChecker = (*CheckingChat)(nil)
+)
+
+// NewCheckingChat wraps a new Chat.
+func NewCheckingChat() *CheckingChat { return &CheckingChat{Chat: NewChat()} }
+
+// Reopen is Chat.Reopen for the wrapper.
+func (c *CheckingChat) Reopen() *CheckingChat { c.Chat.Reopen(); return c }
+
+// PostMessages posts msgs as one post.
+func (c *CheckingChat) PostMessages(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, msgs []bridge.Message) ([]bridge.ChatMessageRef, error) {
+	return c.post(t, msgs, false)
+}
+
+// FindPosted finds ids among the thread's posts.
+func (c *CheckingChat) FindPosted(ctx context.Context, t bridge.ThreadRef, ids []bridge.MessageID) (map[bridge.MessageID]bridge.ChatMessageRef, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	th, ok := c.byRef[t]
+	if !ok || th.Deleted {
+		return nil, fmt.Errorf("fake: find in %v: %w", t, bridge.ErrThreadGone)
+	}
+	want := map[bridge.MessageID]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	out := map[bridge.MessageID]bridge.ChatMessageRef{}
+	for _, p := range th.Posts {
+		if want[p.Message.ID] {
+			if _, seen := out[p.Message.ID]; !seen {
+				out[p.Message.ID] = p.Ref
+			}
+		}
+	}
+	return out, nil
 }
 
 // HoldNextOpen makes the next OpenThread wait until release is called;

@@ -104,6 +104,12 @@ func (c *Client) Do(ctx context.Context, call Call) (Response, error) {
 		return Response{}, err
 	}
 	retryMax := max(c.cfg.RetryMax, 0)
+	if bridge.IsProbe(ctx) {
+		// A probe of a store that is down makes one attempt: the engine
+		// probes again soon, and a retry's backoff would only delay
+		// noticing that the marketplace is back.
+		retryMax = 0
+	}
 	a := &attempt{c: c, call: &call, lim: c.limiter(call.Store.ID, call.API), retryMax: retryMax}
 	if err := a.lim.wait(ctx, c.clock); err != nil {
 		return Response{}, c.transport(call, err, true)

@@ -1,0 +1,307 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// syncRequest asks a syncer to run now.
+type syncRequest struct {
+	reason string
+	// catchUp supersedes (cancels) an in-flight regular sync.
+	catchUp bool
+	// done, when set, receives the result of the sync run for this request.
+	done chan syncResult
+}
+
+type syncResult struct {
+	// messages is how many new messages the sync recorded to be posted.
+	messages int
+	err      error
+}
+
+// syncState is the part of State a syncer uses.
+type syncState interface {
+	StoreState(ctx context.Context, id StoreID) (StoreState, error)
+	SaveSyncCursor(ctx context.Context, id StoreID, cursor time.Time, syncedAt time.Time) error
+	RecordSync(ctx context.Context, s SyncRun) error
+}
+
+// syncerDeps are what one store's syncer runs on.
+type syncerDeps struct {
+	cfg   EngineConfig
+	state syncState
+	mp    Marketplace
+	queue *Queue
+	locks *convLocks
+	mon   *Monitor
+	clock Clock
+	log   *slog.Logger
+	// authRefused is told when the marketplace refuses the store's tokens.
+	authRefused func(ctx context.Context, s Store, err error)
+	// synced is told after each sync (the relay re-reads its backlog on
+	// this rhythm).
+	synced func(ctx context.Context)
+}
+
+// syncer polls one store: it lists the conversations with activity since
+// its cursor, fetches their new messages and records them in the inbound
+// queue. It never waits on a chat surface (the relay posts), so polling
+// keeps its interval however far behind the chat is. All syncs of a store
+// run from its one goroutine; a catch-up or manual retry cancels a
+// superseded in-flight sync.
+type syncer struct {
+	d     syncerDeps
+	mu    sync.Mutex
+	store Store
+	wakeC chan syncRequest
+	quit  chan struct{}
+	once  sync.Once
+
+	// running is the cancel func of the in-flight sync.
+	running context.CancelFunc
+	// lastOK and lastDuration describe the last sync.
+	lastOK       time.Time
+	lastDuration time.Duration
+	// Counters since start, for metrics.
+	recorded    uint64
+	syncsOK     uint64
+	syncsFailed uint64
+}
+
+func newSyncer(d syncerDeps, s Store) *syncer {
+	return &syncer{d: d, store: s, wakeC: make(chan syncRequest, 16), quit: make(chan struct{})}
+}
+
+func (sy *syncer) setStore(s Store) {
+	sy.mu.Lock()
+	sy.store = s
+	sy.mu.Unlock()
+}
+
+func (sy *syncer) getStore() Store {
+	sy.mu.Lock()
+	defer sy.mu.Unlock()
+	return sy.store
+}
+
+func (sy *syncer) stop() { sy.once.Do(func() { close(sy.quit) }) }
+
+// wake asks for a sync soon; a catch-up cancels the in-flight sync first.
+func (sy *syncer) wake(r syncRequest) {
+	if r.catchUp {
+		sy.mu.Lock()
+		if sy.running != nil {
+			sy.running()
+		}
+		sy.mu.Unlock()
+	}
+	select {
+	case sy.wakeC <- r:
+	default:
+		if r.done != nil {
+			// The queue is full of requests; this one still needs an answer.
+			go func() {
+				select {
+				case sy.wakeC <- r:
+				case <-sy.quit:
+					r.done <- syncResult{err: errors.New("store removed")}
+				}
+			}()
+		}
+	}
+}
+
+func (sy *syncer) jittered(d time.Duration) time.Duration {
+	j := sy.d.cfg.PollJitter
+	if j <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 - j + 2*j*rand.Float64()))
+}
+
+func (sy *syncer) run(ctx context.Context) {
+	d := sy.d
+	// A store's first poll happens at once; then every interval.
+	next := time.Duration(0)
+	for {
+		var req syncRequest
+		wait := d.clock.After(next)
+		select {
+		case <-ctx.Done():
+			return
+		case <-sy.quit:
+			return
+		case req = <-sy.wakeC:
+		case <-wait:
+			req = syncRequest{reason: "poll"}
+		}
+		st := sy.getStore()
+		paused := false
+		if ss, err := d.state.StoreState(ctx, st.ID); err == nil {
+			paused = ss.Paused
+		}
+		if paused && req.reason != "manual" {
+			next = d.cfg.PollInterval
+			if req.done != nil {
+				req.done <- syncResult{err: fmt.Errorf("store %s is paused", st.ID)}
+			}
+			continue
+		}
+		if d.mon.storeDown(st.ID) && !req.catchUp {
+			next = sy.probe(ctx, st)
+			if req.done != nil {
+				req.done <- syncResult{err: fmt.Errorf("store %s is unreachable", st.ID)}
+			}
+			continue
+		}
+		res := sy.syncOnce(ctx, st, req.catchUp)
+		if req.done != nil {
+			req.done <- res
+		}
+		if d.synced != nil {
+			d.synced(ctx)
+		}
+		if res.err == nil || errors.Is(res.err, context.Canceled) {
+			next = sy.jittered(d.cfg.PollInterval)
+		} else {
+			// Retry a failed sync sooner than a poll, but not in a tight loop.
+			next = sy.jittered(min(d.cfg.PollInterval, d.cfg.Debounce*2))
+		}
+		if wait := RetryAfterOf(res.err); wait > next {
+			next = wait
+		}
+	}
+}
+
+// probe checks a down store with one cheap call, made once without the
+// client's retries and bounded by ProbeTimeout; after a success it waits the
+// debounce and checks again before declaring it recovered, which triggers
+// the catch-up. It returns the wait before the next probe.
+func (sy *syncer) probe(ctx context.Context, st Store) time.Duration {
+	d := sy.d
+	check := func() error {
+		pctx, cancel := context.WithTimeout(ProbeContext(ctx), d.cfg.ProbeTimeout)
+		defer cancel()
+		_, err := d.mp.ListConversations(pctx, st, d.clock.Now())
+		return err
+	}
+	if err := check(); err != nil {
+		d.mon.storeFailure(st.ID, err)
+		return d.mon.probeBackoff(st.ID)
+	}
+	// First success: wait for stable success before the catch-up.
+	if !sleep(ctx, d.clock, d.cfg.Debounce) {
+		return 0
+	}
+	if err := check(); err != nil {
+		d.mon.storeFailure(st.ID, err)
+		return d.mon.probeBackoff(st.ID)
+	}
+	res := sy.syncOnce(ctx, st, true)
+	if IsStateError(res.err) {
+		// The marketplace is back; the state database is what failed. The
+		// store stays down (probing) until a catch-up can be recorded.
+		return d.mon.probeBackoff(st.ID)
+	}
+	d.mon.storeRecovered(st.ID, res.messages, res.err)
+	return sy.jittered(d.cfg.PollInterval)
+}
+
+// syncOnce runs one sync of the store and reports it to the monitor.
+func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResult {
+	d := sy.d
+	sctx, cancel := context.WithTimeout(ctx, d.cfg.SyncTimeout)
+	sy.mu.Lock()
+	sy.running = cancel
+	sy.mu.Unlock()
+	start := d.clock.Now()
+	n, err := sy.syncStoreSafely(sctx, st)
+	cancel()
+	sy.mu.Lock()
+	sy.running = nil
+	dur := d.clock.Now().Sub(start)
+	sy.lastDuration = dur
+	sy.recorded += uint64(n)
+	if err == nil {
+		sy.lastOK = d.clock.Now()
+		sy.syncsOK++
+	} else {
+		sy.syncsFailed++
+	}
+	sy.mu.Unlock()
+
+	run := SyncRun{Store: st.ID, StartedAt: start, Duration: dur, OK: err == nil, Messages: n, CatchUp: catchUp}
+	if err != nil {
+		run.Error = ReasonOf(err)
+	}
+	if rerr := d.state.RecordSync(context.WithoutCancel(ctx), run); rerr != nil {
+		d.log.Warn("could not record sync run", "store", st.ID, "err", rerr)
+	}
+	switch {
+	case err == nil:
+		d.mon.stateSuccess()
+		d.mon.storeSuccess(st.ID, n)
+	case IsStateError(err):
+		// A local fault, not the marketplace's: the monitor alerts about the
+		// state database, and the store is not counted as failing.
+		d.mon.stateFailure(err)
+		d.mon.storeSuccess(st.ID, 0)
+	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
+		d.log.Info("sync superseded", "store", st.ID)
+	case ctx.Err() != nil:
+	case Classify(err) == KindAuth && d.authRefused != nil:
+		// Not a network outage: the store's authorization is gone. The
+		// authorization flow marks it "needs update" and alerts once.
+		d.log.Warn("sync refused: the store's tokens are not accepted", "store", st.ID, "err", err)
+		d.authRefused(context.WithoutCancel(ctx), st, err)
+	default:
+		d.log.Warn("sync failed", "store", st.ID, "err", err)
+		d.mon.storeFailure(st.ID, err)
+	}
+	return syncResult{messages: n, err: err}
+}
+
+// syncStoreSafely runs syncStore and turns a panic (a bug, or an adapter
+// choking on a malformed answer) into a failed sync, so one bad response
+// never stops a store's syncer for good.
+func (sy *syncer) syncStoreSafely(ctx context.Context, st Store) (n int, err error) {
+	defer sy.recoverSync(st, "", &err)
+	return sy.syncStore(ctx, st)
+}
+
+// syncConversationSafely does the same for one conversation's goroutine.
+func (sy *syncer) syncConversationSafely(ctx context.Context, st Store, c Conversation, scope importScope) (n int, err error) {
+	defer sy.recoverSync(st, c.ID, &err)
+	return sy.syncConversation(ctx, st, c, scope)
+}
+
+func (sy *syncer) recoverSync(st Store, conv ConversationID, err *error) {
+	if r := recover(); r != nil {
+		sy.d.log.Error("sync panicked; the store keeps syncing", "store", st.ID, "conversation", conv, "panic", r, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("internal error during sync of store %s: %v", st.ID, r)
+	}
+}
+
+// retryTransient runs a read once more, at once, after a transient failure:
+// the clients already back off between their own HTTP attempts, so this
+// only saves a whole sync from one unlucky answer without stacking retries.
+func retryTransient(ctx context.Context, read func() error) error {
+	var err error
+	for i := 0; i < 2; i++ {
+		if err = read(); err == nil || Classify(err) != KindTransient || ctx.Err() != nil {
+			return err
+		}
+		var pe *PlatformError
+		if errors.As(err, &pe) && pe.NotDelivered {
+			return err // the network is down: retrying at once will not help
+		}
+	}
+	return err
+}
