@@ -78,7 +78,10 @@ type SyncConfig struct {
 	PollInterval     time.Duration `yaml:"poll_interval"`
 	FailureThreshold int           `yaml:"failure_threshold"`
 	Debounce         time.Duration `yaml:"debounce"`
+	ProbeInterval    time.Duration `yaml:"probe_interval"`
+	ProbeFastFor     time.Duration `yaml:"probe_fast_for"`
 	ProbeBackoffMax  time.Duration `yaml:"probe_backoff_max"`
+	ProbeTimeout     time.Duration `yaml:"probe_timeout"`
 	ImportWindow     time.Duration `yaml:"import_window"`
 	HistoryLimit     int           `yaml:"history_limit"`
 	Concurrency      int           `yaml:"concurrency"`
@@ -88,6 +91,12 @@ type SyncConfig struct {
 	SendBackoff      time.Duration `yaml:"send_backoff"`
 	SendBackoffMax   time.Duration `yaml:"send_backoff_max"`
 	ShutdownGrace    time.Duration `yaml:"shutdown_grace"`
+	// Posting from the inbound queue into the chat.
+	PostConcurrency int           `yaml:"post_concurrency"`
+	PostBatch       int           `yaml:"post_batch"`
+	PostBackoff     time.Duration `yaml:"post_backoff"`
+	PostBackoffMax  time.Duration `yaml:"post_backoff_max"`
+	BacklogRescan   time.Duration `yaml:"backlog_rescan"`
 }
 
 // StoreConfig is one store.
@@ -168,10 +177,13 @@ func (c *Config) EngineConfig() bridge.EngineConfig {
 	s := c.Sync
 	return bridge.EngineConfig{
 		PollInterval: s.PollInterval, FailureThreshold: s.FailureThreshold, Debounce: s.Debounce,
-		ProbeBackoffMax: s.ProbeBackoffMax, ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,
+		ProbeInterval: s.ProbeInterval, ProbeFastFor: s.ProbeFastFor, ProbeBackoffMax: s.ProbeBackoffMax, ProbeTimeout: s.ProbeTimeout,
+		ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,
 		SyncConcurrency: s.Concurrency, SyncTimeout: s.SyncTimeout, NotePrefix: s.NotePrefix,
 		SendAttempts: s.SendAttempts, SendBackoff: s.SendBackoff, SendBackoffMax: s.SendBackoffMax,
-		ShutdownGrace: s.ShutdownGrace,
+		ShutdownGrace:   s.ShutdownGrace,
+		PostConcurrency: s.PostConcurrency, PostBatch: s.PostBatch, PostBackoff: s.PostBackoff, PostBackoffMax: s.PostBackoffMax,
+		BacklogRescan: s.BacklogRescan,
 	}
 }
 
@@ -210,6 +222,9 @@ func (c *Config) Validate() []string {
 		"sync.poll_interval": c.Sync.PollInterval, "sync.debounce": c.Sync.Debounce,
 		"sync.import_window": c.Sync.ImportWindow, "sync.send_backoff": c.Sync.SendBackoff,
 		"sync.probe_backoff_max": c.Sync.ProbeBackoffMax, "sync.sync_timeout": c.Sync.SyncTimeout,
+		"sync.probe_interval": c.Sync.ProbeInterval, "sync.probe_fast_for": c.Sync.ProbeFastFor,
+		"sync.probe_timeout": c.Sync.ProbeTimeout, "sync.post_backoff": c.Sync.PostBackoff,
+		"sync.post_backoff_max": c.Sync.PostBackoffMax, "sync.backlog_rescan": c.Sync.BacklogRescan,
 	} {
 		if d < 0 {
 			add("%s: must not be negative, got %s", name, d)
@@ -220,6 +235,12 @@ func (c *Config) Validate() []string {
 	}
 	if c.Sync.FailureThreshold < 0 {
 		add("sync.failure_threshold: must be at least 1, got %d", c.Sync.FailureThreshold)
+	}
+	if c.Sync.PostConcurrency < 0 || c.Sync.PostConcurrency > 32 {
+		add("sync.post_concurrency: must be between 1 and 32, got %d", c.Sync.PostConcurrency)
+	}
+	if c.Sync.PostBatch < 0 || c.Sync.PostBatch > 200 {
+		add("sync.post_batch: must be between 1 and 200, got %d", c.Sync.PostBatch)
 	}
 	p = append(p, c.Auth.Validate()...)
 	p = append(p, c.Report.Validate()...)

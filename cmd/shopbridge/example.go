@@ -28,6 +28,8 @@ sync:
   poll_interval: 30s      # each store's conversation list is polled this often
   failure_threshold: 3    # failed syncs in a row before the "interrupted" alert
   debounce: 3s            # stable success needed before the catch-up
+  probe_interval: 1s      # a store that is down is probed this often for
+  probe_fast_for: 2m      #   its first 2 minutes, then less and less often
   import_window: 24h      # first start: unanswered conversations younger than this
   note_prefix: "note:"    # thread replies starting with this stay internal
   send_attempts: 6        # automatic attempts of a reply before it shows failed

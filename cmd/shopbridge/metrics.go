@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -13,8 +16,9 @@ import (
 type metricsCollector struct {
 	e *bridge.Engine
 
-	storeUp, relayed, syncs, lastSync, lastSyncOK *prometheus.Desc
-	chatUp, replies, queued                       *prometheus.Desc
+	storeUp, relayed, recorded, syncs, lastSync, lastSyncOK *prometheus.Desc
+	chatUp, stateUp, replies, queued                        *prometheus.Desc
+	pending, oldest                                         *prometheus.Desc
 }
 
 func newMetricsCollector(e *bridge.Engine) *metricsCollector {
@@ -23,17 +27,21 @@ func newMetricsCollector(e *bridge.Engine) *metricsCollector {
 		e:          e,
 		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store's marketplace is reachable, 0 while it is down.", store, nil),
 		relayed:    prometheus.NewDesc("shopbridge_messages_relayed_total", "Marketplace messages posted into chat threads.", store, nil),
+		recorded:   prometheus.NewDesc("shopbridge_messages_recorded_total", "New marketplace messages recorded in the inbound queue to be posted.", store, nil),
 		syncs:      prometheus.NewDesc("shopbridge_syncs_total", "Store syncs by result.", append(store, "result"), nil),
 		lastSync:   prometheus.NewDesc("shopbridge_last_sync_duration_seconds", "Duration of the store's last sync.", store, nil),
 		lastSyncOK: prometheus.NewDesc("shopbridge_last_successful_sync_timestamp_seconds", "When the store's last successful sync ended.", store, nil),
 		chatUp:     prometheus.NewDesc("shopbridge_chat_up", "1 while the chat surface is reachable.", nil, nil),
+		stateUp:    prometheus.NewDesc("shopbridge_state_up", "1 while the state database can be used, 0 while it fails (disk full, read-only, unreachable).", nil, nil),
+		pending:    prometheus.NewDesc("shopbridge_inbound_pending", "Buyer messages recorded and waiting to be posted, per chat destination.", []string{"destination"}, nil),
+		oldest:     prometheus.NewDesc("shopbridge_inbound_oldest_pending_seconds", "Age of the oldest message waiting to be posted, per chat destination.", []string{"destination"}, nil),
 		replies:    prometheus.NewDesc("shopbridge_replies_total", "Agent replies that ended, by status.", []string{"status"}, nil),
 		queued:     prometheus.NewDesc("shopbridge_replies_queued", "Agent replies waiting to be sent now.", nil, nil),
 	}
 }
 
 func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.replies, m.queued} {
+	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest} {
 		ch <- d
 	}
 }
@@ -50,6 +58,7 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		l := []string{string(s.Store), string(s.Platform), s.Site}
 		ch <- prometheus.MustNewConstMetric(m.storeUp, prometheus.GaugeValue, b2f(s.Up), l...)
 		ch <- prometheus.MustNewConstMetric(m.relayed, prometheus.CounterValue, float64(s.Relayed), l...)
+		ch <- prometheus.MustNewConstMetric(m.recorded, prometheus.CounterValue, float64(s.Recorded), l...)
 		ch <- prometheus.MustNewConstMetric(m.syncs, prometheus.CounterValue, float64(s.SyncsOK), append(l, "ok")...)
 		ch <- prometheus.MustNewConstMetric(m.syncs, prometheus.CounterValue, float64(s.SyncsFailed), append(l, "failed")...)
 		ch <- prometheus.MustNewConstMetric(m.lastSync, prometheus.GaugeValue, s.LastSyncDuration.Seconds(), l...)
@@ -58,6 +67,16 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(m.chatUp, prometheus.GaugeValue, b2f(st.ChatUp))
+	ch <- prometheus.MustNewConstMetric(m.stateUp, prometheus.GaugeValue, b2f(st.StateUp))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if backlog, err := m.e.Backlog(ctx); err == nil {
+		now := time.Now()
+		for _, b := range backlog {
+			ch <- prometheus.MustNewConstMetric(m.pending, prometheus.GaugeValue, float64(b.Pending), b.Destination)
+			ch <- prometheus.MustNewConstMetric(m.oldest, prometheus.GaugeValue, now.Sub(b.Oldest).Seconds(), b.Destination)
+		}
+	}
 	ch <- prometheus.MustNewConstMetric(m.replies, prometheus.CounterValue, float64(st.RepliesSent), "sent")
 	ch <- prometheus.MustNewConstMetric(m.replies, prometheus.CounterValue, float64(st.RepliesFailed), "failed")
 	ch <- prometheus.MustNewConstMetric(m.queued, prometheus.GaugeValue, float64(st.RepliesQueued))
