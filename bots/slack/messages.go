@@ -135,7 +135,7 @@ func (s *Surface) postPart(ctx context.Context, t bridge.ThreadRef, h bridge.Thr
 		opts = append(opts, slack.MsgOptionBroadcast())
 	}
 	var ch, ts string
-	c := call{op: "post message", method: methodPostMessage, channel: t.Channel, prio: prioNormal}
+	c := call{op: "post message", method: methodPostMessage, channel: t.Channel, prio: prioHigh}
 	err := s.do(ctx, c, func(ctx context.Context) error {
 		var err error
 		ch, ts, err = s.api.PostMessageContext(ctx, t.Channel, opts...)
@@ -226,7 +226,7 @@ func (s *Surface) findPosted(ctx context.Context, t bridge.ThreadRef, id bridge.
 		var msgs []slack.Message
 		var more bool
 		var next string
-		err := s.do(ctx, call{op: "find posted message", method: methodReplies, channel: t.Channel, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "find posted message", method: methodReplies, channel: t.Channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
 			var err error
 			msgs, more, next, err = s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
 				ChannelID: t.Channel, Timestamp: t.ID, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,

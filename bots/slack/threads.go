@@ -176,7 +176,7 @@ func (s *Surface) UpdateThreadHeader(ctx context.Context, t bridge.ThreadRef, h 
 		h.Continued = true
 	}
 	blocks, text := headerBlocks(h)
-	err := s.do(ctx, call{op: "update thread header", method: methodUpdate, channel: t.Channel, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "update thread header", method: methodUpdate, channel: t.Channel, prio: prioLow, idempotent: true}, func(ctx context.Context) error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, t.Channel, t.ID,
 			slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionText(text, false),
@@ -209,7 +209,7 @@ func (s *Surface) postResumeNotice(ctx context.Context, t bridge.ThreadRef, h br
 	}
 	where := "the thread"
 	var permalink string
-	perr := s.do(ctx, call{op: "get permalink", method: methodPermalink, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+	perr := s.do(ctx, call{op: "get permalink", method: methodPermalink, prio: prioLow, idempotent: true}, func(ctx context.Context) error {
 		var err error
 		permalink, err = s.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: t.Channel, Ts: t.ID})
 		return err
@@ -223,7 +223,7 @@ func (s *Surface) postResumeNotice(ctx context.Context, t bridge.ThreadRef, h br
 	}
 	text := fmt.Sprintf(":speech_balloon: *%s* wrote again in a quiet conversation · %s %s · %s",
 		escapeInline(buyer, 80), platformLabel(h.Store.Platform), escapeInline(strings.TrimSpace(h.Store.Site+" "+store), 100), where)
-	return s.do(ctx, call{op: "post resumed notice", method: methodPostMessage, channel: t.Channel, prio: prioNormal}, func(ctx context.Context) error {
+	return s.do(ctx, call{op: "post resumed notice", method: methodPostMessage, channel: t.Channel, prio: prioLow}, func(ctx context.Context) error {
 		_, _, err := s.api.PostMessageContext(ctx, t.Channel,
 			slack.MsgOptionBlocks(section(text)),
 			slack.MsgOptionText(escapeText(buyer+" wrote again in a quiet conversation"), false),
