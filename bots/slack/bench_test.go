@@ -82,8 +82,8 @@ func benchDrain(b *testing.B, n, convs int, rate float64, burst int) {
 
 		seen := map[string]int{}
 		for _, m := range fake.Messages(chInbox) {
-			if m.Metadata != nil && m.Metadata.EventType == metaMessage {
-				seen[m.Metadata.EventPayload["message_id"].(string)]++
+			for _, id := range m.MarketplaceIDs() {
+				seen[id]++
 			}
 		}
 		missing := 0

@@ -81,8 +81,9 @@ type Config struct {
 
 	// TextLimit is the longest text of one block (Slack allows 3000 characters).
 	TextLimit int `yaml:"text_limit"`
-	// MaxBlocks is how many blocks one message carries before a long buyer
-	// message continues in a second message (Slack allows 50).
+	// MaxBlocks is how many blocks one post carries: a conversation's pending
+	// messages are combined up to it, and a long buyer message continues in
+	// a second post beyond it (Slack allows 50).
 	MaxBlocks int `yaml:"max_blocks"`
 	// ImagesAsLinks shows buyer images as links instead of image blocks.
 	ImagesAsLinks bool `yaml:"images_as_links"`
@@ -220,7 +221,7 @@ func (c *Config) SetDefaults() {
 		c.TextLimit = 3000
 	}
 	if c.MaxBlocks == 0 {
-		c.MaxBlocks = 40
+		c.MaxBlocks = 50
 	}
 }
 

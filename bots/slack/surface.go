@@ -36,8 +36,8 @@ type Deps struct {
 	HTTPClient *http.Client
 }
 
-// Surface is the Slack chat surface. It implements bridge.Chat and
-// bridge.PostedChecker.
+// Surface is the Slack chat surface. It implements bridge.Chat,
+// bridge.BatchPoster and bridge.PostedChecker.
 type Surface struct {
 	cfg    Config
 	log    *slog.Logger
@@ -83,6 +83,7 @@ type identity struct {
 
 var (
 	_ bridge.Chat          = (*Surface)(nil)
+	_ bridge.BatchPoster   = (*Surface)(nil)
 	_ bridge.PostedChecker = (*Surface)(nil)
 )
 
