@@ -64,7 +64,22 @@ func (b *threadBook) undoResume(t bridge.ThreadRef) { b.broadcast.delete(t) }
 // threadChannel routes a conversation: the store's own channel, else its
 // site's channel, else the inbox.
 func (s *Surface) threadChannel(h bridge.ThreadHeader) string {
-	return s.cfg.channelFor(h.Store.Channel, h.Store.Site)
+	return s.Destination(h.Store)
+}
+
+// Destination names the channel a new thread of the store opens in (the
+// store's own channel, else its site's channel, else the inbox), so the core
+// runs one poster per channel: Slack's posting limit is per channel.
+//
+// It is the configured value. OpenThread returns as ThreadRef.Channel the
+// channel ID Slack answers with, which is the same string whenever the
+// configuration holds a channel ID — Validate insists on IDs for the inbox,
+// alerts, report and site channels. They differ only when a store's own
+// channel is configured as a name ("#shop-my"), which Slack also accepts
+// for posting: its new threads then carry the ID, and OpenThread logs once
+// that the name should be replaced by that ID.
+func (s *Surface) Destination(st bridge.Store) string {
+	return s.cfg.channelFor(st.Channel, st.Site)
 }
 
 // headerBlocks renders a thread's header. It never repeats a buyer message:
@@ -153,6 +168,10 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 	}
 	if ch == "" {
 		ch = channel
+	}
+	if ch != channel && s.renamed.add(channel, true) {
+		s.log.Warn("Slack posted into a channel under another name than configured; configure its channel ID so threads and their poster agree",
+			"configured", channel, "channel_id", ch, "store", h.Store.ID)
 	}
 	ref := bridge.ThreadRef{Channel: ch, ID: ts}
 	if h.Continued {
