@@ -78,7 +78,7 @@ func (s *Surface) PostAlert(ctx context.Context, a bridge.Alert) (bridge.AlertRe
 	channel := s.cfg.AlertsChannel
 	blocks, text := alertBlocks(a, s.cfg.TextLimit)
 	var ch, ts string
-	err := s.do(ctx, call{op: "post alert", method: methodPostMessage, channel: channel, prio: prioHigh}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "post alert", method: methodPostMessage, channel: channel, prio: prioUrgent}, func(ctx context.Context) error {
 		var err error
 		ch, ts, err = s.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false), slack.MsgOptionDisableLinkUnfurl())
 		return err
@@ -96,7 +96,7 @@ func (s *Surface) PostAlert(ctx context.Context, a bridge.Alert) (bridge.AlertRe
 // alert's Actions, so a resolved alert loses its Retry button.
 func (s *Surface) UpdateAlert(ctx context.Context, ref bridge.AlertRef, a bridge.Alert) error {
 	blocks, text := alertBlocks(a, s.cfg.TextLimit)
-	return s.do(ctx, call{op: "update alert", method: methodUpdate, channel: ref.Channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+	return s.do(ctx, call{op: "update alert", method: methodUpdate, channel: ref.Channel, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
 		return err
 	})
@@ -116,7 +116,7 @@ func (s *Surface) Notify(ctx context.Context, n bridge.Notice) error {
 	if n.Thread.ID != "" && n.Thread.Channel == channel {
 		opts = append(opts, slack.MsgOptionTS(n.Thread.ID))
 	}
-	return s.do(ctx, call{op: "notify user", method: methodPostEphemeral, channel: channel, prio: prioHigh}, func(ctx context.Context) error {
+	return s.do(ctx, call{op: "notify user", method: methodPostEphemeral, channel: channel, prio: prioUrgent}, func(ctx context.Context) error {
 		_, err := s.api.PostEphemeralContext(ctx, channel, n.UserID, opts...)
 		return err
 	})
@@ -135,7 +135,7 @@ func (s *Surface) PostReport(ctx context.Context, title, text string) (bridge.Ch
 	per := s.cfg.MaxBlocks
 	for i := 0; i < len(blocks); i += per {
 		part := blocks[i:min(i+per, len(blocks))]
-		err := s.do(ctx, call{op: "post report", method: methodPostMessage, channel: channel, prio: prioHigh}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "post report", method: methodPostMessage, channel: channel, prio: prioLow}, func(ctx context.Context) error {
 			var err error
 			ch, ts, err = s.api.PostMessageContext(ctx, channel, slack.MsgOptionBlocks(part...), slack.MsgOptionText(escapeText(truncate(title, 200)), false), slack.MsgOptionDisableLinkUnfurl())
 			return err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/slack-go/slack"
+
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
@@ -50,11 +52,13 @@ type call struct {
 	idempotent bool
 }
 
-// pacing returns the bucket key and limit of c.
-func (s *Surface) pacing(c call) (string, limit) {
+// pacing returns the bucket key of c and how its bucket starts: posts per
+// channel from the documented one per second, tiered methods per method
+// from their tier's documented rate; each capped by the configured maximum.
+func (s *Surface) pacing(c call) (string, bucketSpec) {
 	p := s.cfg.Pacing
 	if c.method == methodPostMessage {
-		return "post:" + c.channel, limit{rate: p.PostPerSecond, burst: float64(p.PostBurst)}
+		return "post:" + c.channel, bucketSpec{start: p.PostPerSecond, burst: float64(p.PostBurst), cap: p.PostMaxPerSecond}
 	}
 	perMinute := p.Tier3PerMinute
 	switch methodTier[c.method] {
@@ -63,40 +67,49 @@ func (s *Surface) pacing(c call) (string, limit) {
 	case 4:
 		perMinute = p.Tier4PerMinute
 	}
-	return "method:" + c.method, limit{rate: perMinute / 60, burst: float64(p.MethodBurst)}
+	return "method:" + c.method, bucketSpec{start: perMinute / 60, burst: float64(p.MethodBurst), cap: p.MethodMaxPerMinute / 60}
 }
 
 // do runs fn under the call's pacing. A 429 blocks the bucket for Slack's
-// Retry-After and the request is repeated, so nothing is lost to a rate
-// limit; only when ctx ends or the waits exceed Pacing.MaxRateLimitWait does
-// it return a rate-limited error (the caller's work then stays queued).
-// Idempotent calls are retried on transient failures. Every error returned
-// is a classified *bridge.PlatformError, and auth and channel failures feed
-// the surface's health.
+// Retry-After, teaches the bucket's learner, and the request is repeated, so
+// nothing is lost to a rate limit; only when ctx ends or the waits exceed
+// Pacing.MaxRateLimitWait does it return a rate-limited error (the caller's
+// work then stays queued). Idempotent calls are retried on transient
+// failures. Every error returned is a classified *bridge.PlatformError, and
+// auth and channel failures feed the surface's health.
 func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error) error {
-	key, lim := s.pacing(c)
+	key, spec := s.pacing(c)
 	var waited time.Duration
 	var lastRate *bridge.PlatformError
 	attempt := 0
 	backoff := s.cfg.Pacing.RetryBackoff
 	for {
-		if err := s.pacer.wait(ctx, key, lim, c.prio); err != nil {
+		pm, err := s.pacer.wait(ctx, key, spec, c.prio)
+		if err != nil {
 			if lastRate != nil {
 				return lastRate
 			}
 			return classify(c.op, err)
 		}
-		err := fn(ctx)
+		err = fn(ctx)
 		if err == nil {
+			pm.accepted()
 			s.health.succeeded(c.channel)
 			return nil
 		}
 		pe := classify(c.op, err)
+		switch {
+		case pe.Kind == bridge.KindRateLimited:
+			pm.limited(pe.RetryAfter)
+		case answered(err):
+			pm.accepted()
+		default:
+			pm.release()
+		}
 		switch pe.Kind {
 		case bridge.KindRateLimited:
 			lastRate = pe
 			waited += pe.RetryAfter
-			s.pacer.block(key, lim, pe.RetryAfter)
 			if waited > s.cfg.Pacing.MaxRateLimitWait {
 				return pe
 			}
@@ -116,6 +129,15 @@ func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error
 		s.health.failed(c, pe)
 		return pe
 	}
+}
+
+// answered reports whether err is an answer from Slack (an error code or
+// an HTTP status), which means Slack's rate limiter let the request through,
+// rather than a request that got no answer.
+func answered(err error) bool {
+	var se slack.SlackErrorResponse
+	var sc slack.StatusCodeError
+	return errors.As(err, &se) || errors.As(err, &sc)
 }
 
 // sleep waits d on the clock; it reports false when ctx ended first.

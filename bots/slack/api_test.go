@@ -174,10 +174,11 @@ func TestBacklogUnder429StormLosesNothing(t *testing.T) {
 	seen := map[string]int{}
 	for _, m := range f.fake.Messages(chInbox) {
 		if m.Metadata != nil && m.Metadata.EventType == metaMessage {
-			id := m.Metadata.EventPayload["message_id"].(string)
-			seen[id]++
+			for _, id := range m.MarketplaceIDs() {
+				seen[id]++
+			}
 			if strings.Contains(blockText(m.Blocks), "<!channel>") {
-				t.Fatalf("message %s not escaped", id)
+				t.Fatalf("messages %v not escaped", m.MarketplaceIDs())
 			}
 		}
 	}

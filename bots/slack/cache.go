@@ -52,3 +52,13 @@ func (b *boundedMap[K, V]) delete(k K) {
 	defer b.mu.Unlock()
 	delete(b.m, k)
 }
+
+// update applies f to k's value (the zero value when absent) and stores
+// the result, in one step.
+func (b *boundedMap[K, V]) update(k K, f func(*V)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	v := b.m[k]
+	f(&v)
+	b.setLocked(k, v)
+}

@@ -81,8 +81,9 @@ type Config struct {
 
 	// TextLimit is the longest text of one block (Slack allows 3000 characters).
 	TextLimit int `yaml:"text_limit"`
-	// MaxBlocks is how many blocks one message carries before a long buyer
-	// message continues in a second message (Slack allows 50).
+	// MaxBlocks is how many blocks one post carries: a conversation's pending
+	// messages are combined up to it, and a long buyer message continues in
+	// a second post beyond it (Slack allows 50).
 	MaxBlocks int `yaml:"max_blocks"`
 	// ImagesAsLinks shows buyer images as links instead of image blocks.
 	ImagesAsLinks bool `yaml:"images_as_links"`
@@ -96,20 +97,30 @@ type Reactions struct {
 	Failed  string `yaml:"failed"`
 }
 
-// Pacing holds the client-side rate limits. Slack allows about one
-// chat.postMessage per second per channel with short bursts; other methods
-// are tiered per workspace (Tier 2 ≈ 20/min, Tier 3 ≈ 50/min, Tier 4 ≈ 100/min).
+// Pacing holds the client-side rate limits. Slack documents about one
+// chat.postMessage per second per channel with short bursts, and tiers for
+// the other methods (Tier 2 ≈ 20/min, Tier 3 ≈ 50/min, Tier 4 ≈ 100/min),
+// but the real allowance differs by workspace: the surface starts from these
+// rates and learns the real ones from Slack's 429s (see README.md).
 type Pacing struct {
-	// PostPerSecond is the per-channel rate of chat.postMessage.
+	// PostPerSecond is the per-channel rate of chat.postMessage the surface
+	// starts from before it has learned the channel's real allowance.
 	PostPerSecond float64 `yaml:"post_per_second"`
 	// PostBurst is how many posts a quiet channel takes at once.
 	PostBurst int `yaml:"post_burst"`
-	// Tier2PerMinute, Tier3PerMinute and Tier4PerMinute pace tiered methods.
+	// PostMaxPerSecond caps the learned per-channel rate (0: no cap, learn
+	// from Slack). Setting it equal to PostPerSecond gives a fixed pace,
+	// still lowered by 429s.
+	PostMaxPerSecond float64 `yaml:"post_max_per_second"`
+	// Tier2PerMinute, Tier3PerMinute and Tier4PerMinute are the starting
+	// rates of tiered methods.
 	Tier2PerMinute float64 `yaml:"tier2_per_minute"`
 	Tier3PerMinute float64 `yaml:"tier3_per_minute"`
 	Tier4PerMinute float64 `yaml:"tier4_per_minute"`
 	// MethodBurst is the burst of the tiered methods.
 	MethodBurst int `yaml:"method_burst"`
+	// MethodMaxPerMinute caps the learned rate of every tiered method (0: no cap).
+	MethodMaxPerMinute float64 `yaml:"method_max_per_minute"`
 	// MaxRateLimitWait bounds how long one call keeps waiting out 429s before
 	// it returns a rate-limited error (the core keeps the message queued).
 	MaxRateLimitWait time.Duration `yaml:"max_rate_limit_wait"`
@@ -210,7 +221,7 @@ func (c *Config) SetDefaults() {
 		c.TextLimit = 3000
 	}
 	if c.MaxBlocks == 0 {
-		c.MaxBlocks = 40
+		c.MaxBlocks = 50
 	}
 }
 
@@ -313,6 +324,12 @@ func (c Config) Validate() []string {
 	positive("pacing.tier3_per_minute", p.Tier3PerMinute)
 	positive("pacing.tier4_per_minute", p.Tier4PerMinute)
 	positive("pacing.method_burst", float64(p.MethodBurst))
+	if p.PostMaxPerSecond < 0 {
+		bad("pacing.post_max_per_second", "must not be negative (0 learns the rate from Slack)")
+	}
+	if p.MethodMaxPerMinute < 0 {
+		bad("pacing.method_max_per_minute", "must not be negative (0 learns the rate from Slack)")
+	}
 	positive("pacing.max_rate_limit_wait", float64(p.MaxRateLimitWait))
 	positive("pacing.retry_backoff", float64(p.RetryBackoff))
 	if p.TransientRetries < 0 {

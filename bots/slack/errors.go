@@ -26,6 +26,7 @@ const (
 	codeThreadGone     = "thread_not_found"
 	codeCantUpdate     = "cant_update_message"
 	codeInvalidBlocks  = "invalid_blocks"
+	codeBlocksTooLong  = "msg_blocks_too_long"
 )
 
 // authCodes mean the token no longer works: the surface is down.

@@ -146,7 +146,7 @@ func (s *Surface) markRetryRequested(ctx context.Context, channel, ts, user stri
 		who = "<@" + user + ">"
 	}
 	text := ":arrows_counterclockwise: Retry requested by " + who + "; the reaction on the reply shows the result."
-	err := s.do(ctx, call{op: "mark retry requested", method: methodUpdate, channel: channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "mark retry requested", method: methodUpdate, channel: channel, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, channel, ts, slack.MsgOptionBlocks(section(text)), slack.MsgOptionText("Retry requested", false))
 		return err
 	})
@@ -171,7 +171,7 @@ func (s *Surface) answerAction(ctx context.Context, channel string, thread bridg
 	if thread.ID != "" {
 		opts = append(opts, slack.MsgOptionTS(thread.ID))
 	}
-	err := s.do(ctx, call{op: "answer button", method: methodPostMessage, channel: channel, prio: prioHigh}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "answer button", method: methodPostMessage, channel: channel, prio: prioUrgent}, func(ctx context.Context) error {
 		_, _, err := s.api.PostMessageContext(ctx, channel, opts...)
 		return err
 	})

@@ -54,7 +54,7 @@ func (s *Surface) identify(ctx context.Context) {
 	backoff := s.cfg.ReconnectBackoff
 	for {
 		var resp *slack.AuthTestResponse
-		err := s.do(ctx, call{op: "check token", method: methodAuthTest, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "check token", method: methodAuthTest, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 			var err error
 			resp, err = s.api.AuthTestContext(ctx)
 			return err

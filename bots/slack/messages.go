@@ -2,8 +2,8 @@ package slack
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/slack-go/slack"
 
@@ -16,118 +16,221 @@ type postKey struct {
 	id     bridge.MessageID
 }
 
-// postBook remembers, between calls of PostMessage for the same message,
-// the parts already posted (a long message that failed half-way) and the
-// messages whose post had an unknown outcome (a timeout after sending), so
-// a retry neither duplicates nor loses anything.
-type postBook struct {
-	mu        sync.Mutex
-	parts     map[postKey][]bridge.ChatMessageRef
-	uncertain map[postKey]bool
+// postState is what the surface remembers of one message between calls:
+// the parts of a long message already in the thread (a post that failed
+// half-way, or found by FindPosted after a crash), and whether a post
+// carrying it had an unknown outcome (a timeout after sending).
+type postState struct {
+	parts     []bridge.ChatMessageRef
+	uncertain bool
 }
 
-func newPostBook() *postBook {
-	return &postBook{parts: map[postKey][]bridge.ChatMessageRef{}, uncertain: map[postKey]bool{}}
+// postBook is the surface's memory of posts between calls, so a retried
+// PostMessages neither duplicates nor loses anything. It is only an
+// optimisation over the thread itself (FindPosted reads the metadata), so
+// its bounded cache may forget.
+type postBook struct {
+	m *boundedMap[postKey, postState]
 }
 
 const postBookMax = 10000
 
-func (b *postBook) posted(k postKey) []bridge.ChatMessageRef {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return append([]bridge.ChatMessageRef(nil), b.parts[k]...)
+func newPostBook() *postBook {
+	return &postBook{m: newBoundedMap[postKey, postState](postBookMax)}
+}
+
+func (b *postBook) get(k postKey) postState { v, _ := b.m.get(k); return v }
+
+func (b *postBook) setUncertain(k postKey) {
+	b.m.update(k, func(v *postState) { v.uncertain = true })
 }
 
 func (b *postBook) addPart(k postKey, ref bridge.ChatMessageRef) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.parts) >= postBookMax {
-		clear(b.parts)
+	b.m.update(k, func(v *postState) { v.parts = append(v.parts, ref) })
+}
+
+// setParts records the parts of a long message found in the thread.
+func (b *postBook) setParts(k postKey, parts []bridge.ChatMessageRef) {
+	b.m.update(k, func(v *postState) { v.parts = parts; v.uncertain = false })
+}
+
+func (b *postBook) done(k postKey) { b.m.delete(k) }
+
+// messageMetadata names the marketplace messages a post carries, so that
+// FindPosted can tell after a crash or a timeout what is already in the
+// thread. A part of a long message also says which part of how many.
+func messageMetadata(h bridge.ThreadHeader, p postPlan) slack.SlackMetadata {
+	ids := make([]string, len(p.ids))
+	for i, id := range p.ids {
+		ids[i] = string(id)
 	}
-	b.parts[k] = append(b.parts[k], ref)
-}
-
-func (b *postBook) setUncertain(k postKey, v bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if v {
-		if len(b.uncertain) >= postBookMax {
-			clear(b.uncertain)
-		}
-		b.uncertain[k] = true
-	} else {
-		delete(b.uncertain, k)
-	}
-}
-
-func (b *postBook) isUncertain(k postKey) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.uncertain[k]
-}
-
-func (b *postBook) done(k postKey) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.parts, k)
-	delete(b.uncertain, k)
-}
-
-func messageMetadata(h bridge.ThreadHeader, m bridge.Message, part int) slack.SlackMetadata {
-	return slack.SlackMetadata{EventType: metaMessage, EventPayload: map[string]any{
-		"message_id":   string(m.ID),
+	payload := map[string]any{
+		"message_ids":  ids,
 		"conversation": string(h.Conversation),
 		"store":        string(h.Store.ID),
-		"part":         part,
-	}}
+	}
+	if p.parts > 0 {
+		payload["part"] = p.part
+		payload["parts"] = p.parts
+	}
+	return slack.SlackMetadata{EventType: metaMessage, EventPayload: payload}
 }
 
-// PostMessage posts one marketplace message into the thread (thread_ts is
-// the root's ts). Its metadata carries the marketplace message ID. When Slack
-// says the root is gone the error wraps bridge.ErrThreadGone.
+// PostMessage posts one marketplace message into the thread: the
+// one-message case of PostMessages.
 func (s *Surface) PostMessage(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, m bridge.Message) (bridge.ChatMessageRef, error) {
-	if s.threads.isGone(t) {
-		return bridge.ChatMessageRef{}, threadGone(&bridge.PlatformError{Kind: bridge.KindPermanent, Platform: platformName, Op: "post message", Code: codeMessageGone})
+	refs, err := s.PostMessages(ctx, t, h, []bridge.Message{m})
+	if err != nil {
+		return bridge.ChatMessageRef{}, err
 	}
-	key := postKey{t, m.ID}
-	if s.posts.isUncertain(key) && len(s.posts.posted(key)) == 0 {
-		// The last attempt may have reached Slack: look before posting again.
-		if ref, found, err := s.findPosted(ctx, t, m.ID); err == nil && found {
-			s.posts.done(key)
-			return ref, nil
-		}
-	}
-	r := s.renderMessage(h, m)
-	already := s.posts.posted(key)
-	broadcast := h.Resumed && m.Sender == bridge.SenderBuyer && len(already) == 0 && s.threads.resume(t, true)
-	for i, blocks := range r.parts {
-		if i < len(already) {
-			continue
-		}
-		ref, err := s.postPart(ctx, t, h, m, i, blocks, r.fallback[i], broadcast && i == 0)
-		if err != nil {
-			if broadcast && i == 0 {
-				s.threads.undoResume(t)
-			}
-			return bridge.ChatMessageRef{}, err
-		}
-		s.posts.addPart(key, ref)
-	}
-	parts := s.posts.posted(key)
-	s.posts.done(key)
-	if len(parts) == 0 {
+	if len(refs) == 0 {
 		return bridge.ChatMessageRef{}, fmt.Errorf("slack: message %s rendered to nothing", m.ID)
 	}
-	return parts[0], nil
+	return refs[0], nil
 }
 
-func (s *Surface) postPart(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, m bridge.Message, part int, blocks []slack.Block, fallback string, broadcast bool) (bridge.ChatMessageRef, error) {
-	key := postKey{t, m.ID}
+// PostMessages posts consecutive messages of one conversation (oldest
+// first) into the thread, combined into as few posts as Slack's limits allow
+// (see layoutPosts): under a burst, Slack's per-channel limit caps posts,
+// not buyer messages. Each post's metadata carries the marketplace message
+// IDs it holds. It returns, for a prefix of msgs, the post that carries each
+// message (its first part, for a long one); when the prefix is shorter than
+// msgs, the error says why. A deleted root makes the error wrap
+// bridge.ErrThreadGone. A post whose outcome is unknown is looked for in the
+// thread before the next attempt posts again, so a retry never duplicates.
+func (s *Surface) PostMessages(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, msgs []bridge.Message) ([]bridge.ChatMessageRef, error) {
+	if len(msgs) == 0 {
+		return nil, nil
+	}
+	if s.threads.isGone(t) {
+		return nil, threadGone(&bridge.PlatformError{Kind: bridge.KindPermanent, Platform: platformName, Op: "post message", Code: codeMessageGone})
+	}
+	posted := map[bridge.MessageID]bridge.ChatMessageRef{}
+	if err := s.settleUncertain(ctx, t, msgs, posted); err != nil {
+		return nil, err
+	}
+	var todo []renderedMessage
+	for _, m := range msgs {
+		if _, ok := posted[m.ID]; !ok {
+			todo = append(todo, s.renderMessage(h, m))
+		}
+	}
+	lim := layout{maxBlocks: s.cfg.MaxBlocks, budget: postTextBudget}
+	plans := layoutPosts(todo, lim)
+	postedAny := false
+	for i := 0; i < len(plans); i++ {
+		p := plans[i]
+		key := postKey{t, p.ids[0]}
+		if p.parts > 0 && p.part < len(s.posts.get(key).parts) {
+			// This part reached the thread in an earlier attempt.
+			if p.part == p.parts-1 {
+				posted[p.ids[0]] = s.posts.get(key).parts[0]
+				s.posts.done(key)
+			}
+			continue
+		}
+		// A resumed conversation is surfaced with its first post of buyer
+		// content (once per episode); later posts stay in the thread.
+		broadcast := !postedAny && h.Resumed && p.buyer && p.part == 0 && s.threads.resume(t, true)
+		ref, err := s.postOne(ctx, t, h, p, broadcast)
+		if err != nil {
+			if broadcast {
+				s.threads.undoResume(t)
+			}
+			if isCode(err, codeBlocksTooLong) && len(p.ids) > 1 {
+				// Slack's cumulative limit is undocumented: cut the rest of the
+				// call into smaller posts and go on.
+				lim.budget /= 2
+				rest := todo[indexOf(todo, p.ids[0]):]
+				plans = append(plans[:i], layoutPosts(rest, lim)...)
+				i--
+				continue
+			}
+			return prefix(msgs, posted), err
+		}
+		postedAny = true
+		if p.parts == 0 {
+			for _, id := range p.ids {
+				posted[id] = ref
+				s.posts.done(postKey{t, id})
+			}
+			continue
+		}
+		s.posts.addPart(key, ref)
+		if p.part == p.parts-1 {
+			posted[p.ids[0]] = s.posts.get(key).parts[0]
+			s.posts.done(key)
+		}
+	}
+	return prefix(msgs, posted), nil
+}
+
+// settleUncertain looks in the thread, with one scan, for the messages
+// whose last post had an unknown outcome, and puts those found into posted;
+// the parts found of a long message are remembered so posting resumes after
+// them. A permanent failure of the scan other than a deleted thread (a
+// missing scope, say) is logged and posting goes on: a rare duplicate is
+// better than a conversation that can never be posted again.
+func (s *Surface) settleUncertain(ctx context.Context, t bridge.ThreadRef, msgs []bridge.Message, posted map[bridge.MessageID]bridge.ChatMessageRef) error {
+	var ids []bridge.MessageID
+	for _, m := range msgs {
+		if s.posts.get(postKey{t, m.ID}).uncertain {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := s.FindPosted(ctx, t, ids)
+	if err != nil {
+		if errors.Is(err, bridge.ErrThreadGone) || bridge.Classify(err) != bridge.KindPermanent {
+			return err
+		}
+		s.log.Warn("could not look for posts of unknown outcome; posting again", "channel", t.Channel, "err", err)
+	}
+	for _, id := range ids {
+		k := postKey{t, id}
+		if ref, ok := found[id]; ok {
+			posted[id] = ref
+			s.posts.done(k)
+			continue
+		}
+		s.posts.m.update(k, func(v *postState) { v.uncertain = false })
+	}
+	return nil
+}
+
+// prefix returns the refs of the longest prefix of msgs that is posted.
+func prefix(msgs []bridge.Message, posted map[bridge.MessageID]bridge.ChatMessageRef) []bridge.ChatMessageRef {
+	out := make([]bridge.ChatMessageRef, 0, len(msgs))
+	for _, m := range msgs {
+		ref, ok := posted[m.ID]
+		if !ok {
+			break
+		}
+		out = append(out, ref)
+	}
+	return out
+}
+
+func indexOf(msgs []renderedMessage, id bridge.MessageID) int {
+	for i, m := range msgs {
+		if m.id == id {
+			return i
+		}
+	}
+	return 0
+}
+
+// postOne makes one post of a PostMessages call. An image block Slack
+// refuses is shown as a link instead; a deleted root marks the thread gone;
+// an unknown outcome marks the post's messages uncertain.
+func (s *Surface) postOne(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, p postPlan, broadcast bool) (bridge.ChatMessageRef, error) {
 	opts := []slack.MsgOption{
 		slack.MsgOptionTS(t.ID),
-		slack.MsgOptionBlocks(blocks...),
-		slack.MsgOptionText(fallback, false),
-		slack.MsgOptionMetadata(messageMetadata(h, m, part)),
+		slack.MsgOptionBlocks(p.blocks...),
+		slack.MsgOptionText(p.fallback, false),
+		slack.MsgOptionMetadata(messageMetadata(h, p)),
 		slack.MsgOptionDisableLinkUnfurl(),
 		slack.MsgOptionDisableMediaUnfurl(),
 	}
@@ -135,21 +238,18 @@ func (s *Surface) postPart(ctx context.Context, t bridge.ThreadRef, h bridge.Thr
 		opts = append(opts, slack.MsgOptionBroadcast())
 	}
 	var ch, ts string
-	c := call{op: "post message", method: methodPostMessage, channel: t.Channel, prio: prioNormal}
-	err := s.do(ctx, c, func(ctx context.Context) error {
+	c := call{op: "post message", method: methodPostMessage, channel: t.Channel, prio: prioHigh}
+	post := func(ctx context.Context) error {
 		var err error
 		ch, ts, err = s.api.PostMessageContext(ctx, t.Channel, opts...)
 		return err
-	})
-	if err != nil && isCode(err, codeInvalidBlocks) && hasImage(blocks) {
+	}
+	err := s.do(ctx, c, post)
+	if err != nil && isCode(err, codeInvalidBlocks) && hasImage(p.blocks) {
 		// Slack could not fetch or accept an image: show it as a link instead.
-		s.log.Warn("Slack refused an image block; posting the image as a link", "message", m.ID)
-		opts[1] = slack.MsgOptionBlocks(imagesAsLinks(blocks)...)
-		err = s.do(ctx, c, func(ctx context.Context) error {
-			var err error
-			ch, ts, err = s.api.PostMessageContext(ctx, t.Channel, opts...)
-			return err
-		})
+		s.log.Warn("Slack refused an image block; posting the image as a link", "message", p.ids[0])
+		opts[1] = slack.MsgOptionBlocks(imagesAsLinks(p.blocks)...)
+		err = s.do(ctx, c, post)
 	}
 	if err != nil {
 		pe := asPlatform(err)
@@ -158,7 +258,9 @@ func (s *Surface) postPart(ctx context.Context, t bridge.ThreadRef, h bridge.Thr
 			return bridge.ChatMessageRef{}, threadGone(pe)
 		}
 		if pe != nil && pe.Kind == bridge.KindTransient && !pe.NotDelivered {
-			s.posts.setUncertain(key, true)
+			for _, id := range p.ids {
+				s.posts.setUncertain(postKey{t, id})
+			}
 		}
 		return bridge.ChatMessageRef{}, err
 	}
@@ -200,61 +302,4 @@ func imagesAsLinks(blocks []slack.Block) []slack.Block {
 		}
 	}
 	return out
-}
-
-// FindPosted looks through the thread for the messages whose metadata names
-// the marketplace message ids.
-func (s *Surface) FindPosted(ctx context.Context, t bridge.ThreadRef, ids []bridge.MessageID) (map[bridge.MessageID]bridge.ChatMessageRef, error) {
-	out := map[bridge.MessageID]bridge.ChatMessageRef{}
-	for _, id := range ids {
-		ref, found, err := s.findPosted(ctx, t, id)
-		if err != nil {
-			return out, err
-		}
-		if found {
-			out[id] = ref
-		}
-	}
-	return out, nil
-}
-
-// findPosted looks through the thread for a message whose metadata names the
-// marketplace message id (the first part of it) and returns it.
-func (s *Surface) findPosted(ctx context.Context, t bridge.ThreadRef, id bridge.MessageID) (bridge.ChatMessageRef, bool, error) {
-	cursor := ""
-	for {
-		var msgs []slack.Message
-		var more bool
-		var next string
-		err := s.do(ctx, call{op: "find posted message", method: methodReplies, channel: t.Channel, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
-			var err error
-			msgs, more, next, err = s.api.GetConversationRepliesContext(ctx, &slack.GetConversationRepliesParameters{
-				ChannelID: t.Channel, Timestamp: t.ID, Cursor: cursor, Limit: 200, IncludeAllMetadata: true,
-			})
-			return err
-		})
-		if err != nil {
-			if pe := asPlatform(err); pe != nil && isThreadGoneCode(pe.Code) {
-				s.threads.markGone(t)
-				return bridge.ChatMessageRef{}, false, threadGone(pe)
-			}
-			return bridge.ChatMessageRef{}, false, err
-		}
-		for _, m := range msgs {
-			if m.Metadata.EventType != metaMessage {
-				continue
-			}
-			if fmt.Sprint(m.Metadata.EventPayload["message_id"]) != string(id) {
-				continue
-			}
-			if p, ok := m.Metadata.EventPayload["part"].(float64); ok && p != 0 {
-				continue
-			}
-			return bridge.ChatMessageRef{Channel: t.Channel, ID: m.Timestamp}, true, nil
-		}
-		if !more || next == "" {
-			return bridge.ChatMessageRef{}, false, nil
-		}
-		cursor = next
-	}
 }

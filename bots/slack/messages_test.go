@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -38,8 +39,8 @@ func TestPostMessageIsAThreadReplyWithMetadata(t *testing.T) {
 	if !strings.Contains(blockText(m.Blocks), "Is this in stock?") || !strings.Contains(blockText(m.Blocks), "Bea Buyer") {
 		t.Errorf("message text or sender missing:\n%s", blockText(m.Blocks))
 	}
-	if m.Metadata == nil || m.Metadata.EventType != "shopbridge_message" || m.Metadata.EventPayload["message_id"] != "m-1" {
-		t.Errorf("metadata = %+v, want event shopbridge_message with message_id m-1", m.Metadata)
+	if m.Metadata == nil || m.Metadata.EventType != "shopbridge_message" || !slices.Equal(m.MarketplaceIDs(), []string{"m-1"}) {
+		t.Errorf("metadata = %+v, want event shopbridge_message with message_ids [m-1]", m.Metadata)
 	}
 	if m.Broadcast {
 		t.Errorf("an ordinary message was broadcast to the channel")
@@ -134,7 +135,7 @@ func TestPostMessageSplitsLongText(t *testing.T) {
 	}
 	var all strings.Builder
 	for i, r := range replies {
-		if r.Metadata.EventPayload["message_id"] != "m-long" || r.Metadata.EventPayload["part"] != float64(i) {
+		if !slices.Equal(r.MarketplaceIDs(), []string{"m-long"}) || r.Metadata.EventPayload["part"] != float64(i) || r.Metadata.EventPayload["parts"] != float64(3) {
 			t.Errorf("part %d metadata = %v", i, r.Metadata.EventPayload)
 		}
 		for _, sec := range blocksOfType(r.Blocks, "section") {
@@ -177,15 +178,12 @@ func TestFindPostedUsesMetadata(t *testing.T) {
 			want = got
 		}
 	}
-	got, found, err := f.s.findPosted(ctx, ref, "m-2")
-	if err != nil || !found || got != want {
-		t.Fatalf("FindPosted(m-2) = %v, %v, %v; want %v", got, found, err, want)
-	}
-	if _, found, err := f.s.findPosted(ctx, ref, "m-9"); err != nil || found {
-		t.Fatalf("FindPosted(m-9) = %v, %v; want not found", found, err)
+	got, err := f.s.FindPosted(ctx, ref, []bridge.MessageID{"m-2", "m-9"})
+	if err != nil || len(got) != 1 || got["m-2"] != want {
+		t.Fatalf("FindPosted(m-2, m-9) = %v, %v; want only m-2 at %v", got, err, want)
 	}
 	f.fake.DeleteMessage(ref.Channel, ref.ID)
-	if _, _, err := f.s.findPosted(ctx, ref, "m-2"); !errors.Is(err, bridge.ErrThreadGone) {
+	if _, err := f.s.FindPosted(ctx, ref, []bridge.MessageID{"m-2"}); !errors.Is(err, bridge.ErrThreadGone) {
 		t.Fatalf("FindPosted in a deleted thread: err = %v, want ErrThreadGone", err)
 	}
 }

@@ -49,7 +49,7 @@ func (s *Surface) isAdmin(ctx context.Context, user string) bool {
 	}
 	b.mu.Unlock()
 	var members []string
-	err := s.do(ctx, call{op: "list admin group", method: methodGroupMembers, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "list admin group", method: methodGroupMembers, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 		var err error
 		members, err = s.api.GetUserGroupMembersContext(ctx, b.group)
 		return err
@@ -90,7 +90,7 @@ func (s *Surface) userName(ctx context.Context, id string) string {
 		return n
 	}
 	var u *slack.User
-	err := s.do(ctx, call{op: "look up user", method: methodUserInfo, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "look up user", method: methodUserInfo, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 		var err error
 		u, err = s.api.GetUserInfoContext(ctx, id)
 		return err

@@ -59,12 +59,17 @@ func senderLine(h bridge.ThreadHeader, m bridge.Message) string {
 	return ":bust_in_silhouette: *" + escapeInline(name, 80) + "*"
 }
 
-// renderedMessage is a marketplace message as one or more Slack messages
-// (long text continues in a second message when it exceeds MaxBlocks).
+// renderedMessage is one marketplace message ready to be laid out into
+// posts (combine.go): the line naming its sender, its content blocks (text
+// already escaped and split into sections within TextLimit) and a short
+// plain summary for the notification text.
 type renderedMessage struct {
-	parts [][]slack.Block
-	// fallback is the notification text of each part.
-	fallback []string
+	id     bridge.MessageID
+	buyer  bool
+	sender string
+	blocks []slack.Block
+	// summary is plain, unescaped text ("Bea Buyer: Is this in stock?").
+	summary string
 }
 
 // renderMessage shows a marketplace message: text escaped and split,
@@ -74,7 +79,6 @@ type renderedMessage struct {
 func (s *Surface) renderMessage(h bridge.ThreadHeader, m bridge.Message) renderedMessage {
 	var blocks []slack.Block
 	var fallback string
-	head := senderLine(h, m)
 	addText := func(text string) {
 		for _, chunk := range splitText(escapeText(text), s.cfg.TextLimit) {
 			blocks = append(blocks, section(chunk))
@@ -134,22 +138,13 @@ func (s *Surface) renderMessage(h bridge.ThreadHeader, m bridge.Message) rendere
 		}
 		fallback = "[unsupported message: " + typ + "]"
 	}
-	fallbackText := escapeText(truncate(senderPlain(h, m)+": "+fallback, 300))
-
-	// The sender line opens the first part; later parts say they continue.
-	var out renderedMessage
-	per := s.cfg.MaxBlocks - 1
-	for i := 0; i < len(blocks); i += per {
-		end := min(i+per, len(blocks))
-		line := head
-		if i > 0 {
-			line = head + " _(continued)_"
-		}
-		part := append([]slack.Block{contextLine(line)}, blocks[i:end]...)
-		out.parts = append(out.parts, part)
-		out.fallback = append(out.fallback, fallbackText)
+	return renderedMessage{
+		id:      m.ID,
+		buyer:   m.Sender == bridge.SenderBuyer,
+		sender:  senderLine(h, m),
+		blocks:  blocks,
+		summary: truncate(senderPlain(h, m)+": "+fallback, fallbackRunes),
 	}
-	return out
 }
 
 func senderPlain(h bridge.ThreadHeader, m bridge.Message) string {

@@ -103,7 +103,7 @@ func (s *Surface) setReaction(ctx context.Context, msg bridge.ChatMessageRef, wa
 		return nil
 	}
 	item := slack.ItemRef{Channel: msg.Channel, Timestamp: msg.ID}
-	err := s.do(ctx, call{op: "add status reaction", method: methodReactionAdd, channel: msg.Channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "add status reaction", method: methodReactionAdd, channel: msg.Channel, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 		return ignoreCodes(s.api.AddReactionContext(ctx, want, item), codeAlreadyReacted)
 	})
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Surface) setReaction(ctx context.Context, msg bridge.ChatMessageRef, wa
 		}
 	}
 	for _, name := range stale {
-		err := s.do(ctx, call{op: "remove status reaction", method: methodReactionDel, channel: msg.Channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "remove status reaction", method: methodReactionDel, channel: msg.Channel, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 			return ignoreCodes(s.api.RemoveReactionContext(ctx, name, item), codeNoReaction)
 		})
 		if err != nil {
@@ -159,7 +159,7 @@ func (s *Surface) postFailureNotice(ctx context.Context, r bridge.Reply) error {
 	}
 	blocks, text := failureBlocks(r)
 	if ref, ok := s.replies.noticeOf(r.ID); ok {
-		err := s.do(ctx, call{op: "update failure notice", method: methodUpdate, channel: ref.Channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "update failure notice", method: methodUpdate, channel: ref.Channel, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 			_, _, _, err := s.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, slack.MsgOptionBlocks(blocks...), slack.MsgOptionText(text, false))
 			return err
 		})
@@ -169,7 +169,7 @@ func (s *Surface) postFailureNotice(ctx context.Context, r bridge.Reply) error {
 		// The notice was deleted: post a new one.
 	}
 	var ch, ts string
-	err := s.do(ctx, call{op: "post failure notice", method: methodPostMessage, channel: thread.Channel, prio: prioHigh}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "post failure notice", method: methodPostMessage, channel: thread.Channel, prio: prioUrgent}, func(ctx context.Context) error {
 		var err error
 		ch, ts, err = s.api.PostMessageContext(ctx, thread.Channel,
 			slack.MsgOptionTS(thread.ID),
@@ -193,7 +193,7 @@ func (s *Surface) postFailureNotice(ctx context.Context, r bridge.Reply) error {
 // cosmetic: errors are only logged.
 func (s *Surface) resolveFailureNotice(ctx context.Context, r bridge.Reply, ref bridge.ChatMessageRef) {
 	text := ":white_check_mark: The reply was sent to the buyer after a retry."
-	err := s.do(ctx, call{op: "resolve failure notice", method: methodUpdate, channel: ref.Channel, prio: prioHigh, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "resolve failure notice", method: methodUpdate, channel: ref.Channel, prio: prioUrgent, idempotent: true}, func(ctx context.Context) error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, ref.Channel, ref.ID, slack.MsgOptionBlocks(section(text)), slack.MsgOptionText("The reply was sent to the buyer after a retry.", false))
 		return err
 	})

@@ -50,7 +50,7 @@ func (s *Surface) PostInspection(ctx context.Context, channel string, r bridge.R
 		opts = append(opts, slack.MsgOptionMetadata(slack.SlackMetadata{EventType: metaReport, EventPayload: map[string]any{"key": r.Key}}))
 	}
 	var ch, ts string
-	err := s.do(ctx, call{op: "post report", method: methodPostMessage, channel: channel, prio: prioHigh}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "post report", method: methodPostMessage, channel: channel, prio: prioLow}, func(ctx context.Context) error {
 		var err error
 		ch, ts, err = s.api.PostMessageContext(ctx, channel, opts...)
 		return err
@@ -65,7 +65,7 @@ func (s *Surface) PostInspection(ctx context.Context, channel string, r bridge.R
 
 	links := map[bridge.ThreadRef]string{}
 	for _, part := range s.reportDetails(ctx, r, links) {
-		err := s.do(ctx, call{op: "post report details", method: methodPostMessage, channel: ch, prio: prioHigh}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "post report details", method: methodPostMessage, channel: ch, prio: prioLow}, func(ctx context.Context) error {
 			_, _, err := s.api.PostMessageContext(ctx, ch, slack.MsgOptionTS(ts), slack.MsgOptionBlocks(part...),
 				slack.MsgOptionText(escapeText(truncate(r.Title+" — details", 300)), false), slack.MsgOptionDisableLinkUnfurl())
 			return err
@@ -134,7 +134,7 @@ func (s *Surface) threadLink(ctx context.Context, t bridge.ThreadRef, cache map[
 		return l
 	}
 	var permalink string
-	err := s.do(ctx, call{op: "get permalink", method: methodPermalink, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "get permalink", method: methodPermalink, prio: prioLow, idempotent: true}, func(ctx context.Context) error {
 		var err error
 		permalink, err = s.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: t.Channel, Ts: t.ID})
 		return err
@@ -191,7 +191,7 @@ func (s *Surface) FindInspection(ctx context.Context, channel, key string, since
 	cursor := ""
 	for {
 		var resp *slack.GetConversationHistoryResponse
-		err := s.do(ctx, call{op: "find report", method: methodHistory, channel: channel, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+		err := s.do(ctx, call{op: "find report", method: methodHistory, channel: channel, prio: prioLow, idempotent: true}, func(ctx context.Context) error {
 			var err error
 			resp, err = s.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
 				ChannelID: channel, Cursor: cursor, Oldest: oldest, Limit: 200, IncludeAllMetadata: true,

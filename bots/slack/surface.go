@@ -36,8 +36,8 @@ type Deps struct {
 	HTTPClient *http.Client
 }
 
-// Surface is the Slack chat surface. It implements bridge.Chat and
-// bridge.PostedChecker.
+// Surface is the Slack chat surface. It implements bridge.Chat,
+// bridge.BatchPoster, bridge.PostedChecker and bridge.Router.
 type Surface struct {
 	cfg    Config
 	log    *slog.Logger
@@ -61,6 +61,9 @@ type Surface struct {
 	posts   *postBook
 	admins  *adminBook
 	names   *nameBook
+	// renamed remembers configured channels Slack answered for under
+	// another ID, so the warning is logged once.
+	renamed *boundedMap[string, bool]
 
 	// async tracks goroutines started for acknowledged work, so Listen
 	// returns only when they are done.
@@ -83,7 +86,9 @@ type identity struct {
 
 var (
 	_ bridge.Chat          = (*Surface)(nil)
+	_ bridge.BatchPoster   = (*Surface)(nil)
 	_ bridge.PostedChecker = (*Surface)(nil)
+	_ bridge.Router        = (*Surface)(nil)
 )
 
 // New builds the surface from a config (defaults applied, then validated).
@@ -122,6 +127,7 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		posts:   newPostBook(),
 		admins:  newAdminBook(cfg),
 		names:   newNameBook(),
+		renamed: newBoundedMap[string, bool](1000),
 	}
 	s.health = newHealth(s)
 	s.api = slack.New(cfg.BotToken,

@@ -64,7 +64,22 @@ func (b *threadBook) undoResume(t bridge.ThreadRef) { b.broadcast.delete(t) }
 // threadChannel routes a conversation: the store's own channel, else its
 // site's channel, else the inbox.
 func (s *Surface) threadChannel(h bridge.ThreadHeader) string {
-	return s.cfg.channelFor(h.Store.Channel, h.Store.Site)
+	return s.Destination(h.Store)
+}
+
+// Destination names the channel a new thread of the store opens in (the
+// store's own channel, else its site's channel, else the inbox), so the core
+// runs one poster per channel: Slack's posting limit is per channel.
+//
+// It is the configured value. OpenThread returns as ThreadRef.Channel the
+// channel ID Slack answers with, which is the same string whenever the
+// configuration holds a channel ID — Validate insists on IDs for the inbox,
+// alerts, report and site channels. They differ only when a store's own
+// channel is configured as a name ("#shop-my"), which Slack also accepts
+// for posting: its new threads then carry the ID, and OpenThread logs once
+// that the name should be replaced by that ID.
+func (s *Surface) Destination(st bridge.Store) string {
+	return s.cfg.channelFor(st.Channel, st.Site)
 }
 
 // headerBlocks renders a thread's header. It never repeats a buyer message:
@@ -154,6 +169,10 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 	if ch == "" {
 		ch = channel
 	}
+	if ch != channel && s.renamed.add(channel, true) {
+		s.log.Warn("Slack posted into a channel under another name than configured; configure its channel ID so threads and their poster agree",
+			"configured", channel, "channel_id", ch, "store", h.Store.ID)
+	}
 	ref := bridge.ThreadRef{Channel: ch, ID: ts}
 	if h.Continued {
 		s.threads.markContinued(ref)
@@ -176,7 +195,7 @@ func (s *Surface) UpdateThreadHeader(ctx context.Context, t bridge.ThreadRef, h 
 		h.Continued = true
 	}
 	blocks, text := headerBlocks(h)
-	err := s.do(ctx, call{op: "update thread header", method: methodUpdate, channel: t.Channel, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+	err := s.do(ctx, call{op: "update thread header", method: methodUpdate, channel: t.Channel, prio: prioLow, idempotent: true}, func(ctx context.Context) error {
 		_, _, _, err := s.api.UpdateMessageContext(ctx, t.Channel, t.ID,
 			slack.MsgOptionBlocks(blocks...),
 			slack.MsgOptionText(text, false),
@@ -209,7 +228,7 @@ func (s *Surface) postResumeNotice(ctx context.Context, t bridge.ThreadRef, h br
 	}
 	where := "the thread"
 	var permalink string
-	perr := s.do(ctx, call{op: "get permalink", method: methodPermalink, prio: prioNormal, idempotent: true}, func(ctx context.Context) error {
+	perr := s.do(ctx, call{op: "get permalink", method: methodPermalink, prio: prioLow, idempotent: true}, func(ctx context.Context) error {
 		var err error
 		permalink, err = s.api.GetPermalinkContext(ctx, &slack.PermalinkParameters{Channel: t.Channel, Ts: t.ID})
 		return err
@@ -223,7 +242,7 @@ func (s *Surface) postResumeNotice(ctx context.Context, t bridge.ThreadRef, h br
 	}
 	text := fmt.Sprintf(":speech_balloon: *%s* wrote again in a quiet conversation · %s %s · %s",
 		escapeInline(buyer, 80), platformLabel(h.Store.Platform), escapeInline(strings.TrimSpace(h.Store.Site+" "+store), 100), where)
-	return s.do(ctx, call{op: "post resumed notice", method: methodPostMessage, channel: t.Channel, prio: prioNormal}, func(ctx context.Context) error {
+	return s.do(ctx, call{op: "post resumed notice", method: methodPostMessage, channel: t.Channel, prio: prioLow}, func(ctx context.Context) error {
 		_, _, err := s.api.PostMessageContext(ctx, t.Channel,
 			slack.MsgOptionBlocks(section(text)),
 			slack.MsgOptionText(escapeText(buyer+" wrote again in a quiet conversation"), false),

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Default identities of the fake workspace.
@@ -287,6 +288,97 @@ func (l *postLimit) take(channel string, now time.Time) (bool, time.Duration) {
 		return true, 0
 	}
 	return false, time.Duration((1 - b.tokens) / l.rate * float64(time.Second))
+}
+
+// Slack's content limits, as the fake enforces them.
+const (
+	// MaxBlocks is the most blocks a message may have ("invalid_blocks").
+	MaxBlocks = 50
+	// MaxSectionText is the longest text of a section block ("invalid_blocks").
+	MaxSectionText = 3000
+	// MaxBlocksText is the most text all blocks of a message may hold
+	// together ("msg_blocks_too_long"). Slack does not document it; its
+	// maintainers speak of 12,000 text characters plus a buffer for the
+	// block containers, and refusals were reported from about 11,300.
+	MaxBlocksText = 12000
+	// MaxText is the longest top-level text ("msg_too_long").
+	MaxText = 40000
+)
+
+// checkContent returns the error code Slack would answer for a message's
+// text and blocks, or "".
+func checkContent(v url.Values) string {
+	if utf8.RuneCountInString(v.Get("text")) > MaxText {
+		return "msg_too_long"
+	}
+	raw := v.Get("blocks")
+	if raw == "" {
+		return ""
+	}
+	var blocks []map[string]any
+	if err := json.Unmarshal([]byte(raw), &blocks); err != nil {
+		return "invalid_blocks_format"
+	}
+	if len(blocks) > MaxBlocks {
+		return "invalid_blocks"
+	}
+	total := 0
+	for _, b := range blocks {
+		if b["type"] == "section" {
+			if t, ok := b["text"].(map[string]any); ok {
+				if txt, _ := t["text"].(string); utf8.RuneCountInString(txt) > MaxSectionText {
+					return "invalid_blocks"
+				}
+			}
+		}
+		total += textIn(b)
+	}
+	if total > MaxBlocksText {
+		return "msg_blocks_too_long"
+	}
+	return ""
+}
+
+// textIn counts the characters of every "text" string in a block.
+func textIn(v any) int {
+	n := 0
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			if s, ok := c.(string); ok && k == "text" {
+				n += utf8.RuneCountInString(s)
+				continue
+			}
+			n += textIn(c)
+		}
+	case []any:
+		for _, c := range t {
+			n += textIn(c)
+		}
+	}
+	return n
+}
+
+// MarketplaceIDs returns the marketplace message IDs a bridge post's
+// metadata names: the "message_ids" list, or the single "message_id" of
+// earlier versions.
+func (m Message) MarketplaceIDs() []string {
+	if m.Metadata == nil {
+		return nil
+	}
+	if list, ok := m.Metadata.EventPayload["message_ids"].([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, v := range list {
+			if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	if id, ok := m.Metadata.EventPayload["message_id"].(string); ok {
+		return []string{id}
+	}
+	return nil
 }
 
 // Calls returns the recorded calls of method ("" for all).
@@ -607,6 +699,9 @@ func (s *Server) postLocked(v url.Values) answer {
 			return errAnswer("thread_not_found")
 		}
 	}
+	if code := checkContent(v); code != "" {
+		return errAnswer(code)
+	}
 	if s.limit != nil {
 		if ok, wait := s.limit.take(ch, s.now()); !ok {
 			s.rateLimited++
@@ -633,6 +728,9 @@ func (s *Server) updateLocked(v url.Values) answer {
 	ch := v.Get("channel")
 	if a := s.channelLocked(ch); a != nil {
 		return *a
+	}
+	if code := checkContent(v); code != "" {
+		return errAnswer(code)
 	}
 	m := s.findLocked(ch, v.Get("ts"))
 	if m == nil || m.Deleted {
