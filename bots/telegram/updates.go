@@ -307,7 +307,7 @@ func (s *Surface) onCallback(ctx context.Context, l *listener, q *models.Callbac
 			s.answer(ctx, q.Message.Message, resp)
 		}
 	}
-	err := s.call(ctx, "answer button", 0, false, func(ctx context.Context) error {
+	err := s.call(ctx, "answer button", 0, func(ctx context.Context) error {
 		_, err := s.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: text, ShowAlert: resp.Error})
 		return err
 	})
