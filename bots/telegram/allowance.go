@@ -19,8 +19,9 @@ import "time"
 //     start: a group allowing 40/min is found within three minutes); after
 //     it, one call, and only after hold windows without a 429, hold
 //     doubling with each failed probe (2, 4, …, 32 windows), so a group
-//     that allows exactly what the pacer uses costs one 429 per half hour
-//     at most instead of a 429 storm.
+//     that allows exactly what the pacer uses costs five 429s in the first
+//     hour of sustained demand and one every 32 windows after, instead of
+//     a 429 storm.
 //   - The limit never exceeds ceiling (pacing.group_max_per_minute, or what
 //     the per-chat gap allows).
 //
