@@ -37,7 +37,7 @@ func BenchmarkBurst(b *testing.B) {
 			b.ReportMetric(r.visible.Seconds(), "visible-s")
 			b.ReportMetric(r.achieved, "achieved/allowed")
 			b.ReportMetric(float64(r.refused), "429s")
-			b.ReportMetric(float64(r.limit), "learned-limit")
+			b.ReportMetric(float64(r.limit), "limit-at-end")
 		})
 	}
 }

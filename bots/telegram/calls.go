@@ -116,8 +116,3 @@ type requeueError struct{ err error }
 
 func (e requeueError) Error() string { return e.err.Error() }
 func (e requeueError) Unwrap() error { return e.err }
-
-func isRequeue(err error) bool {
-	var r requeueError
-	return errors.As(err, &r)
-}

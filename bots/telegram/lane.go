@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -222,12 +223,16 @@ func (l *lane) exec(batch []*job, at time.Time) {
 		return
 	}
 	err := l.s.attempt(withLane(j.ctx, l.chat), j.op, l.chat, j.prio, at, j.prio != prioContent, j.fn)
-	if isRequeue(err) {
-		l.mu.Lock()
-		j.taken = false
-		l.queue = append(l.queue, j)
-		l.mu.Unlock()
-		return
+	var rq requeueError
+	if errors.As(err, &rq) {
+		if j.ctx.Err() == nil {
+			l.mu.Lock()
+			j.taken = false
+			l.queue = append(l.queue, j)
+			l.mu.Unlock()
+			return
+		}
+		err = rq.err // its caller gave up: the 429 is the outcome
 	}
 	switch {
 	case j.done != nil:
