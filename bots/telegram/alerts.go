@@ -58,7 +58,7 @@ func (s *Surface) PostAlert(ctx context.Context, a bridge.Alert) (bridge.AlertRe
 		params.ReplyMarkup = kb
 	}
 	var msg *models.Message
-	err := s.call(ctx, "post alert", chat, true, func(ctx context.Context) error {
+	err := s.spend(ctx, prioOpen, "post alert", chat, func(ctx context.Context) error {
 		var err error
 		msg, err = s.bot.SendMessage(ctx, params)
 		return err
@@ -80,7 +80,7 @@ func (s *Surface) UpdateAlert(ctx context.Context, ref bridge.AlertRef, a bridge
 	if kb == nil {
 		kb = noKeyboard()
 	}
-	err = s.call(ctx, "update alert", m.chat, false, func(ctx context.Context) error {
+	err = s.spend(ctx, prioOpen, "update alert", m.chat, func(ctx context.Context) error {
 		_, err := s.bot.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: m.chat, MessageID: m.id, Text: alertText(a).html,
 			ParseMode: models.ParseModeHTML, LinkPreviewOptions: previewOff(), ReplyMarkup: kb})
 		return err
@@ -144,7 +144,7 @@ func (s *Surface) Notify(ctx context.Context, n bridge.Notice) error {
 		body = plain(trimVisible(n.Text, maxTextLen-4))
 	}
 	params.Text = body.html
-	return s.call(ctx, "notify", chat, true, func(ctx context.Context) error {
+	return s.spend(ctx, prioContent, "notify", chat, func(ctx context.Context) error {
 		_, err := s.bot.SendMessage(ctx, params)
 		return err
 	})
@@ -162,7 +162,7 @@ func (s *Surface) PostReport(ctx context.Context, title, text string) (bridge.Ch
 			body = concat("\n", head, body)
 		}
 		var msg *models.Message
-		err := s.call(ctx, "post report", chat, true, func(ctx context.Context) error {
+		err := s.spend(ctx, prioLow, "post report", chat, func(ctx context.Context) error {
 			var err error
 			msg, err = s.bot.SendMessage(ctx, &bot.SendMessageParams{ChatID: chat, MessageThreadID: s.cfg.ReportTopic, Text: body.html,
 				ParseMode: models.ParseModeHTML, LinkPreviewOptions: previewOff()})

@@ -113,7 +113,7 @@ func (s *Surface) checkChat(ctx context.Context, me *models.User, r chatRole) {
 		return
 	}
 	var member *models.ChatMember
-	err = s.call(ctx, "get chat member", r.chat, false, func(ctx context.Context) error {
+	err = s.call(ctx, "get chat member", r.chat, func(ctx context.Context) error {
 		var err error
 		member, err = s.bot.GetChatMember(ctx, &bot.GetChatMemberParams{ChatID: r.chat, UserID: me.ID})
 		return err

@@ -30,7 +30,7 @@ var Commands = []models.BotCommand{
 
 // registerCommands publishes the command list; failing is not fatal.
 func (s *Surface) registerCommands(ctx context.Context) {
-	err := s.call(ctx, "set commands", 0, false, func(ctx context.Context) error {
+	err := s.call(ctx, "set commands", 0, func(ctx context.Context) error {
 		_, err := s.bot.SetMyCommands(ctx, &bot.SetMyCommandsParams{Commands: Commands})
 		return err
 	})
@@ -95,7 +95,7 @@ func (s *Surface) answer(ctx context.Context, m *models.Message, resp bridge.Com
 		if m.IsTopicMessage {
 			params.MessageThreadID = m.MessageThreadID
 		}
-		err := s.call(ctx, "answer command", m.Chat.ID, true, func(ctx context.Context) error {
+		err := s.spend(ctx, prioContent, "answer command", m.Chat.ID, func(ctx context.Context) error {
 			_, err := s.bot.SendMessage(ctx, params)
 			return err
 		})

@@ -56,7 +56,13 @@ type Config struct {
 
 	// Reactions show a reply's status; only the Bot API's emoji list is allowed.
 	Reactions Reactions `yaml:"reactions"`
-	// PinHeader pins each topic's header card (default true).
+	// PinHeader gives each topic a separate header card, pinned (default
+	// false). Off, a new topic costs two calls of the group's budget (the
+	// topic, whose name carries platform, site, store and buyer, and one
+	// post carrying the header and the buyer's messages); on, it costs two
+	// more (the card and its pin) and the card is edited as the
+	// conversation goes on. In a group without topics the header card is
+	// the thread either way.
 	PinHeader *bool `yaml:"pin_header"`
 	// NotifyEdits answers an edited agent message with "Edits are not sent
 	// to the buyer." (default true).
@@ -77,13 +83,23 @@ type Config struct {
 
 // Pacing holds the send limits. Telegram does not publish exact numbers; the
 // defaults follow its guidance: 1 message/s per chat, 20/min per group,
-// 30/s overall.
+// 30/s overall. The group figure is where learning starts (see allowance):
+// groups differ, and a 429 says what one accepts.
 type Pacing struct {
-	// PerChatInterval is the minimum gap between two messages in one chat.
+	// PerChatInterval is the minimum gap between two calls that post into
+	// one chat.
 	PerChatInterval time.Duration `yaml:"per_chat_interval"`
-	// GroupPerMinute caps messages per GroupWindow in one group or supergroup.
+	// GroupPerMinute is the number of calls that post into one group per
+	// GroupWindow the pacer starts from (and keeps, when Adaptive is off).
 	GroupPerMinute int           `yaml:"group_per_minute"`
 	GroupWindow    time.Duration `yaml:"group_window"`
+	// GroupMaxPerMinute caps what the pacer learns a group allows, per
+	// GroupWindow (0: as many as PerChatInterval lets in). Set it to
+	// GroupPerMinute for a fixed rate that 429s can still lower.
+	GroupMaxPerMinute int `yaml:"group_max_per_minute"`
+	// Adaptive learns each group's allowance from 429s and probes upward
+	// under sustained demand (default true); off, GroupPerMinute is fixed.
+	Adaptive *bool `yaml:"adaptive"`
 	// GlobalPerSecond caps messages per second across all chats.
 	GlobalPerSecond int `yaml:"global_per_second"`
 	// MaxRetryAfter is the longest 429 wait taken inside one call; a longer
@@ -138,7 +154,7 @@ func (c *Config) SetDefaults() {
 	c.Reactions.Sent = normalizeEmoji(c.Reactions.Sent)
 	c.Reactions.Failed = normalizeEmoji(c.Reactions.Failed)
 	if c.PinHeader == nil {
-		c.PinHeader = boolPtr(true)
+		c.PinHeader = boolPtr(false)
 	}
 	if c.NotifyEdits == nil {
 		c.NotifyEdits = boolPtr(true)
@@ -171,6 +187,9 @@ func (c *Config) SetDefaults() {
 	}
 	if p.Combine == nil {
 		p.Combine = boolPtr(true)
+	}
+	if p.Adaptive == nil {
+		p.Adaptive = boolPtr(true)
 	}
 	if c.PollTimeout == 0 {
 		c.PollTimeout = 50 * time.Second
@@ -275,6 +294,9 @@ func (c Config) Validate() []string {
 	}
 	if p.GroupWindow <= 0 {
 		add("pacing.group_window", "must be positive")
+	}
+	if p.GroupMaxPerMinute < 0 {
+		add("pacing.group_max_per_minute", "must not be negative (0: no cap)")
 	}
 	if p.GlobalPerSecond < 1 {
 		add("pacing.global_per_second", "must be at least 1")

@@ -36,7 +36,8 @@ func TestConfigDefaults(t *testing.T) {
 		{"per_chat_interval", c.Pacing.PerChatInterval, time.Second},
 		{"group_per_minute", c.Pacing.GroupPerMinute, 20},
 		{"global_per_second", c.Pacing.GlobalPerSecond, 30},
-		{"pin_header", *c.PinHeader, true},
+		{"pin_header", *c.PinHeader, false},
+		{"adaptive", *c.Pacing.Adaptive, true},
 		{"combine", *c.Pacing.Combine, true},
 	}
 	for _, ch := range checks {

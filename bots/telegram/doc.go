@@ -6,8 +6,10 @@
 //
 // It speaks the Bot API through github.com/go-telegram/bot, by long polling
 // (default) or by a webhook registered on the bridge's HTTP listener. Every
-// send is paced per chat, per group and globally on the injected clock; a 429
-// is waited out, never dropped; and under a burst into one group the buyer
-// messages of one conversation that wait behind the limiter are combined into
-// one post (see lane.go and BatchPoster).
+// call that posts into a group spends its budget (about 20 a minute), so a
+// new conversation costs a topic and one post that carries its header and
+// its buyer messages (topics.go, headers.go); all such calls wait in the
+// chat's lane in priority order, buyer content first (lane.go); the pacer
+// learns each group's real allowance from 429s (pacing.go, allowance.go);
+// a 429 is waited out, never dropped.
 package telegram

@@ -109,8 +109,9 @@ func TestEndToEndWithEngine(t *testing.T) {
 			}
 		}
 	}
-	if len(e.api.ThreadMessages(inbox, b.ID)) != 2 {
-		t.Errorf("topic B: %+v", e.api.ThreadMessages(inbox, b.ID))
+	// A new conversation: its topic and one post, the header on top.
+	if msgs := e.api.ThreadMessages(inbox, b.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Text, "Conversation conv-b") {
+		t.Errorf("topic B: %+v", msgs)
 	}
 
 	// An agent reply reaches the buyer; its reaction goes ✍ then 👌.
@@ -163,7 +164,7 @@ func TestEndToEndWithEngine(t *testing.T) {
 		t.Fatal("no new topic after the old one was deleted")
 	}
 	msgs := e.api.ThreadMessages(inbox, a2.ID)
-	if len(msgs) < 2 || !strings.Contains(msgs[0].Text, "earlier topic was deleted") || count(msgs, "halo? masih ada?") != 1 {
+	if len(msgs) < 1 || !strings.Contains(msgs[0].Text, "earlier topic was deleted") || count(msgs, "halo? masih ada?") != 1 {
 		t.Fatalf("healed topic: %+v", msgs)
 	}
 	if n := count(e.api.Messages(inbox), "halo? masih ada?"); n != 1 {
@@ -217,7 +218,7 @@ func TestEndToEndBurstWith429Storm(t *testing.T) {
 		}
 	}
 	topics := len(e.api.Topics(inbox))
-	posts := e.api.Count("sendMessage", 200) - topics // minus the header cards
+	posts := e.api.Count("sendMessage", 200)
 	if topics != 20 || posts > 200 {
 		t.Errorf("%d topics, %d posts for 200 messages", topics, posts)
 	}

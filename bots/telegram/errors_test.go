@@ -64,7 +64,7 @@ func TestNetworkErrorsNeverCarryTheToken(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	hs := newHarness(t, func(c *Config) { c.APIURL = "http://" + addr })
-	err = hs.s.call(context.Background(), "get me", 0, false, func(ctx context.Context) error {
+	err = hs.s.call(context.Background(), "get me", 0, func(ctx context.Context) error {
 		_, err := hs.s.bot.GetMe(ctx)
 		return err
 	})

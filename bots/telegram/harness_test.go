@@ -44,6 +44,13 @@ type option func(*Config)
 
 func newHarness(t testing.TB, opts ...option) *harness {
 	t.Helper()
+	return newHarnessClock(t, true, opts...)
+}
+
+// newHarnessClock is newHarness; with fire false nothing moves the clock
+// until the test calls driveClock (or advances it itself).
+func newHarnessClock(t testing.TB, fire bool, opts ...option) *harness {
+	t.Helper()
 	clock := bridgetest.NewClock(time.Date(2025, 5, 1, 9, 0, 0, 0, time.UTC))
 	api := telegramtest.New(clock)
 	t.Cleanup(api.Close)
@@ -63,7 +70,9 @@ func newHarness(t testing.TB, opts ...option) *harness {
 	}
 	hs := &harness{t: t, clock: clock, api: api, s: s, h: bridgetest.NewHandler(), mux: mux, logs: logs}
 	ctx, cancel := context.WithCancel(context.Background())
-	go clock.FireTimersWithin(ctx, 10*time.Minute)
+	if fire {
+		go clock.FireTimersWithin(ctx, 10*time.Minute)
+	}
 	t.Cleanup(func() {
 		hs.stopListening()
 		cancel()
@@ -75,6 +84,43 @@ func newHarness(t testing.TB, opts ...option) *harness {
 		}
 	})
 	return hs
+}
+
+// driveClock moves the fake clock to each pending timer (within 10
+// minutes) while ready holds, like bridgetest's FireTimersWithin, for tests
+// that know better when the code under test has handed over the work it
+// is about to: the fake clock must not jump while a goroutine of the test
+// is between two calls, or simulated seconds pass for work that takes
+// microseconds. It re-checks ready on every API call and every
+// millisecond, never to time anything.
+func (hs *harness) driveClock(ready func() bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	hs.t.Cleanup(cancel)
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			if d, ok := hs.clock.NextTimer(); ok && d <= 10*time.Minute && ready() {
+				hs.clock.Advance(d)
+				continue
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-hs.api.Activity():
+			case <-tick.C:
+			}
+		}
+	}()
+}
+
+// laneParkedFor reports whether chat's lane waits for a slot for a job of
+// priority pr.
+func (s *Surface) laneParkedFor(chat int64, pr priority) bool {
+	l := s.lane(chat)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.parked && l.waiting == pr
 }
 
 // listen runs Listen until the test ends and waits until it is ready.

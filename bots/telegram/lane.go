@@ -3,95 +3,70 @@ package telegram
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
-
-	"github.com/go-telegram/bot"
-	"github.com/go-telegram/bot/models"
-
-	"github.com/shopbridge/shopbridge/bridge"
+	"time"
 )
 
-// BatchPoster is the optional capability of a surface to post several
-// messages of one conversation in one call, so a backlog can be combined
-// into few posts. The engine uses it, when the surface has it, for the new
-// messages of a conversation it found in one sync.
-//
-// PostMessages posts msgs (oldest first) into the thread. It returns the
-// chat message of each message for a prefix of msgs: when it returns fewer
-// refs than messages, err says why the rest was not posted (an error
-// wrapping bridge.ErrThreadGone included), and the caller records only the
-// posted prefix.
-type BatchPoster interface {
-	PostMessages(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, msgs []bridge.Message) ([]bridge.ChatMessageRef, error)
-}
+// priority orders the calls that post into a chat. Every such call spends
+// the group's budget (about 20 a minute), so they all wait in the chat's
+// lane and leave in this order, oldest first within a priority.
+type priority int
 
-// PostMessage posts one marketplace message into the thread.
-func (s *Surface) PostMessage(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, m bridge.Message) (bridge.ChatMessageRef, error) {
-	refs, err := s.PostMessages(ctx, t, h, []bridge.Message{m})
-	if err != nil {
-		return bridge.ChatMessageRef{}, err
-	}
-	return refs[0], nil
-}
+const (
+	// prioContent: buyer messages, reply failure notices and answers to
+	// people (commands, notices). Reactions do not post (prioFree) and so
+	// never wait behind anything.
+	prioContent priority = iota
+	// prioOpen: new topics and reply-chain roots (a conversation's first
+	// post cannot go before them, but posts into existing threads can),
+	// header cards of the pin_header option, alerts, reopening a topic.
+	prioOpen
+	// prioLow: topic renames and header card edits, pins, reports. They
+	// only use the group's headroom (allowance.headroom), so they never go
+	// ahead of buyer content, not even of content that arrives just after.
+	prioLow
+	// prioFree: calls that post nothing (reads, reactions, button answers,
+	// webhook setup). They skip the lane and are paced globally only.
+	prioFree
+)
 
-// PostMessages posts msgs into the thread through the chat's lane: the
-// call waits in the chat's queue for the pacer, and when its turn comes,
-// every queued call for the same thread is combined with it into as few
-// posts as the text limit allows. Each message gets the reference of the
-// post that carries it.
-func (s *Surface) PostMessages(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, msgs []bridge.Message) ([]bridge.ChatMessageRef, error) {
-	if len(msgs) == 0 {
-		return nil, nil
-	}
-	k, err := parseThread(t)
-	if err != nil {
-		return nil, err
-	}
-	job := &postJob{ctx: ctx, thread: k, header: h, msgs: msgs, done: make(chan postResult, 1)}
-	l := s.lane(k.chat)
-	l.enqueue(job)
-	select {
-	case r := <-job.done:
-		return r.refs, r.err
-	case <-ctx.Done():
-		if l.cancel(job) {
-			return nil, &bridge.PlatformError{Kind: bridge.KindTransient, Platform: platform, Op: "post message",
-				Message: "stopped while queued for the rate limit", NotDelivered: true, Err: ctx.Err()}
-		}
-		// Already being sent: its outcome must be known, or it would be
-		// posted twice.
-		r := <-job.done
-		return r.refs, r.err
-	}
-}
-
-// lane is one chat's queue of posts. A goroutine runs while the queue is
-// not empty (started by the first enqueue, ending when it drains), so an
-// idle surface holds no goroutines.
+// lane is one chat's queue of calls that post into it. A goroutine runs
+// while the queue is not empty (started by the first enqueue, ending when
+// it drains), so an idle surface holds no goroutines. The goroutine makes
+// the calls one at a time: it waits for the pacer's slot for the most
+// urgent job, then runs the most urgent job at that moment. Calls a job
+// makes itself (the further posts of a long batch, reopening a closed
+// topic) run inline, holding the lane.
 type lane struct {
 	s    *Surface
 	chat int64
 	kick chan struct{}
 
 	mu      sync.Mutex
-	queue   []*postJob
+	queue   []*job
+	seq     uint64
 	running bool
+	// parked is set while the goroutine waits for a slot for a job of
+	// priority waiting; a more urgent job kicks it.
+	parked  bool
+	waiting priority
 }
 
-// postJob is one waiting PostMessages call.
-type postJob struct {
-	ctx    context.Context
-	thread threadKey
-	header bridge.ThreadHeader
-	msgs   []bridge.Message
-	done   chan postResult
+// job is one queued call: buyer messages (post) or one API call (fn).
+type job struct {
+	prio priority
+	seq  uint64
+	ctx  context.Context
+	op   string
+	// post is a PostMessages call; queued ones for the same thread leave
+	// together.
+	post *postJob
+	// fn is one API call; done receives its outcome (nil done: nobody
+	// waits, the outcome goes to onDone).
+	fn     func(ctx context.Context) error
+	done   chan error
+	onDone func(error)
 	taken  bool
-}
-
-type postResult struct {
-	refs []bridge.ChatMessageRef
-	err  error
 }
 
 func (s *Surface) lane(chat int64) *lane {
@@ -99,24 +74,49 @@ func (s *Surface) lane(chat int64) *lane {
 	defer s.mu.Unlock()
 	l := s.lanes[chat]
 	if l == nil {
-		l = &lane{s: s, chat: chat, kick: make(chan struct{}, 1)}
+		l = &lane{s: s, chat: chat, kick: make(chan struct{}, 1), waiting: prioFree}
 		s.lanes[chat] = l
 	}
 	return l
 }
 
-func (l *lane) enqueue(j *postJob) {
+// laneKey marks a context as running inside a chat's lane, so a call made
+// from there goes straight to the pacer instead of queueing behind itself.
+type laneKey struct{}
+
+func withLane(ctx context.Context, chat int64) context.Context {
+	return context.WithValue(ctx, laneKey{}, chat)
+}
+
+func inLane(ctx context.Context, chat int64) bool {
+	c, ok := ctx.Value(laneKey{}).(int64)
+	return ok && c == chat
+}
+
+func (l *lane) enqueue(j *job) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.seq++
+	j.seq = l.seq
 	l.queue = append(l.queue, j)
-	if !l.running {
+	switch {
+	case !l.running:
 		l.running = true
 		go l.run()
+	case l.parked && j.prio < l.waiting:
+		l.kickLocked()
+	}
+}
+
+func (l *lane) kickLocked() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
 	}
 }
 
 // cancel removes a job that has not been taken yet.
-func (l *lane) cancel(j *postJob) bool {
+func (l *lane) cancel(j *job) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if j.taken {
@@ -128,14 +128,13 @@ func (l *lane) cancel(j *postJob) bool {
 			break
 		}
 	}
-	select {
-	case l.kick <- struct{}{}:
-	default:
+	if l.parked {
+		l.kickLocked()
 	}
 	return true
 }
 
-// Queued reports how many posts wait in chat's lane (for tests and metrics).
+// queued reports how many jobs wait in chat's lane (for tests and metrics).
 func (s *Surface) queued(chat int64) int {
 	l := s.lane(chat)
 	l.mu.Lock()
@@ -143,242 +142,102 @@ func (s *Surface) queued(chat int64) int {
 	return len(l.queue)
 }
 
+// bestLocked is the most urgent queued job: lowest priority value, then
+// oldest.
+func (l *lane) bestLocked() *job {
+	var best *job
+	for _, j := range l.queue {
+		if best == nil || j.prio < best.prio || j.prio == best.prio && j.seq < best.seq {
+			best = j
+		}
+	}
+	return best
+}
+
 func (l *lane) run() {
+	ctx := withLane(context.Background(), l.chat)
 	for {
 		l.mu.Lock()
-		if len(l.queue) == 0 {
+		head := l.bestLocked()
+		if head == nil {
 			l.running = false
 			l.mu.Unlock()
 			return
 		}
+		pr := head.prio
+		l.parked, l.waiting = true, pr
 		l.mu.Unlock()
 		// Wait for a slot first: while waiting, more messages of the head's
-		// conversation can join and leave in the same post.
-		if err := l.s.pacer.wait(context.Background(), l.chat, true, l.kick); errors.Is(err, errKicked) {
+		// conversation can join and leave in the same post, and a more
+		// urgent job can take the slot.
+		at, err := l.s.pacer.wait(ctx, l.chat, pr, l.kick)
+		l.mu.Lock()
+		l.parked, l.waiting = false, prioFree
+		if err != nil {
+			l.mu.Unlock()
 			continue
 		}
-		l.mu.Lock()
-		batch := l.takeLocked()
-		l.mu.Unlock()
-		if len(batch) > 0 {
-			l.s.deliver(batch)
+		j := l.bestLocked()
+		if j == nil || j.prio > pr {
+			// What the slot was for was cancelled; a less urgent job must
+			// get its own (smaller) share of the window.
+			l.mu.Unlock()
+			l.s.pacer.release(l.chat, pr, at)
+			continue
 		}
+		batch := l.takeLocked(j)
+		l.mu.Unlock()
+		l.exec(batch, at)
 	}
 }
 
-// takeLocked takes the head job and, when combining, every later job of
-// the same thread.
-func (l *lane) takeLocked() []*postJob {
-	if len(l.queue) == 0 {
-		return nil
-	}
-	head := l.queue[0]
-	batch := []*postJob{head}
-	head.taken = true
+// takeLocked takes j and, for buyer messages when combining, every queued
+// job for the same thread (in order).
+func (l *lane) takeLocked(j *job) []*job {
+	batch := []*job{j}
+	j.taken = true
 	rest := l.queue[:0]
-	for _, j := range l.queue[1:] {
-		if l.s.combine && j.thread == head.thread {
-			j.taken = true
-			batch = append(batch, j)
-			continue
+	for _, q := range l.queue {
+		switch {
+		case q == j:
+		case j.post != nil && q.post != nil && l.s.combine && q.post.thread == j.post.thread:
+			q.taken = true
+			batch = append(batch, q)
+		default:
+			rest = append(rest, q)
 		}
-		rest = append(rest, j)
 	}
 	clear(l.queue[len(rest):])
 	l.queue = rest
 	return batch
 }
 
-// deliver posts the messages of a batch (one thread) and hands each job its
-// share of the result. The first post uses the slot the lane reserved.
-func (s *Surface) deliver(jobs []*postJob) {
-	ctx, cancel := interest(jobs)
-	defer cancel()
-	var all []bridge.Message
-	for _, j := range jobs {
-		all = append(all, j.msgs...)
-	}
-	h := jobs[len(jobs)-1].header
-	refs, err := s.postAll(ctx, jobs[0].thread, h, all, true)
-	if len(jobs) > 1 || len(all) > 1 {
-		s.log.Debug("combined buyer messages", "chat", jobs[0].thread.chat, "thread", jobs[0].thread.id, "calls", len(jobs), "messages", len(all))
-	}
-	off := 0
-	for _, j := range jobs {
-		n := len(j.msgs)
-		var r postResult
-		switch {
-		case len(refs) >= off+n:
-			r.refs = refs[off : off+n]
-		case len(refs) > off:
-			r.refs, r.err = refs[off:], err
-		default:
-			r.err = err
-		}
-		off += n
-		j.done <- r
-	}
-}
-
-// interest is a context that ends when every job's caller has given up: a
-// multi-post batch stops between posts then, but never inside one.
-func interest(jobs []*postJob) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(jobs[0].ctx))
-	var mu sync.Mutex
-	left := len(jobs)
-	stops := make([]func() bool, 0, len(jobs))
-	for _, j := range jobs {
-		stops = append(stops, context.AfterFunc(j.ctx, func() {
-			mu.Lock()
-			left--
-			if left == 0 {
-				cancel()
-			}
-			mu.Unlock()
-		}))
-	}
-	return ctx, func() {
-		for _, stop := range stops {
-			stop()
-		}
-		cancel()
-	}
-}
-
-// postAll lays msgs out as posts and sends them in order. It returns the
-// references of the prefix of msgs whose every post went out.
-func (s *Surface) postAll(ctx context.Context, k threadKey, h bridge.ThreadHeader, msgs []bridge.Message, reserved bool) ([]bridge.ChatMessageRef, error) {
-	info, err := s.chatInfo(ctx, k.chat)
-	if err != nil {
-		return nil, err
-	}
-	var prefix htmlText
-	if !info.forum {
-		prefix = chainMarker(k)
-	}
-	posts := s.render.plan(h, msgs, prefix)
-	ids := make([]int, len(posts))
-	sent := 0
-	var firstErr error
-	for i, p := range posts {
-		id, err := s.sendPost(ctx, k, info.forum, p, reserved && i == 0)
-		if err != nil {
-			firstErr = err
-			break
-		}
-		ids[i] = id
-		sent++
-	}
-	// A message is posted when every post carrying a part of it is.
-	firstPost := make([]int, len(msgs))
-	lastPost := make([]int, len(msgs))
-	for i := range msgs {
-		firstPost[i], lastPost[i] = -1, -1
-	}
-	for pi, p := range posts {
-		for _, mi := range p.msgs {
-			if firstPost[mi] < 0 {
-				firstPost[mi] = pi
-			}
-			lastPost[mi] = pi
-		}
-	}
-	refs := make([]bridge.ChatMessageRef, 0, len(msgs))
-	for mi := range msgs {
-		if firstPost[mi] < 0 || lastPost[mi] >= sent {
-			break
-		}
-		refs = append(refs, msgKey{k.chat, ids[firstPost[mi]]}.ref())
-	}
-	if len(refs) < len(msgs) && firstErr == nil {
-		firstErr = bridge.Permanent(platform, "post message", fmt.Sprintf("message %s produced no post", msgs[len(refs)].ID))
-	}
-	return refs, firstErr
-}
-
-// sendPost sends one post into the thread: a photo (falling back to a text
-// link when Telegram cannot fetch it) or a text. A closed topic is
-// reopened and the post sent again.
-func (s *Surface) sendPost(ctx context.Context, k threadKey, forum bool, p post, reserved bool) (int, error) {
-	if p.photo != "" {
-		id, err := s.sendPhoto(ctx, k, forum, p, reserved)
-		if err == nil {
-			return id, nil
-		}
-		if kindOf(err) != bridge.KindPermanent || errors.Is(err, bridge.ErrThreadGone) {
-			return 0, err
-		}
-		s.log.Info("Telegram could not send the photo; posting a link instead", "chat", k.chat, "reason", bridge.ReasonOf(err))
-		p = post{text: p.fallback, msgs: p.msgs}
-		reserved = false
-	}
-	var preview *models.LinkPreviewOptions
-	if p.preview != "" {
-		u := p.preview
-		preview = &models.LinkPreviewOptions{URL: &u, PreferLargeMedia: bot.True()}
-	} else {
-		preview = previewOff()
-	}
-	params := &bot.SendMessageParams{ChatID: k.chat, Text: p.text.html, ParseMode: models.ParseModeHTML, LinkPreviewOptions: preview}
-	placeInThread(params, k, forum)
-	var msg *models.Message
-	send := func(ctx context.Context) error {
-		var err error
-		msg, err = s.bot.SendMessage(ctx, params)
-		return err
-	}
-	err := s.callReserved(ctx, "post message", k.chat, true, reserved, send)
-	if err != nil && forum && isTopicClosed(err) {
-		if rerr := s.reopenTopic(ctx, k); rerr != nil {
-			return 0, rerr
-		}
-		err = s.call(ctx, "post message", k.chat, true, send)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if !forum {
-		s.chains.add(k.chat, msg.ID, k.id)
-	}
-	return msg.ID, nil
-}
-
-func (s *Surface) sendPhoto(ctx context.Context, k threadKey, forum bool, p post, reserved bool) (int, error) {
-	params := &bot.SendPhotoParams{ChatID: k.chat, Photo: &models.InputFileString{Data: p.photo}, Caption: p.text.html, ParseMode: models.ParseModeHTML}
-	if forum {
-		params.MessageThreadID = k.id
-	} else {
-		params.ReplyParameters = &models.ReplyParameters{MessageID: k.id}
-	}
-	var msg *models.Message
-	send := func(ctx context.Context) error {
-		var err error
-		msg, err = s.bot.SendPhoto(ctx, params)
-		return err
-	}
-	err := s.callReserved(ctx, "post photo", k.chat, true, reserved, send)
-	if err != nil && forum && isTopicClosed(err) {
-		if rerr := s.reopenTopic(ctx, k); rerr != nil {
-			return 0, rerr
-		}
-		err = s.call(ctx, "post photo", k.chat, true, send)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if !forum {
-		s.chains.add(k.chat, msg.ID, k.id)
-	}
-	return msg.ID, nil
-}
-
-// placeInThread puts a message into the topic (forum) or, in a reply
-// chain, makes it a reply to the header, which fails once the header is
-// deleted (the thread is gone).
-func placeInThread(p *bot.SendMessageParams, k threadKey, forum bool) {
-	if forum {
-		p.MessageThreadID = k.id
+// exec runs what the lane took with the slot reserved at at. A job other
+// than buyer content that meets a 429 goes back to its place in the queue
+// (the pacer holds the chat for the retry_after), so it cannot go ahead of
+// content that was queued meanwhile.
+func (l *lane) exec(batch []*job, at time.Time) {
+	j := batch[0]
+	if j.post != nil {
+		l.s.deliver(batch, at)
 		return
 	}
-	p.ReplyParameters = &models.ReplyParameters{MessageID: k.id}
+	err := l.s.attempt(withLane(j.ctx, l.chat), j.op, l.chat, j.prio, at, j.prio != prioContent, j.fn)
+	var rq requeueError
+	if errors.As(err, &rq) {
+		if j.ctx.Err() == nil {
+			l.mu.Lock()
+			j.taken = false
+			l.queue = append(l.queue, j)
+			l.mu.Unlock()
+			return
+		}
+		err = rq.err // its caller gave up: the 429 is the outcome
+	}
+	switch {
+	case j.done != nil:
+		j.done <- err
+	case j.onDone != nil:
+		j.onDone(err)
+	}
 }

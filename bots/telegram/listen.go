@@ -63,7 +63,7 @@ func (s *Surface) identify(ctx context.Context) (*models.User, bool) {
 	backoff := time.Second
 	for {
 		var me *models.User
-		err := s.call(ctx, "get me", 0, false, func(ctx context.Context) error {
+		err := s.call(ctx, "get me", 0, func(ctx context.Context) error {
 			var err error
 			me, err = s.bot.GetMe(ctx)
 			return err
@@ -89,7 +89,7 @@ func (s *Surface) identify(ctx context.Context) (*models.User, bool) {
 // dropWebhook removes a webhook left by webhook mode, which would make
 // getUpdates fail with 409; pending updates are kept.
 func (s *Surface) dropWebhook(ctx context.Context) {
-	err := s.call(ctx, "delete webhook", 0, false, func(ctx context.Context) error {
+	err := s.call(ctx, "delete webhook", 0, func(ctx context.Context) error {
 		_, err := s.bot.DeleteWebhook(ctx, &bot.DeleteWebhookParams{})
 		return err
 	})
@@ -103,7 +103,7 @@ func (s *Surface) dropWebhook(ctx context.Context) {
 func (s *Surface) setWebhook(ctx context.Context) {
 	backoff := time.Second
 	for {
-		err := s.call(ctx, "set webhook", 0, false, func(ctx context.Context) error {
+		err := s.call(ctx, "set webhook", 0, func(ctx context.Context) error {
 			_, err := s.bot.SetWebhook(ctx, &bot.SetWebhookParams{
 				URL: s.cfg.WebhookURL, SecretToken: s.cfg.SecretToken, AllowedUpdates: allowedUpdates,
 				MaxConnections: s.cfg.WebhookMaxConnections,
@@ -141,7 +141,7 @@ func (s *Surface) webhookLastError(ctx context.Context) int {
 
 func (s *Surface) webhookInfo(ctx context.Context) (*models.WebhookInfo, error) {
 	var info *models.WebhookInfo
-	err := s.call(ctx, "get webhook info", 0, false, func(ctx context.Context) error {
+	err := s.call(ctx, "get webhook info", 0, func(ctx context.Context) error {
 		var err error
 		info, err = s.bot.GetWebhookInfo(ctx)
 		return err

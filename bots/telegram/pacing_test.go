@@ -19,45 +19,49 @@ func TestPacerLimits(t *testing.T) {
 	cfg.SetDefaults()
 	p := newPacer(clock, cfg.Pacing)
 	const group, user = int64(-100111), int64(42)
+	reserve := func(chat int64, pr priority) time.Duration {
+		d, _ := p.reserve(chat, pr)
+		return d
+	}
 
-	if d := p.reserve(group, true); d != 0 {
+	if d := reserve(group, prioContent); d != 0 {
 		t.Fatalf("first send waits %v", d)
 	}
-	if d := p.reserve(group, true); d != time.Second {
+	if d := reserve(group, prioContent); d != time.Second {
 		t.Errorf("second send to one chat waits %v, want 1s", d)
 	}
-	if d := p.reserve(group, false); d != 0 {
+	if d := reserve(group, prioFree); d != 0 {
 		t.Errorf("a reaction waits %v behind a message", d)
 	}
 	// 20 per minute in a group.
 	for i := 1; i < 20; i++ {
 		clock.Advance(time.Second)
-		if d := p.reserve(group, true); d != 0 {
+		if d := reserve(group, prioContent); d != 0 {
 			t.Fatalf("send %d waits %v", i+1, d)
 		}
 	}
 	clock.Advance(time.Second)
-	if d := p.reserve(group, true); d != 40*time.Second {
+	if d := reserve(group, prioContent); d != 40*time.Second {
 		t.Errorf("21st send in a minute waits %v, want 40s", d)
 	}
 	// Private chats have no group limit, only the per-chat gap.
 	for i := 0; i < 25; i++ {
-		if d := p.reserve(user, true); d != 0 {
+		if d := reserve(user, prioContent); d != 0 {
 			t.Fatalf("private send %d waits %v", i+1, d)
 		}
 		clock.Advance(time.Second)
 	}
 	// 30 per second overall.
 	for i := int64(0); i < 30; i++ {
-		p.reserve(-200-i, true)
+		reserve(-200-i, prioContent)
 	}
-	if d := p.reserve(-999, true); d <= 0 {
+	if d := reserve(-999, prioContent); d <= 0 {
 		t.Error("the 31st send in a second did not wait")
 	}
 	// A 429 blocks the chat for retry_after.
 	clock.Advance(time.Minute)
 	p.block(user, 7*time.Second)
-	if d := p.reserve(user, false); d != 7*time.Second {
+	if d := reserve(user, prioFree); d != 7*time.Second {
 		t.Errorf("after a 429: waits %v, want 7s", d)
 	}
 }

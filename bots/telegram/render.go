@@ -45,15 +45,16 @@ const (
 // plan lays out msgs (oldest first) as few posts as the text limit allows.
 // A lone image becomes a photo; in a combined post images are links and the
 // first one is previewed. prefix is put at the start of every post (the
-// reply-chain marker).
-func (r renderer) plan(h bridge.ThreadHeader, msgs []bridge.Message, prefix htmlText) []post {
+// reply-chain marker); lead at the top of the first (a new topic's header,
+// in a photo's caption when the first post is a photo).
+func (r renderer) plan(h bridge.ThreadHeader, msgs []bridge.Message, prefix, lead htmlText) []post {
 	budget := maxTextLen
 	if prefix.vis > 0 {
 		budget -= prefix.vis + 1
 	}
 	combined := len(msgs) > 1
 	var posts []post
-	var cur post
+	cur := post{text: lead}
 	flush := func() {
 		if cur.text.vis > 0 || cur.text.html != "" {
 			posts = append(posts, cur)
@@ -69,16 +70,18 @@ func (r renderer) plan(h bridge.ThreadHeader, msgs []bridge.Message, prefix html
 		head := r.head(h, m, combined)
 		if !combined && m.Kind == bridge.KindImage {
 			if u, ok := safeURL(m.URL); ok {
-				flush()
+				// The lead (all cur holds yet) rides in the caption.
+				lead := cur.text
+				cur = post{}
 				ph := post{photo: u}
-				caption := head
+				caption := concat("\n\n", lead, head)
 				body := buyer(m.Text)
-				if m.Text != "" && head.vis+1+body.vis <= maxCaptionLen {
-					caption = concat("\n", head, body)
+				if m.Text != "" && caption.vis+1+body.vis <= maxCaptionLen {
+					caption = concat("\n", caption, body)
 					body = htmlText{}
 				}
 				ph.text = caption
-				ph.fallback = concat("\n", head, concat(" ", plain("🖼"), anchor(u, "Photo (Telegram could not load it)")))
+				ph.fallback = concat("\n\n", lead, concat("\n", head, concat(" ", plain("🖼"), anchor(u, "Photo (Telegram could not load it)"))))
 				if body.vis > 0 {
 					ph.fallback = concat("\n", ph.fallback, body)
 				}

@@ -61,7 +61,7 @@ func TestPlanKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			posts := r.plan(testHeader, []bridge.Message{tt.msg}, htmlText{})
+			posts := r.plan(testHeader, []bridge.Message{tt.msg}, htmlText{}, htmlText{})
 			if len(posts) != 1 {
 				t.Fatalf("%d posts, want 1", len(posts))
 			}
@@ -84,7 +84,7 @@ func TestPlanCombinesAndSplits(t *testing.T) {
 	for i := range 10 {
 		msgs = append(msgs, textMsg(fmt.Sprint(i), fmt.Sprintf("message number %d", i)))
 	}
-	posts := r.plan(testHeader, msgs, htmlText{})
+	posts := r.plan(testHeader, msgs, htmlText{}, htmlText{})
 	if len(posts) != 1 || len(posts[0].msgs) != 10 {
 		t.Fatalf("10 short messages: %d posts (first carries %d), want 1 carrying 10", len(posts), len(posts[0].msgs))
 	}
@@ -93,7 +93,7 @@ func TestPlanCombinesAndSplits(t *testing.T) {
 	}
 
 	long := textMsg("L", strings.Repeat("panjang sekali ", 700)) // ~10,500 chars
-	posts = r.plan(testHeader, []bridge.Message{textMsg("a", "before"), long, textMsg("b", "after")}, htmlText{})
+	posts = r.plan(testHeader, []bridge.Message{textMsg("a", "before"), long, textMsg("b", "after")}, htmlText{}, htmlText{})
 	texts := mustParse(t, posts)
 	if len(posts) < 3 {
 		t.Fatalf("a 10,500-character message fit in %d posts", len(posts))
@@ -114,7 +114,7 @@ func TestPlanImagesInCombinedPost(t *testing.T) {
 		{ID: "2", Kind: bridge.KindImage, URL: "https://cf.shopee/a.jpg", SentAt: time.Now()},
 		{ID: "3", Kind: bridge.KindImage, URL: "https://cf.shopee/b.jpg", SentAt: time.Now()},
 	}
-	posts := r.plan(testHeader, msgs, htmlText{})
+	posts := r.plan(testHeader, msgs, htmlText{}, htmlText{})
 	if len(posts) != 1 || posts[0].photo != "" {
 		t.Fatalf("got %d posts (photo %q), want one text post", len(posts), posts[0].photo)
 	}
@@ -127,7 +127,7 @@ func TestPlanImagesInCombinedPost(t *testing.T) {
 func TestPlanLongCaption(t *testing.T) {
 	r := renderer{loc: time.UTC}
 	m := bridge.Message{ID: "p", Kind: bridge.KindImage, URL: "https://cf.shopee/a.jpg", Text: strings.Repeat("x", 3000)}
-	posts := r.plan(testHeader, []bridge.Message{m}, htmlText{})
+	posts := r.plan(testHeader, []bridge.Message{m}, htmlText{}, htmlText{})
 	if len(posts) != 2 || posts[0].photo == "" || posts[1].photo != "" {
 		t.Fatalf("want a photo then its text, got %d posts", len(posts))
 	}
@@ -144,7 +144,7 @@ func TestTopicName(t *testing.T) {
 	h := testHeader
 	h.Store.Name = strings.Repeat("Kedai Batik Sutera ", 10)
 	h.BuyerName = strings.Repeat("名字", 100)
-	name := topicName(h)
+	name := topicName(h, "")
 	if n := len([]rune(name)); n > maxTopicName || visibleLen(name) > maxTopicName {
 		t.Errorf("topic name is %d runes / %d units: %q", n, visibleLen(name), name)
 	}
@@ -153,7 +153,7 @@ func TestTopicName(t *testing.T) {
 			t.Errorf("topic name %q lacks %q", name, w)
 		}
 	}
-	if got := topicName(testHeader); got != "shopee MY · Main Store · Aisyah" {
+	if got := topicName(testHeader, ""); got != "shopee MY · Main Store · Aisyah" {
 		t.Errorf("topicName = %q", got)
 	}
 }

@@ -51,7 +51,7 @@ func (s *Surface) react(ctx context.Context, m msgKey, emoji string) error {
 	if last, ok := s.reactions.get(m); ok && last == emoji {
 		return nil
 	}
-	err := s.call(ctx, "set reaction", m.chat, false, func(ctx context.Context) error {
+	err := s.call(ctx, "set reaction", m.chat, func(ctx context.Context) error {
 		_, err := s.bot.SetMessageReaction(ctx, &bot.SetMessageReactionParams{
 			ChatID: m.chat, MessageID: m.id,
 			Reaction: []models.ReactionType{{Type: models.ReactionTypeTypeEmoji, ReactionTypeEmoji: &models.ReactionTypeEmoji{Emoji: emoji}}},
@@ -88,7 +88,7 @@ func (s *Surface) failureNotice(ctx context.Context, m msgKey, r bridge.Reply) e
 	kb := s.buttons.keyboard([]bridge.Action{{ID: bridge.ActionRetrySend, Label: "Retry", Value: strconv.FormatInt(int64(r.ID), 10)}})
 	prev, had := s.notices.get(r.ID)
 	if had {
-		err := s.call(ctx, "update failure notice", prev.chat, false, func(ctx context.Context) error {
+		err := s.spend(ctx, prioContent, "update failure notice", prev.chat, func(ctx context.Context) error {
 			_, err := s.bot.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: prev.chat, MessageID: prev.id, Text: body.html, ParseMode: models.ParseModeHTML, LinkPreviewOptions: previewOff(), ReplyMarkup: kb})
 			return err
 		})
@@ -107,15 +107,15 @@ func (s *Surface) failureNotice(ctx context.Context, m msgKey, r bridge.Reply) e
 		}
 	}
 	var msg *models.Message
-	err := s.call(ctx, "post failure notice", m.chat, true, func(ctx context.Context) error {
+	err := s.spend(ctx, prioContent, "post failure notice", m.chat, func(ctx context.Context) error {
 		var err error
 		msg, err = s.bot.SendMessage(ctx, params)
 		return err
 	})
 	if err != nil && isTopicClosed(err) {
 		if k, perr := parseThread(r.Thread); perr == nil {
-			if rerr := s.reopenTopic(ctx, k); rerr == nil {
-				err = s.call(ctx, "post failure notice", m.chat, true, func(ctx context.Context) error {
+			if rerr := s.reopenTopic(ctx, prioContent, k); rerr == nil {
+				err = s.spend(ctx, prioContent, "post failure notice", m.chat, func(ctx context.Context) error {
 					var err error
 					msg, err = s.bot.SendMessage(ctx, params)
 					return err
@@ -138,7 +138,7 @@ func (s *Surface) resolveNotice(ctx context.Context, r bridge.Reply, text string
 	if !ok {
 		return nil
 	}
-	err := s.call(ctx, "update failure notice", n.chat, false, func(ctx context.Context) error {
+	err := s.spend(ctx, prioContent, "update failure notice", n.chat, func(ctx context.Context) error {
 		_, err := s.bot.EditMessageText(ctx, &bot.EditMessageTextParams{ChatID: n.chat, MessageID: n.id, Text: escapeHTML(text), ParseMode: models.ParseModeHTML, ReplyMarkup: noKeyboard()})
 		return err
 	})

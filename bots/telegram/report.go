@@ -47,7 +47,7 @@ func (s *Surface) PostInspection(ctx context.Context, channel string, r bridge.R
 			params.ReplyParameters = &models.ReplyParameters{MessageID: firstID, AllowSendingWithoutReply: true}
 		}
 		var msg *models.Message
-		err := s.call(ctx, "post report", chat, true, func(ctx context.Context) error {
+		err := s.spend(ctx, prioLow, "post report", chat, func(ctx context.Context) error {
 			var err error
 			msg, err = s.bot.SendMessage(ctx, params)
 			return err

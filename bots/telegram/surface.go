@@ -54,10 +54,16 @@ type Surface struct {
 	active    atomic.Pointer[listener]
 	listening atomic.Bool
 
-	mu          sync.Mutex
-	chats       map[int64]chatInfo
-	headers     map[threadKey]headerInfo
-	lanes       map[int64]*lane
+	mu      sync.Mutex
+	chats   map[int64]chatInfo
+	headers map[threadKey]headerInfo
+	lanes   map[int64]*lane
+	// owed are the headers still to be put at the top of a new topic's
+	// first post (see OpenThread); names the topic names last applied;
+	// closed the topics people closed (from their service messages).
+	owed        *fifoMap[threadKey, bridge.ThreadHeader]
+	names       *fifoMap[threadKey, string]
+	closed      *fifoMap[threadKey, struct{}]
 	notices     *fifoMap[bridge.ReplyID, msgKey]
 	reactions   *fifoMap[msgKey, string]
 	noPin       map[int64]bool
@@ -105,6 +111,9 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		chats:       map[int64]chatInfo{},
 		headers:     map[threadKey]headerInfo{},
 		lanes:       map[int64]*lane{},
+		owed:        newFIFOMap[threadKey, bridge.ThreadHeader](10000),
+		names:       newFIFOMap[threadKey, string](50000),
+		closed:      newFIFOMap[threadKey, struct{}](10000),
 		notices:     newFIFOMap[bridge.ReplyID, msgKey](10000),
 		reactions:   newFIFOMap[msgKey, string](10000),
 		noPin:       map[int64]bool{},
@@ -161,60 +170,6 @@ func (s *Surface) Name() string { return platform }
 var allowedUpdates = bot.AllowedUpdates{
 	models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage,
 	models.AllowedUpdateCallbackQuery, models.AllowedUpdateMyChatMember,
-}
-
-// call runs one API call: it waits for the pacer (message true: a message
-// in chat, spaced per chat and group), runs fn with a record of what the
-// HTTP layer saw, waits out 429s of up to MaxRetryAfter, retries a request
-// that never left twice, and classifies any other failure. The request
-// itself is not cut short by ctx (only by RequestTimeout): a send whose
-// outcome is unknown would be posted twice.
-func (s *Surface) call(ctx context.Context, op string, chat int64, message bool, fn func(context.Context) error) error {
-	return s.callReserved(ctx, op, chat, message, false, fn)
-}
-
-// callReserved is call for a caller that already holds the first pacing
-// reservation (reserved true).
-func (s *Surface) callReserved(ctx context.Context, op string, chat int64, message, reserved bool, fn func(context.Context) error) error {
-	netRetries := 0
-	for {
-		if !reserved {
-			if err := s.pacer.wait(ctx, chat, message, nil); err != nil {
-				return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: platform, Op: op,
-					Message: "stopped while waiting for the rate limit", NotDelivered: true, Err: err}
-			}
-		}
-		reserved = false
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
-		hctx, rec := withRecord(hctx)
-		err := fn(hctx)
-		cancel()
-		if err == nil {
-			if chat != 0 {
-				s.health.chatOK(chat)
-			}
-			return nil
-		}
-		cerr := classify(op, rec, err)
-		var pe *bridge.PlatformError
-		errors.As(cerr, &pe)
-		switch {
-		case pe.Kind == bridge.KindRateLimited && pe.RetryAfter <= s.cfg.Pacing.MaxRetryAfter:
-			s.log.Warn("rate limited by Telegram; waiting", "op", op, "chat", chat, "retry_after", pe.RetryAfter)
-			s.pacer.block(chat, pe.RetryAfter)
-			continue
-		case pe.NotDelivered && netRetries < 2 && ctx.Err() == nil:
-			netRetries++
-			select {
-			case <-ctx.Done():
-			case <-s.clock.After(time.Duration(netRetries) * time.Second):
-			}
-			continue
-		case pe.Kind == bridge.KindAuth && chat != 0:
-			s.health.chatFailed(chat, cerr)
-		}
-		return cerr
-	}
 }
 
 // threadKey is a parsed ThreadRef: a chat and a topic id (forum) or a
@@ -289,7 +244,7 @@ func (s *Surface) chatInfo(ctx context.Context, chat int64) (chatInfo, error) {
 		return ci, nil
 	}
 	var full *models.ChatFullInfo
-	err := s.call(ctx, "get chat", chat, false, func(ctx context.Context) error {
+	err := s.call(ctx, "get chat", chat, func(ctx context.Context) error {
 		var err error
 		full, err = s.bot.GetChat(ctx, &bot.GetChatParams{ChatID: chat})
 		return err

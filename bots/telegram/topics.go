@@ -3,9 +3,7 @@ package telegram
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -20,10 +18,21 @@ var iconColors = map[bridge.Platform]int{
 	bridge.PlatformTikTok: 0xCB86DB,
 }
 
-// OpenThread opens a conversation's thread in the store's chat. In a forum
-// supergroup it creates a topic named after platform, site, store and buyer,
-// posts the header card as its first message and pins it; the thread is the
-// topic. In a group without topics the header card is the thread, and
+// OpenThread opens a conversation's thread in the store's chat.
+//
+// In a forum supergroup it creates a topic whose name carries the status
+// mark, platform, site, store and buyer, and nothing else: every call that
+// posts into a group spends its budget of about 20 a minute, so a new
+// conversation costs the topic and one post. The header (ids, the Seller
+// Centre link, how to answer) is owed to the topic and goes at the top of
+// the first PostMessages into it, together with the buyer's messages. The
+// owed header is kept in memory only: after a restart, a topic whose first
+// post had not gone out yet gets its first post without it, which loses
+// nothing an agent needs (the name says who, the Seller Centre link is in
+// the store's other topics). With pin_header on, the topic gets a
+// separate header card, posted now and pinned later at low priority.
+//
+// In a group without topics the header card is the thread (one call), and
 // agents reply to it or to any message posted under it.
 func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge.ThreadRef, error) {
 	chat, err := s.route(h.Store)
@@ -35,7 +44,7 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 		return bridge.ThreadRef{}, err
 	}
 	if !info.forum {
-		id, err := s.sendCard(ctx, threadKey{chat: chat}, false, h)
+		id, err := s.sendCard(ctx, prioOpen, threadKey{chat: chat}, false, h)
 		if err != nil {
 			return bridge.ThreadRef{}, err
 		}
@@ -46,11 +55,12 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 		}
 		return k.ref(), nil
 	}
+	name := s.topicTitle(h)
 	var topic *models.ForumTopic
-	err = s.call(ctx, "create topic", chat, true, func(ctx context.Context) error {
+	err = s.spend(ctx, prioOpen, "create topic", chat, func(ctx context.Context) error {
 		var err error
 		topic, err = s.bot.CreateForumTopic(ctx, &bot.CreateForumTopicParams{
-			ChatID: chat, Name: topicName(h), IconColor: iconColors[h.Store.Platform],
+			ChatID: chat, Name: name, IconColor: iconColors[h.Store.Platform],
 		})
 		return err
 	})
@@ -58,10 +68,16 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 		return bridge.ThreadRef{}, err
 	}
 	k := threadKey{chat, topic.MessageThreadID}
-	id, err := s.sendCard(ctx, k, true, h)
+	s.rememberName(ctx, k, name)
+	if !s.cardMode() {
+		s.owed.put(k, h)
+		return k.ref(), nil
+	}
+	id, err := s.sendCard(ctx, prioOpen, k, true, h)
 	if err != nil {
 		// Do not leave an empty topic behind; the engine opens another one.
-		if derr := s.call(ctx, "delete topic", chat, false, func(ctx context.Context) error {
+		// Deleting posts nothing into the group, so it is not paced as a post.
+		if derr := s.call(ctx, "delete topic", chat, func(ctx context.Context) error {
 			_, err := s.bot.DeleteForumTopic(ctx, &bot.DeleteForumTopicParams{ChatID: chat, MessageThreadID: k.id})
 			return err
 		}); derr != nil {
@@ -70,189 +86,99 @@ func (s *Surface) OpenThread(ctx context.Context, h bridge.ThreadHeader) (bridge
 		return bridge.ThreadRef{}, err
 	}
 	s.rememberHeader(ctx, k, headerInfo{id: id, continued: h.Continued})
-	s.pin(ctx, chat, id)
+	s.pinLater(chat, id)
 	return k.ref(), nil
 }
 
-// sendCard posts a header card into the thread (forum) or the chat.
-func (s *Surface) sendCard(ctx context.Context, k threadKey, forum bool, h bridge.ThreadHeader) (int, error) {
-	params := &bot.SendMessageParams{ChatID: k.chat, Text: headerCard(h, forum).html, ParseMode: models.ParseModeHTML, LinkPreviewOptions: previewOff()}
-	if forum {
-		params.MessageThreadID = k.id
-	}
-	var msg *models.Message
-	err := s.call(ctx, "post thread header", k.chat, true, func(ctx context.Context) error {
-		var err error
-		msg, err = s.bot.SendMessage(ctx, params)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	return msg.ID, nil
-}
+// cardMode reports whether topics get a separate pinned header card
+// (pin_header).
+func (s *Surface) cardMode() bool { return *s.cfg.PinHeader }
 
-// pin pins a header card; a missing right is logged once per chat and the
-// card stays unpinned.
-func (s *Surface) pin(ctx context.Context, chat int64, id int) {
-	s.mu.Lock()
-	skip := !*s.cfg.PinHeader || s.noPin[chat]
-	s.mu.Unlock()
-	if skip {
-		return
-	}
-	err := s.call(ctx, "pin thread header", chat, true, func(ctx context.Context) error {
-		_, err := s.bot.PinChatMessage(ctx, &bot.PinChatMessageParams{ChatID: chat, MessageID: id, DisableNotification: true})
-		return err
-	})
-	if err == nil {
-		return
-	}
-	if kindOf(err) == bridge.KindAuth {
-		// Pinning is a nicety: its missing right must not mark the chat down.
-		s.health.chatOK(chat)
-		s.mu.Lock()
-		s.noPin[chat] = true
-		s.mu.Unlock()
-		s.log.Warn("cannot pin header cards: give the bot the admin right \"Pin messages\"", "chat", chat, "err", err)
-		return
-	}
-	s.log.Warn("could not pin a header card", "chat", chat, "err", err)
-}
-
-// UpdateThreadHeader edits the header card (awaiting reply / answered,
-// unread count). A resumed conversation's topic is reopened if an agent
-// closed it.
-func (s *Surface) UpdateThreadHeader(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader) error {
-	k, err := parseThread(t)
-	if err != nil {
-		return err
-	}
-	info, err := s.chatInfo(ctx, k.chat)
-	if err != nil {
-		return err
-	}
-	if h.Resumed && info.forum {
-		if err := s.reopenTopic(ctx, k); err != nil {
-			return err
-		}
-	}
-	hi, known := s.headerOf(ctx, k)
-	switch {
-	case !known && info.forum:
-		// Opened before a restart without a MetaStore: the card's id is
-		// unknown, and a new card per update would spam the topic.
-		s.log.Debug("header card unknown; not updated", "chat", k.chat, "topic", k.id)
-		return nil
-	case !known:
-		hi = headerInfo{id: k.id} // in a reply chain the header is the thread
-	}
-	h.Continued = h.Continued || hi.continued
-	err = s.call(ctx, "update thread header", k.chat, false, func(ctx context.Context) error {
-		_, err := s.bot.EditMessageText(ctx, &bot.EditMessageTextParams{
-			ChatID: k.chat, MessageID: hi.id, Text: headerCard(h, info.forum).html,
-			ParseMode: models.ParseModeHTML, LinkPreviewOptions: previewOff(),
-		})
-		return err
-	})
-	switch {
-	case err == nil || isNotModified(err):
-		return nil
-	case isEditTargetGone(err) && !info.forum:
-		return &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: platform, Op: "update thread header",
-			Message: "the header message was deleted", Err: fmt.Errorf("%w: header deleted", bridge.ErrThreadGone)}
-	case isEditTargetGone(err):
-		// The card was deleted but the topic may live on: post a new one.
-		id, serr := s.sendCard(ctx, k, true, h)
-		if serr != nil {
-			return serr
-		}
-		s.rememberHeader(ctx, k, headerInfo{id: id, continued: h.Continued})
-		s.pin(ctx, k.chat, id)
-		return nil
-	}
-	return err
-}
-
-// reopenTopic reopens a closed topic; "not modified" (it was open) is fine.
-func (s *Surface) reopenTopic(ctx context.Context, k threadKey) error {
-	err := s.call(ctx, "reopen topic", k.chat, false, func(ctx context.Context) error {
+// reopenTopic reopens a closed topic at priority pr; "not modified" (it
+// was open) is fine.
+func (s *Surface) reopenTopic(ctx context.Context, pr priority, k threadKey) error {
+	err := s.spend(ctx, pr, "reopen topic", k.chat, func(ctx context.Context) error {
 		_, err := s.bot.ReopenForumTopic(ctx, &bot.ReopenForumTopicParams{ChatID: k.chat, MessageThreadID: k.id})
 		return err
 	})
 	if err != nil && !isNotModified(err) {
 		return err
 	}
+	s.closed.del(k)
 	return nil
 }
 
-func headerKey(k threadKey) string {
-	return "telegram.header." + chatString(k.chat) + "." + strconv.Itoa(k.id)
-}
-
-// headerInfo is what the surface keeps of a thread's header card: its
-// message id, and whether the thread continues a deleted one (the engine
-// says so only when opening it, and later edits must keep saying it).
-type headerInfo struct {
-	id        int
-	continued bool
-}
-
-func (hi headerInfo) String() string {
-	if hi.continued {
-		return strconv.Itoa(hi.id) + ";continued"
+// renameTopic sets a topic's name at low priority, unless it already has
+// it (as far as the surface knows): a rename posts a service message into
+// the topic and spends the group's budget, so it is made only when the
+// visible name changes.
+func (s *Surface) renameTopic(ctx context.Context, k threadKey, name string) error {
+	if applied, ok := s.nameOf(ctx, k); ok && applied == name {
+		return nil
 	}
-	return strconv.Itoa(hi.id)
-}
-
-func parseHeaderInfo(v string) (headerInfo, bool) {
-	ids, flag, _ := strings.Cut(v, ";")
-	id, err := strconv.Atoi(ids)
-	if err != nil || id <= 0 {
-		return headerInfo{}, false
+	err := s.spend(ctx, prioLow, "rename topic", k.chat, func(ctx context.Context) error {
+		_, err := s.bot.EditForumTopic(ctx, &bot.EditForumTopicParams{ChatID: k.chat, MessageThreadID: k.id, Name: name})
+		return err
+	})
+	if err != nil && !isNotModified(err) {
+		return err
 	}
-	return headerInfo{id: id, continued: flag == "continued"}, true
+	s.rememberName(ctx, k, name)
+	return nil
 }
 
-// rememberHeader keeps a thread's header card (and persists it when a
-// MetaStore is wired).
-func (s *Surface) rememberHeader(ctx context.Context, k threadKey, hi headerInfo) {
-	s.mu.Lock()
-	s.headers[k] = hi
-	s.mu.Unlock()
+func nameKey(k threadKey) string {
+	return "telegram.topic_name." + chatString(k.chat) + "." + strconv.Itoa(k.id)
+}
+
+// rememberName keeps the name a topic was given (persisted when a
+// MetaStore is wired, so a restart does not rename every topic once).
+func (s *Surface) rememberName(ctx context.Context, k threadKey, name string) {
+	s.names.put(k, name)
 	if s.meta != nil {
-		if err := s.meta.SetMeta(context.WithoutCancel(ctx), headerKey(k), hi.String()); err != nil {
-			s.log.Warn("could not save a header card id", "chat", k.chat, "thread", k.id, "err", err)
+		if err := s.meta.SetMeta(context.WithoutCancel(ctx), nameKey(k), name); err != nil {
+			s.log.Warn("could not save a topic name", "chat", k.chat, "topic", k.id, "err", err)
 		}
 	}
 }
 
-func (s *Surface) headerOf(ctx context.Context, k threadKey) (headerInfo, bool) {
-	s.mu.Lock()
-	hi, ok := s.headers[k]
-	s.mu.Unlock()
-	if ok || s.meta == nil {
-		return hi, ok
+func (s *Surface) nameOf(ctx context.Context, k threadKey) (string, bool) {
+	if name, ok := s.names.get(k); ok || s.meta == nil {
+		return name, ok
 	}
-	v, err := s.meta.Meta(ctx, headerKey(k))
+	name, err := s.meta.Meta(ctx, nameKey(k))
 	if err != nil {
 		if !errors.Is(err, bridge.ErrNotFound) {
-			s.log.Warn("could not load a header card id", "chat", k.chat, "thread", k.id, "err", err)
+			s.log.Warn("could not load a topic name", "chat", k.chat, "topic", k.id, "err", err)
 		}
-		return headerInfo{}, false
+		return "", false
 	}
-	if hi, ok = parseHeaderInfo(v); !ok {
-		return headerInfo{}, false
-	}
-	s.mu.Lock()
-	s.headers[k] = hi
-	s.mu.Unlock()
-	return hi, true
+	s.names.put(k, name)
+	return name, true
 }
 
-// topicName is "shopee MY · Store · Buyer", within 128 characters: the
-// store and buyer parts are shortened first, on rune boundaries.
-func topicName(h bridge.ThreadHeader) string {
+// Status marks at the start of a topic's name (default mode): the topic
+// list shows at a glance which conversations wait for an answer.
+const (
+	markAwaiting = "🟠"
+	markAnswered = "🟢"
+)
+
+// topicTitle is the name a topic should have for h: with the status mark,
+// unless the status is on a pinned header card.
+func (s *Surface) topicTitle(h bridge.ThreadHeader) string {
+	if s.cardMode() {
+		return topicName(h, "")
+	}
+	if h.AwaitingReply {
+		return topicName(h, markAwaiting)
+	}
+	return topicName(h, markAnswered)
+}
+
+// topicName is "[mark ]shopee MY · Store · Buyer", within 128 characters:
+// the store and buyer parts are shortened first, on rune boundaries.
+func topicName(h bridge.ThreadHeader, mark string) string {
 	buyerName := h.BuyerName
 	if buyerName == "" {
 		buyerName = h.BuyerID
@@ -269,58 +195,8 @@ func topicName(h bridge.ThreadHeader) string {
 		store = string(h.Store.ID)
 	}
 	name := trimVisible(platformSite, 24) + " · " + trimVisible(store, 40) + " · " + trimVisible(buyerName, 56)
+	if mark != "" {
+		name = mark + " " + name
+	}
 	return trimVisible(name, maxTopicName)
-}
-
-// headerCard is a thread's first message: who, where, the status, a link to
-// the conversation in Seller Centre and how to answer. It never repeats a
-// buyer message.
-func headerCard(h bridge.ThreadHeader, forum bool) htmlText {
-	store := h.Store.Name
-	if store == "" {
-		store = string(h.Store.ID)
-	}
-	title := string(h.Store.Platform)
-	if h.Store.Site != "" {
-		title += " · " + h.Store.Site
-	}
-	title += " · " + store
-	lines := []htmlText{concat(" ", plain("🛍"), wrap("b", buyer(title)))}
-	buyerName := h.BuyerName
-	if buyerName == "" {
-		buyerName = "Buyer"
-	}
-	who := concat(" ", plain("👤"), wrap("b", buyer(trimVisible(buyerName, maxNameLen))))
-	if h.BuyerID != "" {
-		who = concat(" ", who, plain("· id"), wrap("code", buyer(h.BuyerID)))
-	}
-	lines = append(lines, who)
-	lines = append(lines, concat(" ", plain("💬 Conversation"), wrap("code", buyer(string(h.Conversation)))))
-	if _, ok := safeURL(h.Link); ok {
-		lines = append(lines, concat(" ", plain("🔗"), anchor(h.Link, "Open in Seller Centre")))
-	}
-	status := concat(" ", plain("🟢"), bold("Answered"))
-	if h.AwaitingReply {
-		status = concat(" ", plain("🟠"), bold("Awaiting reply"))
-	}
-	if h.Unread > 0 {
-		status = concat(" · ", status, plain(fmt.Sprintf("%d unread", h.Unread)))
-	}
-	lines = append(lines, status)
-	if h.Resumed {
-		lines = append(lines, plain("🔁 Resumed: the buyer wrote again after a quiet period."))
-	}
-	if h.Continued {
-		what := "topic"
-		if !forum {
-			what = "thread"
-		}
-		lines = append(lines, plain("↪️ Continues this conversation: its earlier "+what+" was deleted."))
-	}
-	how := "Reply in this topic to answer the buyer."
-	if !forum {
-		how = "Reply to this message (or to any message under it) to answer the buyer."
-	}
-	lines = append(lines, italic(how))
-	return concat("\n", lines...)
 }

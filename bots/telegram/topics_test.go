@@ -12,8 +12,12 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
-func TestForumTopicPerConversation(t *testing.T) {
-	hs := newHarness(t)
+// withCards turns on the pinned header card (pin_header), today's
+// behaviour before the header moved into a topic's first post.
+func withCards(c *Config) { c.PinHeader = boolPtr(true) }
+
+func TestForumTopicPerConversationWithCard(t *testing.T) {
+	hs := newHarness(t, withCards)
 	ctx := context.Background()
 	h := testHeader
 	h.AwaitingReply, h.Unread = true, 1
@@ -25,9 +29,14 @@ func TestForumTopicPerConversation(t *testing.T) {
 	if len(topics) != 1 || topics[0].Name != "shopee MY · Main Store · Aisyah" || topics[0].ID != k.id {
 		t.Fatalf("topics = %+v", topics)
 	}
+	// The pin waits in the lane at the lowest priority.
+	hs.waitFor("card pinned", func() bool {
+		msgs := hs.api.ThreadMessages(inbox, k.id)
+		return len(msgs) == 1 && msgs[0].Pinned
+	})
 	msgs := hs.api.ThreadMessages(inbox, k.id)
-	if len(msgs) != 1 || !msgs[0].Pinned || !strings.Contains(msgs[0].Text, "Awaiting reply · 1 unread") {
-		t.Fatalf("header card missing or not pinned: %+v", msgs)
+	if !strings.Contains(msgs[0].Text, "Awaiting reply · 1 unread") {
+		t.Fatalf("header card: %+v", msgs)
 	}
 
 	evil := "<b>hi</b> @shop_admin /pause & <a href=\"tg://x\">x</a>"
@@ -75,7 +84,7 @@ func TestForumTopicPerConversation(t *testing.T) {
 }
 
 func TestHeaderIDSurvivesRestartWithMeta(t *testing.T) {
-	hs := newHarness(t)
+	hs := newHarness(t, withCards)
 	meta := &memMeta{m: map[string]string{}}
 	hs.s.meta = meta
 	ref, k := hs.openThread(testHeader)
@@ -144,7 +153,7 @@ func TestDeletedAndClosedTopics(t *testing.T) {
 	if _, err := hs.s.PostMessage(ctx, ref, testHeader, textMsg("1", "closed?")); err != nil {
 		t.Fatalf("post into a closed topic: %v", err)
 	}
-	if hs.api.Topics(inbox)[0].Closed || len(hs.api.ThreadMessages(inbox, k.id)) != 2 {
+	if hs.api.Topics(inbox)[0].Closed || len(hs.api.ThreadMessages(inbox, k.id)) != 1 {
 		t.Errorf("closed topic not reopened and posted to")
 	}
 
@@ -164,8 +173,9 @@ func TestDeletedAndClosedTopics(t *testing.T) {
 	if _, err := hs.s.PostMessage(ctx, ref2, h, textMsg("2", "gone?")); err != nil {
 		t.Fatal(err)
 	}
+	// One post: the header, which says it continues, then the message.
 	msgs := hs.api.ThreadMessages(inbox, k2.id)
-	if len(msgs) != 2 || !strings.Contains(msgs[0].Text, "earlier topic was deleted") || !strings.Contains(msgs[1].Text, "gone?") {
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Text, "earlier topic was deleted") || !strings.Contains(msgs[0].Text, "gone?") {
 		t.Errorf("continued topic: %+v", msgs)
 	}
 }
@@ -245,13 +255,14 @@ func TestPhotosAndFallback(t *testing.T) {
 		}
 	}
 	msgs := hs.api.ThreadMessages(inbox, k.id)
-	if len(msgs) != 3 {
-		t.Fatalf("%d messages, want header + 2", len(msgs))
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
 	}
-	if msgs[1].Photo != ok.URL || !strings.Contains(msgs[1].Text, "rosak") {
-		t.Errorf("photo post: %+v", msgs[1])
+	// The topic's first post is the photo, the header in its caption.
+	if msgs[0].Photo != ok.URL || !strings.Contains(msgs[0].Text, "rosak") || !strings.Contains(msgs[0].Text, "Conversation c1") {
+		t.Errorf("photo post: %+v", msgs[0])
 	}
-	if msgs[2].Photo != "" || !strings.Contains(msgs[2].Text, "Photo (Telegram could not load it)") {
-		t.Errorf("fallback post: %+v", msgs[2])
+	if msgs[1].Photo != "" || !strings.Contains(msgs[1].Text, "Photo (Telegram could not load it)") || strings.Contains(msgs[1].Text, "Conversation") {
+		t.Errorf("fallback post: %+v", msgs[1])
 	}
 }

@@ -144,6 +144,7 @@ func author(m *models.Message) (id, name string) {
 // reply, and a bot command into a command. Service messages (topic
 // created, pins, joins) and bots are skipped.
 func (s *Surface) onMessage(l *listener, m *models.Message) error {
+	s.followTopicState(m)
 	if !fromPerson(m) {
 		return nil
 	}
@@ -177,6 +178,22 @@ func (s *Surface) onMessage(l *listener, m *models.Message) error {
 		At:       time.Unix(int64(m.Date), 0).UTC(),
 	}
 	return s.deliverReply(l, m, am)
+}
+
+// followTopicState notes topics that someone closed or reopened (their
+// service messages), so a resumed conversation's topic is reopened only
+// when it is closed: a reopen posts into the group and spends its budget.
+func (s *Surface) followTopicState(m *models.Message) {
+	if !m.Chat.IsForum || m.MessageThreadID == 0 {
+		return
+	}
+	k := threadKey{m.Chat.ID, m.MessageThreadID}
+	switch {
+	case m.ForumTopicClosed != nil:
+		s.closed.put(k, struct{}{})
+	case m.ForumTopicReopened != nil:
+		s.closed.del(k)
+	}
 }
 
 // deliverReply hands an agent reply to the bridge. In polling mode a
@@ -307,7 +324,7 @@ func (s *Surface) onCallback(ctx context.Context, l *listener, q *models.Callbac
 			s.answer(ctx, q.Message.Message, resp)
 		}
 	}
-	err := s.call(ctx, "answer button", 0, false, func(ctx context.Context) error {
+	err := s.call(ctx, "answer button", 0, func(ctx context.Context) error {
 		_, err := s.bot.AnswerCallbackQuery(ctx, &bot.AnswerCallbackQueryParams{CallbackQueryID: q.ID, Text: text, ShowAlert: resp.Error})
 		return err
 	})

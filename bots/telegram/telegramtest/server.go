@@ -2,8 +2,9 @@
 // demos: it speaks the real wire format (multipart or JSON requests, the
 // {"ok":…} envelope, error codes and descriptions), keeps chats, forum
 // topics and messages, parses HTML like Telegram (strictly), enforces a
-// group send limit on an injected clock with 429 + retry_after, serves
-// getUpdates from a script, and records every call.
+// group limit on every call that posts into a group (see SpendsBudget) on an
+// injected clock with 429 + retry_after, serves getUpdates from a script,
+// and records every call.
 package telegramtest
 
 import (
@@ -86,6 +87,8 @@ type Topic struct {
 	IconColor int
 	Closed    bool
 	Deleted   bool
+	// Renames counts successful editForumTopic calls that changed the name.
+	Renames int
 }
 
 // Message is a message in a fake chat.
@@ -108,6 +111,9 @@ type Message struct {
 	Pinned   bool
 	Edits    int
 	Date     time.Time
+	// Service names a service message's kind ("forum_topic_closed"); its
+	// Text is empty.
+	Service string
 }
 
 // Call is one recorded API call.
@@ -200,8 +206,10 @@ func (s *Server) SetPrivacyOff() {
 	s.mu.Unlock()
 }
 
-// SetGroupLimit enforces at most n sends per window in each group (0: off),
-// answering 429 with the retry_after that would let the send through.
+// SetGroupLimit enforces at most n calls that spend a group's budget (see
+// SpendsBudget) per sliding window in each group (0: off), answering 429
+// with the retry_after that would let the call through. Refused calls and
+// calls answered with another error do not count.
 func (s *Server) SetGroupLimit(n int, window time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -248,6 +256,24 @@ func (s *Server) CloseTopic(chat int64, topic int) {
 	if t := s.chats[chat].topics[topic]; t != nil {
 		t.Closed = true
 	}
+}
+
+// CloseTopicBy closes a forum topic as person u does in a Telegram client:
+// the topic gets a forum_topic_closed service message and its update is
+// queued.
+func (s *Server) CloseTopicBy(chat int64, topic int, u User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.chats[chat]
+	t := c.topics[topic]
+	if t == nil {
+		return
+	}
+	t.Closed = true
+	m := &Message{ID: c.nextID, Chat: chat, Thread: topic, UserID: u.ID, UserName: u.Name, Date: s.clock.Now(), Service: "forum_topic_closed"}
+	c.nextID++
+	c.messages[m.ID] = m
+	s.pushLocked(models.Update{Message: s.toModel(c, m)})
 }
 
 // DeleteMessage deletes a message.
@@ -325,6 +351,33 @@ func (s *Server) Count(method string, code int) int {
 		}
 	}
 	return n
+}
+
+// spending are the methods that spend a group's message budget: each puts
+// something into the chat (a message, a topic or its service message, a
+// pin, an edit). This fake decides that reactions (setMessageReaction),
+// callback answers and reads do not: Telegram's published limits are about
+// messages, and a reaction is not one.
+var spending = map[string]bool{
+	"sendMessage": true, "sendPhoto": true, "editMessageText": true, "pinChatMessage": true,
+	"createForumTopic": true, "editForumTopic": true, "reopenForumTopic": true, "closeForumTopic": true,
+}
+
+// SpendsBudget reports whether a call of method counts against a group's
+// limit (see SetGroupLimit).
+func SpendsBudget(method string) bool { return spending[method] }
+
+// GroupCalls returns the calls to chat that spend its budget and were
+// answered with code (0: any), in order.
+func (s *Server) GroupCalls(chat int64, code int) []Call {
+	id := strconv.FormatInt(chat, 10)
+	var out []Call
+	for _, c := range s.Calls("") {
+		if spending[c.Method] && c.Params["chat_id"] == id && (code == 0 || c.Code == code) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Answers returns the recorded callback answers.
@@ -545,6 +598,9 @@ func (s *Server) handle(token, method string, p map[string]string) (int, any, st
 		if n := len([]rune(p["name"])); n == 0 || n > 128 {
 			return 400, nil, "Bad Request: TOPIC_NAME_INVALID", 0
 		}
+		if code, desc, retry, ok := s.spendLocked(c); !ok {
+			return code, nil, desc, retry
+		}
 		id := c.nextID
 		c.nextID++
 		color, _ := strconv.Atoi(p["icon_color"])
@@ -556,20 +612,44 @@ func (s *Server) handle(token, method string, p map[string]string) (int, any, st
 		if t == nil || t.Deleted {
 			return 400, nil, "Bad Request: message thread not found", 0
 		}
+		if method == "reopenForumTopic" && !t.Closed || method == "closeForumTopic" && t.Closed {
+			return 400, nil, "Bad Request: TOPIC_NOT_MODIFIED", 0
+		}
+		if spending[method] {
+			if code, desc, retry, ok := s.spendLocked(c); !ok {
+				return code, nil, desc, retry
+			}
+		}
 		switch method {
 		case "reopenForumTopic":
-			if !t.Closed {
-				return 400, nil, "Bad Request: TOPIC_NOT_MODIFIED", 0
-			}
 			t.Closed = false
 		case "closeForumTopic":
-			if t.Closed {
-				return 400, nil, "Bad Request: TOPIC_NOT_MODIFIED", 0
-			}
 			t.Closed = true
 		default:
 			t.Deleted = true
 		}
+		return 200, true, "", 0
+	case "editForumTopic":
+		tid, _ := strconv.Atoi(p["message_thread_id"])
+		t := c.topics[tid]
+		if t == nil || t.Deleted {
+			return 400, nil, "Bad Request: message thread not found", 0
+		}
+		if !(c.BotStatus == "administrator" && c.CanManageTopics) {
+			return 400, nil, "Bad Request: not enough rights to edit a topic", 0
+		}
+		name, hasName := p["name"]
+		if hasName && (len([]rune(name)) == 0 || len([]rune(name)) > 128) {
+			return 400, nil, "Bad Request: TOPIC_NAME_INVALID", 0
+		}
+		if !hasName || name == t.Name {
+			return 400, nil, "Bad Request: TOPIC_NOT_MODIFIED", 0
+		}
+		if code, desc, retry, ok := s.spendLocked(c); !ok {
+			return code, nil, desc, retry
+		}
+		t.Name = name
+		t.Renames++
 		return 200, true, "", 0
 	case "sendMessage", "sendPhoto":
 		return s.send(c, method, p)
@@ -595,6 +675,9 @@ func (s *Server) handle(token, method string, p map[string]string) (int, any, st
 		}
 		if text == m.Text && sameMarkup(markup, m.Markup) {
 			return 400, nil, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", 0
+		}
+		if code, desc, retry, ok := s.spendLocked(c); !ok {
+			return code, nil, desc, retry
 		}
 		m.Text, m.HTML, m.Entities, m.Markup = text, p["text"], ents, markup
 		m.Edits++
@@ -633,6 +716,9 @@ func (s *Server) handle(token, method string, p map[string]string) (int, any, st
 		if m == nil {
 			return 400, nil, "Bad Request: message to pin not found", 0
 		}
+		if code, desc, retry, ok := s.spendLocked(c); !ok {
+			return code, nil, desc, retry
+		}
 		m.Pinned = true
 		return 200, true, "", 0
 	}
@@ -668,6 +754,31 @@ func parseText(p map[string]string) (string, []models.MessageEntity, error) {
 		return ParseHTML(raw)
 	}
 	return raw, detect(raw), nil
+}
+
+// spendLocked counts one call against a group's limit, or answers the 429
+// that refuses it (ok false).
+func (s *Server) spendLocked(c *Chat) (code int, desc string, retry int, ok bool) {
+	if s.limit <= 0 || c.ID >= 0 {
+		return 0, "", 0, true
+	}
+	now := s.clock.Now()
+	recent := s.sends[c.ID][:0]
+	for _, t := range s.sends[c.ID] {
+		if now.Sub(t) < s.window {
+			recent = append(recent, t)
+		}
+	}
+	s.sends[c.ID] = recent
+	if len(recent) >= s.limit {
+		wait := int(math.Ceil(recent[len(recent)-s.limit].Add(s.window).Sub(now).Seconds()))
+		if wait < 1 {
+			wait = 1
+		}
+		return 429, fmt.Sprintf("Too Many Requests: retry after %d", wait), wait, false
+	}
+	s.sends[c.ID] = append(s.sends[c.ID], now)
+	return 0, "", 0, true
 }
 
 // send posts a message or photo, checking the thread, the reply, the text
@@ -723,21 +834,10 @@ func (s *Server) send(c *Chat, method string, p map[string]string) (int, any, st
 			return 400, nil, "Bad Request: wrong file identifier/HTTP URL specified", 0
 		}
 	}
-	now := s.clock.Now()
-	if s.limit > 0 && c.ID < 0 {
-		recent := s.sends[c.ID][:0]
-		for _, t := range s.sends[c.ID] {
-			if now.Sub(t) < s.window {
-				recent = append(recent, t)
-			}
-		}
-		s.sends[c.ID] = recent
-		if len(recent) >= s.limit {
-			wait := recent[len(recent)-s.limit].Add(s.window).Sub(now)
-			return 429, nil, fmt.Sprintf("Too Many Requests: retry after %d", int(math.Ceil(wait.Seconds()))), int(math.Ceil(wait.Seconds()))
-		}
-		s.sends[c.ID] = append(s.sends[c.ID], now)
+	if code, desc, retry, ok := s.spendLocked(c); !ok {
+		return code, nil, desc, retry
 	}
+	now := s.clock.Now()
 	m := &Message{ID: c.nextID, Chat: c.ID, Thread: thread, FromBot: true, Text: text, HTML: p["text"], Entities: ents,
 		ReplyTo: replyTo, Date: now}
 	c.nextID++
@@ -772,6 +872,9 @@ func (s *Server) wire(c *Chat, m *Message) map[string]any {
 	if m.Thread != 0 {
 		out["message_thread_id"] = m.Thread
 		out["is_topic_message"] = true
+	}
+	if m.Service != "" {
+		out[m.Service] = map[string]any{}
 	}
 	key, entKey := "text", "entities"
 	if m.Photo != "" {
