@@ -101,7 +101,7 @@ const (
 )
 
 // CheckItems lists the checklist in report order.
-var CheckItems = []CheckItem{CheckConnectivity, CheckSync, CheckBacklog, CheckThreads, CheckAuth, CheckReplies, CheckRestarts, CheckMissed, CheckResponse}
+var CheckItems = []CheckItem{CheckConnectivity, CheckSync, CheckThreads, CheckAuth, CheckReplies, CheckRestarts, CheckMissed, CheckResponse, CheckBacklog}
 
 // Title is the checklist line's name.
 func (c CheckItem) Title() string {

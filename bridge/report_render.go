@@ -131,7 +131,6 @@ func (r Report) Details() []ReportSection {
 	}
 	out = append(out, ReportSection{Title: CheckConnectivity.Title(), Lines: conn})
 	out = append(out, ReportSection{Title: CheckSync.Title(), Lines: perStore(CheckSync)})
-	out = append(out, ReportSection{Title: CheckBacklog.Title(), Lines: perStore(CheckBacklog)})
 	out = append(out, ReportSection{Title: CheckThreads.Title(), Lines: perStore(CheckThreads)})
 	out = append(out, ReportSection{Title: CheckAuth.Title(), Lines: perStore(CheckAuth)})
 
@@ -186,6 +185,7 @@ func (r Report) Details() []ReportSection {
 		resp = append(resp, ReportLine{Label: "agent " + reportAgentLabel(a), Text: text})
 	}
 	out = append(out, ReportSection{Title: CheckResponse.Title(), Lines: resp})
+	out = append(out, ReportSection{Title: CheckBacklog.Title(), Lines: perStore(CheckBacklog)})
 	return out
 }
 

@@ -117,6 +117,9 @@ func (e *e2e) sync() {
 	if _, err := e.eng.SyncNow(context.Background(), e.store.ID); err != nil {
 		e.t.Fatalf("sync: %v", err)
 	}
+	if err := e.eng.WaitPosted(context.Background()); err != nil {
+		e.t.Fatalf("posting: %v", err)
+	}
 }
 
 func (e *e2e) waitPrinted(what string) {

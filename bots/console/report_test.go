@@ -28,7 +28,7 @@ func TestPostInspectionPrintsSummaryThenDetails(t *testing.T) {
 	}
 	got := strings.Join(out.lines(), "\n")
 	for _, want := range []string{
-		"==================== REPORT: Daily inspection · Nov 26 09:00 → Nov 27 09:00 UTC ====================\n⚠️ 1 store · 0 ❌ · 1 ⚠️ · 7 ✅\n\n✅ Network connection: fine [rule]",
+		"==================== REPORT: Daily inspection · Nov 26 09:00 → Nov 27 09:00 UTC ====================\n⚠️ 1 store · 0 ❌ · 1 ⚠️ · 8 ✅\n\n✅ Network connection: fine [rule]",
 		"⚠️ Missed replies: 1 conversation waiting longer than 15m [1 waiting > 15m (❌ from 5)]",
 		"— Missed replies —\nGina: waiting 1h since Nov 27 08:00 · shopee MY Main · thread T3",
 	} {

@@ -77,6 +77,9 @@ func (e *e2e) sync() {
 	if _, err := e.eng.SyncNow(context.Background(), shop.ID); err != nil {
 		e.t.Fatalf("sync: %v", err)
 	}
+	if err := e.eng.WaitPosted(context.Background()); err != nil {
+		e.t.Fatalf("posting: %v", err)
+	}
 }
 
 // posted counts the thread messages carrying marketplace message id.

@@ -64,6 +64,9 @@ func (e *e2e) sync() {
 	if _, err := e.eng.SyncNow(context.Background(), store.ID); err != nil {
 		e.t.Fatalf("sync: %v", err)
 	}
+	if err := e.eng.WaitPosted(context.Background()); err != nil {
+		e.t.Fatalf("posting: %v", err)
+	}
 }
 
 func (e *e2e) topicOf(buyer string) telegramtest.Topic {

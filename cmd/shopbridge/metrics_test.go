@@ -34,6 +34,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	if _, err := e.SyncNow(ctx, store.ID); err != nil {
 		t.Fatal(err)
 	}
+	if err := e.WaitPosted(ctx); err != nil {
+		t.Fatal(err)
+	}
 	srv := NewServer(HTTPConfig{Listen: "127.0.0.1:0", MaxBodyBytes: 1 << 20}, newLogger(LogConfig{}, io.Discard))
 	registerMetrics(srv, e)
 	if err := srv.Start(ctx); err != nil {

@@ -120,6 +120,9 @@ func (r *e2e) sync(t testing.TB) int {
 	if err != nil {
 		t.Fatalf("SyncNow: %v", err)
 	}
+	if err := r.eng.WaitPosted(context.Background()); err != nil {
+		t.Fatalf("posting: %v", err)
+	}
 	return n
 }
 
