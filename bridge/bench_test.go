@@ -9,8 +9,9 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// BenchmarkInbound measures the inbound path: fake marketplace → engine →
-// SQLite (a file, WAL) → fake chat. Each iteration relays one wave of
+// BenchmarkInbound measures the inbound path: fake marketplace → sync →
+// inbound queue in SQLite (a file, WAL) → posters → fake chat → recorded as
+// posted. Each iteration relays one wave of
 // messages across 50 conversations of one store; msgs/s is the figure.
 func BenchmarkInbound(b *testing.B) {
 	s := testStores[0]
@@ -36,7 +37,10 @@ func BenchmarkInbound(b *testing.B) {
 			b.Fatal(err)
 		}
 		if n != convs*perConv {
-			b.Fatalf("relayed %d, want %d", n, convs*perConv)
+			b.Fatalf("recorded %d, want %d", n, convs*perConv)
+		}
+		if err := h.eng.WaitPosted(ctx); err != nil {
+			b.Fatal(err)
 		}
 		total += n
 	}

@@ -341,11 +341,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.relay.start(runCtx)
 	e.lastRescan = e.clock.Now()
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		e.headers.run(runCtx)
-	}()
+	e.headers.start(runCtx)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -410,7 +406,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.outbox.stop(ctx, e.cfg.ShutdownGrace)
 	e.cancel()
 	done := make(chan struct{})
-	go func() { e.wg.Wait(); e.relay.wait(); close(done) }()
+	go func() { e.wg.Wait(); e.relay.wait(); e.headers.wait(); close(done) }()
 	select {
 	case <-done:
 		return nil

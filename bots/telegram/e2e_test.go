@@ -227,3 +227,33 @@ func TestEndToEndBurstWith429Storm(t *testing.T) {
 	}
 	t.Logf("200 buyer messages, %d posts, %d answered 429", posts, e.api.Count("sendMessage", 429))
 }
+
+// A burst of 60 buyer messages in 15 new conversations, through the real
+// engine into a forum group that allows 20 posts a minute (the surface is
+// not told): each new conversation costs at most two calls into the group
+// (its topic and one post with the header and its messages), and every
+// message is in its topic exactly once.
+func TestEndToEndBurstIntoNewTopicsCostsTwoCallsEach(t *testing.T) {
+	e := startE2E(t, func(api *telegramtest.Server) { api.SetGroupLimit(20, time.Minute) })
+	start := e.clock.Now()
+	for c := range 15 {
+		for i := range 4 {
+			e.mp.BuyerSays(store.ShopID, bridge.ConversationID(fmt.Sprintf("burst-%02d", c)), fmt.Sprintf("buyer %02d", c), fmt.Sprintf("b%02d q%d: ready stock?", c, i))
+		}
+	}
+	e.sync()
+	all := e.api.Messages(inbox)
+	for c := range 15 {
+		for i := range 4 {
+			if n := count(all, fmt.Sprintf("b%02d q%d: ready stock?", c, i)); n != 1 {
+				t.Fatalf("b%02d q%d posted %d times, want once", c, i, n)
+			}
+		}
+	}
+	calls := len(e.api.GroupCalls(inbox, 200))
+	if calls > 2*15 {
+		t.Errorf("%d calls into the group for 15 new conversations, want at most 2 each", calls)
+	}
+	t.Logf("60 messages in 15 new topics: %d calls into the group, %d answered 429, visible after %v of fake time",
+		calls, len(e.api.GroupCalls(inbox, 429)), e.clock.Now().Sub(start))
+}
