@@ -173,5 +173,6 @@ func TestFailedCatchUpShowsRetryAndRetryWorks(t *testing.T) {
 	if got := h.chat.Alerts()[0].Last().Title; !strings.Contains(got, fmt.Sprintf("%d messages caught up", n)) {
 		t.Fatalf("restored alert %q should count the %d caught-up messages", got, n)
 	}
+	h.posted()
 	h.assertRelayedExactlyOnce()
 }

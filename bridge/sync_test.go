@@ -299,25 +299,26 @@ func TestPanicsDoNotStopTheBridge(t *testing.T) {
 	waitStatus(t, h, ref, bridge.ReplySent)
 }
 
-// A sync superseded while it opens a thread still records the thread, so
-// the conversation never gets a second one.
-func TestSupersededSyncDoesNotOrphanAThread(t *testing.T) {
+// Syncs that run while a thread is being opened (slowly) neither wait for
+// it nor open a second one: the conversation gets exactly one thread.
+func TestSyncsDuringASlowThreadOpeningDoNotOrphanAThread(t *testing.T) {
 	s := testStores[0]
 	h := newHarness(t, s)
 	h.start()
 	h.clock.Advance(time.Second)
 	h.mp(s).BuyerSays(s.ShopID, "c1", "Jo", "hello")
 	waiting, release := h.chat.HoldNextOpen()
-	h.clock.Advance(h.cfg.PollInterval + time.Second) // the regular poll opens the thread, slowly
+	h.clock.Advance(h.cfg.PollInterval + time.Second) // the poll records; the poster opens the thread, slowly
 	<-waiting
-	done := make(chan error, 1)
-	go func() { _, err := h.eng.SyncNow(context.Background(), s.ID); done <- err }()
-	// The manual sync cancels the poll's context; the thread is created anyway.
-	runtime.Gosched()
-	release()
-	if err := <-done; err != nil {
+	h.clock.Advance(time.Millisecond)
+	h.mp(s).BuyerSays(s.ShopID, "c1", "Jo", "anyone?")
+	// A manual sync completes while the thread is still being opened.
+	if _, err := h.eng.SyncNow(context.Background(), s.ID); err != nil {
 		t.Fatal(err)
 	}
+	runtime.Gosched()
+	release()
+	h.posted()
 	if n := len(h.chat.Threads()); n != 1 {
 		t.Fatalf("%d threads for one conversation, want 1", n)
 	}

@@ -69,6 +69,9 @@ func (r *engineRig) sync(tb testing.TB) int {
 	if err != nil {
 		tb.Fatalf("SyncNow: %v", err)
 	}
+	if err := r.eng.WaitPosted(context.Background()); err != nil {
+		tb.Fatalf("WaitPosted: %v", err)
+	}
 	return n
 }
 
