@@ -150,6 +150,9 @@ func (r *e2e) write(t testing.TB, convs, n int) {
 // a thread exactly once, with one thread per conversation.
 func (r *e2e) checkExactlyOnce(t *testing.T) {
 	t.Helper()
+	if err := r.eng.WaitPosted(context.Background()); err != nil {
+		t.Fatalf("WaitPosted: %v", err)
+	}
 	posted := r.chat.PostedIDs()
 	buyers := 0
 	for _, m := range r.sim.Messages(r.store.ShopID) {
