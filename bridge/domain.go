@@ -202,6 +202,12 @@ type Reply struct {
 	SentAt               time.Time
 	// NextAttemptAt is when a transient failure is retried.
 	NextAttemptAt time.Time
+	// AttemptStartedAt is when the last send attempt started, and
+	// AttemptDeadline when its client gave up at the latest: an attempt
+	// whose outcome is unknown is reconciled only once it cannot land any
+	// more (AttemptDeadline plus EngineConfig.ReconcileMargin).
+	AttemptStartedAt time.Time
+	AttemptDeadline  time.Time
 }
 
 // Tokens are a store's marketplace credentials.

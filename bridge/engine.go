@@ -53,6 +53,12 @@ type EngineConfig struct {
 	// ReconcileWindow is how many recent messages are checked for a reply
 	// whose outcome is unknown before it is sent again.
 	ReconcileWindow int
+	// SendTimeout is each send attempt's deadline: the client gives up then.
+	// ReconcileMargin is how long after that deadline the marketplace may
+	// still apply a request it received: a reply whose outcome is unknown
+	// is looked for, and sent again if missing, only after both.
+	SendTimeout     time.Duration
+	ReconcileMargin time.Duration
 	// ShutdownGrace lets in-flight sends finish on stop.
 	ShutdownGrace time.Duration
 	// ResumedAfter is how quiet a conversation must have been for a new buyer
@@ -95,6 +101,8 @@ func DefaultEngineConfig() EngineConfig {
 		SendBackoffMax:   2 * time.Minute,
 		SendWorkers:      4,
 		ReconcileWindow:  30,
+		SendTimeout:      20 * time.Second,
+		ReconcileMargin:  30 * time.Second,
 		ShutdownGrace:    10 * time.Second,
 		ResumedAfter:     24 * time.Hour,
 		PostConcurrency:  4,
@@ -166,6 +174,12 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	}
 	if c.ReconcileWindow <= 0 {
 		c.ReconcileWindow = d.ReconcileWindow
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = d.SendTimeout
+	}
+	if c.ReconcileMargin <= 0 {
+		c.ReconcileMargin = d.ReconcileMargin
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = d.ShutdownGrace

@@ -37,6 +37,8 @@ type Outbox struct {
 	convOf map[ReplyID]convKey
 	busy   map[convKey]bool
 	budget map[ReplyID]int
+	// told marks replies whose author was told they are being checked.
+	told map[ReplyID]bool
 	// sent and failed count replies that ended so since start, for metrics.
 	sent, failed uint64
 	signal       chan struct{}
@@ -64,6 +66,7 @@ type outboxState interface {
 // replyShower is the part of Chat the outbox uses.
 type replyShower interface {
 	SetReplyStatus(ctx context.Context, r Reply) error
+	Notify(ctx context.Context, n Notice) error
 }
 
 // OutboxDeps are what the outbox runs on.
@@ -88,6 +91,7 @@ func newOutbox(cfg EngineConfig, d OutboxDeps) *Outbox {
 		convOf:   map[ReplyID]convKey{},
 		busy:     map[convKey]bool{},
 		budget:   map[ReplyID]int{},
+		told:     map[ReplyID]bool{},
 		signal:   make(chan struct{}, 1),
 		stopping: make(chan struct{}),
 	}
@@ -101,11 +105,15 @@ func (o *Outbox) start(ctx context.Context) error {
 		return err
 	}
 	for _, r := range rows {
+		wait := r.NextAttemptAt.Sub(o.clock.Now())
 		if r.Status == ReplySending {
-			o.log.Info("resuming reply with unknown outcome; reconciling before sending again", "reply", r.ID, "store", r.Store)
+			// The previous run may have died mid-send: its request can still
+			// land until the attempt's deadline plus the margin.
+			wait = max(wait, o.settleAt(r).Sub(o.clock.Now()))
+			o.log.Info("resuming reply with unknown outcome; reconciling before sending again", "reply", r.ID, "store", r.Store, "check_in", wait.Round(time.Second))
 		}
 		o.track(r)
-		o.schedule(r.ID, r.NextAttemptAt.Sub(o.clock.Now()))
+		o.schedule(r.ID, wait)
 	}
 	for i := 0; i < o.cfg.SendWorkers; i++ {
 		o.wg.Add(1)
@@ -317,6 +325,15 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	}
 	mp := o.mps(st.Platform)
 
+	if r.Status == ReplySending {
+		if wait := o.settleAt(r).Sub(o.clock.Now()); wait > 0 {
+			// The last attempt's outcome is unknown and its request may still
+			// land (the previous process died mid-send, or the client gave
+			// up): look for it only once it cannot any more.
+			o.awaitSettle(ctx, r, wait)
+			return
+		}
+	}
 	if r.Attempts > 0 || r.Status == ReplySending {
 		// The last attempt may have reached the buyer: look before resending.
 		found, msg, err := o.reconcile(ctx, st, r)
@@ -332,12 +349,19 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	}
 
 	firstSend := r.Status != ReplySending
+	now := o.clock.Now()
 	r.Status = ReplySending
 	r.Attempts++
+	r.Reason = ""
 	r.NextAttemptAt = time.Time{}
-	r.UpdatedAt = o.clock.Now()
+	r.UpdatedAt = now
+	// The attempt's start and deadline are stored before the request
+	// leaves: whoever finds this row "sending" later (this process after a
+	// timeout, the next one after a crash) knows until when it may land.
+	r.AttemptStartedAt, r.AttemptDeadline = now, now.Add(o.cfg.SendTimeout)
 	if err := o.state.UpdateReply(ctx, r); err != nil {
-		o.log.Error("record reply as sending", "reply", r.ID, "err", err)
+		o.log.Error("record reply as sending; not sending it yet", "reply", r.ID, "err", err)
+		o.mon.stateFailure(stateErr(true, fmt.Sprintf("record reply %d as sending", r.ID), err))
 		o.schedule(r.ID, o.cfg.SendBackoff)
 		return
 	}
@@ -345,7 +369,15 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 		o.setStatus(ctx, r)
 	}
 	conv := Conversation{ID: rec.ID, BuyerID: rec.BuyerID, BuyerName: rec.BuyerName}
-	msg, err := mp.SendText(ctx, st, conv, r.Text)
+	sctx, cancel := withClockTimeout(ctx, o.clock, o.cfg.SendTimeout)
+	msg, err := mp.SendText(sctx, st, conv, r.Text)
+	timedOut := context.Cause(sctx) == context.DeadlineExceeded
+	cancel()
+	if timedOut && err != nil {
+		// The client gave up at the attempt's deadline: the outcome is unknown.
+		err = &PlatformError{Kind: KindTransient, Platform: string(st.Platform), Op: "send message",
+			Message: fmt.Sprintf("no answer within %s", o.cfg.SendTimeout), Err: err}
+	}
 	if err == nil {
 		if msg.ID == "" {
 			msg.ID = MessageID(fmt.Sprintf("bridge-reply-%d", r.ID))
@@ -379,6 +411,46 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	}
 }
 
+// settleAt is when the reply's last attempt can no longer land: its
+// deadline plus ReconcileMargin. Rows from before attempts had deadlines
+// count from their last update.
+func (o *Outbox) settleAt(r Reply) time.Time {
+	deadline := r.AttemptDeadline
+	if deadline.IsZero() {
+		deadline = r.UpdatedAt.Add(o.cfg.SendTimeout)
+	}
+	return deadline.Add(o.cfg.ReconcileMargin)
+}
+
+// TextChecking is the note an agent gets while a reply whose send outcome is
+// unknown waits to be checked.
+const TextChecking = "Checking whether your reply already reached the buyer before sending it again."
+
+// awaitSettle parks a reply with an unknown outcome until settleAt: it stays
+// "sending" (no new ⏳ cycle) with a reason saying it is being checked, and
+// its author is told once.
+func (o *Outbox) awaitSettle(ctx context.Context, r Reply, wait time.Duration) {
+	r.Reason = "checking whether an earlier attempt reached the buyer"
+	r.NextAttemptAt = o.clock.Now().Add(wait)
+	r.UpdatedAt = o.clock.Now()
+	o.schedule(r.ID, wait)
+	if err := o.state.UpdateReply(ctx, r); err != nil {
+		o.log.Error("record reply as being checked", "reply", r.ID, "err", err)
+	}
+	o.mu.Lock()
+	told := o.told[r.ID]
+	o.told[r.ID] = true
+	o.mu.Unlock()
+	if told || r.ChatMessage.IsZero() {
+		return
+	}
+	o.log.Info("reply with unknown outcome: waiting until its last attempt cannot land any more", "reply", r.ID, "check_in", wait.Round(time.Second))
+	n := Notice{Thread: r.Thread, Channel: r.ChatMessage.Channel, UserID: r.AuthorID, Text: TextChecking}
+	if err := o.chat.Notify(ctx, n); err != nil {
+		o.log.Debug("could not tell the agent that the reply is being checked", "reply", r.ID, "err", err)
+	}
+}
+
 // reconcile looks for the reply among the conversation's recent seller
 // messages that no other reply has claimed.
 func (o *Outbox) reconcile(ctx context.Context, st Store, r Reply) (bool, Message, error) {
@@ -391,8 +463,15 @@ func (o *Outbox) reconcile(ctx context.Context, st Store, r Reply) (bool, Messag
 		return false, Message{}, err
 	}
 	for _, m := range msgs {
-		if m.Sender == SenderSeller && sameText(m.Text, r.Text) && !claimed[m.ID] &&
-			!m.SentAt.Before(r.CreatedAt.Add(-5*time.Minute)) {
+		if m.Sender != SenderSeller {
+			continue
+		}
+		if r.MarketplaceMessageID != "" && m.ID == r.MarketplaceMessageID {
+			return true, m, nil // the ID an earlier attempt got back
+		}
+		// The same text, not claimed by another reply, and not older than
+		// the reply (with room for clock skew between us and the marketplace).
+		if sameText(m.Text, r.Text) && !claimed[m.ID] && !m.SentAt.Before(r.CreatedAt.Add(-reconcileSkew)) {
 			return true, m, nil
 		}
 	}
@@ -415,6 +494,10 @@ func (o *Outbox) claimedIDs(ctx context.Context, store StoreID, since time.Time)
 }
 
 func sameText(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
+
+// reconcileSkew is how much earlier than the reply a matching message may
+// be dated (the marketplace's clock against ours).
+const reconcileSkew = 5 * time.Minute
 
 // MatchEcho is called by the queue, under the conversation's lock, for a
 // seller message it has not recorded: if an unfinished reply of the same
@@ -524,6 +607,10 @@ func (o *Outbox) retryLater(ctx context.Context, r Reply, cause error, status Re
 	if ra := RetryAfterOf(cause); ra > wait {
 		wait = ra
 	}
+	if status == ReplySending {
+		// Unknown outcome: the next look is once the attempt cannot land.
+		wait = max(wait, o.settleAt(r).Sub(o.clock.Now()))
+	}
 	r.Status = status
 	r.Reason = ReasonOf(cause)
 	r.NextAttemptAt = o.clock.Now().Add(wait)
@@ -544,10 +631,15 @@ func (o *Outbox) processSafely(ctx context.Context, id ReplyID) {
 		if r := recover(); r != nil {
 			o.log.Error("sending a reply panicked; it will be retried", "reply", id, "panic", r, "stack", string(debug.Stack()))
 			wait := o.cfg.SendBackoffMax
-			o.schedule(id, wait)
 			// The attempt's outcome is unknown: the row stays as it was
-			// (sending rows are reconciled before the next attempt).
-			if rep, err := o.state.Reply(ctx, id); err == nil && !rep.Status.Final() {
+			// (sending rows are reconciled before the next attempt, once
+			// their attempt cannot land any more).
+			rep, err := o.state.Reply(ctx, id)
+			if err == nil && rep.Status == ReplySending {
+				wait = max(wait, o.settleAt(rep).Sub(o.clock.Now()))
+			}
+			o.schedule(id, wait)
+			if err == nil && !rep.Status.Final() {
 				rep.Reason = fmt.Sprintf("internal error: %v", r)
 				rep.NextAttemptAt = o.clock.Now().Add(wait)
 				rep.UpdatedAt = o.clock.Now()

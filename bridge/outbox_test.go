@@ -90,12 +90,17 @@ func TestTransientFailureThenSentOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// The first attempt fails and a retry is scheduled on the clock.
+			// The first attempt fails and a retry is scheduled on the clock:
+			// soon after a failure that certainly did not deliver, only once
+			// the attempt cannot land any more after one whose outcome is
+			// unknown (a 5xx, a lost answer).
+			var next time.Time
 			bridgetest.Eventually(t, "retry scheduled", func() bool {
 				r, err := h.state.ReplyByChatMessage(context.Background(), ref)
+				next = r.NextAttemptAt
 				return err == nil && r.Attempts == 1 && !r.NextAttemptAt.IsZero()
 			})
-			h.clock.Settle(t, 2*time.Second, 1)
+			h.clock.Settle(t, next.Sub(h.clock.Now())+time.Second, 1)
 			waitStatus(t, h, ref, bridge.ReplySent)
 			if got := sellerTexts(h, s, "c1"); len(got) != 1 {
 				t.Fatalf("marketplace has the reply %d times (%q), want exactly once", len(got), got)

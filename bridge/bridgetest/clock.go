@@ -21,6 +21,8 @@ type Clock struct {
 type waiter struct {
 	at time.Time
 	ch chan time.Time
+	// fn, when set, is run (in its own goroutine) instead of sending on ch.
+	fn func()
 }
 
 // NewClock returns a fake clock set to start.
@@ -49,6 +51,32 @@ func (c *Clock) After(d time.Duration) <-chan time.Time {
 	return ch
 }
 
+// AfterFunc runs f in its own goroutine once the fake time reaches now+d;
+// stop removes the timer (it reports whether it was still pending).
+func (c *Clock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d <= 0 {
+		go f()
+		return func() bool { return false }
+	}
+	w := &waiter{at: c.now.Add(d), fn: f}
+	c.waiters = append(c.waiters, w)
+	c.notifyLocked()
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i, x := range c.waiters {
+			if x == w {
+				c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+				c.notifyLocked()
+				return true
+			}
+		}
+		return false
+	}
+}
+
 func (c *Clock) notifyLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
@@ -63,7 +91,11 @@ func (c *Clock) Advance(d time.Duration) {
 	kept := c.waiters[:0]
 	for _, w := range c.waiters {
 		if !w.at.After(c.now) {
-			w.ch <- c.now
+			if w.fn != nil {
+				go w.fn()
+			} else {
+				w.ch <- c.now
+			}
 		} else {
 			kept = append(kept, w)
 		}

@@ -32,6 +32,8 @@ type Marketplace struct {
 	panics    map[string]bool
 	blocked   chan string
 	changed   chan struct{}
+	script    *SendScript
+	applies   applies
 }
 
 type fakeShop struct {
@@ -399,9 +401,13 @@ func (m *Marketplace) SendText(ctx context.Context, store bridge.Store, conv bri
 		m.sendErrs = m.sendErrs[1:]
 	}
 	_, ok := m.shop(store.ShopID).convs[conv.ID]
+	script := m.script
 	m.mu.Unlock()
 	if !ok {
 		return bridge.Message{}, bridge.Permanent(string(m.platform), "send message", "conversation not found")
+	}
+	if script != nil && f == 0 {
+		return m.sendScripted(ctx, *script, store, conv, text)
 	}
 	p := string(m.platform)
 	switch f {

@@ -91,6 +91,10 @@ type SyncConfig struct {
 	SendBackoff      time.Duration `yaml:"send_backoff"`
 	SendBackoffMax   time.Duration `yaml:"send_backoff_max"`
 	ShutdownGrace    time.Duration `yaml:"shutdown_grace"`
+	// SendTimeout is each send attempt's deadline; ReconcileMargin how long
+	// after it a marketplace may still apply the request.
+	SendTimeout     time.Duration `yaml:"send_timeout"`
+	ReconcileMargin time.Duration `yaml:"reconcile_margin"`
 	// Posting from the inbound queue into the chat.
 	PostConcurrency int           `yaml:"post_concurrency"`
 	PostBatch       int           `yaml:"post_batch"`
@@ -181,7 +185,7 @@ func (c *Config) EngineConfig() bridge.EngineConfig {
 		ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,
 		SyncConcurrency: s.Concurrency, SyncTimeout: s.SyncTimeout, NotePrefix: s.NotePrefix,
 		SendAttempts: s.SendAttempts, SendBackoff: s.SendBackoff, SendBackoffMax: s.SendBackoffMax,
-		ShutdownGrace:   s.ShutdownGrace,
+		ShutdownGrace: s.ShutdownGrace, SendTimeout: s.SendTimeout, ReconcileMargin: s.ReconcileMargin,
 		PostConcurrency: s.PostConcurrency, PostBatch: s.PostBatch, PostBackoff: s.PostBackoff, PostBackoffMax: s.PostBackoffMax,
 		BacklogRescan: s.BacklogRescan,
 	}
@@ -225,6 +229,7 @@ func (c *Config) Validate() []string {
 		"sync.probe_interval": c.Sync.ProbeInterval, "sync.probe_fast_for": c.Sync.ProbeFastFor,
 		"sync.probe_timeout": c.Sync.ProbeTimeout, "sync.post_backoff": c.Sync.PostBackoff,
 		"sync.post_backoff_max": c.Sync.PostBackoffMax, "sync.backlog_rescan": c.Sync.BacklogRescan,
+		"sync.send_timeout": c.Sync.SendTimeout, "sync.reconcile_margin": c.Sync.ReconcileMargin,
 	} {
 		if d < 0 {
 			add("%s: must not be negative, got %s", name, d)

@@ -95,6 +95,7 @@ var replyTests = []test{
 		enqueued := r
 
 		r.Status, r.Attempts, r.Reason, r.UpdatedAt, r.NextAttemptAt = bridge.ReplySending, 1, "timeout", at(2), at(32)
+		r.AttemptStartedAt, r.AttemptDeadline = at(2), at(22)
 		must(t, "UpdateReply(sending)", st.UpdateReply(ctx, r))
 		got, err := st.Reply(ctx, r.ID)
 		must(t, "Reply", err)

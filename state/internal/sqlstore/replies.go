@@ -10,7 +10,7 @@ import (
 
 const replyColumns = `id, store, conversation, thread_channel, thread_id, chat_channel, chat_id,
 	author_id, author_name, text, status, reason, attempts, marketplace_message_id,
-	created_at, updated_at, sent_at, next_attempt_at`
+	created_at, updated_at, sent_at, next_attempt_at, attempt_started_at, attempt_deadline`
 
 func scanReply(row Row) (bridge.Reply, error) {
 	var (
@@ -18,10 +18,11 @@ func scanReply(row Row) (bridge.Reply, error) {
 		id                                   int64
 		store, conv, status, mmID            string
 		createdAt, updatedAt, sentAt, nextAt int64
+		attemptAt, deadline                  int64
 	)
 	err := row.Scan(&id, &store, &conv, &r.Thread.Channel, &r.Thread.ID, &r.ChatMessage.Channel, &r.ChatMessage.ID,
 		&r.AuthorID, &r.AuthorName, &r.Text, &status, &r.Reason, &r.Attempts, &mmID,
-		&createdAt, &updatedAt, &sentAt, &nextAt)
+		&createdAt, &updatedAt, &sentAt, &nextAt, &attemptAt, &deadline)
 	if err != nil {
 		return bridge.Reply{}, err
 	}
@@ -34,6 +35,8 @@ func scanReply(row Row) (bridge.Reply, error) {
 	r.UpdatedAt = state.FromUnixNano(updatedAt)
 	r.SentAt = state.FromUnixNano(sentAt)
 	r.NextAttemptAt = state.FromUnixNano(nextAt)
+	r.AttemptStartedAt = state.FromUnixNano(attemptAt)
+	r.AttemptDeadline = state.FromUnixNano(deadline)
 	return r, nil
 }
 
@@ -47,12 +50,13 @@ func (s *Store) EnqueueReply(ctx context.Context, r bridge.Reply) (bridge.Reply,
 	id, err := s.conn.InsertID(ctx,
 		`INSERT INTO replies (store, conversation, thread_channel, thread_id, chat_channel, chat_id,
 		   author_id, author_name, text, status, reason, attempts, marketplace_message_id,
-		   created_at, updated_at, sent_at, next_attempt_at)
-		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+		   created_at, updated_at, sent_at, next_attempt_at, attempt_started_at, attempt_deadline)
+		 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
 		 RETURNING id`,
 		string(r.Store), string(r.Conversation), r.Thread.Channel, r.Thread.ID, r.ChatMessage.Channel, r.ChatMessage.ID,
 		r.AuthorID, r.AuthorName, r.Text, string(r.Status), r.Reason, r.Attempts, string(r.MarketplaceMessageID),
-		state.UnixNano(r.CreatedAt), state.UnixNano(r.UpdatedAt), state.UnixNano(r.SentAt), state.UnixNano(r.NextAttemptAt))
+		state.UnixNano(r.CreatedAt), state.UnixNano(r.UpdatedAt), state.UnixNano(r.SentAt), state.UnixNano(r.NextAttemptAt),
+		state.UnixNano(r.AttemptStartedAt), state.UnixNano(r.AttemptDeadline))
 	if err != nil {
 		return bridge.Reply{}, s.wrapErr(err, "enqueue reply to %s/%s for chat message %s/%s",
 			r.Store, r.Conversation, r.ChatMessage.Channel, r.ChatMessage.ID)
@@ -84,16 +88,18 @@ func (s *Store) ReplyByChatMessage(ctx context.Context, m bridge.ChatMessageRef)
 	return r, nil
 }
 
-// UpdateReply writes a row's status, reason, attempts, marketplace message ID
-// and its updated, sent and next-attempt times. The rest (text, thread,
-// author, creation time) stays as enqueued. bridge.ErrNotFound for no row.
+// UpdateReply writes a row's status, reason, attempts, marketplace message ID,
+// its updated, sent and next-attempt times and its last attempt's start and
+// deadline. The rest (text, thread, author, creation time) stays as
+// enqueued. bridge.ErrNotFound for no row.
 func (s *Store) UpdateReply(ctx context.Context, r bridge.Reply) error {
 	err := mustAffect(s.conn.Exec(ctx,
 		`UPDATE replies SET status = $2, reason = $3, attempts = $4, marketplace_message_id = $5,
-		   updated_at = $6, sent_at = $7, next_attempt_at = $8
+		   updated_at = $6, sent_at = $7, next_attempt_at = $8, attempt_started_at = $9, attempt_deadline = $10
 		 WHERE id = $1`,
 		int64(r.ID), string(r.Status), r.Reason, r.Attempts, string(r.MarketplaceMessageID),
-		state.UnixNano(r.UpdatedAt), state.UnixNano(r.SentAt), state.UnixNano(r.NextAttemptAt)))
+		state.UnixNano(r.UpdatedAt), state.UnixNano(r.SentAt), state.UnixNano(r.NextAttemptAt),
+		state.UnixNano(r.AttemptStartedAt), state.UnixNano(r.AttemptDeadline)))
 	return s.wrapErr(err, "update reply %d", r.ID)
 }
 
