@@ -79,6 +79,9 @@ type AuthDeps struct {
 	Logger *slog.Logger
 	// OnResult, when set, is called after each authorization callback.
 	OnResult func(AuthResult)
+	// Authorized, when set, is told that new tokens were saved for a store
+	// (the callback, a refresh, tokens saved by another process).
+	Authorized func(Store)
 }
 
 // AuthRequester is who asked for an authorization link.
@@ -119,14 +122,15 @@ var (
 // Auth runs the stores' authorization flow (link, callback, code exchange)
 // and keeps their tokens fresh (the refresher). It is safe for concurrent use.
 type Auth struct {
-	cfg      AuthConfig
-	state    State
-	chat     Chat
-	clock    Clock
-	log      *slog.Logger
-	stores   func() []Store
-	mps      map[Platform]Marketplace
-	onResult func(AuthResult)
+	cfg        AuthConfig
+	state      State
+	chat       Chat
+	clock      Clock
+	log        *slog.Logger
+	stores     func() []Store
+	mps        map[Platform]Marketplace
+	onResult   func(AuthResult)
+	authorized func(Store)
 
 	// consume serialises reading and consuming state tokens, so one link
 	// completes at most once in this process.
@@ -158,7 +162,7 @@ func NewAuth(cfg AuthConfig, deps AuthDeps) *Auth {
 	}
 	a := &Auth{
 		cfg: cfg.withDefaults(), state: deps.State, chat: deps.Chat, clock: deps.Clock,
-		log: deps.Logger.With("component", "auth"), stores: deps.Stores, onResult: deps.OnResult,
+		log: deps.Logger.With("component", "auth"), stores: deps.Stores, onResult: deps.OnResult, authorized: deps.Authorized,
 		mps: map[Platform]Marketplace{}, wake: make(chan struct{}, 1), retry: map[StoreID]retryState{},
 	}
 	for _, m := range deps.Marketplaces {
@@ -178,10 +182,14 @@ func (e *Engine) EnableAuth(cfg AuthConfig) *Auth {
 	}
 	a := NewAuth(cfg, AuthDeps{
 		State: e.state, Chat: e.chat, Marketplaces: mps, Stores: e.Stores, Clock: e.clock, Logger: e.log,
+		Authorized: e.storeAuthorized,
 	})
 	e.cmds.Register(a.storeUpdateCommand())
 	e.onAuthRefused = func(ctx context.Context, s Store, err error) {
 		a.markNeedsUpdate(ctx, s, "the marketplace refused the store's tokens: "+ReasonOf(err))
+	}
+	e.onAuthWorks = func(ctx context.Context, s Store) {
+		a.clearNeedsUpdate(ctx, s, "the marketplace accepts the store's tokens again")
 	}
 	return a
 }

@@ -146,6 +146,11 @@ func (a *Auth) markNeedsUpdate(ctx context.Context, s Store, reason string) {
 // is cleared and its alert edited to resolved. It reports whether the
 // store needed an update.
 func (a *Auth) clearNeedsUpdate(ctx context.Context, s Store, how string) bool {
+	// Whoever called this saved tokens that work: the engine syncs the
+	// store again at once if it was waiting for them.
+	if a.authorized != nil {
+		defer a.authorized(s)
+	}
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
 	rec, err := loadAuthRecord(ctx, a.state, s.ID)

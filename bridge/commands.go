@@ -158,7 +158,10 @@ func (d *Dispatcher) registerCore() {
 			if ss.Paused {
 				state = "paused"
 			}
-			if e.mon.StoreHealth(s.ID).Down {
+			switch h := e.mon.StoreHealth(s.ID); {
+			case h.NeedsUpdate:
+				state += ", NEEDS UPDATE"
+			case h.Down:
 				state += ", unreachable"
 			}
 			auth := "?"
@@ -333,6 +336,8 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		switch {
 		case ss.Paused:
 			conn = "paused"
+		case h.NeedsUpdate:
+			conn = fmt.Sprintf("NEEDS UPDATE %s", now.Sub(h.AuthSince).Round(time.Second))
 		case h.Down:
 			conn = fmt.Sprintf("DOWN %s", now.Sub(h.DownSince).Round(time.Second))
 		case h.Failures > 0:

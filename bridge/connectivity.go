@@ -75,6 +75,12 @@ type health struct {
 	// fast period.
 	probeStart time.Time
 	slowProbes int
+	// needsUpdate: the marketplace refuses the store's tokens; authTried is
+	// the last try with them.
+	needsUpdate bool
+	authReason  string
+	authSince   time.Time
+	authTried   time.Time
 }
 
 // Incident scopes besides a chat surface's name.
@@ -98,7 +104,15 @@ type StoreHealth struct {
 	DownSince time.Time
 	Failures  int
 	LastError string
+	// NeedsUpdate is set while the marketplace refuses the store's tokens:
+	// it must be authorized again (AuthReason says why, since AuthSince).
+	NeedsUpdate bool
+	AuthReason  string
+	AuthSince   time.Time
 }
+
+// Up reports whether the store works: reachable and authorized.
+func (h StoreHealth) Up() bool { return !h.Down && !h.NeedsUpdate }
 
 func newMonitor(cfg EngineConfig, d MonitorDeps) *Monitor {
 	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, stores: map[StoreID]*health{}}
@@ -118,7 +132,8 @@ func (m *Monitor) StoreHealth(id StoreID) StoreHealth {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.healthLocked(id)
-	out := StoreHealth{Down: h.down, DownSince: h.downSince, Failures: h.failures}
+	out := StoreHealth{Down: h.down, DownSince: h.downSince, Failures: h.failures,
+		NeedsUpdate: h.needsUpdate, AuthReason: h.authReason, AuthSince: h.authSince}
 	if h.lastErr != nil {
 		out.LastError = ReasonOf(h.lastErr)
 	}

@@ -135,4 +135,3 @@ func (h *harness) stepClock(t *testing.T, m *bridgetest.Marketplace, d time.Dura
 		}
 	}
 }
-

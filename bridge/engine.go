@@ -29,6 +29,10 @@ type EngineConfig struct {
 	ProbeBackoffMax time.Duration
 	// ProbeTimeout bounds one probe (made without the client's retries).
 	ProbeTimeout time.Duration
+	// AuthRetry is how often a store whose tokens the marketplace refuses
+	// is tried again without an admin's action (each try is one refused
+	// refresh); new tokens saved by an authorization end the wait at once.
+	AuthRetry time.Duration
 	// ImportWindow bounds what a first start imports: unanswered conversations
 	// whose last buyer message is younger than this.
 	ImportWindow time.Duration
@@ -90,6 +94,7 @@ func DefaultEngineConfig() EngineConfig {
 		ProbeFastFor:     2 * time.Minute,
 		ProbeBackoffMax:  2 * time.Minute,
 		ProbeTimeout:     5 * time.Second,
+		AuthRetry:        6 * time.Hour,
 		ImportWindow:     24 * time.Hour,
 		HistoryLimit:     20,
 		CursorOverlap:    30 * time.Second,
@@ -141,6 +146,9 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	}
 	if c.ProbeTimeout <= 0 {
 		c.ProbeTimeout = d.ProbeTimeout
+	}
+	if c.AuthRetry <= 0 {
+		c.AuthRetry = d.AuthRetry
 	}
 	if c.ImportWindow <= 0 {
 		c.ImportWindow = d.ImportWindow
@@ -248,6 +256,8 @@ type Engine struct {
 	// onAuthRefused is told when a marketplace refuses a store's tokens
 	// (the client's own refresh was refused too): the store needs updating.
 	onAuthRefused func(ctx context.Context, s Store, err error)
+	// onAuthWorks is told when a store whose tokens were refused syncs again.
+	onAuthWorks func(ctx context.Context, s Store)
 
 	// lastRescan is when the relay last read the backlog from state.
 	rescanMu   sync.Mutex
@@ -346,6 +356,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.runCtx, e.cancel = runCtx, cancel
 	e.recordStart(ctx)
+	e.restoreAuth(ctx)
 	if err := e.mon.restore(ctx); err != nil {
 		e.log.Warn("could not restore open incidents", "err", err)
 	}
@@ -401,6 +412,11 @@ func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
 	sy := newSyncer(syncerDeps{
 		cfg: e.cfg, state: e.state, mp: e.mps[s.Platform], queue: e.queue, locks: e.locks, mon: e.mon,
 		clock: e.clock, log: e.log, authRefused: e.authRefused, synced: e.maybeRescan,
+		authWorks: func(ctx context.Context, s Store) {
+			if e.onAuthWorks != nil {
+				e.onAuthWorks(ctx, s)
+			}
+		},
 	}, s)
 	e.syncers[s.ID] = sy
 	e.wg.Add(1)

@@ -31,6 +31,8 @@ type harness struct {
 	// set, wraps each opened database.
 	surface   bridge.Chat
 	wrapState func(bridge.State) bridge.State
+	// wrapMP, if set, wraps each fake marketplace the engine gets.
+	wrapMP func(*bridgetest.Marketplace) bridge.Marketplace
 }
 
 var testStores = []bridge.Store{
@@ -83,6 +85,10 @@ func (h *harness) start() {
 	}
 	var mps []bridge.Marketplace
 	for _, m := range h.mps {
+		if h.wrapMP != nil {
+			mps = append(mps, h.wrapMP(m))
+			continue
+		}
 		mps = append(mps, m)
 	}
 	var chat bridge.Chat = h.chat

@@ -394,6 +394,9 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	switch Classify(err) {
 	case KindAuth:
 		o.fail(ctx, r, ReasonOf(err))
+		if o.mon.authRefused(st.ID, err) {
+			o.log.Warn("store needs update: the marketplace refuses its tokens", "store", st.ID, "err", err)
+		}
 		if o.authRefused != nil {
 			o.authRefused(ctx, st, err)
 		}

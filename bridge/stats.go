@@ -22,8 +22,11 @@ type StoreStats struct {
 	Store    StoreID
 	Platform Platform
 	Site     string
-	// Up is false while the store is down (past the failure threshold).
-	Up bool
+	// Up is false while the store is down (past the failure threshold) or
+	// its tokens are refused; DownReason is then "unreachable" or
+	// "needs_update".
+	Up         bool
+	DownReason string
 	// Recorded counts new messages recorded in the inbound queue to be
 	// posted; Relayed counts messages posted into threads.
 	Recorded         uint64
@@ -39,7 +42,14 @@ type StoreStats struct {
 func (e *Engine) Stats() Stats {
 	out := Stats{ChatUp: !e.mon.ChatHealth().Down, StateUp: !e.mon.StateHealth().Down}
 	for _, s := range e.Stores() {
-		ss := StoreStats{Store: s.ID, Platform: s.Platform, Site: s.Site, Up: !e.mon.StoreHealth(s.ID).Down}
+		h := e.mon.StoreHealth(s.ID)
+		ss := StoreStats{Store: s.ID, Platform: s.Platform, Site: s.Site, Up: h.Up()}
+		switch {
+		case h.NeedsUpdate:
+			ss.DownReason = "needs_update"
+		case h.Down:
+			ss.DownReason = "unreachable"
+		}
 		if sy := e.syncerFor(s.ID); sy != nil {
 			sy.mu.Lock()
 			ss.Recorded, ss.SyncsOK, ss.SyncsFailed = sy.recorded, sy.syncsOK, sy.syncsFailed

@@ -43,8 +43,10 @@ type syncerDeps struct {
 	mon   *Monitor
 	clock Clock
 	log   *slog.Logger
-	// authRefused is told when the marketplace refuses the store's tokens.
+	// authRefused is told when the marketplace refuses the store's tokens;
+	// authWorks when they work again after that.
 	authRefused func(ctx context.Context, s Store, err error)
+	authWorks   func(ctx context.Context, s Store)
 	// synced is told after each sync (the relay re-reads its backlog on
 	// this rhythm).
 	synced func(ctx context.Context)
@@ -154,6 +156,16 @@ func (sy *syncer) run(ctx context.Context) {
 			}
 			continue
 		}
+		if hold, wait := d.mon.authHold(st.ID); hold && wait > 0 && req.reason != "manual" && req.reason != "authorized" {
+			// The marketplace refuses the store's tokens: calling it on every
+			// poll would only repeat the refused refresh. Wait for new tokens
+			// (they wake this syncer) or the next try.
+			next = wait
+			if req.done != nil {
+				req.done <- syncResult{err: fmt.Errorf("store %s needs update: its tokens are refused", st.ID)}
+			}
+			continue
+		}
 		if d.mon.storeDown(st.ID) && !req.catchUp {
 			next = sy.probe(ctx, st)
 			if req.done != nil {
@@ -248,6 +260,12 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	case err == nil:
 		d.mon.stateSuccess()
 		d.mon.storeSuccess(st.ID, n)
+		if d.mon.authRestored(st.ID) {
+			d.log.Info("store works again: the marketplace accepts its tokens", "store", st.ID)
+			if d.authWorks != nil {
+				d.authWorks(context.WithoutCancel(ctx), st)
+			}
+		}
 	case IsStateError(err):
 		// A local fault, not the marketplace's: the monitor alerts about the
 		// state database, and the store is not counted as failing.
@@ -256,11 +274,17 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
 		d.log.Info("sync superseded", "store", st.ID)
 	case ctx.Err() != nil:
-	case Classify(err) == KindAuth && d.authRefused != nil:
+	case Classify(err) == KindAuth:
 		// Not a network outage: the store's authorization is gone. The
-		// authorization flow marks it "needs update" and alerts once.
-		d.log.Warn("sync refused: the store's tokens are not accepted", "store", st.ID, "err", err)
-		d.authRefused(context.WithoutCancel(ctx), st, err)
+		// authorization flow marks it "needs update" and alerts once; the
+		// store is not up, and is tried again only every AuthRetry.
+		if d.mon.authRefused(st.ID, err) {
+			d.log.Warn("store needs update: the marketplace refuses its tokens; syncing waits for a new authorization",
+				"store", st.ID, "retry_in", d.cfg.AuthRetry, "err", err)
+		}
+		if d.authRefused != nil {
+			d.authRefused(context.WithoutCancel(ctx), st, err)
+		}
 	default:
 		d.log.Warn("sync failed", "store", st.ID, "err", err)
 		d.mon.storeFailure(st.ID, err)

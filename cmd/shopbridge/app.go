@@ -194,16 +194,26 @@ func newEngine(p engineParams) *bridge.Engine {
 		if h.Down {
 			return false, "chat surface down: " + h.LastError
 		}
-		var down []string
+		var down, update []string
 		for _, s := range e.Stores() {
-			if e.Monitor().StoreHealth(s.ID).Down {
+			switch h := e.Monitor().StoreHealth(s.ID); {
+			case h.NeedsUpdate:
+				update = append(update, string(s.ID))
+			case h.Down:
 				down = append(down, string(s.ID))
 			}
 		}
+		msg := "ok"
 		if len(down) > 0 {
-			return true, "ok; stores unreachable: " + strings.Join(down, ", ")
+			msg += "; stores unreachable: " + strings.Join(down, ", ")
 		}
-		return true, "ok"
+		if len(update) > 0 {
+			msg += "; stores needing update (re-authorization): " + strings.Join(update, ", ")
+		}
+		if h := e.Monitor().StateHealth(); h.Down {
+			msg += "; state database failing: " + h.LastError
+		}
+		return true, msg
 	})
 	p.Lifecycle.Append(fx.Hook{OnStart: e.Start, OnStop: e.Stop})
 	return e

@@ -25,7 +25,7 @@ func newMetricsCollector(e *bridge.Engine) *metricsCollector {
 	store := []string{"store", "platform", "site"}
 	return &metricsCollector{
 		e:          e,
-		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store's marketplace is reachable, 0 while it is down.", store, nil),
+		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
 		relayed:    prometheus.NewDesc("shopbridge_messages_relayed_total", "Marketplace messages posted into chat threads.", store, nil),
 		recorded:   prometheus.NewDesc("shopbridge_messages_recorded_total", "New marketplace messages recorded in the inbound queue to be posted.", store, nil),
 		syncs:      prometheus.NewDesc("shopbridge_syncs_total", "Store syncs by result.", append(store, "result"), nil),
@@ -56,7 +56,7 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range st.Stores {
 		l := []string{string(s.Store), string(s.Platform), s.Site}
-		ch <- prometheus.MustNewConstMetric(m.storeUp, prometheus.GaugeValue, b2f(s.Up), l...)
+		ch <- prometheus.MustNewConstMetric(m.storeUp, prometheus.GaugeValue, b2f(s.Up), append(l, s.DownReason)...)
 		ch <- prometheus.MustNewConstMetric(m.relayed, prometheus.CounterValue, float64(s.Relayed), l...)
 		ch <- prometheus.MustNewConstMetric(m.recorded, prometheus.CounterValue, float64(s.Recorded), l...)
 		ch <- prometheus.MustNewConstMetric(m.syncs, prometheus.CounterValue, float64(s.SyncsOK), append(l, "ok")...)

@@ -51,7 +51,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	resp.Body.Close()
 	for _, want := range []string{
 		`shopbridge_messages_relayed_total{platform="shopee",site="MY",store="shopee-my"} 1`,
-		`shopbridge_store_up{platform="shopee",site="MY",store="shopee-my"} 1`,
+		`shopbridge_store_up{platform="shopee",reason="",site="MY",store="shopee-my"} 1`,
 		`shopbridge_chat_up 1`,
 		`shopbridge_replies_total{status="sent"} 0`,
 	} {
