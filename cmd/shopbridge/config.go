@@ -82,6 +82,7 @@ type SyncConfig struct {
 	ProbeFastFor     time.Duration `yaml:"probe_fast_for"`
 	ProbeBackoffMax  time.Duration `yaml:"probe_backoff_max"`
 	ProbeTimeout     time.Duration `yaml:"probe_timeout"`
+	AuthRetry        time.Duration `yaml:"auth_retry"`
 	ImportWindow     time.Duration `yaml:"import_window"`
 	HistoryLimit     int           `yaml:"history_limit"`
 	Concurrency      int           `yaml:"concurrency"`
@@ -181,7 +182,7 @@ func (c *Config) EngineConfig() bridge.EngineConfig {
 	s := c.Sync
 	return bridge.EngineConfig{
 		PollInterval: s.PollInterval, FailureThreshold: s.FailureThreshold, Debounce: s.Debounce,
-		ProbeInterval: s.ProbeInterval, ProbeFastFor: s.ProbeFastFor, ProbeBackoffMax: s.ProbeBackoffMax, ProbeTimeout: s.ProbeTimeout,
+		ProbeInterval: s.ProbeInterval, ProbeFastFor: s.ProbeFastFor, ProbeBackoffMax: s.ProbeBackoffMax, ProbeTimeout: s.ProbeTimeout, AuthRetry: s.AuthRetry,
 		ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,
 		SyncConcurrency: s.Concurrency, SyncTimeout: s.SyncTimeout, NotePrefix: s.NotePrefix,
 		SendAttempts: s.SendAttempts, SendBackoff: s.SendBackoff, SendBackoffMax: s.SendBackoffMax,
@@ -230,6 +231,7 @@ func (c *Config) Validate() []string {
 		"sync.probe_timeout": c.Sync.ProbeTimeout, "sync.post_backoff": c.Sync.PostBackoff,
 		"sync.post_backoff_max": c.Sync.PostBackoffMax, "sync.backlog_rescan": c.Sync.BacklogRescan,
 		"sync.send_timeout": c.Sync.SendTimeout, "sync.reconcile_margin": c.Sync.ReconcileMargin,
+		"sync.auth_retry": c.Sync.AuthRetry,
 	} {
 		if d < 0 {
 			add("%s: must not be negative, got %s", name, d)
