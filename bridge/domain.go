@@ -68,6 +68,11 @@ type Conversation struct {
 	UnreadCount     int
 	// Link opens the conversation in the marketplace's seller centre, if it has one.
 	Link string
+	// LastBuyerAt and SellerSince are filled by the engine for a send: the
+	// buyer's last message and how many seller messages followed it, for
+	// platforms that limit messages to a quiet buyer (Lazada: 5 a day).
+	LastBuyerAt time.Time
+	SellerSince int
 }
 
 // Sender says who wrote a message.
@@ -93,6 +98,7 @@ const (
 	KindItem        MessageKind = "item"
 	KindOrder       MessageKind = "order"
 	KindVoucher     MessageKind = "voucher"
+	KindRefund      MessageKind = "refund"
 	KindUnsupported MessageKind = "unsupported"
 )
 
@@ -115,6 +121,14 @@ type Message struct {
 	// Recalled is set when the sender withdrew the message (Lazada reports a
 	// recall as the same message again): it is shown as recalled.
 	Recalled bool
+	// Translation is the marketplace's translation shown beside the original
+	// text (Lazada cross-border messages carry both).
+	Translation string
+	// AutoReply marks a message the marketplace's auto-reply sent.
+	AutoReply bool
+	// SafetyNote is set when the marketplace's safety check blocked the
+	// message: only the seller sees it (Lazada's process_msg).
+	SafetyNote string
 }
 
 // Card is a product, order or voucher attached to a message.

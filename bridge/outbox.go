@@ -368,7 +368,7 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	if firstSend {
 		o.setStatus(ctx, r)
 	}
-	conv := Conversation{ID: rec.ID, BuyerID: rec.BuyerID, BuyerName: rec.BuyerName}
+	conv := Conversation{ID: rec.ID, BuyerID: rec.BuyerID, BuyerName: rec.BuyerName, LastBuyerAt: rec.LastBuyerAt, SellerSince: rec.SellerStreak}
 	sctx, cancel := withClockTimeout(ctx, o.clock, o.cfg.SendTimeout)
 	msg, err := mp.SendText(sctx, st, conv, r.Text)
 	timedOut := context.Cause(sctx) == context.DeadlineExceeded

@@ -30,6 +30,36 @@ type Marketplace interface {
 	MarkRead(ctx context.Context, store Store, conv ConversationID, last MessageID) error
 }
 
+// PushDriven is the optional capability of a Marketplace whose new messages
+// arrive by push only (Lazada): polling its conversation lists is not
+// allowed (the platform revokes apps that poll them), so the engine never
+// calls ListConversations or ListMessages for its stores on a schedule, and
+// the outbox does not list messages to reconcile a reply (the push echo of
+// the reply is matched instead). Its stores are judged reachable from
+// CheckHealth and from pushes arriving.
+type PushDriven interface {
+	// CheckHealth makes one cheap call the platform allows on an interval
+	// (e.g. the seller's profile): reachable and authorized, or why not.
+	CheckHealth(ctx context.Context, store Store) error
+	// ImportHistory fetches, once, the conversations active since since and
+	// their messages (at most limit each, newest kept): the one-off history
+	// import some time after a store is authorized or added.
+	ImportHistory(ctx context.Context, store Store, since time.Time, limit int) ([]ConversationHistory, error)
+}
+
+// ConversationHistory is one conversation and its messages (oldest first).
+type ConversationHistory struct {
+	Conversation Conversation
+	Messages     []Message
+}
+
+// PollPolicy is the optional capability of a Marketplace to set how often
+// its stores are polled (TikTok Shop: a low-frequency safety net beside its
+// webhooks, within the daily quota); zero keeps the engine's interval.
+type PollPolicy interface {
+	PollInterval() time.Duration
+}
+
 // Authorizer is the optional capability of a Marketplace to run the
 // platform's shop authorization flow.
 type Authorizer interface {

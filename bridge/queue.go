@@ -315,9 +315,13 @@ func applyMessage(rec ConversationRecord, m Message, now time.Time) Conversation
 			}
 		}
 		rec.Unread++
+		rec.SellerStreak = 0
 	case SenderSeller:
 		if m.SentAt.After(rec.LastSellerAt) {
 			rec.LastSellerAt = m.SentAt
+		}
+		if !m.SentAt.Before(rec.LastBuyerAt) {
+			rec.SellerStreak++
 		}
 		if !rec.AwaitingSince.IsZero() && !m.SentAt.Before(rec.AwaitingSince) {
 			rec.AwaitingSince = time.Time{}

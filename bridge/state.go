@@ -114,10 +114,12 @@ type ConversationRecord struct {
 	// AwaitingSince is the time of the oldest unanswered buyer message (zero
 	// when the last word is the seller's).
 	AwaitingSince time.Time
-	// Unread counts buyer messages since the last seller message.
-	Unread    int
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	// Unread counts buyer messages since the last seller message;
+	// SellerStreak counts seller messages since the last buyer message.
+	Unread       int
+	SellerStreak int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
 
 // Incident is one connectivity outage, of marketplace stores or a chat surface.

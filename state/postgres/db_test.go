@@ -35,11 +35,11 @@ func TestMigrationsAreIdempotentAcrossReplicas(t *testing.T) {
 		defer dbs[i].Close()
 	}
 	var rows int
-	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 4 {
-		t.Errorf("schema_migrations has %d rows (%v) after 4 replicas started, want 4 (one per migration)", rows, err)
+	if err := dbs[0].Pool().QueryRow(t.Context(), `SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 5 {
+		t.Errorf("schema_migrations has %d rows (%v) after 4 replicas started, want 5 (one per migration)", rows, err)
 	}
-	if v, err := dbs[1].SchemaVersion(t.Context()); err != nil || v != 4 {
-		t.Errorf("SchemaVersion = %d, %v; want 4", v, err)
+	if v, err := dbs[1].SchemaVersion(t.Context()); err != nil || v != 5 {
+		t.Errorf("SchemaVersion = %d, %v; want 5", v, err)
 	}
 }
 

@@ -64,12 +64,12 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}
 		v, err := db.SchemaVersion(t.Context())
-		if err != nil || v != 4 {
-			t.Errorf("open #%d: SchemaVersion = %d, %v; want 4", i+1, v, err)
+		if err != nil || v != 5 {
+			t.Errorf("open #%d: SchemaVersion = %d, %v; want 5", i+1, v, err)
 		}
 		var rows int
-		if err := db.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 4 {
-			t.Errorf("open #%d: schema_migrations has %d rows (%v), want 4 (one per migration)", i+1, rows, err)
+		if err := db.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 5 {
+			t.Errorf("open #%d: schema_migrations has %d rows (%v), want 5 (one per migration)", i+1, rows, err)
 		}
 		db.Close()
 	}

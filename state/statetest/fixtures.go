@@ -32,6 +32,7 @@ func conversation(store bridge.StoreID, id bridge.ConversationID, thread bridge.
 		LastSellerAt:  at(5),
 		AwaitingSince: at(10),
 		Unread:        1,
+		SellerStreak:  2,
 		CreatedAt:     at(1),
 		UpdatedAt:     at(10),
 	}

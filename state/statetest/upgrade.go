@@ -71,6 +71,7 @@ var upgradeTests = []test{
 		}
 		c1 := conversation("shop-a", "c1", thread(1))
 		c2 := conversation("shop-b", "c2", bridge.ThreadRef{})
+		c1.SellerStreak, c2.SellerStreak = 0, 0 // a version 2 database has no such column
 		for _, c := range []bridge.ConversationRecord{c1, c2} {
 			exec("insert conversation "+string(c.ID),
 				`INSERT INTO conversations (store, id, buyer_id, buyer_name, link, thread_channel, thread_id,

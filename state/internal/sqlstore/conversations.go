@@ -12,7 +12,7 @@ import (
 
 const conversationColumns = `store, id, buyer_id, buyer_name, link, thread_channel, thread_id,
 	threads_replaced, watermark_id, watermark_at, last_buyer_at, last_seller_at,
-	awaiting_since, unread, created_at, updated_at`
+	awaiting_since, unread, created_at, updated_at, seller_streak`
 
 func scanConversation(row Row) (bridge.ConversationRecord, error) {
 	var (
@@ -23,7 +23,7 @@ func scanConversation(row Row) (bridge.ConversationRecord, error) {
 	)
 	err := row.Scan(&store, &id, &c.BuyerID, &c.BuyerName, &c.Link, &c.Thread.Channel, &c.Thread.ID,
 		&c.ThreadsReplaced, &watermarkID, &watermarkAt, &lastBuyer, &lastSeller,
-		&awaiting, &c.Unread, &createdAt, &updatedAt)
+		&awaiting, &c.Unread, &createdAt, &updatedAt, &c.SellerStreak)
 	if err != nil {
 		return bridge.ConversationRecord{}, err
 	}
@@ -76,7 +76,7 @@ func (s *Store) CreateConversation(ctx context.Context, c bridge.ConversationRec
 			string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
 			c.ThreadsReplaced, string(c.WatermarkID), state.UnixNano(c.WatermarkAt),
 			state.UnixNano(c.LastBuyerAt), state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince),
-			c.Unread, state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt)); err != nil {
+			c.Unread, state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt), c.SellerStreak); err != nil {
 			return err
 		}
 		if c.Thread.IsZero() {
@@ -96,7 +96,7 @@ func (s *Store) CreateConversation(ctx context.Context, c bridge.ConversationRec
 }
 
 const insertConversationSQL = `INSERT INTO conversations (` + conversationColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
 
 // UpdateConversation writes every field but the keys (bridge.ErrNotFound
 // without a record). ThreadsReplaced is kept by the database: it grows by one
@@ -122,7 +122,7 @@ const updateConversationSQL = `UPDATE conversations SET
 		ELSE 0 END,
 	thread_channel = $6, thread_id = $7,
 	watermark_id = $8, watermark_at = $9, last_buyer_at = $10, last_seller_at = $11,
-	awaiting_since = $12, unread = $13, created_at = $14, updated_at = $15
+	awaiting_since = $12, unread = $13, created_at = $14, updated_at = $15, seller_streak = $16
 	WHERE store = $1 AND id = $2`
 
 func updateConversationArgs(c bridge.ConversationRecord) []any {
@@ -130,7 +130,7 @@ func updateConversationArgs(c bridge.ConversationRecord) []any {
 		string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
 		string(c.WatermarkID), state.UnixNano(c.WatermarkAt), state.UnixNano(c.LastBuyerAt),
 		state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince), c.Unread,
-		state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt),
+		state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt), c.SellerStreak,
 	}
 }
 

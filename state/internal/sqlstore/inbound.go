@@ -153,7 +153,7 @@ func (s *Store) upsertConversation(ctx context.Context, tx Tx, c bridge.Conversa
 		string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
 		c.ThreadsReplaced, string(c.WatermarkID), state.UnixNano(c.WatermarkAt),
 		state.UnixNano(c.LastBuyerAt), state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince),
-		c.Unread, state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt))
+		c.Unread, state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt), c.SellerStreak)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (s *Store) upsertConversation(ctx context.Context, tx Tx, c bridge.Conversa
 	return mustAffect(tx.Exec(ctx, updateConversationKeepThreadSQL,
 		string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link,
 		string(c.WatermarkID), state.UnixNano(c.WatermarkAt), state.UnixNano(c.LastBuyerAt),
-		state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince), c.Unread, state.UnixNano(c.UpdatedAt)))
+		state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince), c.Unread, state.UnixNano(c.UpdatedAt), c.SellerStreak))
 }
 
 // insertConversationIfMissingSQL names its conflict target, so that a
@@ -178,7 +178,8 @@ const insertConversationIfMissingSQL = insertConversationSQL + `
 
 const updateConversationKeepThreadSQL = `UPDATE conversations SET
 	buyer_id = $3, buyer_name = $4, link = $5, watermark_id = $6, watermark_at = $7,
-	last_buyer_at = $8, last_seller_at = $9, awaiting_since = $10, unread = $11, updated_at = $12
+	last_buyer_at = $8, last_seller_at = $9, awaiting_since = $10, unread = $11, updated_at = $12,
+	seller_streak = $13
 	WHERE store = $1 AND id = $2`
 
 // maxInboundChunk is the most rows one INSERT of RecordInbound carries.
