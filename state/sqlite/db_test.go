@@ -88,18 +88,6 @@ func TestNewerSchemaIsRefused(t *testing.T) {
 	}
 }
 
-func TestFileIsPrivate(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sub", "dir", "state.db")
-	openFile(t, path)
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatalf("database file not created with its directories: %v", err)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		t.Errorf("database file mode %v is readable by others; it holds tokens", perm)
-	}
-}
-
 func TestOpenRefusesURIs(t *testing.T) {
 	for _, p := range []string{"file:x.db", "x.db?_pragma=journal_mode(DELETE)"} {
 		if db, err := Open(t.Context(), p); err == nil {
