@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -47,16 +48,17 @@ type appIO struct {
 	Out io.Writer
 }
 
-// bridgeOptions wires a bridge from a configuration: state, HTTP listener,
-// marketplace clients, the chat surface and the engine, each started and
-// stopped through fx's lifecycle.
-func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
+// bridgeOptions wires a bridge from a configuration and its state, opened
+// beforehand with openState: HTTP listener, marketplace clients, the chat
+// surface and the engine, each started and stopped through fx's lifecycle.
+// The caller closes st after the application has stopped.
+func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx.Option {
 	opts := []fx.Option{
 		fx.Supply(cfg, log, aio),
 		fx.WithLogger(func() fxevent.Logger { return &fxevent.SlogLogger{Logger: log.With("component", "fx")} }),
 		fx.Provide(
 			func() bridge.Clock { return bridge.SystemClock{} },
-			newState,
+			func() bridge.State { return st },
 			fx.Annotate(newServer, fx.As(fx.Self()), fx.As(new(bridge.Routes))),
 			bridge.NewHints,
 			newEngine,
@@ -70,8 +72,25 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
 	return fx.Options(opts...)
 }
 
-// newState opens the state backend and closes it last on stop.
-func newState(lc fx.Lifecycle, cfg *Config, log *slog.Logger) (bridge.State, error) {
+// stateOptions are a command's choices about opening the state.
+type stateOptions struct {
+	// newState (--new-state) takes an empty SQLite file as a new state
+	// database instead of refusing it.
+	newState bool
+	// readOnly: the command only reads the state (report), so a missing
+	// SQLite file is refused rather than created.
+	readOnly bool
+}
+
+// newStateHint ends the refusal of an empty state database.
+const newStateHint = "; if this is a new install, delete it or start with --new-state"
+
+// openState opens the configured state backend with SHOPBRIDGE_SECRET_KEY.
+// The commands call it before they build anything else, so that a refused
+// database (empty, foreign, damaged, in a missing directory, or holding
+// tokens the key does not open) is one line of its own — not the tail of
+// an fx constructor chain — and nothing has started, let alone posted.
+func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptions) (bridge.State, error) {
 	var cipher state.Cipher
 	if key := os.Getenv("SHOPBRIDGE_SECRET_KEY"); key != "" {
 		c, err := state.CipherFromKey(key)
@@ -79,8 +98,6 @@ func newState(lc fx.Lifecycle, cfg *Config, log *slog.Logger) (bridge.State, err
 			return nil, fmt.Errorf("SHOPBRIDGE_SECRET_KEY: %w", err)
 		}
 		cipher = c
-	} else {
-		log.Warn("SHOPBRIDGE_SECRET_KEY is not set: marketplace tokens are stored unencrypted in the state database")
 	}
 	var (
 		db  bridge.State
@@ -95,18 +112,23 @@ func newState(lc fx.Lifecycle, cfg *Config, log *slog.Logger) (bridge.State, err
 		if cfg.State.Schema != "" {
 			opts = append(opts, postgres.WithSchema(cfg.State.Schema))
 		}
-		db, err = postgres.Open(context.Background(), cfg.State.DSN, opts...)
+		db, err = postgres.Open(ctx, cfg.State.DSN, opts...)
 	default:
-		opts := []sqlite.Option{sqlite.WithLogger(log)}
+		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithCreate(!so.readOnly)}
 		if cipher != nil {
 			opts = append(opts, sqlite.WithCipher(cipher))
 		}
-		db, err = sqlite.Open(context.Background(), cfg.State.Path, opts...)
+		db, err = sqlite.Open(ctx, cfg.State.Path, opts...)
+	}
+	if errors.Is(err, state.ErrEmptyDatabase) {
+		return nil, fmt.Errorf("%w%s", err, newStateHint)
 	}
 	if err != nil {
 		return nil, err
 	}
-	lc.Append(fx.StopHook(db.Close))
+	if cipher == nil {
+		log.Warn("SHOPBRIDGE_SECRET_KEY is not set: marketplace tokens are stored unencrypted in the state database")
+	}
 	return db, nil
 }
 

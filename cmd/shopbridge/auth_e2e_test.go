@@ -24,6 +24,7 @@ import (
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -297,9 +298,17 @@ func freeListen(t *testing.T) string {
 	return addr
 }
 
+// readAudit reads the audit with the test's SHOPBRIDGE_SECRET_KEY (a
+// database with encrypted tokens opens only with its key).
 func readAudit(t *testing.T, dbPath string) []bridge.AuditEntry {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), dbPath)
+	var opts []sqlite.Option
+	if c, err := state.CipherFromKey(os.Getenv("SHOPBRIDGE_SECRET_KEY")); err != nil {
+		t.Fatal(err)
+	} else if c != nil {
+		opts = append(opts, sqlite.WithCipher(c))
+	}
+	st, err := sqlite.Open(context.Background(), dbPath, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,8 +418,14 @@ func TestBridgeStoreUpdateAndStoresRefresh(t *testing.T) {
 	stdin, closeIn := io.Pipe()
 	defer closeIn.Close()
 	var engine *bridge.Engine
-	app := fx.New(bridgeOptions(cfg, newLogger(cfg.Log, &logs), appIO{In: stdin, Out: &out}), fx.Populate(&engine))
 	ctx := context.Background()
+	log := newLogger(cfg.Log, &logs)
+	st, err := openState(ctx, cfg, log, stateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: &out}, st), fx.Populate(&engine))
 	if err := app.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

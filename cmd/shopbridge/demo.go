@@ -32,6 +32,7 @@ type demoOptions struct {
 	buyers   int
 	interval time.Duration
 	dbPath   string
+	newState bool
 	verbose  bool
 	outage   time.Duration
 	every    time.Duration
@@ -51,6 +52,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.IntVar(&o.buyers, "buyers", 4, "scripted buyers per shop")
 	fs.DurationVar(&o.interval, "interval", 400*time.Millisecond, "wait between two buyer messages")
 	fs.StringVar(&o.dbPath, "db", "", "state database (default: a fresh one in a temporary folder)")
+	fs.BoolVar(&o.newState, "new-state", false, "with --db: take an empty file as a new state database")
 	fs.BoolVar(&o.verbose, "verbose", false, "log at info level (default: warnings only)")
 	fs.DurationVar(&o.outage, "outage", 0, "length of each simulated marketplace outage (default: a quarter of --duration, at most 8s)")
 	fs.DurationVar(&o.every, "outage-every", 60*time.Second, "time between outages when running without --duration")
@@ -100,16 +102,20 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if problems := cfg.Validate(); len(problems) > 0 {
 		return &ConfigError{Path: "demo", Problems: problems}
 	}
+	state, err := openState(ctx, cfg, log, stateOptions{newState: o.newState})
+	if err != nil {
+		return err
+	}
+	defer state.Close()
 	var (
 		engine  *bridge.Engine
 		surface *console.Surface
-		state   bridge.State
 	)
-	populate := []any{&engine, &state}
+	populate := []any{&engine}
 	if cfg.Chat == "console" {
 		populate = append(populate, &surface)
 	}
-	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: stdout}), fx.Populate(populate...))
+	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: stdout}, state), fx.Populate(populate...))
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {

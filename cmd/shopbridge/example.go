@@ -22,6 +22,8 @@ http:
 state:
   backend: sqlite        # or postgres (run one replica: stores are not leased yet)
   path: shopbridge.db    # in the container: /data/shopbridge.db
+                         # created if missing; its directory must exist, and an
+                         # empty file is refused (start once with --new-state)
   # dsn: postgres://shopbridge:${PGPASSWORD}@db:5432/shopbridge   # backend: postgres
 
 sync:

@@ -31,11 +31,13 @@ var version = "dev"
 const usage = `shopbridge — Shopee buyer chats in Slack or Telegram threads.
 
 Usage:
-  shopbridge run --config shopbridge.yaml   run the bridge
+  shopbridge run --config shopbridge.yaml [--new-state]
+                                            run the bridge (--new-state: take an empty
+                                            state database file as a new one)
   shopbridge demo [--duration 30s]          run a whole bridge on a built-in marketplace simulator
   shopbridge init [path]                    write a commented example config (default shopbridge.yaml)
   shopbridge check-config [--config path]   validate a config: one line per problem
-  shopbridge store authorize <store> [--config path]
+  shopbridge store authorize <store> [--config path] [--new-state]
                                             print a store's authorization link and save its new tokens
   shopbridge report [--since 24h|7d|2006-01-02T15:04] [--post] [--config path]
                                             print the daily inspection report, or post it now
@@ -98,6 +100,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", "", "path of the config file (required)")
+	newState := fs.Bool("new-state", false, "take an empty state database file as a new one (by default it is refused: a state file that became empty would repost earlier buyer messages)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,7 +112,12 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: stdout}))
+	st, err := openState(ctx, cfg, log, stateOptions{newState: *newState})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: stdout}, st))
 	return runApp(ctx, app)
 }
 

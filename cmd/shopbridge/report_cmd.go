@@ -73,14 +73,18 @@ func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	log := newLogger(cfg.Log, stderr)
 
-	// The state (and with --post the chat surface) through the bridge's own
-	// constructors: backend, encryption key, surface configuration.
-	var (
-		st   bridge.State
-		chat bridge.Chat
-	)
+	// The state as the bridge opens it (backend, encryption key, refusals),
+	// but never created: a report of a database that is not there is a
+	// mistaken path. With --post, the chat surface through the bridge's own
+	// constructors.
+	st, err := openState(ctx, cfg, log, stateOptions{readOnly: true})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	var chat bridge.Chat
 	opts := []fx.Option{fx.NopLogger, fx.Supply(cfg, log, appIO{In: stdin, Out: stdout}),
-		fx.Provide(func() bridge.Clock { return bridge.SystemClock{} }, newState), fx.Populate(&st)}
+		fx.Provide(func() bridge.Clock { return bridge.SystemClock{} }, func() bridge.State { return st })}
 	if *post {
 		// A surface in HTTP or webhook mode registers its endpoints; this
 		// process only posts, so they go to a mux nobody serves.

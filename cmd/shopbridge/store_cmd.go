@@ -13,14 +13,12 @@ import (
 	"syscall"
 	"time"
 
-	"go.uber.org/fx"
-
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 )
 
 const storeUsage = `Usage:
-  shopbridge store authorize <store> [--config shopbridge.yaml] [--wait=false]
+  shopbridge store authorize <store> [--config shopbridge.yaml] [--wait=false] [--new-state]
       print the store's authorization link for the shop owner; unless the
       bridge is running (it then receives the callback and confirms in chat),
       wait on the HTTP listener for the callback and save the new tokens
@@ -61,6 +59,7 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	fs.SetOutput(stderr)
 	path := fs.String("config", "shopbridge.yaml", "path of the config file")
 	wait := fs.Bool("wait", true, "wait for the callback on the HTTP listener when the bridge is not running")
+	newState := fs.Bool("new-state", false, "take an empty state database file as a new one")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -76,17 +75,12 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	log := newLogger(cfg.Log, stderr)
 
-	// The state through the bridge's own constructor (backend, encryption key).
-	var st bridge.State
-	app := fx.New(fx.NopLogger, fx.Supply(cfg, log), fx.Provide(newState), fx.Populate(&st))
-	if err := app.Err(); err != nil {
+	// The state as the bridge opens it (backend, encryption key, refusals).
+	st, err := openState(ctx, cfg, log, stateOptions{newState: *newState})
+	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = app.Stop(sctx)
-	}()
+	defer st.Close()
 	mps, err := cliMarketplaces(cfg, st, log)
 	if err != nil {
 		return err

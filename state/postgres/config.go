@@ -21,7 +21,7 @@ type Config struct {
 	// or pgx's default (the greater of 4 and the number of CPUs).
 	MaxConns int `yaml:"max_conns"`
 	// TokenKey, when set, encrypts marketplace tokens at rest with AES-GCM:
-	// 16, 24 or 32 bytes as hex or base64, usually "${SHOPBRIDGE_TOKEN_KEY}".
+	// 16, 24 or 32 bytes as hex or base64, usually "${SHOPBRIDGE_SECRET_KEY}".
 	TokenKey string `yaml:"token_key"`
 }
 

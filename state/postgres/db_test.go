@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -122,15 +123,56 @@ func TestTokensEncryptedAtRest(t *testing.T) {
 	}
 	db.Close()
 
-	nokey := s.open(t, "tokens")
-	defer nokey.Close()
-	_, err := nokey.LoadTokens(ctx, "shop-a")
-	if !errors.Is(err, state.ErrNoKey) || strings.Contains(err.Error(), "secret") {
-		t.Errorf("LoadTokens without a key: err = %v, want state.ErrNoKey without the token", err)
+	// Without the key, or with another one, Open refuses the schema.
+	if _, err := postgres.Open(ctx, s.dsn, postgres.WithSchema(s.schema("tokens"))); !errors.Is(err, state.ErrKeyMissing) {
+		t.Errorf("Open without the key: err = %v, want state.ErrKeyMissing", err)
 	}
-	wrong := s.open(t, "tokens", postgres.WithCipher(testCipher(t, 2)))
-	defer wrong.Close()
-	if _, err := wrong.LoadTokens(ctx, "shop-a"); !errors.Is(err, state.ErrDecrypt) {
-		t.Errorf("LoadTokens with the wrong key: err = %v, want state.ErrDecrypt", err)
+	if _, err := postgres.Open(ctx, s.dsn, postgres.WithSchema(s.schema("tokens")), postgres.WithCipher(testCipher(t, 2))); !errors.Is(err, state.ErrKeyMismatch) {
+		t.Errorf("Open with the wrong key: err = %v, want state.ErrKeyMismatch", err)
+	}
+}
+
+// TestSealedTokensNeedTheirKey: a schema with encrypted tokens opens only
+// with the key that encrypted them, each refusal one line that names
+// SHOPBRIDGE_SECRET_KEY and holds neither the key nor a token.
+func TestSealedTokensNeedTheirKey(t *testing.T) {
+	s := newSchemas(t)
+	ctx := t.Context()
+	key := testCipher(t, 1)
+	db := s.open(t, "sealed", postgres.WithCipher(key))
+	for i := range 3 {
+		tok := bridge.Tokens{AccessToken: fmt.Sprintf("ACCESS-secret-%d", i), RefreshToken: fmt.Sprintf("REFRESH-secret-%d", i)}
+		if err := db.SaveTokens(ctx, bridge.StoreID(fmt.Sprintf("shop-%d", i)), tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	open := func(opts ...postgres.Option) error {
+		db, err := postgres.Open(ctx, s.dsn, append([]postgres.Option{postgres.WithSchema(s.schema("sealed"))}, opts...)...)
+		if err == nil {
+			db.Close()
+		}
+		return err
+	}
+
+	err := open()
+	if !errors.Is(err, state.ErrKeyMissing) {
+		t.Fatalf("Open without the key: err = %v; want state.ErrKeyMissing", err)
+	}
+	if want := "state: the database holds encrypted marketplace tokens of 3 stores but SHOPBRIDGE_SECRET_KEY is not set"; err.Error() != want {
+		t.Errorf("error = %q\nwant    %q", err, want)
+	}
+	err = open(postgres.WithCipher(testCipher(t, 2)))
+	if !errors.Is(err, state.ErrKeyMismatch) {
+		t.Fatalf("Open with another key: err = %v; want state.ErrKeyMismatch", err)
+	}
+	if want := "state: SHOPBRIDGE_SECRET_KEY does not decrypt the tokens in the state database (it is not the key they were encrypted with)"; err.Error() != want {
+		t.Errorf("error = %q\nwant    %q", err, want)
+	}
+
+	db = s.open(t, "sealed", postgres.WithCipher(key))
+	defer db.Close()
+	if got, err := db.LoadTokens(ctx, "shop-2"); err != nil || got.AccessToken != "ACCESS-secret-2" {
+		t.Errorf("LoadTokens with the right key: %q, %v", got.AccessToken, err)
 	}
 }

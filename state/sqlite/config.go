@@ -13,8 +13,9 @@ const DefaultPath = "shopbridge.db"
 
 // Config is the `sqlite:` section of the state configuration.
 type Config struct {
-	// Path is the database file, created if missing (with its directory);
-	// ":memory:" is a private in-memory database that is lost at exit.
+	// Path is the database file, created if missing (its directory must
+	// exist; an empty or foreign file is refused, see Open); ":memory:" is a
+	// private in-memory database that is lost at exit.
 	Path string `yaml:"path"`
 	// BusyTimeout is how long to wait for a lock held by another process
 	// (for example "shopbridge report") before failing.
@@ -22,7 +23,7 @@ type Config struct {
 	// MaxReadConns is the size of the read pool.
 	MaxReadConns int `yaml:"max_read_conns"`
 	// TokenKey, when set, encrypts marketplace tokens at rest with AES-GCM:
-	// 16, 24 or 32 bytes as hex or base64, usually "${SHOPBRIDGE_TOKEN_KEY}".
+	// 16, 24 or 32 bytes as hex or base64, usually "${SHOPBRIDGE_SECRET_KEY}".
 	TokenKey string `yaml:"token_key"`
 }
 

@@ -15,8 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +22,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 )
 
@@ -47,6 +46,9 @@ type DB struct {
 	opts  options
 	path  string
 	stmts stmtCache
+	// creating: a new database under its temporary name (see create), on
+	// one connection with a rollback journal.
+	creating bool
 
 	closeOnce sync.Once
 	closeErr  error
@@ -57,10 +59,48 @@ var (
 	_ bridge.InboundQueue = (*DB)(nil)
 )
 
-// Open opens (creating if needed) the database at path, or a private
-// in-memory database for ":memory:", and applies the embedded migrations.
+// Open opens the database at path, or a private in-memory database for
+// ":memory:", and applies the embedded migrations.
+//
+// A path that does not exist becomes a new database (see create: a crash
+// while creating it leaves nothing at path), unless WithCreate(false). Its
+// directory must exist. What Open refuses, with a one-line error that names
+// the file and is errors.Is one of state's refusals: a zero-length file or a
+// SQLite database without tables (state.ErrEmptyDatabase, unless
+// WithAcceptEmpty(true)), a SQLite database with other tables
+// (state.ErrNotShopbridge), a file that is not a SQLite database
+// (state.ErrNotDatabase), a missing directory (state.ErrNoDirectory), and
+// encrypted tokens without the key that opens them (state.ErrKeyMissing,
+// state.ErrKeyMismatch). A refused file is left as it was.
 func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
-	db, err := connect(ctx, path, opts...)
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if path != Memory && path != "" {
+		if err := plainPath(path); err != nil {
+			return nil, err
+		}
+		kind, err := inspectFile(path)
+		if err != nil {
+			return nil, err
+		}
+		switch kind {
+		case fileMissing:
+			if o.noCreate {
+				return nil, state.Refuse(state.ErrNoDatabase, "sqlite: %s does not exist", path)
+			}
+			if err := create(ctx, path, o); err != nil {
+				return nil, err
+			}
+		case fileEmpty:
+			if !o.acceptEmpty {
+				return nil, state.Refuse(state.ErrEmptyDatabase, "sqlite: %s is an empty file, not a shopbridge state database", path)
+			}
+			o.logger.Warn("the state database is an empty file: starting a new state database in it, as asked", "path", path)
+		}
+	}
+	db, err := connectOptions(ctx, path, o)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +125,10 @@ func connect(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return connectOptions(ctx, path, o)
+}
+
+func connectOptions(ctx context.Context, path string, o options) (*DB, error) {
 	db := &DB{opts: o, path: path}
 	db.store = sqlstore.New((*conn)(db), dialect, sqlstore.Options{Cipher: o.cipher, Logger: o.logger, Now: o.now})
 	if err := db.open(ctx); err != nil {
@@ -94,15 +138,28 @@ func connect(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
+// plainPath refuses a URI or a path with a query: the connection parameters
+// are Open's.
+func plainPath(path string) error {
+	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return fmt.Errorf("sqlite: open %q: give a plain file path (no URI or query)", path)
+	}
+	return nil
+}
+
 func (db *DB) open(ctx context.Context) error {
 	busy := strconv.FormatInt(db.opts.busyTimeout.Milliseconds(), 10)
 	if db.path == "" {
 		return errors.New("sqlite: open: no database path (use \":memory:\" for an in-memory database)")
 	}
-	if db.path == Memory {
-		w, err := sql.Open("sqlite", Memory+"?"+dsnQuery(busy, false, false))
+	if db.path == Memory || db.creating {
+		role, what := roleMemory, "in-memory database"
+		if db.creating {
+			role, what = roleCreator, db.path
+		}
+		w, err := sql.Open("sqlite", db.path+"?"+dsnQuery(busy, role))
 		if err != nil {
-			return fmt.Errorf("sqlite: open in-memory database: %w", err)
+			return fmt.Errorf("sqlite: open %s: %w", what, err)
 		}
 		// Every new connection to ":memory:" is a new, empty database: keep
 		// exactly one, forever.
@@ -112,18 +169,15 @@ func (db *DB) open(ctx context.Context) error {
 		w.SetConnMaxIdleTime(0)
 		db.w, db.r = w, w
 		if err := w.PingContext(ctx); err != nil {
-			return fmt.Errorf("sqlite: open in-memory database: %w", err)
+			return fmt.Errorf("sqlite: open %s: %w", what, err)
 		}
 		return nil
 	}
 
-	if strings.ContainsAny(db.path, "?#") || strings.HasPrefix(db.path, "file:") {
-		return fmt.Errorf("sqlite: open %q: give a plain file path (no URI or query)", db.path)
-	}
-	if err := prepareFile(db.path); err != nil {
+	if err := plainPath(db.path); err != nil {
 		return err
 	}
-	w, err := sql.Open("sqlite", db.path+"?"+dsnQuery(busy, true, false))
+	w, err := sql.Open("sqlite", db.path+"?"+dsnQuery(busy, roleWriter))
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
 	}
@@ -132,11 +186,20 @@ func (db *DB) open(ctx context.Context) error {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	db.w = w
-	// The writer switches the file to WAL before any reader connects.
 	if err := w.PingContext(ctx); err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", db.path, err)
+		return refuseDamaged(db.path, fmt.Errorf("sqlite: open %s: %w", db.path, err))
 	}
-	r, err := sql.Open("sqlite", db.path+"?"+dsnQuery(busy, false, true))
+	// Nothing is written before the file is known to be shopbridge's (or
+	// accepted as a new one): a refused file is left as it was.
+	if err := db.checkSchema(ctx); err != nil {
+		return err
+	}
+	// The writer switches the file to WAL (a persistent setting) before any
+	// reader connects.
+	if _, err := w.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return refuseDamaged(db.path, fmt.Errorf("sqlite: open %s: set WAL mode: %w", db.path, err))
+	}
+	r, err := sql.Open("sqlite", db.path+"?"+dsnQuery(busy, roleReader))
 	if err != nil {
 		return fmt.Errorf("sqlite: open %s for reading: %w", db.path, err)
 	}
@@ -151,39 +214,41 @@ func (db *DB) open(ctx context.Context) error {
 	return nil
 }
 
+// The connections a DB opens.
+type connRole int
+
+const (
+	roleMemory  connRole = iota // the only connection to ":memory:"
+	roleWriter                  // a file's only writer
+	roleReader                  // a file's read pool
+	roleCreator                 // a new file's only connection, under its temporary name
+)
+
 // dsnQuery builds the connection parameters: busy timeout first, foreign
-// keys on, and for a file WAL with synchronous=NORMAL (durable across
-// application crashes; a power loss may lose the last commits, never
-// corrupt the file). The writer begins transactions IMMEDIATE so that a
-// read-then-write transaction never fails to upgrade its lock.
-func dsnQuery(busyMillis string, writer, reader bool) string {
+// keys on. The writer of a file runs with synchronous=NORMAL, durable across
+// application crashes under WAL (a power loss may lose the last commits,
+// never corrupt the file); it switches the file to WAL itself once it knows
+// the file is shopbridge's, and WAL is persistent, so a reconnecting writer
+// needs no pragma for it. A new file is built with a rollback journal and
+// synchronous=FULL, so it is complete on disk and alone (no -wal or -shm)
+// when it is moved into place. The writers begin transactions IMMEDIATE so
+// that a read-then-write transaction never fails to upgrade its lock.
+func dsnQuery(busyMillis string, role connRole) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+busyMillis+")")
 	q.Add("_pragma", "foreign_keys(1)")
-	if writer {
-		q.Add("_pragma", "journal_mode(WAL)")
+	switch role {
+	case roleWriter:
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Set("_txlock", "immediate")
-	}
-	if reader {
+	case roleCreator:
+		q.Add("_pragma", "journal_mode(DELETE)")
+		q.Add("_pragma", "synchronous(FULL)")
+		q.Set("_txlock", "immediate")
+	case roleReader:
 		q.Add("_pragma", "query_only(1)")
 	}
 	return q.Encode()
-}
-
-// prepareFile creates the database's directory and, for a new database, an
-// empty file readable only by its owner (it holds marketplace tokens).
-func prepareFile(path string) error {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("sqlite: create directory for %s: %w", path, err)
-		}
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 // Path is the database file (or ":memory:").

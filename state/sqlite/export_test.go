@@ -15,7 +15,8 @@ func OpenLegacy(ctx context.Context, path string, version int) (statetest.Legacy
 	if err != nil {
 		return nil, err
 	}
-	db, err := connect(ctx, path)
+	// A new file, empty until the old migrations run.
+	db, err := connect(ctx, path, WithAcceptEmpty(true))
 	if err != nil {
 		return nil, err
 	}

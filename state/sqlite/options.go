@@ -20,6 +20,8 @@ type options struct {
 	busyTimeout  time.Duration
 	maxReadConns int
 	now          func() time.Time
+	acceptEmpty  bool
+	noCreate     bool
 }
 
 func defaultOptions() options {
@@ -77,3 +79,17 @@ func WithClock(c bridge.Clock) Option {
 		}
 	}
 }
+
+// WithAcceptEmpty(true) accepts an empty database (a zero-length file, or a
+// SQLite file without any table) as a new one and migrates it; by default
+// Open refuses it (state.ErrEmptyDatabase), because a state database that
+// became empty would otherwise start over silently: thread tags reused,
+// earlier buyer messages posted again. A file that holds other tables is
+// refused either way (state.ErrNotShopbridge). A shopbridge database opens
+// as usual with or without it.
+func WithAcceptEmpty(accept bool) Option { return func(o *options) { o.acceptEmpty = accept } }
+
+// WithCreate(false) refuses a path that does not exist (state.ErrNoDatabase)
+// instead of creating a new database there, for commands that only read
+// the state. The default creates it.
+func WithCreate(create bool) Option { return func(o *options) { o.noCreate = !create } }

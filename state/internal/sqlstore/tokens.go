@@ -58,19 +58,16 @@ func (s *Store) SaveTokens(ctx context.Context, id bridge.StoreID, t bridge.Toke
 	return s.wrapErr(err, "save tokens of store %s", id)
 }
 
-// SealPlainTokens seals, when a cipher is configured, the tokens that were
-// saved before one was: after Open no token is left in the clear. Without a
-// cipher it only warns about sealed tokens it will not be able to read.
+// SealPlainTokens checks that the key can read the tokens sealed in the
+// database (CheckTokenKey), then seals, when a cipher is configured, the
+// tokens that were saved before one was: after Open no token is left in the
+// clear. The check comes first, so that plain tokens are never sealed with
+// a key that is not the database's.
 func SealPlainTokens(ctx context.Context, s *Store) error {
+	if err := CheckTokenKey(ctx, s); err != nil {
+		return err
+	}
 	if s.o.Cipher == nil {
-		var n int
-		if err := s.conn.QueryRow(ctx, `SELECT COUNT(*) FROM tokens WHERE sealed`).Scan(&n); err != nil {
-			return s.wrapErr(err, "count sealed tokens")
-		}
-		if n > 0 {
-			s.o.Logger.Warn("stored tokens are encrypted but no token key is configured; they cannot be read",
-				"backend", s.d.Name, "stores", n)
-		}
 		return nil
 	}
 	var sealedStores []string
@@ -124,4 +121,71 @@ func SealPlainTokens(ctx context.Context, s *Store) error {
 		s.o.Logger.Info("encrypted tokens stored in the clear", "backend", s.d.Name, "stores", sealedStores)
 	}
 	return nil
+}
+
+// CheckTokenKey refuses a database whose sealed tokens the configured key
+// cannot read, so that a missing or wrong key stops the start instead of
+// leaving every store without tokens: sealed tokens and no cipher is
+// state.ErrKeyMissing; a cipher that opens none of them is
+// state.ErrKeyMismatch. When it opens some but not all (a damaged row, a row
+// sealed with another key), the open goes on and the stores are logged as an
+// error: they need re-authorizing, which needs the state. The errors hold no
+// key material and no token.
+func CheckTokenKey(ctx context.Context, s *Store) error {
+	type row struct {
+		store           string
+		access, refresh []byte
+	}
+	rows, err := s.conn.Query(ctx, `SELECT store, access_token, refresh_token FROM tokens WHERE sealed ORDER BY store`)
+	if err != nil {
+		return s.wrapErr(err, "read sealed tokens")
+	}
+	var sealed []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.store, &r.access, &r.refresh); err != nil {
+			rows.Close()
+			return s.wrapErr(err, "read sealed tokens")
+		}
+		sealed = append(sealed, r)
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return s.wrapErr(err, "read sealed tokens")
+	}
+	if err := rows.Close(); err != nil {
+		return s.wrapErr(err, "read sealed tokens")
+	}
+	if len(sealed) == 0 {
+		return nil
+	}
+	if s.o.Cipher == nil {
+		return state.Refuse(state.ErrKeyMissing,
+			"state: the database holds encrypted marketplace tokens of %s but SHOPBRIDGE_SECRET_KEY is not set", stores(len(sealed)))
+	}
+	var unreadable []string
+	for _, r := range sealed {
+		_, errA := s.o.Cipher.Open(r.access)
+		_, errR := s.o.Cipher.Open(r.refresh)
+		if errA != nil || errR != nil {
+			unreadable = append(unreadable, r.store)
+		}
+	}
+	switch {
+	case len(unreadable) == len(sealed):
+		return state.Refuse(state.ErrKeyMismatch,
+			"state: SHOPBRIDGE_SECRET_KEY does not decrypt the tokens in the state database (it is not the key they were encrypted with)")
+	case len(unreadable) > 0:
+		s.o.Logger.Error("SHOPBRIDGE_SECRET_KEY decrypts the tokens of some stores but not of these (damaged, or encrypted with another key): authorize them again",
+			"backend", s.d.Name, "stores", unreadable)
+	}
+	return nil
+}
+
+// stores is "1 store" or "n stores".
+func stores(n int) string {
+	if n == 1 {
+		return "1 store"
+	}
+	return fmt.Sprintf("%d stores", n)
 }
