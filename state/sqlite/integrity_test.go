@@ -46,8 +46,8 @@ func refused(t *testing.T, path string, kind error, want string, opts ...Option)
 func accepted(t *testing.T, path string, opts ...Option) *DB {
 	t.Helper()
 	db := openFile(t, path, opts...)
-	if v, err := db.SchemaVersion(t.Context()); err != nil || v != 3 {
-		t.Fatalf("Open(%s): SchemaVersion = %d, %v; want 3", path, v, err)
+	if v, err := db.SchemaVersion(t.Context()); err != nil || v != LatestSchema() {
+		t.Fatalf("Open(%s): SchemaVersion = %d, %v; want %d", path, v, err, LatestSchema())
 	}
 	return db
 }

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 
+	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 )
 
@@ -23,3 +24,12 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // SchemaVersion is the newest migration applied to the database.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) { return db.store.SchemaVersion(ctx) }
+
+// LatestSchema is the schema version this build migrates a database to.
+func LatestSchema() int {
+	ms, err := state.Migrations(migrationFiles, "migrations")
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
+}
