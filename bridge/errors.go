@@ -152,6 +152,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a uniqueness rule of the schema refused the row.
 	ErrConflict = errors.New("conflict")
+	// ErrTokensUnreadable: a store's saved tokens cannot be decrypted (they
+	// were sealed with another SHOPBRIDGE_SECRET_KEY): the store must be
+	// authorized again, its new tokens sealed with the current key.
+	ErrTokensUnreadable = errors.New("the saved tokens cannot be decrypted with SHOPBRIDGE_SECRET_KEY")
 )
 
 // ErrThreadGone is wrapped by a Chat error when the thread was deleted on the

@@ -105,9 +105,13 @@ func (c *Client) loadLocked(ctx context.Context, store bridge.Store, st *storeTo
 		switch {
 		case errors.Is(err, bridge.ErrNotFound):
 			t = c.initial[store.ID]
+		case errors.Is(err, bridge.ErrTokensUnreadable):
+			// Not a network fault: the store needs authorizing again.
+			return &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformShopee),
+				Op: "load tokens", Message: "store " + string(store.ID) + ": " + bridge.ErrTokensUnreadable.Error() + "; authorize the store again", Err: err}
 		case err != nil:
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(bridge.PlatformShopee),
-				Op: "load tokens", Message: "store " + string(store.ID) + ": " + err.Error(), Err: err}
+			// The state database failed, not the network: a local fault.
+			return &bridge.StateError{Op: "load tokens of store " + string(store.ID), Err: err}
 		}
 		st.tok, st.loaded = t, true
 	}
@@ -121,8 +125,9 @@ func (c *Client) saveLocked(ctx context.Context, store bridge.Store, st *storeTo
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer cancel()
 	if err := c.tokens.SaveTokens(sctx, store.ID, st.tok); err != nil {
-		return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(bridge.PlatformShopee),
-			Op: "save tokens", Message: "store " + string(store.ID) + ": refreshed tokens not saved yet: " + err.Error(), Err: err}
+		// Kept in memory (unsaved) and saved again before the next use; the
+		// state database failed, not the network.
+		return &bridge.StateError{Op: "save the refreshed tokens of store " + string(store.ID), Write: true, Err: err}
 	}
 	st.unsaved = false
 	return nil

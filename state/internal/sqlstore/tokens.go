@@ -28,10 +28,10 @@ func (s *Store) LoadTokens(ctx context.Context, id bridge.StoreID) (bridge.Token
 		UpdatedAt:        state.FromUnixNano(up),
 	}
 	if t.AccessToken, err = state.OpenToken(s.o.Cipher, access, sealed); err != nil {
-		return bridge.Tokens{}, fmt.Errorf("%s: load tokens of store %s: access token: %w", s.d.Name, id, err)
+		return bridge.Tokens{}, fmt.Errorf("%s: load tokens of store %s: access token: %w (%w)", s.d.Name, id, bridge.ErrTokensUnreadable, err)
 	}
 	if t.RefreshToken, err = state.OpenToken(s.o.Cipher, refresh, sealed); err != nil {
-		return bridge.Tokens{}, fmt.Errorf("%s: load tokens of store %s: refresh token: %w", s.d.Name, id, err)
+		return bridge.Tokens{}, fmt.Errorf("%s: load tokens of store %s: refresh token: %w (%w)", s.d.Name, id, bridge.ErrTokensUnreadable, err)
 	}
 	return t, nil
 }
