@@ -38,6 +38,8 @@ type Monitor struct {
 	current *incidentState
 	chatInc *incidentState
 	dbInc   *incidentState
+	// pushes tracks push-driven stores' pushes.
+	pushes  map[StoreID]*pushState
 	alertMu sync.Mutex // serialises posting/editing alerts
 }
 

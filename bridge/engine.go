@@ -29,6 +29,14 @@ type EngineConfig struct {
 	ProbeBackoffMax time.Duration
 	// ProbeTimeout bounds one probe (made without the client's retries).
 	ProbeTimeout time.Duration
+	// HealthInterval is how often a push-driven store (Lazada) is checked
+	// with its platform's cheap health call; ImportDelay is how long after
+	// a push-driven store is added or authorized its one-off history import
+	// runs (the platform copies the history first); PushSilence is how long
+	// after a reply was sent without any push since such a store is flagged.
+	HealthInterval time.Duration
+	ImportDelay    time.Duration
+	PushSilence    time.Duration
 	// AuthRetry is how often a store whose tokens the marketplace refuses
 	// is tried again without an admin's action (each try is one refused
 	// refresh); new tokens saved by an authorization end the wait at once.
@@ -95,6 +103,9 @@ func DefaultEngineConfig() EngineConfig {
 		ProbeBackoffMax:  2 * time.Minute,
 		ProbeTimeout:     5 * time.Second,
 		AuthRetry:        6 * time.Hour,
+		HealthInterval:   time.Minute,
+		ImportDelay:      12 * time.Minute,
+		PushSilence:      10 * time.Minute,
 		ImportWindow:     24 * time.Hour,
 		HistoryLimit:     20,
 		CursorOverlap:    30 * time.Second,
@@ -149,6 +160,15 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	}
 	if c.AuthRetry <= 0 {
 		c.AuthRetry = d.AuthRetry
+	}
+	if c.HealthInterval <= 0 {
+		c.HealthInterval = d.HealthInterval
+	}
+	if c.ImportDelay <= 0 {
+		c.ImportDelay = d.ImportDelay
+	}
+	if c.PushSilence <= 0 {
+		c.PushSilence = d.PushSilence
 	}
 	if c.ImportWindow <= 0 {
 		c.ImportWindow = d.ImportWindow
@@ -223,6 +243,9 @@ type EngineDeps struct {
 	Logger       *slog.Logger
 	// Hints may be nil when no marketplace pushes.
 	Hints *Hints
+	// Pushes, when set, delivers messages that pushes carry (Lazada,
+	// TikTok Shop webhooks); the engine attaches to it while it runs.
+	Pushes *Pushes
 }
 
 // Engine is the bridge: it wires the components, each built with what it
@@ -238,6 +261,7 @@ type Engine struct {
 	clock   Clock
 	log     *slog.Logger
 	hints   *Hints
+	pushes  *Pushes
 	mps     map[Platform]Marketplace
 	cmds    *Dispatcher
 	mon     *Monitor
@@ -287,6 +311,7 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		clock:   deps.Clock,
 		log:     deps.Logger,
 		hints:   deps.Hints,
+		pushes:  deps.Pushes,
 		mps:     map[Platform]Marketplace{},
 		stores:  map[StoreID]Store{},
 		syncers: map[StoreID]*syncer{},
@@ -308,6 +333,7 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 	e.outbox = newOutbox(cfg, OutboxDeps{
 		State: deps.State, Chat: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Stores: e.Store,
 		Marketplaces: e.marketplace, Locks: e.locks, Headers: e.headers, Monitor: e.mon, AuthRefused: e.authRefused,
+		Sent: e.noteSent,
 	})
 	e.queue = newQueue(QueueConfig{ImportWindow: cfg.ImportWindow, ResumedAfter: cfg.ResumedAfter}, QueueDeps{
 		State: deps.State, Clock: deps.Clock, Logger: deps.Logger, Locks: e.locks, Echoes: e.outbox, Notify: e.relay.notify,
@@ -382,6 +408,9 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.wg.Add(1)
 		go e.routeHints(runCtx)
 	}
+	if e.pushes != nil {
+		e.pushes.attach(e)
+	}
 	e.log.Info("bridge started", "stores", len(e.order), "surface", e.chat.Name())
 	return nil
 }
@@ -432,6 +461,9 @@ func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
 func (e *Engine) Stop(ctx context.Context) error {
 	if e.cancel == nil {
 		return nil
+	}
+	if e.pushes != nil {
+		e.pushes.detach()
 	}
 	e.outbox.stop(ctx, e.cfg.ShutdownGrace)
 	e.cancel()

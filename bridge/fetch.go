@@ -14,6 +14,9 @@ import (
 // IDs make the repeat record only what is missing.
 func (sy *syncer) syncStore(ctx context.Context, st Store) (int, error) {
 	d := sy.d
+	if pd, ok := d.mp.(PushDriven); ok {
+		return sy.pushPass(ctx, st, pd)
+	}
 	ss, err := d.state.StoreState(ctx, st.ID)
 	if err != nil {
 		return 0, stateErr(false, fmt.Sprintf("load state of store %s", st.ID), err)

@@ -31,8 +31,10 @@ type harness struct {
 	// set, wraps each opened database.
 	surface   bridge.Chat
 	wrapState func(bridge.State) bridge.State
-	// wrapMP, if set, wraps each fake marketplace the engine gets.
+	// wrapMP, if set, wraps each fake marketplace the engine gets; pushes,
+	// if set, is the engine's push channel.
 	wrapMP func(*bridgetest.Marketplace) bridge.Marketplace
+	pushes *bridge.Pushes
 }
 
 var testStores = []bridge.Store{
@@ -96,7 +98,7 @@ func (h *harness) start() {
 		chat = h.surface
 	}
 	h.eng = bridge.NewEngine(h.cfg, bridge.EngineDeps{
-		State: h.state, Chat: chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock,
+		State: h.state, Chat: chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock, Pushes: h.pushes,
 	})
 	if h.beforeStart != nil {
 		h.beforeStart(h.eng)

@@ -29,6 +29,7 @@ type Outbox struct {
 	mon     *Monitor
 	// authRefused is told when the marketplace refuses a store's tokens.
 	authRefused func(ctx context.Context, s Store, err error)
+	sentHook    func(StoreID, time.Time)
 
 	mu     sync.Mutex
 	queue  []ReplyID
@@ -81,12 +82,14 @@ type OutboxDeps struct {
 	Headers      *headerUpdater
 	Monitor      *Monitor
 	AuthRefused  func(ctx context.Context, s Store, err error)
+	// Sent, when set, is told of each reply the marketplace accepted.
+	Sent func(StoreID, time.Time)
 }
 
 func newOutbox(cfg EngineConfig, d OutboxDeps) *Outbox {
 	return &Outbox{
 		cfg: cfg, state: d.State, chat: d.Chat, clock: d.Clock, log: d.Logger, stores: d.Stores, mps: d.Marketplaces,
-		locks: d.Locks, headers: d.Headers, mon: d.Monitor, authRefused: d.AuthRefused,
+		locks: d.Locks, headers: d.Headers, mon: d.Monitor, authRefused: d.AuthRefused, sentHook: d.Sent,
 		queued:   map[ReplyID]bool{},
 		convOf:   map[ReplyID]convKey{},
 		busy:     map[convKey]bool{},
@@ -373,6 +376,9 @@ func (o *Outbox) process(ctx context.Context, id ReplyID) {
 	msg, err := mp.SendText(sctx, st, conv, r.Text)
 	timedOut := context.Cause(sctx) == context.DeadlineExceeded
 	cancel()
+	if err == nil && o.sentHook != nil {
+		o.sentHook(st.ID, o.clock.Now())
+	}
 	if timedOut && err != nil {
 		// The client gave up at the attempt's deadline: the outcome is unknown.
 		err = &PlatformError{Kind: KindTransient, Platform: string(st.Platform), Op: "send message",
@@ -457,7 +463,15 @@ func (o *Outbox) awaitSettle(ctx context.Context, r Reply, wait time.Duration) {
 // reconcile looks for the reply among the conversation's recent seller
 // messages that no other reply has claimed.
 func (o *Outbox) reconcile(ctx context.Context, st Store, r Reply) (bool, Message, error) {
-	msgs, err := o.mps(st.Platform).ListMessages(ctx, st, r.Conversation, "", o.cfg.ReconcileWindow)
+	mp := o.mps(st.Platform)
+	if _, pd := mp.(PushDriven); pd {
+		// Its message lists must not be polled: the platform pushes the
+		// reply back if it was applied, and the queue matches that echo to
+		// this reply (MatchEcho) while it is unfinished. Past the settle
+		// time no echo came, so the reply is sent again.
+		return false, Message{}, nil
+	}
+	msgs, err := mp.ListMessages(ctx, st, r.Conversation, "", o.cfg.ReconcileWindow)
 	if err != nil {
 		return false, Message{}, err
 	}

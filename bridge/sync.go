@@ -68,6 +68,8 @@ type syncer struct {
 
 	// running is the cancel func of the in-flight sync.
 	running context.CancelFunc
+	// importAt is when a push-driven store's history import is due.
+	importAt time.Time
 	// lastOK and lastDuration describe the last sync.
 	lastOK       time.Time
 	lastDuration time.Duration
@@ -145,6 +147,10 @@ func (sy *syncer) run(ctx context.Context) {
 			req = syncRequest{reason: "poll"}
 		}
 		st := sy.getStore()
+		_, pushDriven := d.mp.(PushDriven)
+		if pushDriven && req.reason == "authorized" {
+			sy.scheduleImport()
+		}
 		paused := false
 		if ss, err := d.state.StoreState(ctx, st.ID); err == nil {
 			paused = ss.Paused
@@ -180,9 +186,12 @@ func (sy *syncer) run(ctx context.Context) {
 		if d.synced != nil {
 			d.synced(ctx)
 		}
-		if res.err == nil || errors.Is(res.err, context.Canceled) {
-			next = sy.jittered(d.cfg.PollInterval)
-		} else {
+		switch {
+		case pushDriven && (res.err == nil || errors.Is(res.err, context.Canceled)):
+			next = sy.nextPushPass()
+		case res.err == nil || errors.Is(res.err, context.Canceled):
+			next = sy.jittered(sy.pollInterval())
+		default:
 			// Retry a failed sync sooner than a poll, but not in a tight loop.
 			next = sy.jittered(min(d.cfg.PollInterval, d.cfg.Debounce*2))
 		}
@@ -201,6 +210,9 @@ func (sy *syncer) probe(ctx context.Context, st Store) time.Duration {
 	check := func() error {
 		pctx, cancel := context.WithTimeout(ProbeContext(ctx), d.cfg.ProbeTimeout)
 		defer cancel()
+		if pd, ok := d.mp.(PushDriven); ok {
+			return pd.CheckHealth(pctx, st)
+		}
 		_, err := d.mp.ListConversations(pctx, st, d.clock.Now())
 		return err
 	}
@@ -223,7 +235,21 @@ func (sy *syncer) probe(ctx context.Context, st Store) time.Duration {
 		return d.mon.probeBackoff(st.ID)
 	}
 	d.mon.storeRecovered(st.ID, res.messages, res.err)
-	return sy.jittered(d.cfg.PollInterval)
+	if _, ok := d.mp.(PushDriven); ok {
+		return sy.nextPushPass()
+	}
+	return sy.jittered(sy.pollInterval())
+}
+
+// pollInterval is the store's poll interval: its marketplace's own
+// (PollPolicy), else the engine's.
+func (sy *syncer) pollInterval() time.Duration {
+	if pp, ok := sy.d.mp.(PollPolicy); ok {
+		if iv := pp.PollInterval(); iv > 0 {
+			return iv
+		}
+	}
+	return sy.d.cfg.PollInterval
 }
 
 // syncOnce runs one sync of the store and reports it to the monitor.
