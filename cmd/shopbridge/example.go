@@ -84,6 +84,8 @@ shopee:
   partner_key: ${SHOPEE_PARTNER_KEY}
   # base_url: https://partner.shopeemobile.com   # or the sandbox / the simulator
   # push_callback_url: https://bridge.example.com/push/shopee
+  # push_max_age: 10m    # signed pushes older than this are refused (replays)
+  # push_max_skew: 5m    # ... and so are those dated further than this in the future
 
 stores:
   - id: shopee-my-main

@@ -79,10 +79,17 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := c.clock.Now()
-	if at := unitTime(int64(p.Timestamp)); c.cfg.PushMaxAge > 0 && !at.IsZero() && now.Sub(at) > c.cfg.PushMaxAge {
-		c.log.Warn("push refused: timestamp older than push_max_age (replayed?)", "shop_id", string(p.ShopID), "age", now.Sub(at).Round(time.Second))
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+	if at := unitTime(int64(p.Timestamp)); !at.IsZero() {
+		switch {
+		case c.cfg.PushMaxAge > 0 && now.Sub(at) > c.cfg.PushMaxAge:
+			c.log.Warn("push refused: timestamp older than push_max_age (replayed?)", "shop_id", string(p.ShopID), "age", now.Sub(at).Round(time.Second))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		case c.cfg.PushMaxSkew > 0 && at.Sub(now) > c.cfg.PushMaxSkew:
+			c.log.Warn("push refused: timestamp further in the future than push_max_skew (kept for a later replay, or a clock far off?)", "shop_id", string(p.ShopID), "ahead", at.Sub(now).Round(time.Second))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 	}
 	if c.pushes.repeated(sha256.Sum256(body), now) {
 		w.WriteHeader(http.StatusOK)
