@@ -101,3 +101,31 @@ func TestPushDatedInTheFutureIsRefused(t *testing.T) {
 		t.Errorf("the refusal does not name push_max_skew:\n%s", r.logs.String())
 	}
 }
+
+// 2,000 forged pushes make one log line per reason, not one per push, and
+// are all counted.
+func TestForgedPushFloodLogsBoundedLines(t *testing.T) {
+	r := newRig(t, "MY", true)
+	const callback = "https://bridge.example" + shopee.DefaultPushPath
+	h := r.client.PushHandler()
+	before := strings.Count(r.logs.String(), "\n")
+	for i := range 2000 {
+		body := `{"shop_id":2002,"code":10,"timestamp":` + itoa(r.clock.Now().Unix()) + `,"n":` + itoa(int64(i)) + `}`
+		req := httptest.NewRequest(http.MethodPost, callback, strings.NewReader(body))
+		req.Header.Set("Authorization", strings.Repeat("0", 64))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("forged push %d answered %d", i, rec.Code)
+		}
+	}
+	if lines := strings.Count(r.logs.String(), "\n") - before; lines != 1 {
+		t.Errorf("2,000 forged pushes logged %d lines, want 1:\n%s", lines, r.logs.String())
+	}
+	if n := r.client.Refusals().Total(shopee.PushEndpoint, "bad_signature"); n != 2000 {
+		t.Errorf("counted %d refusals, want 2000", n)
+	}
+	if len(r.hints.Drain()) != 0 {
+		t.Error("a forged push woke the syncer")
+	}
+}
