@@ -35,6 +35,10 @@ type Deps struct {
 	Routes bridge.Routes
 	// Meta is optional (see MetaStore).
 	Meta MetaStore
+	// Refusals counts webhook requests refused (wrong secret token,
+	// unreadable body) and bounds their log lines; nil builds one logging to
+	// Logger (the application shares one across endpoints).
+	Refusals *bridge.Refusals
 }
 
 // Surface is the Telegram chat surface. It implements bridge.Chat and the
@@ -50,6 +54,8 @@ type Surface struct {
 	health  *health
 	render  renderer
 	combine bool
+	// refusals counts refused webhook requests.
+	refusals *bridge.Refusals
 
 	active    atomic.Pointer[listener]
 	listening atomic.Bool
@@ -98,9 +104,14 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		deps.Clock = bridge.SystemClock{}
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
+	log := deps.Logger.With("surface", platform)
+	if deps.Refusals == nil {
+		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
+	}
 	s := &Surface{
 		cfg:         cfg,
-		log:         deps.Logger.With("surface", platform),
+		log:         log,
+		refusals:    deps.Refusals,
 		clock:       deps.Clock,
 		meta:        deps.Meta,
 		admins:      map[int64]bool{},
