@@ -58,6 +58,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
 			func() bridge.Clock { return bridge.SystemClock{} },
 			newState,
 			fx.Annotate(newServer, fx.As(fx.Self()), fx.As(new(bridge.Routes))),
+			newRefusals,
 			bridge.NewHints,
 			newEngine,
 			newAuth,
@@ -124,10 +125,10 @@ func marketplaceOptions(cfg *Config) fx.Option {
 	return fx.Provide(fx.Annotate(newShopee, fx.ResultTags(`group:"marketplaces"`)))
 }
 
-func newShopee(lc fx.Lifecycle, cfg *Config, st bridge.State, hints *bridge.Hints, routes bridge.Routes, clock bridge.Clock, log *slog.Logger) (bridge.Marketplace, error) {
+func newShopee(lc fx.Lifecycle, cfg *Config, st bridge.State, hints *bridge.Hints, routes bridge.Routes, refusals *bridge.Refusals, clock bridge.Clock, log *slog.Logger) (bridge.Marketplace, error) {
 	c, err := shopee.New(*cfg.Shopee, shopee.Deps{
 		Tokens: st, InitialTokens: cfg.InitialTokens(), Hints: hints, Clock: clock,
-		Logger: log.With("platform", "shopee"),
+		Logger: log.With("platform", "shopee"), Refusals: refusals,
 	})
 	if err != nil {
 		return nil, err
@@ -181,14 +182,15 @@ type engineParams struct {
 	Logger       *slog.Logger
 	Hints        *bridge.Hints
 	Server       *Server
+	Refusals     *bridge.Refusals
 }
 
 func newEngine(p engineParams) *bridge.Engine {
 	e := bridge.NewEngine(p.Config.EngineConfig(), bridge.EngineDeps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
-		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints,
+		Clock: p.Clock, Logger: routeRefusals(p.Logger, p.Refusals), Hints: p.Hints,
 	})
-	registerMetrics(p.Server, e)
+	registerMetrics(p.Server, e, p.Refusals)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
 		if h.Down {

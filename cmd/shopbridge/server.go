@@ -28,8 +28,11 @@ type Server struct {
 
 var _ bridge.Routes = (*Server)(nil)
 
-// NewServer builds the listener; it does not listen until Start.
+// NewServer builds the listener; it does not listen until Start. Its
+// timeouts are always set (defaults for the unset ones): without a read
+// timeout a client that stalls mid-body would hold a handler forever.
 func NewServer(cfg HTTPConfig, log *slog.Logger) *Server {
+	cfg.SetDefaults()
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.srv = &http.Server{
@@ -87,5 +90,13 @@ func (s *Server) Start(ctx context.Context) error {
 // Addr is the address it listens on, once started.
 func (s *Server) Addr() string { return s.addr }
 
-// Stop shuts the listener down gracefully.
-func (s *Server) Stop(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+// Stop shuts the listener down gracefully: it stops accepting, lets the
+// requests being answered finish until ctx ends, then closes whatever is
+// left, so a client that stalls cannot hold the stop.
+func (s *Server) Stop(ctx context.Context) error {
+	err := s.srv.Shutdown(ctx)
+	if err != nil {
+		_ = s.srv.Close()
+	}
+	return err
+}
