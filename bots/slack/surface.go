@@ -52,6 +52,9 @@ type Surface struct {
 	health *health
 	// refusals counts refused HTTP-mode requests.
 	refusals *bridge.Refusals
+	// life ends when AbortCalls is called; every Web API call ends with it.
+	life  context.Context
+	abort context.CancelCauseFunc
 
 	// listen is set while Listen runs: the handler and its context.
 	listen atomic.Pointer[listener]
@@ -140,6 +143,7 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		renamed:  newBoundedMap[string, bool](1000),
 	}
 	s.health = newHealth(s)
+	s.life, s.abort = context.WithCancelCause(context.Background())
 	s.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),
