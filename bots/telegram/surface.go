@@ -56,6 +56,9 @@ type Surface struct {
 	combine bool
 	// refusals counts refused webhook requests.
 	refusals *bridge.Refusals
+	// life ends when AbortCalls is called; every Bot API call ends with it.
+	life  context.Context
+	abort context.CancelCauseFunc
 
 	active    atomic.Pointer[listener]
 	listening atomic.Bool
@@ -136,9 +139,11 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 	for _, a := range cfg.Admins {
 		s.admins[a] = true
 	}
+	s.life, s.abort = context.WithCancelCause(context.Background())
 	tr := &transport{
 		client: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
 		onPoll: s.health.connection,
+		life:   s.life,
 	}
 	b, err := bot.New(cfg.Token,
 		bot.WithSkipGetMe(),
