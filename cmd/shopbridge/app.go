@@ -67,6 +67,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO) fx.Option {
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
 		fx.Invoke(func(*bridge.Engine, *bridge.Auth, *bridge.Reporter) {}),
+		fx.Invoke(cutChatCallsAtGrace),
 	}
 	return fx.Options(opts...)
 }

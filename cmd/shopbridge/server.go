@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -90,13 +91,20 @@ func (s *Server) Start(ctx context.Context) error {
 // Addr is the address it listens on, once started.
 func (s *Server) Addr() string { return s.addr }
 
+// serverDrain bounds how long Stop waits for the requests being answered.
+const serverDrain = 2 * time.Second
+
 // Stop shuts the listener down gracefully: it stops accepting, lets the
-// requests being answered finish until ctx ends, then closes whatever is
-// left, so a client that stalls cannot hold the stop.
+// requests being answered finish for up to serverDrain (or until ctx
+// ends), then closes whatever is left, so a client that stalls in the
+// middle of a request cannot hold the stop (nor use up the time the state
+// database needs to close after it).
 func (s *Server) Stop(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
-	if err != nil {
-		_ = s.srv.Close()
+	ctx, cancel := context.WithTimeout(ctx, serverDrain)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.log.Warn("http listener: closing connections still busy at stop", "err", err)
+		return s.srv.Close()
 	}
-	return err
+	return nil
 }
