@@ -166,7 +166,7 @@ func chatOptions(cfg *Config) fx.Option {
 	}
 	return fx.Provide(
 		func(aio appIO, cfg *Config, log *slog.Logger, clock bridge.Clock, st bridge.State) (*console.Surface, error) {
-			return console.New(cfg.Console, console.Deps{In: aio.In, Out: aio.Out, Logger: log, Clock: clock, Meta: st})
+			return console.New(cfg.Console, console.Deps{In: aio.In, Out: aio.Out, Logger: log, Clock: clock, Meta: st, Replies: st})
 		},
 		func(s *console.Surface) bridge.Chat { return s },
 	)
