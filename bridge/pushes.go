@@ -38,6 +38,13 @@ var ErrUnknownShop = errors.New("no configured store has this shop")
 // NewPushes returns Pushes with no engine attached yet.
 func NewPushes() *Pushes { return &Pushes{attached: make(chan struct{})} }
 
+// Attach connects a sink (the engine does at start; tests may attach their
+// own); Detach disconnects it.
+func (p *Pushes) Attach(s PushSink) { p.attach(s) }
+
+// Detach disconnects the sink: later pushes wait for the next one.
+func (p *Pushes) Detach() { p.detach() }
+
 // attach connects the engine; detach disconnects it on stop.
 func (p *Pushes) attach(s PushSink) {
 	p.mu.Lock()

@@ -79,6 +79,9 @@ func (s *Surface) Notify(ctx context.Context, n bridge.Notice) error {
 		tag = n.Thread.ID
 	}
 	s.out.print(renderNotice(s.paint, tag, n))
+	if tag != "" {
+		s.noticed(tag)
+	}
 	return nil
 }
 

@@ -179,8 +179,8 @@ func TestEndToEndBuyerMessageAndTypedReply(t *testing.T) {
 	if got := e.sellerTexts("c1"); len(got) != 1 || got[0] != "hello" {
 		t.Fatalf("marketplace holds seller messages %q, want [hello]", got)
 	}
-	e.waitPrinted("[T1] mei: hello")
-	e.waitPrinted("[T1] reply #1 by mei: sending…")
+	e.waitPrinted("[T1] mei: hello\n[T1] reply #1 by mei: ⏳ queued")
+	e.waitPrinted("[T1] reply #1 by mei: ⏳ sending…")
 	e.waitPrinted("[T1] reply #1 by mei: sent ✓")
 	e.waitPrinted("[T1] shopee MY Main — buyer Alice: answered ✓")
 

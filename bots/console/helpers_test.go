@@ -64,9 +64,16 @@ func newSurface(t testing.TB, cfg Config) (*Surface, *output) {
 	return s, out
 }
 
-// handler is a recording bridge.ChatHandler.
+// handler is a recording bridge.ChatHandler. Like the engine, it stores a
+// reply in a session thread and shows it queued (SetReplyStatus on the
+// surface) before AgentReply returns; unless ignore says the thread is not
+// one of its sessions, or fail makes storing fail.
 type handler struct {
 	mu       sync.Mutex
+	surface  *Surface
+	ignore   bool
+	fail     error
+	nextID   bridge.ReplyID
 	replies  []bridge.AgentMessage
 	actions  []bridge.ActionEvent
 	commands []bridge.CommandRequest
@@ -92,10 +99,16 @@ func (h *handler) Changed() <-chan struct{} {
 
 func (h *handler) AgentReply(ctx context.Context, m bridge.AgentMessage) error {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.replies = append(h.replies, m)
 	h.notifyLocked()
-	return nil
+	s, ignore, fail := h.surface, h.ignore, h.fail
+	h.nextID++
+	id := h.nextID
+	h.mu.Unlock()
+	if fail != nil || ignore || s == nil {
+		return fail
+	}
+	return s.SetReplyStatus(ctx, bridge.Reply{ID: id, Thread: m.Thread, ChatMessage: m.Message, AuthorName: m.UserName, Text: m.Text, Status: bridge.ReplyQueued})
 }
 
 func (h *handler) Action(ctx context.Context, a bridge.ActionEvent) bridge.CommandResponse {

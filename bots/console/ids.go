@@ -101,6 +101,20 @@ func (c *counter) seen(ref string) {
 	}
 }
 
+// issued reports whether ref may have been handed out: its number is below
+// the next one (with a MetaStore, possibly in the unused rest of a block).
+// A reference above it was never handed out by this counter.
+func (c *counter) issued(ctx context.Context, ref string) bool {
+	n, ok := number(c.prefix, ref)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.loadLocked(ctx)
+	return n < c.next
+}
+
 // number parses "T7" with prefix "T" as 7.
 func number(prefix, ref string) (int64, bool) {
 	digits, ok := strings.CutPrefix(ref, prefix)

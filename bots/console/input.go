@@ -38,19 +38,24 @@ func (s *Surface) handleLine(ctx context.Context, h bridge.ChatHandler, raw stri
 	switch strings.ToLower(word) {
 	case "reply", "r":
 		tag, text := cutWord(rest)
-		id, ok := threadID(tag)
-		if !ok || text == "" {
+		if tag == "" {
 			s.out.print(`usage: reply T3 <text> — type "threads" to see the thread tags`)
+			return
+		}
+		id, ok := threadID(tag)
+		if !ok {
+			s.out.print(renderRefused(s.paint, "", `"`+shorten(cleanInline(tag), 20)+`" is not a thread tag like T3 — type "threads" to see them`))
 			return
 		}
 		_, _ = s.reply(ctx, h, bridge.ThreadRef{Channel: Channel, ID: id}, consoleUserID, s.cfg.User, text)
 	case "retry":
 		id := strings.TrimPrefix(strings.TrimSpace(rest), "#")
-		if _, ok := number("", id); !ok {
+		n, ok := number("", id)
+		if !ok {
 			s.out.print(`usage: retry 12 — the number of a failed reply ("reply #12 … FAILED")`)
 			return
 		}
-		s.press(ctx, h, bridge.ActionRetrySend, id, consoleUserID, s.cfg.User)
+		s.retry(ctx, h, bridge.ReplyID(n))
 	case "press":
 		action, value := cutWord(rest)
 		if action == "" {

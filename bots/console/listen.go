@@ -3,6 +3,7 @@ package console
 import (
 	"bufio"
 	"context"
+	"strings"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -29,6 +30,13 @@ func (s *Surface) Listen(ctx context.Context, h bridge.ChatHandler) error {
 		case <-ctx.Done():
 			return nil
 		case line := <-lines:
+			if ctx.Err() != nil {
+				// Stopping: say so rather than half-handle the line.
+				if strings.TrimSpace(line) != "" {
+					s.out.print(renderStopping(s.paint, line))
+				}
+				return nil
+			}
 			s.handleLine(ctx, h, line)
 		}
 	}

@@ -28,12 +28,13 @@ type Params struct {
 	Logger  *slog.Logger `optional:"true"`
 	Clock   bridge.Clock `optional:"true"`
 	Meta    MetaStore    `optional:"true"`
+	Replies ReplyStore   `optional:"true"`
 	Streams *Streams     `optional:"true"`
 }
 
 // NewFromParams is New for fx.
 func NewFromParams(p Params) (*Surface, error) {
-	deps := Deps{Out: os.Stdout, In: os.Stdin, Logger: p.Logger, Clock: p.Clock, Meta: p.Meta}
+	deps := Deps{Out: os.Stdout, In: os.Stdin, Logger: p.Logger, Clock: p.Clock, Meta: p.Meta, Replies: p.Replies}
 	if p.Streams != nil {
 		deps.Out, deps.In = p.Streams.Out, p.Streams.In
 	}

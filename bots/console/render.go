@@ -236,14 +236,14 @@ func renderStatus(p painter, tag string, r bridge.Reply) string {
 	var state string
 	switch r.Status {
 	case bridge.ReplyQueued:
-		if r.Reason == "" {
-			return "" // the agent's line already shows the reply was taken
+		state = "⏳ queued"
+		if r.Reason != "" {
+			state = "⏳ queued, will retry (" + cleanInline(r.Reason) + ")"
 		}
-		state = "queued, will retry (" + cleanInline(r.Reason) + ")"
 	case bridge.ReplySending:
-		state = "sending…"
+		state = "⏳ sending…"
 		if r.Attempts > 1 {
-			state = fmt.Sprintf("sending… (attempt %d)", r.Attempts)
+			state = fmt.Sprintf("⏳ sending… (attempt %d)", r.Attempts)
 		}
 	case bridge.ReplySent:
 		state = p.paint(styleOK, "sent ✓")
@@ -315,6 +315,22 @@ func renderNotice(p painter, tag string, n bridge.Notice) string {
 		s = tagOnly(p, tag) + " " + s
 	}
 	return s
+}
+
+// renderRefused is a reply line the bridge did not store, with the reason:
+// "[T3] not sent: the reply is empty".
+func renderRefused(p painter, tag, reason string) string {
+	s := p.paint(styleFail, "not sent:") + " " + reason
+	if tag != "" {
+		s = tagOnly(p, cleanInline(tag)) + " " + s
+	}
+	return s
+}
+
+// renderStopping answers a line that arrived while the bridge stops: it is
+// not handled, so a reply in it is not stored and not sent.
+func renderStopping(p painter, line string) string {
+	return p.paint(styleFail, "not handled:") + ` shopbridge is stopping — "` + shorten(cleanInline(line), 40) + `" was not taken`
 }
 
 // renderResponse is the answer to a command or a pressed button.

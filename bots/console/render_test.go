@@ -119,13 +119,13 @@ func TestReplyStatusLines(t *testing.T) {
 		want  string
 	}{
 		{"queued", bridge.Reply{ID: 12, Thread: th, ChatMessage: msg, AuthorName: "agent1", Status: bridge.ReplyQueued},
-			""},
+			"[T3] reply #12 by agent1: ⏳ queued"},
 		{"queued after a transient failure", bridge.Reply{ID: 12, Thread: th, ChatMessage: msg, AuthorName: "agent1", Status: bridge.ReplyQueued, Reason: "server busy"},
-			"[T3] reply #12 by agent1: queued, will retry (server busy)"},
+			"[T3] reply #12 by agent1: ⏳ queued, will retry (server busy)"},
 		{"sending", bridge.Reply{ID: 12, Thread: th, ChatMessage: msg, AuthorName: "agent1", Status: bridge.ReplySending, Attempts: 1},
-			"[T3] reply #12 by agent1: sending…"},
+			"[T3] reply #12 by agent1: ⏳ sending…"},
 		{"sending again", bridge.Reply{ID: 12, Thread: th, ChatMessage: msg, AuthorName: "agent1", Status: bridge.ReplySending, Attempts: 2},
-			"[T3] reply #12 by agent1: sending… (attempt 2)"},
+			"[T3] reply #12 by agent1: ⏳ sending… (attempt 2)"},
 		{"sent", bridge.Reply{ID: 12, Thread: th, ChatMessage: msg, AuthorName: "agent1", Status: bridge.ReplySent},
 			"[T3] reply #12 by agent1: sent ✓"},
 		{"failed", bridge.Reply{ID: 12, Thread: th, ChatMessage: msg, AuthorID: "U1", Status: bridge.ReplyFailed, Reason: "message too long"},

@@ -26,6 +26,8 @@ type Deps struct {
 	Clock bridge.Clock
 	// Meta is optional (see MetaStore).
 	Meta MetaStore
+	// Replies is optional (see ReplyStore); bridge.State fits.
+	Replies ReplyStore
 }
 
 // Surface is the console chat surface. It implements bridge.Chat and the
@@ -47,6 +49,8 @@ type Surface struct {
 	order    []*thread
 	posted   map[bridge.MessageID]int
 	statuses map[bridge.ChatMessageRef]bridge.Reply
+	pending  map[bridge.ChatMessageRef]*pendingReply
+	replies  ReplyStore
 	alerts   []*alertRecord
 	alertBy  map[string]*alertRecord
 	reports  []ReportInfo
@@ -93,6 +97,8 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		threads:   map[string]*thread{},
 		posted:    map[bridge.MessageID]int{},
 		statuses:  map[bridge.ChatMessageRef]bridge.Reply{},
+		pending:   map[bridge.ChatMessageRef]*pendingReply{},
+		replies:   deps.Replies,
 		alertBy:   map[string]*alertRecord{},
 		ready:     make(chan struct{}),
 		changed:   make(chan struct{}),

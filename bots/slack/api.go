@@ -78,6 +78,11 @@ func (s *Surface) pacing(c call) (string, bucketSpec) {
 // failures. Every error returned is a classified *bridge.PlatformError, and
 // auth and channel failures feed the surface's health.
 func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error) error {
+	if s.aborted() {
+		return abortedError(c.op, true)
+	}
+	ctx, cancel := s.abortable(ctx)
+	defer cancel()
 	key, spec := s.pacing(c)
 	var waited time.Duration
 	var lastRate *bridge.PlatformError
@@ -86,6 +91,9 @@ func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error
 	for {
 		pm, err := s.pacer.wait(ctx, key, spec, c.prio)
 		if err != nil {
+			if s.aborted() {
+				return abortedError(c.op, true)
+			}
 			if lastRate != nil {
 				return lastRate
 			}
@@ -96,6 +104,10 @@ func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error
 			pm.accepted()
 			s.health.succeeded(c.channel)
 			return nil
+		}
+		if s.aborted() {
+			pm.release()
+			return abortedError(c.op, false)
 		}
 		pe := classify(c.op, err)
 		switch {

@@ -21,14 +21,35 @@ const (
 // maxBody bounds a Slack request body.
 const maxBody = 1 << 20
 
+// Endpoints of HTTP mode in refusal logs and metrics.
+const (
+	EndpointEvents        = "slack_events"
+	EndpointCommands      = "slack_commands"
+	EndpointInteractivity = "slack_interactivity"
+)
+
 func (s *Surface) registerRoutes(r bridge.Routes) {
 	r.Handle(PathEvents, http.HandlerFunc(s.serveEvents))
 	r.Handle(PathCommands, http.HandlerFunc(s.serveCommands))
 	r.Handle(PathInteractivity, http.HandlerFunc(s.serveInteractivity))
 }
 
+// endpointOf names the endpoint of a request path for refusals.
+func endpointOf(path string) string {
+	switch path {
+	case PathCommands:
+		return EndpointCommands
+	case PathInteractivity:
+		return EndpointInteractivity
+	}
+	return EndpointEvents
+}
+
 // readSigned reads and verifies a request. It answers the request itself
-// (405, 503 before Listen, 400, 401) and returns ok=false when it did.
+// (405, 503 before Listen, 400/408/413 for a body that cannot be read, 401)
+// and returns ok=false when it did. Refusals are counted and logged through
+// bridge.Refusals: anyone can post to these URLs, so a flood of forgeries
+// must not make a log line each.
 func (s *Surface) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -39,13 +60,16 @@ func (s *Surface) readSigned(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		http.Error(w, "not ready", http.StatusServiceUnavailable)
 		return nil, false
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil || len(body) > maxBody {
-		http.Error(w, "bad request", http.StatusBadRequest)
+	endpoint := endpointOf(r.URL.Path)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		status, reason := bridge.BodyRefusal(err)
+		s.refusals.Refuse(endpoint, reason, "remote", r.RemoteAddr)
+		http.Error(w, http.StatusText(status), status)
 		return nil, false
 	}
 	if err := verifySignature(s.cfg.SigningSecret, r.Header, body, s.clock.Now(), s.cfg.SignatureMaxAge); err != nil {
-		s.log.Warn("rejected an unsigned or forged Slack request", "path", r.URL.Path, "reason", err.Error(), "remote", r.RemoteAddr)
+		s.refusals.Refuse(endpoint, refusalReason(err), "remote", r.RemoteAddr, "hint", "an unsigned or forged Slack request: "+err.Error())
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return nil, false
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bots/slack/fakeslack"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 )
 
 func httpFixture(t *testing.T, listen bool) (*fixture, *httptest.Server) {
@@ -169,5 +171,51 @@ func TestHTTPModeButtonPress(t *testing.T) {
 	want := bridge.ActionEvent{ActionID: bridge.ActionRetrySync, Value: "shop-a", UserID: adminID, UserName: "user-" + adminID, Admin: true}
 	if got := f.h.Actions()[0]; got != want {
 		t.Fatalf("action = %+v, want %+v", got, want)
+	}
+}
+
+// 2,000 forged requests to each HTTP-mode endpoint make one warning per
+// endpoint and reason, not one per request, and are all counted.
+func TestHTTPModeForgedFloodLogsBoundedLines(t *testing.T) {
+	clock := bridgetest.NewClock(epoch)
+	fake := fakeslack.New(fakeslack.WithClock(clock.Now))
+	t.Cleanup(fake.Close)
+	fake.AddChannel(chInbox, chAlerts)
+	cfg := testConfig(fake)
+	cfg.Mode, cfg.AppToken, cfg.SigningSecret = ModeHTTP, "", secret
+	logs := &logBuffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	refusals := bridge.NewRefusals(log, clock, 0)
+	mux := http.NewServeMux()
+	s, err := New(cfg, Deps{Clock: clock, Routes: mux, Logger: log, Refusals: refusals})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, fake: fake, clock: clock, s: s, h: bridgetest.NewHandler(), mux: mux}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	f.listen()
+	f.wait("token checked", func() bool { return f.h.SawHealth(true, 0) })
+
+	before := strings.Count(logs.String(), "\n")
+	forged := func(ts int64, b []byte) string { return "v0=" + strings.Repeat("0", 64) }
+	for _, path := range []string{PathEvents, PathCommands, PathInteractivity} {
+		for i := range 2000 {
+			body := []byte(`{"n":` + strconv.Itoa(i) + `}`)
+			if code, _ := signedPost(t, srv, path, "application/json", body, clock.Now(), forged, nil); code != http.StatusUnauthorized {
+				t.Fatalf("%s: forged request %d got %d", path, i, code)
+			}
+		}
+	}
+	if lines := strings.Count(logs.String(), "\n") - before; lines != 3 {
+		t.Errorf("6,000 forged requests logged %d lines, want 3 (one per endpoint):\n%s", lines, logs.String())
+	}
+	for _, ep := range []string{EndpointEvents, EndpointCommands, EndpointInteractivity} {
+		if n := refusals.Total(ep, "bad_signature"); n != 2000 {
+			t.Errorf("%s: counted %d, want 2000", ep, n)
+		}
+	}
+	if n := len(f.h.Replies()) + len(f.h.Commands()) + len(f.h.Actions()); n != 0 {
+		t.Fatalf("forged requests reached the bridge %d times", n)
 	}
 }

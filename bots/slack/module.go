@@ -18,11 +18,13 @@ type Params struct {
 	Logger *slog.Logger  `optional:"true"`
 	Clock  bridge.Clock  `optional:"true"`
 	Routes bridge.Routes `optional:"true"`
+	// Refusals is the application's counter of refused requests.
+	Refusals *bridge.Refusals `optional:"true"`
 }
 
 // NewFromParams is New for fx.
 func NewFromParams(p Params) (*Surface, error) {
-	return New(p.Config, Deps{Logger: p.Logger, Clock: p.Clock, Routes: p.Routes})
+	return New(p.Config, Deps{Logger: p.Logger, Clock: p.Clock, Routes: p.Routes, Refusals: p.Refusals})
 }
 
 // Module provides the Slack surface as *Surface and as bridge.Chat. The

@@ -23,6 +23,18 @@ var (
 	errBadSignature = errors.New("signature does not match")
 )
 
+// refusalReason is the fixed reason of a verification error, for
+// bridge.Refusals (a metric label, never request data).
+func refusalReason(err error) string {
+	switch {
+	case errors.Is(err, errUnsigned):
+		return "unsigned"
+	case errors.Is(err, errStale):
+		return "stale_timestamp"
+	}
+	return "bad_signature"
+}
+
 // Sign returns the X-Slack-Signature of body sent at ts: "v0=" and the hex
 // HMAC-SHA256 of "v0:{ts}:{body}" under the signing secret.
 func Sign(secret string, ts int64, body []byte) string {

@@ -34,6 +34,10 @@ type Deps struct {
 	Routes bridge.Routes
 	// HTTPClient makes Web API calls; nil builds one with Config.RequestTimeout.
 	HTTPClient *http.Client
+	// Refusals counts HTTP-mode requests refused (bad signatures, stale
+	// timestamps, unreadable bodies) and bounds their log lines; nil builds
+	// one logging to Logger (the application shares one across endpoints).
+	Refusals *bridge.Refusals
 }
 
 // Surface is the Slack chat surface. It implements bridge.Chat,
@@ -46,6 +50,11 @@ type Surface struct {
 	api    *slack.Client
 	pacer  *pacer
 	health *health
+	// refusals counts refused HTTP-mode requests.
+	refusals *bridge.Refusals
+	// life ends when AbortCalls is called; every Web API call ends with it.
+	life  context.Context
+	abort context.CancelCauseFunc
 
 	// listen is set while Listen runs: the handler and its context.
 	listen atomic.Pointer[listener]
@@ -113,23 +122,28 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		return nil, errors.New("slack: http mode needs the bridge's HTTP routes")
 	}
 	log := deps.Logger.With("surface", Name)
+	if deps.Refusals == nil {
+		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
+	}
 	s := &Surface{
-		cfg:     cfg,
-		log:     log,
-		clock:   deps.Clock,
-		http:    deps.HTTPClient,
-		pacer:   newPacer(deps.Clock),
-		inbound: make(chan inboundEvent, inboundQueue),
-		events:  newDedup(deps.Clock, cfg.DedupWindow, dedupMax),
-		msgs:    newDedup(deps.Clock, cfg.DedupWindow, dedupMax),
-		threads: newThreadBook(),
-		replies: newReplyBook(),
-		posts:   newPostBook(),
-		admins:  newAdminBook(cfg),
-		names:   newNameBook(),
-		renamed: newBoundedMap[string, bool](1000),
+		cfg:      cfg,
+		log:      log,
+		clock:    deps.Clock,
+		http:     deps.HTTPClient,
+		pacer:    newPacer(deps.Clock),
+		refusals: deps.Refusals,
+		inbound:  make(chan inboundEvent, inboundQueue),
+		events:   newDedup(deps.Clock, cfg.DedupWindow, dedupMax),
+		msgs:     newDedup(deps.Clock, cfg.DedupWindow, dedupMax),
+		threads:  newThreadBook(),
+		replies:  newReplyBook(),
+		posts:    newPostBook(),
+		admins:   newAdminBook(cfg),
+		names:    newNameBook(),
+		renamed:  newBoundedMap[string, bool](1000),
 	}
 	s.health = newHealth(s)
+	s.life, s.abort = context.WithCancelCause(context.Background())
 	s.api = slack.New(cfg.BotToken,
 		slack.OptionAPIURL(cfg.APIURL),
 		slack.OptionAppLevelToken(cfg.AppToken),

@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,6 +20,9 @@ type transport struct {
 	client *http.Client
 	// onPoll receives each getUpdates outcome (nil error: success).
 	onPoll func(err error)
+	// life ends every request when the surface's calls are aborted (see
+	// AbortCalls), including the library's own long polls.
+	life context.Context
 }
 
 // apiEnvelope is the Bot API's response wrapper.
@@ -35,6 +39,11 @@ type apiEnvelope struct {
 func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	poll := strings.HasSuffix(req.URL.Path, "/getUpdates")
 	rec := recordFrom(req.Context())
+	if t.life != nil {
+		ctx, cancel := abortableBy(req.Context(), t.life)
+		defer cancel()
+		req = req.WithContext(ctx)
+	}
 	resp, err := t.client.Do(req)
 	if err != nil {
 		if rec != nil {

@@ -21,6 +21,8 @@ func (s *Surface) call(ctx context.Context, op string, chat int64, fn func(conte
 // inside the lane (by the job the lane is running) goes straight to the
 // pacer.
 func (s *Surface) spend(ctx context.Context, pr priority, op string, chat int64, fn func(context.Context) error) error {
+	ctx, cancel := s.abortable(ctx)
+	defer cancel()
 	if chat == 0 {
 		return s.attempt(ctx, op, chat, prioFree, time.Time{}, false, fn)
 	}
@@ -59,24 +61,38 @@ func (s *Surface) spendLater(pr priority, op string, chat int64, fn func(context
 // other failure. The request itself is not cut short by ctx (only by
 // RequestTimeout): a send whose outcome is unknown would be posted twice.
 func (s *Surface) attempt(ctx context.Context, op string, chat int64, pr priority, at time.Time, requeue bool, fn func(context.Context) error) error {
+	if s.aborted() {
+		return abortedError(op, true)
+	}
+	ctx, cancelAbort := s.abortable(ctx)
+	defer cancelAbort()
 	netRetries := 0
 	for {
 		if at.IsZero() {
 			var err error
 			if at, err = s.pacer.wait(ctx, chat, pr, nil); err != nil {
+				if s.aborted() {
+					return abortedError(op, true)
+				}
 				return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: platform, Op: op,
 					Message: "stopped while waiting for the rate limit", NotDelivered: true, Err: err}
 			}
 		}
+		// Not cut by ctx (see above), only by RequestTimeout and AbortCalls.
 		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+		hctx, cancelH := s.abortable(hctx)
 		hctx, rec := withRecord(hctx)
 		err := fn(hctx)
+		cancelH()
 		cancel()
 		if err == nil {
 			if chat != 0 {
 				s.health.chatOK(chat)
 			}
 			return nil
+		}
+		if s.aborted() {
+			return abortedError(op, false)
 		}
 		cerr := classify(op, rec, err)
 		var pe *bridge.PlatformError

@@ -381,3 +381,51 @@ func TestPollingHealthFollowsGetUpdates(t *testing.T) {
 	}
 	hs.waitFor("poll success reported", func() bool { return lastHealth(hs.h).OK })
 }
+
+// 2,000 webhook requests with a wrong secret token make one log line, not
+// one each, and are all counted.
+func TestWebhookForgedFloodLogsBoundedLines(t *testing.T) {
+	const secret = "s3cr3t_token-XYZ"
+	hs := newHarness(t, func(c *Config) {
+		c.Mode, c.WebhookURL, c.SecretToken = ModeWebhook, "https://bridge.example.com/telegram/webhook", secret
+	})
+	srv := httptest.NewServer(hs.mux)
+	defer srv.Close()
+	hs.listen()
+	before := len(strings.Split(hs.logs.String(), "\n"))
+	for i := range 2000 {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/telegram/webhook", strings.NewReader(`{"update_id":`+strconv.Itoa(i)+`}`))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "forged-"+strconv.Itoa(i))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("forged request %d: %d, want 401", i, resp.StatusCode)
+		}
+	}
+	newLines := strings.Split(hs.logs.String(), "\n")[before-1:]
+	if n := countContaining(newLines, WebhookEndpoint); n != 1 {
+		t.Errorf("2,000 forged requests logged %d refusal lines, want 1", n)
+	}
+	if len(newLines) > 20 {
+		t.Errorf("2,000 forged requests made %d log lines", len(newLines))
+	}
+	if n := hs.s.refusals.Total(WebhookEndpoint, "bad_secret"); n != 2000 {
+		t.Errorf("counted %d, want 2000", n)
+	}
+	if n := len(hs.h.Replies()); n != 0 {
+		t.Errorf("forged updates reached the bridge %d times", n)
+	}
+}
+
+func countContaining(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
+}

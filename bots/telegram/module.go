@@ -19,6 +19,8 @@ type Params struct {
 	Clock  bridge.Clock  `optional:"true"`
 	Routes bridge.Routes `optional:"true"`
 	Meta   MetaStore     `optional:"true"`
+	// Refusals is the application's counter of refused requests.
+	Refusals *bridge.Refusals `optional:"true"`
 }
 
 // Module provides the surface as *Surface and as bridge.Chat. Nothing runs
@@ -26,7 +28,7 @@ type Params struct {
 var Module = fx.Module("telegram",
 	fx.Provide(
 		func(p Params) (*Surface, error) {
-			return New(p.Config, Deps{Logger: p.Logger, Clock: p.Clock, Routes: p.Routes, Meta: p.Meta})
+			return New(p.Config, Deps{Logger: p.Logger, Clock: p.Clock, Routes: p.Routes, Meta: p.Meta, Refusals: p.Refusals})
 		},
 		func(s *Surface) bridge.Chat { return s },
 	),

@@ -35,6 +35,10 @@ type Deps struct {
 	Routes bridge.Routes
 	// Meta is optional (see MetaStore).
 	Meta MetaStore
+	// Refusals counts webhook requests refused (wrong secret token,
+	// unreadable body) and bounds their log lines; nil builds one logging to
+	// Logger (the application shares one across endpoints).
+	Refusals *bridge.Refusals
 }
 
 // Surface is the Telegram chat surface. It implements bridge.Chat and the
@@ -50,6 +54,11 @@ type Surface struct {
 	health  *health
 	render  renderer
 	combine bool
+	// refusals counts refused webhook requests.
+	refusals *bridge.Refusals
+	// life ends when AbortCalls is called; every Bot API call ends with it.
+	life  context.Context
+	abort context.CancelCauseFunc
 
 	active    atomic.Pointer[listener]
 	listening atomic.Bool
@@ -98,9 +107,14 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		deps.Clock = bridge.SystemClock{}
 	}
 	loc, _ := time.LoadLocation(cfg.TimeZone)
+	log := deps.Logger.With("surface", platform)
+	if deps.Refusals == nil {
+		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
+	}
 	s := &Surface{
 		cfg:         cfg,
-		log:         deps.Logger.With("surface", platform),
+		log:         log,
+		refusals:    deps.Refusals,
 		clock:       deps.Clock,
 		meta:        deps.Meta,
 		admins:      map[int64]bool{},
@@ -125,9 +139,11 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 	for _, a := range cfg.Admins {
 		s.admins[a] = true
 	}
+	s.life, s.abort = context.WithCancelCause(context.Background())
 	tr := &transport{
 		client: &http.Client{Timeout: cfg.PollTimeout + 15*time.Second},
 		onPoll: s.health.connection,
+		life:   s.life,
 	}
 	b, err := bot.New(cfg.Token,
 		bot.WithSkipGetMe(),

@@ -8,14 +8,22 @@ import (
 	"net/http"
 
 	"github.com/go-telegram/bot/models"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // maxUpdate bounds one webhook request body.
 const maxUpdate = 4 << 20
 
+// WebhookEndpoint names the webhook in refusal logs and metrics.
+const WebhookEndpoint = "telegram_webhook"
+
 // WebhookHandler receives Telegram's webhook requests. The secret token
 // header is compared in constant time (401 on mismatch: the library's own
-// handler compares with != and answers 200). Until Listen runs, and after
+// handler compares with != and answers 200); refusals are counted and
+// logged through bridge.Refusals, so a flood of forgeries makes a count,
+// not a line each. A body that cannot be read is answered 413 when too
+// large, 408 when too slow. Until Listen runs, and after
 // it ends, it answers 503 so Telegram keeps the update and delivers it
 // later. An agent reply the bridge could not take answers 500, which makes
 // Telegram deliver it again.
@@ -28,8 +36,13 @@ func (s *Surface) WebhookHandler() http.Handler {
 			return
 		}
 		got := sha256.Sum256([]byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token")))
-		if s.cfg.SecretToken == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			s.log.Warn("webhook request with a wrong secret token refused", "remote", r.RemoteAddr)
+		switch {
+		case s.cfg.SecretToken == "":
+			s.refusals.Refuse(WebhookEndpoint, "not_configured", "hint", "telegram.secret_token is not set, so webhook requests cannot be verified")
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		case subtle.ConstantTimeCompare(got[:], want[:]) != 1:
+			s.refusals.Refuse(WebhookEndpoint, "bad_secret", "remote", r.RemoteAddr, "hint", "webhook request with a wrong secret token")
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -40,9 +53,11 @@ func (s *Surface) WebhookHandler() http.Handler {
 			return
 		}
 		defer l.end()
-		body, err := io.ReadAll(io.LimitReader(r.Body, maxUpdate))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxUpdate))
 		if err != nil {
-			http.Error(w, "unreadable body", http.StatusBadRequest)
+			status, reason := bridge.BodyRefusal(err)
+			s.refusals.Refuse(WebhookEndpoint, reason, "remote", r.RemoteAddr)
+			http.Error(w, http.StatusText(status), status)
 			return
 		}
 		var u models.Update

@@ -60,6 +60,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx
 			func() bridge.Clock { return bridge.SystemClock{} },
 			func() bridge.State { return st },
 			fx.Annotate(newServer, fx.As(fx.Self()), fx.As(new(bridge.Routes))),
+			newRefusals,
 			bridge.NewHints,
 			newEngine,
 			newAuth,
@@ -68,6 +69,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
 		fx.Invoke(func(*bridge.Engine, *bridge.Auth, *bridge.Reporter) {}),
+		fx.Invoke(cutChatCallsAtGrace),
 	}
 	return fx.Options(opts...)
 }
@@ -146,10 +148,10 @@ func marketplaceOptions(cfg *Config) fx.Option {
 	return fx.Provide(fx.Annotate(newShopee, fx.ResultTags(`group:"marketplaces"`)))
 }
 
-func newShopee(lc fx.Lifecycle, cfg *Config, st bridge.State, hints *bridge.Hints, routes bridge.Routes, clock bridge.Clock, log *slog.Logger) (bridge.Marketplace, error) {
+func newShopee(lc fx.Lifecycle, cfg *Config, st bridge.State, hints *bridge.Hints, routes bridge.Routes, refusals *bridge.Refusals, clock bridge.Clock, log *slog.Logger) (bridge.Marketplace, error) {
 	c, err := shopee.New(*cfg.Shopee, shopee.Deps{
 		Tokens: st, InitialTokens: cfg.InitialTokens(), Hints: hints, Clock: clock,
-		Logger: log.With("platform", "shopee"),
+		Logger: log.With("platform", "shopee"), Refusals: refusals,
 	})
 	if err != nil {
 		return nil, err
@@ -186,7 +188,7 @@ func chatOptions(cfg *Config) fx.Option {
 	}
 	return fx.Provide(
 		func(aio appIO, cfg *Config, log *slog.Logger, clock bridge.Clock, st bridge.State) (*console.Surface, error) {
-			return console.New(cfg.Console, console.Deps{In: aio.In, Out: aio.Out, Logger: log, Clock: clock, Meta: st})
+			return console.New(cfg.Console, console.Deps{In: aio.In, Out: aio.Out, Logger: log, Clock: clock, Meta: st, Replies: st})
 		},
 		func(s *console.Surface) bridge.Chat { return s },
 	)
@@ -203,14 +205,15 @@ type engineParams struct {
 	Logger       *slog.Logger
 	Hints        *bridge.Hints
 	Server       *Server
+	Refusals     *bridge.Refusals
 }
 
 func newEngine(p engineParams) *bridge.Engine {
 	e := bridge.NewEngine(p.Config.EngineConfig(), bridge.EngineDeps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
-		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints,
+		Clock: p.Clock, Logger: routeRefusals(p.Logger, p.Refusals), Hints: p.Hints,
 	})
-	registerMetrics(p.Server, e)
+	registerMetrics(p.Server, e, p.Refusals)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
 		if h.Down {

@@ -54,12 +54,88 @@ type HTTPConfig struct {
 	Listen string `yaml:"listen"`
 	// PublicURL is how the outside reaches the listener (authorization
 	// callbacks); optional.
-	PublicURL         string        `yaml:"public_url"`
+	PublicURL string `yaml:"public_url"`
+	// ReadHeaderTimeout bounds reading a request's headers, ReadTimeout the
+	// whole request with its body: a client slower than that gets 408 (or
+	// the connection closed), never 413, which is only for a body over
+	// MaxBodyBytes. WriteTimeout bounds writing the answer; IdleTimeout
+	// closes an idle keep-alive connection.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
 	ReadTimeout       time.Duration `yaml:"read_timeout"`
 	WriteTimeout      time.Duration `yaml:"write_timeout"`
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	// RefusalLogInterval is how often, at most, a kind of refused request
+	// (forged signature, wrong secret, invalid state…) is summarised in the
+	// log with its count; the first of a kind is logged at once.
+	RefusalLogInterval time.Duration `yaml:"refusal_log_interval"`
+}
+
+// Defaults of the HTTP listener.
+const (
+	DefaultReadHeaderTimeout  = 5 * time.Second
+	DefaultReadTimeout        = 15 * time.Second
+	DefaultWriteTimeout       = 15 * time.Second
+	DefaultIdleTimeout        = 60 * time.Second
+	DefaultMaxBodyBytes       = 1 << 20
+	DefaultRefusalLogInterval = bridge.DefaultRefusalLogInterval
+)
+
+// SetDefaults fills the listener's unset fields.
+func (c *HTTPConfig) SetDefaults() {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.ReadHeaderTimeout == 0 {
+		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.RefusalLogInterval == 0 {
+		c.RefusalLogInterval = DefaultRefusalLogInterval
+	}
+}
+
+// Validate returns one line per problem.
+func (c HTTPConfig) Validate() []string {
+	var p []string
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		p = append(p, fmt.Sprintf("http.listen: %q is not host:port", c.Listen))
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
+			p = append(p, fmt.Sprintf("http.public_url: %q is not an absolute URL", c.PublicURL))
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{
+		{"read_header_timeout", c.ReadHeaderTimeout}, {"read_timeout", c.ReadTimeout},
+		{"write_timeout", c.WriteTimeout}, {"idle_timeout", c.IdleTimeout},
+		{"refusal_log_interval", c.RefusalLogInterval},
+	} {
+		if d.v < 0 {
+			p = append(p, fmt.Sprintf("http.%s: must be a positive duration, got %s", d.name, d.v))
+		}
+	}
+	if c.ReadTimeout > 0 && c.ReadHeaderTimeout > c.ReadTimeout {
+		p = append(p, fmt.Sprintf("http.read_header_timeout: %s is longer than read_timeout %s, which covers the headers too", c.ReadHeaderTimeout, c.ReadTimeout))
+	}
+	if c.MaxBodyBytes < 0 {
+		p = append(p, fmt.Sprintf("http.max_body_bytes: must be positive, got %d", c.MaxBodyBytes))
+	}
+	return p
 }
 
 // StateConfig chooses the state backend.
@@ -130,24 +206,7 @@ func (c *Config) SetDefaults() {
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
-	if c.HTTP.Listen == "" {
-		c.HTTP.Listen = "127.0.0.1:8080"
-	}
-	if c.HTTP.ReadHeaderTimeout == 0 {
-		c.HTTP.ReadHeaderTimeout = 5 * time.Second
-	}
-	if c.HTTP.ReadTimeout == 0 {
-		c.HTTP.ReadTimeout = 15 * time.Second
-	}
-	if c.HTTP.WriteTimeout == 0 {
-		c.HTTP.WriteTimeout = 15 * time.Second
-	}
-	if c.HTTP.IdleTimeout == 0 {
-		c.HTTP.IdleTimeout = 60 * time.Second
-	}
-	if c.HTTP.MaxBodyBytes == 0 {
-		c.HTTP.MaxBodyBytes = 1 << 20
-	}
+	c.HTTP.SetDefaults()
 	if c.State.Backend == "" {
 		c.State.Backend = "sqlite"
 	}
@@ -204,14 +263,7 @@ func (c *Config) Validate() []string {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		add("log.format: %q is not text or json", c.Log.Format)
 	}
-	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
-		add("http.listen: %q is not host:port", c.HTTP.Listen)
-	}
-	if c.HTTP.PublicURL != "" {
-		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || u.Scheme == "" || u.Host == "" {
-			add("http.public_url: %q is not an absolute URL", c.HTTP.PublicURL)
-		}
-	}
+	p = append(p, c.HTTP.Validate()...)
 	switch c.State.Backend {
 	case "sqlite":
 	case "postgres":

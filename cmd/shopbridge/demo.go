@@ -157,7 +157,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	d.waitReplies(settleCtx)
 	summary := d.summary(settleCtx, state, o.shops)
-	stopCtx, cancelStop := context.WithTimeout(context.Background(), 30*time.Second)
+	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout(cfg))
 	defer cancelStop()
 	if err := app.Stop(stopCtx); err != nil {
 		log.Warn("demo: stop", "err", err)

@@ -18,6 +18,14 @@ http:
   # send the owner back to <public_url>/auth/shopee/callback. Default:
   # http://<listen>, enough when the owner authorizes from this machine.
   # public_url: https://bridge.example.com
+  # read_header_timeout: 5s    # a client slower than these gets 408 (or the
+  # read_timeout: 15s          #   connection closed); 413 is only for a body
+  # max_body_bytes: 1048576    #   over max_body_bytes
+  # write_timeout: 15s
+  # idle_timeout: 60s
+  # refusal_log_interval: 1m   # refused requests (forged signatures, wrong
+  #                            #   secrets): the first of each kind is logged,
+  #                            #   then a count at most this often
 
 state:
   backend: sqlite        # or postgres (run one replica: stores are not leased yet)
@@ -86,6 +94,8 @@ shopee:
   partner_key: ${SHOPEE_PARTNER_KEY}
   # base_url: https://partner.shopeemobile.com   # or the sandbox / the simulator
   # push_callback_url: https://bridge.example.com/push/shopee
+  # push_max_age: 10m    # signed pushes older than this are refused (replays)
+  # push_max_skew: 5m    # ... and so are those dated further than this in the future
 
 stores:
   - id: shopee-my-main

@@ -118,19 +118,21 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 	defer st.Close()
 	app := fx.New(bridgeOptions(cfg, log, appIO{In: stdin, Out: stdout}, st))
-	return runApp(ctx, app)
+	return runApp(ctx, app, stopTimeout(cfg))
 }
 
 // runApp starts an fx application, waits for ctx (a signal), and stops it
-// within a bounded time.
-func runApp(ctx context.Context, app *fx.App) error {
+// within stop: the shutdown grace plus a margin to close the listener and
+// the database (see cutChatCallsAtGrace for how the engine keeps to the
+// grace when the chat surface does not answer).
+func runApp(ctx context.Context, app *fx.App, stop time.Duration) error {
 	startCtx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	<-ctx.Done()
-	stopCtx, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	stopCtx, cancel2 := context.WithTimeout(context.Background(), stop)
 	defer cancel2()
 	return app.Stop(stopCtx)
 }

@@ -14,18 +14,24 @@ import (
 // metricsCollector exposes the engine's counters to Prometheus, read at
 // scrape time so the core needs no metrics library.
 type metricsCollector struct {
-	e *bridge.Engine
+	e        *bridge.Engine
+	refusals *bridge.Refusals
 
 	storeUp, relayed, recorded, syncs, lastSync, lastSyncOK *prometheus.Desc
 	chatUp, stateUp, replies, queued                        *prometheus.Desc
 	pending, oldest                                         *prometheus.Desc
+	refused                                                 *prometheus.Desc
 }
 
-func newMetricsCollector(e *bridge.Engine) *metricsCollector {
+func newMetricsCollector(e *bridge.Engine, refusals *bridge.Refusals) *metricsCollector {
 	store := []string{"store", "platform", "site"}
 	return &metricsCollector{
-		e:          e,
-		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
+		e:        e,
+		refusals: refusals,
+		refused: prometheus.NewDesc("shopbridge_refused_requests_total",
+			"Requests the listener refused, by endpoint and reason (forged or stale signatures, wrong secrets, invalid authorization states, bodies too large or too slow); the log shows only the first of each kind and a count per interval.",
+			[]string{"endpoint", "reason"}, nil),
+		storeUp: prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
 		relayed:    prometheus.NewDesc("shopbridge_messages_relayed_total", "Marketplace messages posted into chat threads.", store, nil),
 		recorded:   prometheus.NewDesc("shopbridge_messages_recorded_total", "New marketplace messages recorded in the inbound queue to be posted.", store, nil),
 		syncs:      prometheus.NewDesc("shopbridge_syncs_total", "Store syncs by result.", append(store, "result"), nil),
@@ -41,7 +47,7 @@ func newMetricsCollector(e *bridge.Engine) *metricsCollector {
 }
 
 func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest} {
+	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest, m.refused} {
 		ch <- d
 	}
 }
@@ -80,11 +86,14 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.replies, prometheus.CounterValue, float64(st.RepliesSent), "sent")
 	ch <- prometheus.MustNewConstMetric(m.replies, prometheus.CounterValue, float64(st.RepliesFailed), "failed")
 	ch <- prometheus.MustNewConstMetric(m.queued, prometheus.GaugeValue, float64(st.RepliesQueued))
+	for _, c := range m.refusals.Counts() {
+		ch <- prometheus.MustNewConstMetric(m.refused, prometheus.CounterValue, float64(c.Total), c.Endpoint, c.Reason)
+	}
 }
 
 // registerMetrics serves /metrics on the bridge's listener.
-func registerMetrics(s *Server, e *bridge.Engine) {
+func registerMetrics(s *Server, e *bridge.Engine, refusals *bridge.Refusals) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newMetricsCollector(e), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(newMetricsCollector(e, refusals), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 }

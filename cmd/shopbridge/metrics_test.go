@@ -38,7 +38,9 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := NewServer(HTTPConfig{Listen: "127.0.0.1:0", MaxBodyBytes: 1 << 20}, newLogger(LogConfig{}, io.Discard))
-	registerMetrics(srv, e)
+	refusals := bridge.NewRefusals(nil, clock, 0)
+	refusals.Refuse("shopee_push", "bad_signature")
+	registerMetrics(srv, e, refusals)
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +56,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		`shopbridge_store_up{platform="shopee",reason="",site="MY",store="shopee-my"} 1`,
 		`shopbridge_chat_up 1`,
 		`shopbridge_replies_total{status="sent"} 0`,
+		`shopbridge_refused_requests_total{endpoint="shopee_push",reason="bad_signature"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, body)

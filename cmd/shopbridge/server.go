@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -28,8 +29,11 @@ type Server struct {
 
 var _ bridge.Routes = (*Server)(nil)
 
-// NewServer builds the listener; it does not listen until Start.
+// NewServer builds the listener; it does not listen until Start. Its
+// timeouts are always set (defaults for the unset ones): without a read
+// timeout a client that stalls mid-body would hold a handler forever.
 func NewServer(cfg HTTPConfig, log *slog.Logger) *Server {
+	cfg.SetDefaults()
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.srv = &http.Server{
@@ -87,5 +91,20 @@ func (s *Server) Start(ctx context.Context) error {
 // Addr is the address it listens on, once started.
 func (s *Server) Addr() string { return s.addr }
 
-// Stop shuts the listener down gracefully.
-func (s *Server) Stop(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+// serverDrain bounds how long Stop waits for the requests being answered.
+const serverDrain = 2 * time.Second
+
+// Stop shuts the listener down gracefully: it stops accepting, lets the
+// requests being answered finish for up to serverDrain (or until ctx
+// ends), then closes whatever is left, so a client that stalls in the
+// middle of a request cannot hold the stop (nor use up the time the state
+// database needs to close after it).
+func (s *Server) Stop(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, serverDrain)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		s.log.Warn("http listener: closing connections still busy at stop", "err", err)
+		return s.srv.Close()
+	}
+	return nil
+}

@@ -32,6 +32,9 @@ type Deps struct {
 	InitialTokens map[bridge.StoreID]bridge.Tokens
 	// Hints receives a hint per push; nil disables hints.
 	Hints *bridge.Hints
+	// Refusals counts refused pushes and bounds their log lines; nil builds
+	// one logging to Logger (the application shares one across endpoints).
+	Refusals *bridge.Refusals
 	// Clock defaults to the system clock.
 	Clock bridge.Clock
 	// Logger defaults to discarding.
@@ -52,7 +55,8 @@ type Client struct {
 	mu     sync.Mutex
 	stores map[bridge.StoreID]*storeTokens
 
-	pushes *pushGuard
+	pushes   *pushGuard
+	refusals *bridge.Refusals
 }
 
 // Compile-time interface guards.
@@ -78,17 +82,21 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	}
 	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	log := deps.Logger.With("platform", string(bridge.PlatformShopee))
+	if deps.Refusals == nil {
+		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
+	}
 	return &Client{
-		cfg:     cfg,
-		base:    base,
-		http:    httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
-		tokens:  deps.Tokens,
-		initial: deps.InitialTokens,
-		hints:   deps.Hints,
-		clock:   deps.Clock,
-		log:     log,
-		stores:  map[bridge.StoreID]*storeTokens{},
-		pushes:  newPushGuard(cfg.PushMaxAge),
+		cfg:      cfg,
+		base:     base,
+		http:     httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
+		tokens:   deps.Tokens,
+		initial:  deps.InitialTokens,
+		hints:    deps.Hints,
+		clock:    deps.Clock,
+		log:      log,
+		stores:   map[bridge.StoreID]*storeTokens{},
+		pushes:   newPushGuard(cfg.PushMaxAge),
+		refusals: deps.Refusals,
 	}, nil
 }
 
@@ -111,3 +119,6 @@ func ValidateStore(s bridge.Store) []string {
 	}
 	return errs
 }
+
+// Refusals is the counter of refused pushes (Deps.Refusals or its own).
+func (c *Client) Refusals() *bridge.Refusals { return c.refusals }

@@ -28,6 +28,10 @@ type Config struct {
 	// PushMaxAge refuses pushes whose timestamp is older than this (replay
 	// protection); identical bodies seen within it are acknowledged and ignored.
 	PushMaxAge time.Duration `yaml:"push_max_age"`
+	// PushMaxSkew refuses pushes whose timestamp is further than this in the
+	// future: a signed push from "next year" is not a clock difference but a
+	// replay kept for later (the age check alone would accept it until then).
+	PushMaxSkew time.Duration `yaml:"push_max_skew"`
 	// PushMaxBodyBytes refuses larger push bodies.
 	PushMaxBodyBytes int64 `yaml:"push_max_body_bytes"`
 	// LostPushInterval is how often RunLostPushRecovery fetches the pushes
@@ -60,6 +64,7 @@ const (
 	DefaultBaseURL              = "https://partner.shopeemobile.com"
 	DefaultPushPath             = "/push/shopee"
 	DefaultPushMaxAge           = 10 * time.Minute
+	DefaultPushMaxSkew          = 5 * time.Minute
 	DefaultPushMaxBodyBytes     = 1 << 20
 	DefaultLostPushInterval     = 5 * time.Minute
 	DefaultConversationPageSize = MaxConversationPageSize
@@ -80,6 +85,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.PushMaxAge == 0 {
 		c.PushMaxAge = DefaultPushMaxAge
+	}
+	if c.PushMaxSkew == 0 {
+		c.PushMaxSkew = DefaultPushMaxSkew
 	}
 	if c.PushMaxBodyBytes == 0 {
 		c.PushMaxBodyBytes = DefaultPushMaxBodyBytes
@@ -133,6 +141,9 @@ func (c Config) Validate() []string {
 	}
 	if c.PushMaxAge < 0 {
 		errs = append(errs, "shopee.push_max_age: must not be negative")
+	}
+	if c.PushMaxSkew < 0 {
+		errs = append(errs, "shopee.push_max_skew: must not be negative")
 	}
 	if c.PushMaxBodyBytes < 0 {
 		errs = append(errs, "shopee.push_max_body_bytes: must not be negative")

@@ -43,8 +43,8 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.PushMaxBodyBytes))
 	if err != nil {
-		c.log.Warn("push refused: body unreadable or too large", "error", err.Error())
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		status, reason := bridge.BodyRefusal(err)
+		c.refuse(w, status, reason, "remote", r.RemoteAddr)
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -55,20 +55,19 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	sig := r.Header.Get("Authorization")
 	switch {
 	case c.cfg.PushCallbackURL == "":
-		c.log.Warn("push refused: shopee.push_callback_url is not set, so pushes cannot be verified")
-		w.WriteHeader(http.StatusUnauthorized)
+		c.refuse(w, http.StatusUnauthorized, "not_configured", "hint", "shopee.push_callback_url is not set, so pushes cannot be verified")
 		return
 	case sig == "":
-		c.log.Warn("push refused: no Authorization header", "remote", r.RemoteAddr)
-		w.WriteHeader(http.StatusUnauthorized)
+		c.refuse(w, http.StatusUnauthorized, "no_signature", "remote", r.RemoteAddr)
 		return
 	case !verifyPushSignature(c.cfg.PartnerKey, c.cfg.PushCallbackURL, body, sig):
 		if verifyBodyOnly(c.cfg.PartnerKey, body, sig) {
-			c.log.Warn("push refused: signature covers the body only, not callback URL|body as documented", "remote", r.RemoteAddr)
+			c.refuse(w, http.StatusUnauthorized, "body_only_signature", "remote", r.RemoteAddr,
+				"hint", "the signature covers the body only, not callback URL|body as documented")
 		} else {
-			c.log.Warn("push refused: signature mismatch (is push_callback_url exactly the URL registered with Shopee?)", "remote", r.RemoteAddr)
+			c.refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
+				"hint", "signature mismatch: is push_callback_url exactly the URL registered with Shopee?")
 		}
-		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	p, err := decodePush(body)
@@ -79,10 +78,17 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := c.clock.Now()
-	if at := unitTime(int64(p.Timestamp)); c.cfg.PushMaxAge > 0 && !at.IsZero() && now.Sub(at) > c.cfg.PushMaxAge {
-		c.log.Warn("push refused: timestamp older than push_max_age (replayed?)", "shop_id", string(p.ShopID), "age", now.Sub(at).Round(time.Second))
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+	if at := unitTime(int64(p.Timestamp)); !at.IsZero() {
+		switch {
+		case c.cfg.PushMaxAge > 0 && now.Sub(at) > c.cfg.PushMaxAge:
+			c.refuse(w, http.StatusUnauthorized, "stale", "shop_id", string(p.ShopID), "age", now.Sub(at).Round(time.Second),
+				"hint", "timestamp older than push_max_age (replayed?)")
+			return
+		case c.cfg.PushMaxSkew > 0 && at.Sub(now) > c.cfg.PushMaxSkew:
+			c.refuse(w, http.StatusUnauthorized, "future", "shop_id", string(p.ShopID), "ahead", at.Sub(now).Round(time.Second),
+				"hint", "timestamp further in the future than push_max_skew (kept for a later replay, or a clock far off?)")
+			return
+		}
 	}
 	if c.pushes.repeated(sha256.Sum256(body), now) {
 		w.WriteHeader(http.StatusOK)
@@ -90,6 +96,17 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	c.onPush(p)
+}
+
+// PushEndpoint names the push endpoint in refusal logs and metrics.
+const PushEndpoint = "shopee_push"
+
+// refuse answers a refused push with status and an empty body, and counts
+// it: the first of each reason is logged with attrs, a flood only as counts
+// (bridge.Refusals), because anyone can post to the push URL.
+func (c *Client) refuse(w http.ResponseWriter, status int, reason string, attrs ...any) {
+	c.refusals.Refuse(PushEndpoint, reason, attrs...)
+	w.WriteHeader(status)
 }
 
 // onPush turns a verified push into a hint or a log line.

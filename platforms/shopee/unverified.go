@@ -152,7 +152,9 @@ func newerThan(aTS int64, aID string, bTS int64, bID string) bool {
 //     says callback_url + "|" + body. Pushes that match only the body-only
 //     variant are refused but logged as such, to diagnose a misreading.
 //   - Replay protection is ours, not Shopee's: a push whose "timestamp" is
-//     older than push_max_age is refused (401); an identical body seen
+//     older than push_max_age, or further than push_max_skew in the future
+//     (a signed push kept for a later replay), is refused (401); an
+//     identical body seen
 //     within push_max_age is acknowledged without a new hint, because
 //     Shopee documents that it may repeat the same message.
 
