@@ -82,6 +82,10 @@ type AuthDeps struct {
 	// Authorized, when set, is told that new tokens were saved for a store
 	// (the callback, a refresh, tokens saved by another process).
 	Authorized func(Store)
+	// Refusals, when set, counts callbacks refused for an invalid state
+	// (anyone can call the callback URL): the first is logged, a flood only
+	// as counts.
+	Refusals *Refusals
 }
 
 // AuthRequester is who asked for an authorization link.
@@ -131,6 +135,7 @@ type Auth struct {
 	mps        map[Platform]Marketplace
 	onResult   func(AuthResult)
 	authorized func(Store)
+	refusals   *Refusals
 
 	// consume serialises reading and consuming state tokens, so one link
 	// completes at most once in this process.
@@ -162,7 +167,7 @@ func NewAuth(cfg AuthConfig, deps AuthDeps) *Auth {
 	}
 	a := &Auth{
 		cfg: cfg.withDefaults(), state: deps.State, chat: deps.Chat, clock: deps.Clock,
-		log: deps.Logger.With("component", "auth"), stores: deps.Stores, onResult: deps.OnResult, authorized: deps.Authorized,
+		log: deps.Logger.With("component", "auth"), stores: deps.Stores, onResult: deps.OnResult, authorized: deps.Authorized, refusals: deps.Refusals,
 		mps: map[Platform]Marketplace{}, wake: make(chan struct{}, 1), retry: map[StoreID]retryState{},
 	}
 	for _, m := range deps.Marketplaces {
@@ -182,7 +187,7 @@ func (e *Engine) EnableAuth(cfg AuthConfig) *Auth {
 	}
 	a := NewAuth(cfg, AuthDeps{
 		State: e.state, Chat: e.chat, Marketplaces: mps, Stores: e.Stores, Clock: e.clock, Logger: e.log,
-		Authorized: e.storeAuthorized,
+		Authorized: e.storeAuthorized, Refusals: e.refusals,
 	})
 	e.cmds.Register(a.storeUpdateCommand())
 	e.onAuthRefused = func(ctx context.Context, s Store, err error) {

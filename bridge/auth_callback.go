@@ -66,8 +66,13 @@ func (a *Auth) Callback(ctx context.Context, p Platform, q url.Values) (AuthResu
 	id := StoreID(q.Get("store"))
 	st, err := a.consumeState(ctx, q.Get("state"), id, p)
 	if err != nil {
-		// No alert: anyone can call this URL; only the log hears about it.
-		a.log.Warn("authorization callback refused", "store", string(id), "platform", string(p), "err", err)
+		// No alert: anyone can call this URL; only the log hears about it,
+		// once per kind and then as counts (a flood of forged callbacks).
+		if errors.Is(err, ErrAuthState) && a.refusals != nil {
+			a.refusals.Refuse(AuthCallbackEndpoint, "invalid_state", "store", string(id), "platform", string(p))
+		} else {
+			a.log.Warn("authorization callback refused", "store", string(id), "platform", string(p), "err", err)
+		}
 		return AuthResult{}, err
 	}
 	s, ok := a.store(id)
@@ -146,3 +151,7 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
+
+// AuthCallbackEndpoint names the authorization callback in refusal logs and
+// in shopbridge_refused_requests_total.
+const AuthCallbackEndpoint = "auth_callback"

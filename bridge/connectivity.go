@@ -41,6 +41,8 @@ type Monitor struct {
 	// pushes tracks push-driven stores' pushes.
 	pushes  map[StoreID]*pushState
 	alertMu sync.Mutex // serialises posting/editing alerts
+	// base bounds alert calls: it ends when a stop's grace has passed.
+	base context.Context
 }
 
 // incidentStore is the part of State the monitor uses.
@@ -293,7 +295,7 @@ func containsStore(list []StoreID, id StoreID) bool {
 func (m *Monitor) publish(inc *incidentState, build func(Incident) Alert) {
 	m.alertMu.Lock()
 	defer m.alertMu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(m.baseCtx(), 30*time.Second)
 	defer cancel()
 	m.mu.Lock()
 	snap := inc.Incident
@@ -488,4 +490,21 @@ func sameAlert(a, b Alert) bool {
 		}
 	}
 	return true
+}
+
+// baseCtx is the context alert calls run under: not cut by a stop itself,
+// but by the end of the stop's grace.
+func (m *Monitor) baseCtx() context.Context {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.base == nil {
+		return context.Background()
+	}
+	return m.base
+}
+
+func (m *Monitor) setBase(ctx context.Context) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.base = ctx
 }

@@ -15,16 +15,16 @@ const criticalTimeout = 2 * time.Minute
 // if the conversation has none, checks the thread for posts a previous run
 // made but did not record, posts the rest in one call (the surface combines
 // them into as few posts as its limits allow) and records them as posted.
-// It runs on a context that a stop does not cut, so a thread is never
-// opened without its mapping and a message is never posted without its
-// record being attempted; what could not be recorded is remembered, so it
+// It runs on a context that a stop does not cut (only the end of its grace
+// does), so a thread is never opened without its mapping and a message is
+// never posted without its record being attempted; what could not be recorded is remembered, so it
 // is recorded later instead of posted again.
 func (r *Relay) deliver(ctx context.Context, k convKey) outcome {
 	st, ok := r.stores(k.store)
 	if !ok {
 		return outcome{} // the store was removed; its rows wait for it
 	}
-	crit, cancel := context.WithTimeout(context.WithoutCancel(ctx), criticalTimeout)
+	crit, cancel := context.WithTimeout(r.hardCtx(), criticalTimeout)
 	defer cancel()
 	rows, err := r.state.PendingInbound(crit, k.store, k.conv, r.cfg.Batch)
 	if err != nil {

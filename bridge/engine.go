@@ -246,6 +246,9 @@ type EngineDeps struct {
 	// Pushes, when set, delivers messages that pushes carry (Lazada,
 	// TikTok Shop webhooks); the engine attaches to it while it runs.
 	Pushes *Pushes
+	// Refusals, when set, counts refused requests (authorization callbacks
+	// with an invalid state) instead of logging each.
+	Refusals *Refusals
 }
 
 // Engine is the bridge: it wires the components, each built with what it
@@ -255,21 +258,22 @@ type EngineDeps struct {
 // ChatHandler. It holds the store list; the components hold no pointer back
 // to it.
 type Engine struct {
-	cfg     EngineConfig
-	state   State
-	chat    Chat
-	clock   Clock
-	log     *slog.Logger
-	hints   *Hints
-	pushes  *Pushes
-	mps     map[Platform]Marketplace
-	cmds    *Dispatcher
-	mon     *Monitor
-	outbox  *Outbox
-	queue   *Queue
-	relay   *Relay
-	headers *headerUpdater
-	locks   *convLocks
+	cfg      EngineConfig
+	state    State
+	chat     Chat
+	clock    Clock
+	log      *slog.Logger
+	hints    *Hints
+	pushes   *Pushes
+	refusals *Refusals
+	mps      map[Platform]Marketplace
+	cmds     *Dispatcher
+	mon      *Monitor
+	outbox   *Outbox
+	queue    *Queue
+	relay    *Relay
+	headers  *headerUpdater
+	locks    *convLocks
 
 	mu      sync.RWMutex
 	stores  map[StoreID]Store
@@ -287,10 +291,11 @@ type Engine struct {
 	rescanMu   sync.Mutex
 	lastRescan time.Time
 
-	runCtx  context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
+	runCtx     context.Context
+	cancel     context.CancelFunc
+	hardCancel context.CancelFunc
+	wg         sync.WaitGroup
+	started    bool
 }
 
 var _ ChatHandler = (*Engine)(nil)
@@ -305,17 +310,18 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{
-		cfg:     cfg,
-		state:   deps.State,
-		chat:    deps.Chat,
-		clock:   deps.Clock,
-		log:     deps.Logger,
-		hints:   deps.Hints,
-		pushes:  deps.Pushes,
-		mps:     map[Platform]Marketplace{},
-		stores:  map[StoreID]Store{},
-		syncers: map[StoreID]*syncer{},
-		locks:   &convLocks{},
+		cfg:      cfg,
+		state:    deps.State,
+		chat:     deps.Chat,
+		clock:    deps.Clock,
+		log:      deps.Logger,
+		hints:    deps.Hints,
+		pushes:   deps.Pushes,
+		refusals: deps.Refusals,
+		mps:      map[Platform]Marketplace{},
+		stores:   map[StoreID]Store{},
+		syncers:  map[StoreID]*syncer{},
+		locks:    &convLocks{},
 	}
 	for _, m := range deps.Marketplaces {
 		e.mps[m.Platform()] = m
@@ -381,6 +387,11 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.runCtx, e.cancel = runCtx, cancel
+	// Work that a stop must not cut in half (a post and its record, an
+	// alert) runs under hard, which ends only when the stop's grace is over.
+	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
+	e.hardCancel = hardCancel
+	e.mon.setBase(hard)
 	e.recordStart(ctx)
 	e.restoreAuth(ctx)
 	if err := e.mon.restore(ctx); err != nil {
@@ -390,7 +401,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		cancel()
 		return fmt.Errorf("bridge: resume outbox: %w", err)
 	}
-	e.relay.start(runCtx)
+	e.relay.start(runCtx, hard)
 	e.lastRescan = e.clock.Now()
 	e.headers.start(runCtx)
 	e.wg.Add(1)
@@ -465,10 +476,25 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if e.pushes != nil {
 		e.pushes.detach()
 	}
+	start := time.Now()
 	e.outbox.stop(ctx, e.cfg.ShutdownGrace)
 	e.cancel()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); e.relay.wait(); e.headers.wait(); close(done) }()
+	// Posts and alerts in flight may finish within what is left of the
+	// grace; then they are cut (a cut post is checked at the next start).
+	grace := time.NewTimer(max(e.cfg.ShutdownGrace-time.Since(start), 0))
+	defer grace.Stop()
+	defer e.hardCancel()
+	select {
+	case <-done:
+		return nil
+	case <-grace.C:
+		e.hardCancel()
+	case <-ctx.Done():
+		e.hardCancel()
+		return fmt.Errorf("bridge: stop: %w", ctx.Err())
+	}
 	select {
 	case <-done:
 		return nil

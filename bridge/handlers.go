@@ -69,11 +69,15 @@ func (e *Engine) Action(ctx context.Context, a ActionEvent) CommandResponse {
 			return CommandResponse{Text: "That Retry button is not valid any more.", Error: true}
 		}
 		r, err := e.outbox.Retry(ctx, ReplyID(id))
-		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return CommandResponse{Text: "That reply no longer exists.", Error: true}
-			}
-			return CommandResponse{Text: fmt.Sprintf("Could not retry: %v", err), Error: true}
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return CommandResponse{Text: fmt.Sprintf("There is no reply #%d.", id), Error: true}
+		case errors.Is(err, errAlreadySent):
+			return CommandResponse{Text: fmt.Sprintf("Reply #%d was already sent.", id), Error: true}
+		case err != nil:
+			return CommandResponse{Text: fmt.Sprintf("Could not retry reply #%d: %s", id, ReasonOf(err)), Error: true}
+		case r.Status == ReplySending:
+			return CommandResponse{Text: fmt.Sprintf("Reply #%d is being sent (or checked) right now.", r.ID)}
 		}
 		return CommandResponse{Text: fmt.Sprintf("Retrying your reply (#%d).", r.ID)}
 	case ActionRetrySync:

@@ -272,8 +272,12 @@ func (o *Outbox) Retry(ctx context.Context, id ReplyID) (Reply, error) {
 	}
 	switch r.Status {
 	case ReplySent:
-		return r, fmt.Errorf("reply %d was already sent", id)
-	case ReplyQueued, ReplySending:
+		return r, fmt.Errorf("reply %d: %w", id, errAlreadySent)
+	case ReplySending:
+		// Being sent, or waiting until its last attempt can no longer land:
+		// pushing it again would not make that any sooner.
+		return r, nil
+	case ReplyQueued:
 		o.track(r)
 		o.push(id)
 		return r, nil
@@ -430,6 +434,9 @@ func (o *Outbox) settleAt(r Reply) time.Time {
 	}
 	return deadline.Add(o.cfg.ReconcileMargin)
 }
+
+// errAlreadySent refuses a Retry of a reply that was sent.
+var errAlreadySent = errors.New("already sent")
 
 // TextChecking is the note an agent gets while a reply whose send outcome is
 // unknown waits to be checked.

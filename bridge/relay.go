@@ -27,6 +27,8 @@ type Relay struct {
 	mu      sync.Mutex
 	posters map[string]*poster
 	ctx     context.Context
+	// hard ends deliveries in flight when a stop's grace has passed.
+	hard context.Context
 	started time.Time
 	wg      sync.WaitGroup
 	// posted counts messages posted per store since start, for metrics.
@@ -82,9 +84,9 @@ func newRelay(cfg RelayConfig, d RelayDeps) *Relay {
 
 // start reads the backlog and starts its posters. Later rescans are
 // driven by the engine (after syncs), so the relay holds no timer of its own.
-func (r *Relay) start(ctx context.Context) {
+func (r *Relay) start(ctx, hard context.Context) {
 	r.mu.Lock()
-	r.ctx = ctx
+	r.ctx, r.hard = ctx, hard
 	r.started = r.clock.Now()
 	r.mu.Unlock()
 	r.rescan(ctx)
@@ -329,4 +331,13 @@ func (b *postBook) setChecked(k convKey) {
 	defer b.mu.Unlock()
 	b.checked[k] = true
 	delete(b.uncertain, k)
+}
+
+func (r *Relay) hardCtx() context.Context {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.hard == nil {
+		return context.Background()
+	}
+	return r.hard
 }

@@ -211,7 +211,7 @@ type engineParams struct {
 func newEngine(p engineParams) *bridge.Engine {
 	e := bridge.NewEngine(p.Config.EngineConfig(), bridge.EngineDeps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
-		Clock: p.Clock, Logger: routeRefusals(p.Logger, p.Refusals), Hints: p.Hints,
+		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints, Refusals: p.Refusals,
 	})
 	registerMetrics(p.Server, e, p.Refusals)
 	p.Server.SetHealth(func() (bool, string) {

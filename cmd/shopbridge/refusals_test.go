@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack/fakeslack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bots/telegram/telegramtest"
-	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 )
@@ -215,26 +213,4 @@ func TestForgedRequestFloodsLogBoundedLinesAndAreCounted(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	})
-}
-
-// The core's refused-callback lines are counted instead of written; every
-// other line, and a callback refused for another reason than its state
-// (the state database failing), is written as before.
-func TestRouteRefusalsCountsOnlyInvalidStates(t *testing.T) {
-	logs := &warnLines{}
-	refusals := bridge.NewRefusals(slog.New(logs), nil, 0)
-	log := routeRefusals(slog.New(logs), refusals).With("component", "auth")
-	for range 3 {
-		log.Warn(authRefusedMessage, "store", "x", "platform", "shopee", "err", fmt.Errorf("callback: %w", bridge.ErrAuthState))
-	}
-	log.Warn(authRefusedMessage, "store", "x", "err", errors.New("read the link's state: database is locked"))
-	log.Info("not a warning")
-	log.Warn("store authorization failed", "store", "x")
-	want := []string{"request refused", authRefusedMessage, "store authorization failed"}
-	if got := logs.since(0); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("logged %q, want %q", got, want)
-	}
-	if n := refusals.Total(AuthCallbackEndpoint, "invalid_state"); n != 3 {
-		t.Fatalf("counted %d, want 3", n)
-	}
 }

@@ -88,8 +88,9 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	results := make(chan bridge.AuthResult, 8)
 	a := bridge.NewAuth(cfg.AuthConfig(), bridge.AuthDeps{
 		State: st, Marketplaces: mps, Stores: cfg.StoreList,
+		Logger: log,
 		// Forged callbacks to this temporary listener are counted, not logged each.
-		Logger: routeRefusals(log, bridge.NewRefusals(log.With("component", "http"), nil, cfg.HTTP.RefusalLogInterval)),
+		Refusals: bridge.NewRefusals(log.With("component", "http"), nil, cfg.HTTP.RefusalLogInterval),
 		OnResult: func(r bridge.AuthResult) {
 			select {
 			case results <- r:
