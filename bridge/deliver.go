@@ -32,6 +32,10 @@ func (r *Relay) deliver(ctx context.Context, k convKey) outcome {
 	}
 	if len(rows) == 0 {
 		_, has := r.book.openedThread(k)
+		if o := r.updateEdited(crit, st, k); o.err != nil {
+			o.hasThread = has
+			return o
+		}
 		return outcome{hasThread: has}
 	}
 	rec, err := r.state.Conversation(crit, k.store, k.conv)
@@ -75,6 +79,10 @@ func (r *Relay) deliver(ctx context.Context, k convKey) outcome {
 	}
 	r.mon.chatSuccess()
 	r.mon.stateSuccess()
+	if o := r.updateEdited(crit, st, k); o.err != nil {
+		o.hasThread = true
+		return o
+	}
 	if len(rows) > 0 {
 		out.more = true // a later message was already posted: recorded next turn
 	}
@@ -270,4 +278,45 @@ func headerOf(s Store, rec ConversationRecord) ThreadHeader {
 		Unread:        rec.Unread,
 		Continued:     rec.ThreadsReplaced > 0,
 	}
+}
+
+// updateEdited shows changes of posted messages (recalls): each post that
+// carries an edited message is rendered again with all its messages, where
+// the surface can (MessageUpdater), and the change is recorded as shown.
+func (r *Relay) updateEdited(ctx context.Context, st Store, k convKey) outcome {
+	edited, err := r.state.EditedInbound(ctx, k.store, k.conv, r.cfg.Batch)
+	if err != nil {
+		return r.stateFault(stateErr(false, fmt.Sprintf("read edited messages of conversation %s", k.conv), err))
+	}
+	if len(edited) == 0 {
+		return outcome{}
+	}
+	rec, err := r.state.Conversation(ctx, k.store, k.conv)
+	if err != nil {
+		return r.stateFault(stateErr(false, fmt.Sprintf("read conversation %s", k.conv), err))
+	}
+	mu, canUpdate := r.chat.(MessageUpdater)
+	done := map[ChatMessageRef]bool{}
+	var shown []PostedMessage
+	for _, m := range edited {
+		if canUpdate && !done[m.Chat] && !rec.Thread.IsZero() {
+			done[m.Chat] = true
+			rows, err := r.state.InboundByChat(ctx, k.store, k.conv, m.Chat)
+			if err != nil {
+				return r.stateFault(stateErr(false, fmt.Sprintf("read the messages of a post of conversation %s", k.conv), err))
+			}
+			msgs := make([]Message, len(rows))
+			for i, row := range rows {
+				msgs[i] = row.Message
+			}
+			if err := mu.UpdateMessages(ctx, rec.Thread, m.Chat, headerOf(st, rec), msgs); err != nil && !errors.Is(err, ErrThreadGone) {
+				return r.chatFault(k, fmt.Errorf("update a post of conversation %s: %w", k.conv, err), true)
+			}
+		}
+		shown = append(shown, PostedMessage{Store: k.store, Conversation: k.conv, ID: m.Message.ID, Chat: m.Chat, At: r.clock.Now()})
+	}
+	if err := r.state.MarkPosted(ctx, shown); err != nil {
+		return r.stateFault(stateErr(true, fmt.Sprintf("record updated posts of conversation %s", k.conv), err))
+	}
+	return outcome{}
 }

@@ -100,8 +100,15 @@ type InboundQueue interface {
 	// MarkPosted records, in one transaction, that messages are in their
 	// threads. A message already posted keeps its first record.
 	MarkPosted(ctx context.Context, posted []PostedMessage) error
-	// InboundBacklog lists every conversation with pending messages.
+	// InboundBacklog lists every conversation with pending messages or
+	// posted messages whose posts are to be updated (Edited); both count.
 	InboundBacklog(ctx context.Context) ([]ConversationBacklog, error)
+	// EditedInbound returns up to limit posted messages of a conversation
+	// marked Edited, in the order they were recorded.
+	EditedInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
+	// InboundByChat returns the posted messages one chat post carries, in
+	// posting order.
+	InboundByChat(ctx context.Context, store StoreID, conv ConversationID, ref ChatMessageRef) ([]InboundMessage, error)
 	// SetThread maps a conversation to a thread, changing nothing else of its
 	// record, and records the thread event ("opened" for a conversation
 	// without a thread, "replaced" otherwise, counting ThreadsReplaced).

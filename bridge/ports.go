@@ -142,6 +142,14 @@ type BatchPoster interface {
 	PostMessages(ctx context.Context, t ThreadRef, h ThreadHeader, msgs []Message) ([]ChatMessageRef, error)
 }
 
+// MessageUpdater is the optional capability of a surface to show that
+// messages it posted changed on the marketplace (a recall): it renders the
+// post ref again with msgs, every message that post carries, oldest first
+// (a recalled one marked as such). Without it a change is not shown.
+type MessageUpdater interface {
+	UpdateMessages(ctx context.Context, t ThreadRef, ref ChatMessageRef, h ThreadHeader, msgs []Message) error
+}
+
 // ReportPoster is the optional capability of a surface to post a long
 // plain-text report (the daily inspection) to its report channel.
 type ReportPoster interface {

@@ -143,3 +143,40 @@ func TestPushBeforeTheEngineRunsIsRefused(t *testing.T) {
 		t.Fatal("a push with no engine attached was accepted")
 	}
 }
+
+// A recall arrives as the same message again, marked recalled: the posted
+// message is shown recalled in its post (the post is updated), never posted
+// a second time; a duplicate of the recall changes nothing more.
+func TestRecallUpdatesThePostNeverPostsAgain(t *testing.T) {
+	h, s, _ := pushHarness(t)
+	h.start()
+	pm := bridgetest.AsPushDriven(h.mp(s), h.pushes)
+	ctx := context.Background()
+	h.clock.Advance(time.Second)
+	first, err := pm.BuyerPushes(ctx, s.ShopID, "c1", "Ana", "wrong size, sorry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pm.BuyerPushes(ctx, s.ShopID, "c1", "Ana", "I meant M"); err != nil {
+		t.Fatal(err)
+	}
+	h.posted()
+	recall := first
+	recall.Recalled = true
+	for i := 0; i < 2; i++ {
+		if err := pm.Push(ctx, s.ShopID, recall); err != nil {
+			t.Fatal(err)
+		}
+		h.posted()
+	}
+	if n := h.chat.PostedIDs()[first.ID]; n != 1 {
+		t.Fatalf("the recalled message is in the thread %d times, want once", n)
+	}
+	if n := h.chat.Updates(); n != 1 {
+		t.Fatalf("%d post updates, want one for the recall", n)
+	}
+	th := h.thread(s, "c1")
+	if !th.Posts[0].Message.Recalled || th.Posts[1].Message.Recalled {
+		t.Fatalf("posts after the recall: %+v", th.Posts)
+	}
+}

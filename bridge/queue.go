@@ -123,10 +123,16 @@ func (q *Queue) recordLocked(ctx context.Context, st Store, c Conversation, msgs
 			return 0, stateErr(false, fmt.Sprintf("check messages of conversation %s", c.ID), err)
 		}
 	}
-	var fresh []Message
+	var fresh, recalls []Message
 	for _, m := range msgs {
-		if _, ok := have[m.ID]; !ok {
+		st, ok := have[m.ID]
+		switch {
+		case !ok:
 			fresh = append(fresh, m)
+		case m.Recalled && (st == InboundPending || st == InboundPosted):
+			// A recall of a message the queue holds: recorded as an update
+			// (a posted one's post is then updated, never posted again).
+			recalls = append(recalls, m)
 		}
 	}
 	silent := map[MessageID]bool{}
@@ -185,10 +191,13 @@ func (q *Queue) recordLocked(ctx context.Context, st Store, c Conversation, msgs
 		rec = applyMessage(rec, m, now)
 		batch = append(batch, im)
 	}
+	for _, m := range recalls {
+		batch = append(batch, InboundMessage{Store: st.ID, Message: m, Status: InboundPending, RecordedAt: now})
+	}
 	for _, m := range msgs {
 		rec = advanceWatermark(rec, m)
 	}
-	if len(batch) == 0 && known && rec == orig {
+	if len(batch) == 0 && len(recalls) == 0 && known && rec == orig {
 		return 0, nil // nothing new, not even the watermark
 	}
 	rec.UpdatedAt = now
@@ -199,17 +208,20 @@ func (q *Queue) recordLocked(ctx context.Context, st Store, c Conversation, msgs
 	for _, cl := range claims {
 		q.echoes.EchoRecorded(ctx, st, cl.before, cl.reply, cl.msg)
 	}
-	visible := 0
+	visible, edited := 0, false
 	inserted := make(map[MessageID]bool, len(changed))
 	for _, id := range changed {
 		inserted[id] = true
+		if have[id] == InboundPosted {
+			edited = true // its post is to be updated
+		}
 	}
 	for _, im := range batch {
-		if im.Status == InboundPending && inserted[im.Message.ID] {
+		if _, known := have[im.Message.ID]; !known && im.Status == InboundPending && inserted[im.Message.ID] {
 			visible++
 		}
 	}
-	if visible > 0 && q.notify != nil {
+	if (visible > 0 || edited) && q.notify != nil {
 		q.notify(st, rec)
 	}
 	return visible, nil

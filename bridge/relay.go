@@ -59,6 +59,8 @@ type relayState interface {
 	MarkPosted(ctx context.Context, posted []PostedMessage) error
 	InboundBacklog(ctx context.Context) ([]ConversationBacklog, error)
 	SetThread(ctx context.Context, store StoreID, conv ConversationID, t ThreadRef) error
+	EditedInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
+	InboundByChat(ctx context.Context, store StoreID, conv ConversationID, ref ChatMessageRef) ([]InboundMessage, error)
 }
 
 // RelayDeps are what the relay runs on.

@@ -27,6 +27,7 @@ type Chat struct {
 	failN    int
 	limitN   int
 	calls    int
+	updates  int
 	// postGate, when set, holds every posting call until it is closed.
 	postGate chan struct{}
 	postHook func(bridge.Message)
@@ -516,6 +517,39 @@ func (b *BatchChat) Batches() []int {
 	defer b.mu.Unlock()
 	return append([]int(nil), b.batches...)
 }
+
+// UpdateMessages renders a post again with msgs (a recall):
+// bridge.MessageUpdater. Each post of the thread whose reference is ref
+// takes the new copy of its message; Updates counts the calls.
+func (c *Chat) UpdateMessages(ctx context.Context, t bridge.ThreadRef, ref bridge.ChatMessageRef, h bridge.ThreadHeader, msgs []bridge.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	th, ok := c.byRef[t]
+	if !ok || th.Deleted {
+		return fmt.Errorf("fake: update in %v: %w", t, bridge.ErrThreadGone)
+	}
+	byID := map[bridge.MessageID]bridge.Message{}
+	for _, m := range msgs {
+		byID[m.ID] = m
+	}
+	for i, p := range th.Posts {
+		if m, ok := byID[p.Message.ID]; ok && p.Ref == ref {
+			th.Posts[i].Message = m
+		}
+	}
+	c.updates++
+	c.notifyLocked()
+	return nil
+}
+
+// Updates is how many times posts were rendered again.
+func (c *Chat) Updates() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.updates
+}
+
+var _ bridge.MessageUpdater = (*Chat)(nil)
 
 // CheckingChat is a Chat that combines a conversation's messages into one
 // post per call (like Slack's sections) and finds messages already posted

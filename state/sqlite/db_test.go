@@ -64,12 +64,12 @@ func TestMigrationsAreIdempotent(t *testing.T) {
 			t.Fatalf("open #%d: %v", i+1, err)
 		}
 		v, err := db.SchemaVersion(t.Context())
-		if err != nil || v != 5 {
-			t.Errorf("open #%d: SchemaVersion = %d, %v; want 5", i+1, v, err)
+		if err != nil || v != LatestSchema() {
+			t.Errorf("open #%d: SchemaVersion = %d, %v; want %d", i+1, v, err, LatestSchema())
 		}
 		var rows int
-		if err := db.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != 5 {
-			t.Errorf("open #%d: schema_migrations has %d rows (%v), want 5 (one per migration)", i+1, rows, err)
+		if err := db.r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&rows); err != nil || rows != LatestSchema() {
+			t.Errorf("open #%d: schema_migrations has %d rows (%v), want %d (one per migration)", i+1, rows, err, LatestSchema())
 		}
 		db.Close()
 	}

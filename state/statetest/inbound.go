@@ -378,6 +378,49 @@ var inboundTests = []test{
 			})
 		}
 	}},
+	{"an_edited_post_is_found_updated_and_cleared", func(t *testing.T, s *suite) {
+		_, q := s.freshQueue(t)
+		ctx := t.Context()
+		c := conversation("shop-a", "c1", thread(1))
+		recordOK(t, q, "RecordInbound", batch(c, msg(c, "m-1", 1), msg(c, "m-2", 2), msg(c, "m-3", 3)), "m-1", "m-2", "m-3")
+		// m-1 and m-2 went out combined in one post, m-3 in another.
+		post1 := bridge.ChatMessageRef{Channel: "C-inbox", ID: "post.1"}
+		post2 := bridge.ChatMessageRef{Channel: "C-inbox", ID: "post.2"}
+		must(t, "MarkPosted", q.MarkPosted(ctx, []bridge.PostedMessage{
+			{Store: "shop-a", Conversation: "c1", ID: "m-1", Chat: post1, At: at(10)},
+			{Store: "shop-a", Conversation: "c1", ID: "m-2", Chat: post1, At: at(10)},
+			{Store: "shop-a", Conversation: "c1", ID: "m-3", Chat: post2, At: at(11)},
+		}))
+		backlog, err := q.InboundBacklog(ctx)
+		must(t, "InboundBacklog", err)
+		check(t, "backlog with everything posted", backlog, []bridge.ConversationBacklog(nil))
+
+		recall := msg(c, "m-2", 2)
+		recall.Message.Recalled = true
+		recordOK(t, q, "RecordInbound(recall of m-2)", batch(c, recall), "m-2")
+		edited, err := q.EditedInbound(ctx, "shop-a", "c1", 10)
+		must(t, "EditedInbound", err)
+		check(t, "edited messages", idsOf(edited...), []bridge.MessageID{"m-2"})
+		backlog, err = q.InboundBacklog(ctx)
+		must(t, "InboundBacklog", err)
+		if len(backlog) != 1 || backlog[0].Pending != 1 || backlog[0].Thread != thread(1) {
+			t.Fatalf("backlog with an edited post: %+v, want the conversation with 1", backlog)
+		}
+		inPost, err := q.InboundByChat(ctx, "shop-a", "c1", post1)
+		must(t, "InboundByChat", err)
+		check(t, "messages of post 1", idsOf(inPost...), []bridge.MessageID{"m-1", "m-2"})
+		if !inPost[1].Message.Recalled || inPost[0].Message.Recalled {
+			t.Errorf("post 1 rows: recalled %v and %v, want only m-2", inPost[0].Message.Recalled, inPost[1].Message.Recalled)
+		}
+		// The post was updated: MarkPosted clears the mark and keeps the post.
+		must(t, "MarkPosted(updated)", q.MarkPosted(ctx, []bridge.PostedMessage{{Store: "shop-a", Conversation: "c1", ID: "m-2", Chat: post2, At: at(30)}}))
+		edited, err = q.EditedInbound(ctx, "shop-a", "c1", 10)
+		must(t, "EditedInbound after the update", err)
+		check(t, "edited after the update", len(edited), 0)
+		if got := readInbound(t, q, c, "m-2"); got.Chat != post1 || !got.PostedAt.Equal(at(10)) {
+			t.Errorf("m-2 after the update: chat %v at %v, want its first post %v at %v", got.Chat, got.PostedAt, post1, at(10))
+		}
+	}},
 	{"pending_in_order_of_time_then_seq", func(t *testing.T, s *suite) {
 		_, q := s.freshQueue(t)
 		ctx := t.Context()

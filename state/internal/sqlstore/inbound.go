@@ -413,12 +413,16 @@ const markPostedSQL = `UPDATE inbound_messages SET
 // waiting longest first (by when its oldest pending message was recorded,
 // then by store and conversation).
 func (s *Store) InboundBacklog(ctx context.Context) ([]bridge.ConversationBacklog, error) {
+	// Pending messages, and posted ones whose post is to be updated (a
+	// recall), each found through its own partial index.
 	out, err := queryAll(ctx, s, scanBacklog,
-		`SELECT i.store, i.conversation, c.thread_channel, c.thread_id, COUNT(*), MIN(i.recorded_at)
-		 FROM inbound_messages i JOIN conversations c ON c.store = i.store AND c.id = i.conversation
-		 WHERE i.status = 'pending'
-		 GROUP BY i.store, i.conversation, c.thread_channel, c.thread_id
-		 ORDER BY MIN(i.recorded_at), i.store, i.conversation`)
+		`SELECT b.store, b.conversation, c.thread_channel, c.thread_id, COUNT(*), MIN(b.recorded_at)
+		 FROM (SELECT store, conversation, recorded_at FROM inbound_messages WHERE status = 'pending'
+		       UNION ALL
+		       SELECT store, conversation, recorded_at FROM inbound_messages WHERE edited = TRUE) b
+		 JOIN conversations c ON c.store = b.store AND c.id = b.conversation
+		 GROUP BY b.store, b.conversation, c.thread_channel, c.thread_id
+		 ORDER BY MIN(b.recorded_at), b.store, b.conversation`)
 	if err != nil {
 		return nil, s.wrapErr(err, "list the inbound backlog")
 	}
@@ -438,4 +442,36 @@ func scanBacklog(row Row) (bridge.ConversationBacklog, error) {
 	b.Conversation = bridge.ConversationID(conv)
 	b.Oldest = state.FromUnixNano(oldest)
 	return b, nil
+}
+
+// EditedInbound returns up to limit posted messages of a conversation that
+// changed on the marketplace (a recall) and whose posts are to be updated,
+// in the order they were recorded.
+func (s *Store) EditedInbound(ctx context.Context, store bridge.StoreID, conv bridge.ConversationID, limit int) ([]bridge.InboundMessage, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	out, err := queryAll(ctx, s, scanInbound,
+		`SELECT `+inboundColumns+` FROM inbound_messages
+		 WHERE store = $1 AND conversation = $2 AND edited = TRUE
+		 ORDER BY seq LIMIT $3`,
+		string(store), string(conv), limit)
+	if err != nil {
+		return nil, s.wrapErr(err, "list edited inbound messages of %s/%s", store, conv)
+	}
+	return out, nil
+}
+
+// InboundByChat returns the messages one chat post carries, in posting
+// order (by the message's time, then by Seq).
+func (s *Store) InboundByChat(ctx context.Context, store bridge.StoreID, conv bridge.ConversationID, ref bridge.ChatMessageRef) ([]bridge.InboundMessage, error) {
+	out, err := queryAll(ctx, s, scanInbound,
+		`SELECT `+inboundColumns+` FROM inbound_messages
+		 WHERE store = $1 AND conversation = $2 AND chat_channel = $3 AND chat_id = $4 AND status = 'posted'
+		 ORDER BY sent_at, seq`,
+		string(store), string(conv), ref.Channel, ref.ID)
+	if err != nil {
+		return nil, s.wrapErr(err, "list the messages of post %s/%s", ref.Channel, ref.ID)
+	}
+	return out, nil
 }
