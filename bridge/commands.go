@@ -200,6 +200,24 @@ func (d *Dispatcher) registerCore() {
 			}
 			return CommandResponse{Text: fmt.Sprintf("Sync done: %d messages caught up.", n)}
 		}})
+	d.Register(Command{Name: "repair", Args: "<store> <conversation>", Help: "fetch one conversation's recent messages again and post what is missing", Permission: AdminOnly,
+		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			if len(args) < 2 {
+				return CommandResponse{Text: "Usage: repair <store> <conversation ID> (the conversation ID is in the thread's header).", Error: true}
+			}
+			id := StoreID(args[0])
+			if _, ok := e.Store(id); !ok {
+				return unknownStore(id)
+			}
+			n, err := e.RepairConversation(ctx, id, ConversationID(args[1]))
+			if err != nil {
+				return CommandResponse{Text: fmt.Sprintf("Repair of %s failed: %s", args[1], ReasonOf(err)), Error: true}
+			}
+			if n == 0 {
+				return CommandResponse{Text: fmt.Sprintf("Conversation %s of %s: nothing was missing.", args[1], id)}
+			}
+			return CommandResponse{Text: fmt.Sprintf("Conversation %s of %s: %s missing, being posted.", args[1], id, plural(n, "message"))}
+		}})
 	pause := func(p bool) func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 		return func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 			verb := map[bool]string{true: "pause", false: "resume"}[p]
@@ -338,6 +356,8 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 			conn = "paused"
 		case h.NeedsUpdate:
 			conn = fmt.Sprintf("NEEDS UPDATE %s", now.Sub(h.AuthSince).Round(time.Second))
+		case !h.PausedUntil.IsZero():
+			conn = "PAUSED (quota) until " + h.PausedUntil.UTC().Format("15:04 UTC")
 		case h.Down:
 			conn = fmt.Sprintf("DOWN %s", now.Sub(h.DownSince).Round(time.Second))
 		case h.Failures > 0:

@@ -85,6 +85,10 @@ type health struct {
 	authReason  string
 	authSince   time.Time
 	authTried   time.Time
+	// pausedUntil: the marketplace's quota is used up until then.
+	pausedUntil time.Time
+	pauseReason string
+	pauseInc    *incidentState
 }
 
 // Incident scopes besides a chat surface's name.
@@ -113,6 +117,9 @@ type StoreHealth struct {
 	NeedsUpdate bool
 	AuthReason  string
 	AuthSince   time.Time
+	// PausedUntil is set while the marketplace's quota is used up.
+	PausedUntil time.Time
+	PauseReason string
 }
 
 // Up reports whether the store works: reachable and authorized.
@@ -137,7 +144,8 @@ func (m *Monitor) StoreHealth(id StoreID) StoreHealth {
 	defer m.mu.Unlock()
 	h := m.healthLocked(id)
 	out := StoreHealth{Down: h.down, DownSince: h.downSince, Failures: h.failures,
-		NeedsUpdate: h.needsUpdate, AuthReason: h.authReason, AuthSince: h.authSince}
+		NeedsUpdate: h.needsUpdate, AuthReason: h.authReason, AuthSince: h.authSince,
+		PausedUntil: h.pausedUntil, PauseReason: h.pauseReason}
 	if h.lastErr != nil {
 		out.LastError = ReasonOf(h.lastErr)
 	}

@@ -53,6 +53,14 @@ type ConversationHistory struct {
 	Messages     []Message
 }
 
+// Repairer is the optional capability of a Marketplace to fetch one
+// conversation's recent messages on an admin's explicit request (Lazada,
+// whose lists the bridge otherwise never calls; the client caps and counts
+// such calls).
+type Repairer interface {
+	RepairConversation(ctx context.Context, store Store, conv ConversationID, limit int) (Conversation, []Message, error)
+}
+
 // PollPolicy is the optional capability of a Marketplace to set how often
 // its stores are polled (TikTok Shop: a low-frequency safety net beside its
 // webhooks, within the daily quota); zero keeps the engine's interval.

@@ -180,3 +180,31 @@ func TestRecallUpdatesThePostNeverPostsAgain(t *testing.T) {
 		t.Fatalf("posts after the recall: %+v", th.Posts)
 	}
 }
+
+// An admin's repair fetches one conversation of a push-driven store (one
+// of the rare list calls) and posts only what the bridge missed.
+func TestRepairFetchesOneConversationAndPostsWhatWasMissed(t *testing.T) {
+	h, s, _ := pushHarness(t)
+	h.start()
+	m := h.mp(s)
+	pm := bridgetest.AsPushDriven(m, h.pushes)
+	ctx := context.Background()
+	h.clock.Advance(time.Second)
+	if _, err := pm.BuyerPushes(ctx, s.ShopID, "c1", "Ana", "pushed"); err != nil {
+		t.Fatal(err)
+	}
+	m.BuyerSays(s.ShopID, "c1", "Ana", "this push was lost")
+	h.posted()
+	resp := h.eng.Command(ctx, bridge.CommandRequest{Text: "repair " + string(s.ID) + " c1", Admin: true, UserID: "U1"})
+	if resp.Error || !strings.Contains(resp.Text, "1 message missing") {
+		t.Fatalf("repair: %q", resp.Text)
+	}
+	h.posted()
+	h.assertRelayedExactlyOnce()
+	if n := pm.ListCalls(); n != 1 {
+		t.Fatalf("%d list calls for one repair", n)
+	}
+	if resp := h.eng.Command(ctx, bridge.CommandRequest{Text: "repair " + string(s.ID) + " c1", UserID: "U2"}); !resp.Error {
+		t.Fatalf("a non-admin could repair: %q", resp.Text)
+	}
+}

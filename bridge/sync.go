@@ -286,6 +286,7 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	case err == nil:
 		d.mon.stateSuccess()
 		d.mon.storeSuccess(st.ID, n)
+		d.mon.quotaResumed(st.ID)
 		if d.mon.authRestored(st.ID) {
 			d.log.Info("store works again: the marketplace accepts its tokens", "store", st.ID)
 			if d.authWorks != nil {
@@ -300,6 +301,11 @@ func (sy *syncer) syncOnce(ctx context.Context, st Store, catchUp bool) syncResu
 	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
 		d.log.Info("sync superseded", "store", st.ID)
 	case ctx.Err() != nil:
+	case Classify(err) == KindRateLimited && RetryAfterOf(err) >= quotaPauseMin:
+		// A quota, not an outage: pause until it resets (the syncer waits
+		// RetryAfter) and say so once.
+		d.mon.storeSuccess(st.ID, 0)
+		d.mon.quotaPaused(st.ID, d.clock.Now().Add(RetryAfterOf(err)), ReasonOf(err))
 	case Classify(err) == KindAuth:
 		// Not a network outage: the store's authorization is gone. The
 		// authorization flow marks it "needs update" and alerts once; the
