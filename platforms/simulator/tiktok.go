@@ -223,17 +223,18 @@ func (d *tiktokDialect) routes(mux *http.ServeMux) {
 		})
 	}
 	// The auth host.
-	mux.HandleFunc("GET /api/v2/token/get", d.counted("/api/v2/token/get", d.tokenGet))
-	mux.HandleFunc("GET /api/v2/token/refresh", d.counted("/api/v2/token/refresh", d.tokenRefresh))
+	mux.HandleFunc("GET /api/v2/token/get", d.counted("GET /api/v2/token/get", d.tokenGet))
+	mux.HandleFunc("GET /api/v2/token/refresh", d.counted("GET /api/v2/token/refresh", d.tokenRefresh))
 	mux.HandleFunc("GET /open/authorize", d.authorizePage)
 	d.controlRoutes(mux)
 }
 
-// counted counts an auth-host call and applies the faults.
-func (d *tiktokDialect) counted(path string, h http.HandlerFunc) http.HandlerFunc {
+// counted counts an auth-host call (as "METHOD path", like the API calls)
+// and applies the faults.
+func (d *tiktokDialect) counted(key string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		d.s.calls.add(path)
-		if d.s.applyFaults(w, r, path, "", d.writeFault) {
+		d.s.calls.add(key)
+		if d.s.applyFaults(w, r, r.URL.Path, "", d.writeFault) {
 			return
 		}
 		h(w, r)
@@ -245,7 +246,7 @@ func (d *tiktokDialect) counted(path string, h http.HandlerFunc) http.HandlerFun
 func (d *tiktokDialect) api(mux *http.ServeMux, method, pattern string, auth tiktokAuth, h func(http.ResponseWriter, *http.Request, tiktokRequest)) {
 	mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
 		s := d.s
-		s.calls.add(pattern)
+		s.calls.add(method + " " + pattern)
 		if s.applyFaults(w, r, r.URL.Path, d.shopOfRequest(r), d.writeFault) {
 			return
 		}
