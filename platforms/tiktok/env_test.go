@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ type env struct {
 	mux     *http.ServeMux
 	srv     *httptest.Server
 	initial bridge.Tokens
+	current atomic.Pointer[tiktok.Client]
 }
 
 type envOption func(*tiktok.Config, *simulator.TikTokConfig)
@@ -84,8 +86,21 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		initial: bridge.Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, AccessExpiresAt: tok.AccessExpiresAt, RefreshExpiresAt: tok.RefreshExpiresAt},
 	}
 	e.client = e.newClient(t, e.tokens)
-	e.client.RegisterRoutes(mux)
+	// The routes reach whichever client the env holds (tests swap it).
+	e.current.Store(e.client)
+	mux.Handle(tiktok.DefaultWebhookPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.current.Load().WebhookHandler().ServeHTTP(w, r)
+	}))
+	mux.Handle(tiktok.DefaultAuthRedirectPath, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e.current.Load().AuthRedirectHandler().ServeHTTP(w, r)
+	}))
 	return e
+}
+
+// use makes c the client behind the env's routes.
+func (e *env) use(c *tiktok.Client) {
+	e.client = c
+	e.current.Store(c)
 }
 
 // newClient builds a client on tokens with the env's config and deps.

@@ -285,8 +285,12 @@ const scopeCustomerService = "seller.customer_service"
 // authorization redirect (auth_redirect_path) on the bridge's listener.
 func (c *Client) RegisterRoutes(r bridge.Routes) {
 	r.Handle(c.cfg.WebhookPath, c.WebhookHandler())
-	r.Handle(c.cfg.AuthRedirectPath, http.HandlerFunc(c.serveAuthRedirect))
+	r.Handle(c.cfg.AuthRedirectPath, c.AuthRedirectHandler())
 }
+
+// AuthRedirectHandler is the endpoint at auth_redirect_path (see
+// serveAuthRedirect).
+func (c *Client) AuthRedirectHandler() http.Handler { return http.HandlerFunc(c.serveAuthRedirect) }
 
 // serveAuthRedirect receives the shop owner from TikTok (the Redirect URL
 // registered in Partner Center: ?code=…&state=…) and forwards them to the
