@@ -129,13 +129,23 @@ func (c *Client) Config() Config { return c.cfg }
 // PollInterval is how often the engine polls a TikTok store
 // (bridge.PollPolicy): poll_interval, 5 minutes by default. Webhooks carry
 // new messages as they happen; the poll is the safety net for webhooks that
-// never came, and it spends the shop's customer-service quota of 10,000
-// calls a day: an idle store costs one conversation-list call per poll
-// (288 a day at 5 minutes), and each poll adds one message page per
-// conversation with new activity (more for conversations with more than 10
-// new messages). Replies cost one call each and one more to mark the
-// conversation read. So a shop answering 1,000 conversations a day with 3
-// replies each spends about 288 + 1,000 + 6,000 ≈ 7,300 calls at 5 minutes.
+// never came. Every customer-service call spends the shop's quota of
+// 10,000 a day:
+//
+//   - an idle store costs one conversation-list call per poll: 288 a day
+//     at 5 minutes (2,880 at 30 seconds, the minimum allowed);
+//   - a poll after activity costs one list page per 20 conversations
+//     active since the previous poll, plus one message page (10 messages)
+//     per conversation whose newest message no webhook brought in (none
+//     while webhooks work);
+//   - a reply costs one call, and the engine marks the conversation read
+//     after it (one more); a webhook costs nothing (one list page the first
+//     time a conversation appears, for its buyer's name).
+//
+// A shop with 1,000 conversations and 3,000 replies a day spends about
+// 288 + 6,000 ≈ 6,300 calls (plus extra list pages in busy hours); if
+// webhooks stopped, the polls would add about one call per active
+// conversation per poll. See BenchmarkEndToEndWebhooksAndPolls.
 func (c *Client) PollInterval() time.Duration { return c.cfg.PollInterval }
 
 // ValidateStore checks the TikTok-specific parts of a configured store, one

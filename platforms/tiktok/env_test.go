@@ -36,6 +36,8 @@ type env struct {
 	srv     *httptest.Server
 	initial bridge.Tokens
 	current atomic.Pointer[tiktok.Client]
+	// written counts the messages the benchmarks' writers sent.
+	written int
 }
 
 type envOption func(*tiktok.Config, *simulator.TikTokConfig)
