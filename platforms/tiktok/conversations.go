@@ -126,32 +126,20 @@ func (c *Client) remember(store bridge.Store, list []wireConversation) {
 		st.convs[conv.ID] = convInfo{conv: conv, canSend: canSend, at: now}
 	}
 	if len(st.convs) > maxCachedConversations {
-		// Forget the least recently listed half.
-		var cut time.Time
-		times := make([]time.Time, 0, len(st.convs))
-		for _, ci := range st.convs {
-			times = append(times, ci.at)
-		}
-		cut = nthOldest(times, len(times)/2)
+		// Forget the conversations no recent listing saw (a listing holds
+		// at most max_conversation_pages × 20), then any others.
 		for id, ci := range st.convs {
-			if !ci.at.After(cut) {
+			if ci.at.Before(now) {
 				delete(st.convs, id)
 			}
 		}
-	}
-}
-
-func nthOldest(ts []time.Time, n int) time.Time {
-	// A selection is not worth it here: the cache is trimmed rarely.
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0 && ts[j].Before(ts[j-1]); j-- {
-			ts[j], ts[j-1] = ts[j-1], ts[j]
+		for id := range st.convs {
+			if len(st.convs) <= maxCachedConversations {
+				break
+			}
+			delete(st.convs, id)
 		}
 	}
-	if n >= len(ts) {
-		n = len(ts) - 1
-	}
-	return ts[n]
 }
 
 // cached returns what the client remembers of a conversation.
