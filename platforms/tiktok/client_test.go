@@ -1,7 +1,9 @@
 package tiktok_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
 func TestPagesThroughManyConversationsExactlyOnce(t *testing.T) {
@@ -605,4 +608,61 @@ func ids(ms []bridge.Message) []string {
 		out[i] = string(m.ID)
 	}
 	return out
+}
+
+// TestSecretsNeverReachLogsOrErrors: the auth host's URLs carry the app
+// secret and refresh token, API calls the access token in a header.
+func TestSecretsNeverReachLogsOrErrors(t *testing.T) {
+	e := newEnv(t)
+	var buf bytes.Buffer
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(lockedWriter{&buf, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, err := tiktok.New(e.cfg, tiktok.Deps{Tokens: e.tokens, InitialTokens: map[bridge.StoreID]bridge.Tokens{e.store.ID: e.initial},
+		Clock: e.clock, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.say(t, buyer(40), "hi")
+	var errs []error
+	_, err = c.ListConversations(ctxT(t), e.store, time.Time{})
+	errs = append(errs, err)
+	// A refused refresh, then the auth host unreachable.
+	if err := e.sim.RevokeTokens(shopID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.RefreshTokens(ctxT(t), e.store)
+	errs = append(errs, err)
+	if _, err := e.sim.SetFault(simulator.Fault{Kind: simulator.FaultHTTP5xx}); err != nil {
+		t.Fatal(err)
+	}
+	e.pump(t)
+	_, err = c.RefreshTokens(ctxT(t), e.store)
+	errs = append(errs, err)
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	for _, secret := range []string{e.cfg.AppSecret, e.initial.AccessToken, e.initial.RefreshToken} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds a secret:\n%s", out)
+		}
+		for _, err := range errs {
+			if err != nil && strings.Contains(err.Error(), secret) {
+				t.Errorf("error %q holds a secret", err)
+			}
+		}
+	}
+	if !strings.Contains(out, "token refresh refused") {
+		t.Errorf("no log line about the refused refresh:\n%s", out)
+	}
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
 }
