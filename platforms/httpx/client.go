@@ -39,6 +39,10 @@ type Call struct {
 	Body []byte
 	// ContentType defaults to application/json when Body is set.
 	ContentType string
+	// Header holds extra request headers, sent on every attempt (TikTok
+	// Shop's x-tts-access-token). They are never logged; Content-Type set
+	// here wins over ContentType.
+	Header http.Header
 	// Sign adds the timestamp and signature to the URL before every attempt,
 	// so a retry never carries an expired timestamp.
 	Sign func(u *url.URL)
@@ -135,6 +139,9 @@ func (c *Client) Do(ctx context.Context, call Call) (Response, error) {
 		req.Header.Set("Content-Type", ct)
 	}
 	req.Header.Set("Accept", "application/json")
+	for k, vs := range call.Header {
+		req.Header[http.CanonicalHeaderKey(k)] = append([]string(nil), vs...)
+	}
 
 	rc := &retryablehttp.Client{
 		HTTPClient: hc,

@@ -336,3 +336,35 @@ func TestValidate(t *testing.T) {
 		t.Errorf("defaults are invalid: %q", errs)
 	}
 }
+
+func TestExtraHeadersOnEveryAttempt(t *testing.T) {
+	var hits atomic.Int32
+	var mu sync.Mutex
+	var tokens, types []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		tokens = append(tokens, r.Header.Get("X-Tts-Access-Token"))
+		types = append(types, r.Header.Get("Content-Type"))
+		mu.Unlock()
+		if hits.Add(1) < 2 {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		w.Write([]byte(`{"ok":true}`))
+	}))
+	defer srv.Close()
+	c := New(testConfig(), "test", nil, nil)
+	cl := call(t, srv.URL, true)
+	cl.Header = http.Header{"x-tts-access-token": {secret}, "Content-Type": {"application/json"}}
+	if _, err := c.Do(context.Background(), cl); err != nil {
+		t.Fatalf("Do: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tokens) != 2 || tokens[0] != secret || tokens[1] != secret {
+		t.Errorf("x-tts-access-token per attempt %q, want the token on both", tokens)
+	}
+	if types[0] != "application/json" {
+		t.Errorf("Content-Type of a GET %q, want the one from Header", types[0])
+	}
+}

@@ -145,7 +145,7 @@ func New(cfg Config) *Simulator {
 		closed: make(chan struct{}),
 	}
 	s.shopee = newShopeeDialect(s)
-	s.dialects = map[bridge.Platform]dialect{bridge.PlatformShopee: s.shopee}
+	s.dialects = map[bridge.Platform]dialect{bridge.PlatformShopee: s.shopee, bridge.PlatformTikTok: newTikTokDialect(s)}
 	mux := http.NewServeMux()
 	for _, d := range s.dialects {
 		d.routes(mux)
