@@ -65,3 +65,14 @@ func (m *Monitor) quotaAlert(until time.Time) func(Incident) Alert {
 			Text: fmt.Sprintf("%s.\nThe marketplace refuses this store's calls until then (its daily quota); new buyer messages are fetched when it resumes, and replies wait.", in.Error)}
 	}
 }
+
+// quotaHold reports how long the store's quota pause still lasts (zero: none).
+func (m *Monitor) quotaHold(id StoreID) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.healthLocked(id)
+	if h.pausedUntil.IsZero() {
+		return 0
+	}
+	return max(h.pausedUntil.Sub(m.clock.Now()), 0)
+}

@@ -172,6 +172,15 @@ func (sy *syncer) run(ctx context.Context) {
 			}
 			continue
 		}
+		if wait := d.mon.quotaHold(st.ID); wait > 0 && req.reason != "manual" {
+			// The marketplace's quota is used up until then: a push hint or a
+			// poll would only be refused again.
+			next = wait
+			if req.done != nil {
+				req.done <- syncResult{err: fmt.Errorf("store %s is paused by the marketplace's quota for %s", st.ID, wait.Round(time.Minute))}
+			}
+			continue
+		}
 		if d.mon.storeDown(st.ID) && !req.catchUp {
 			next = sy.probe(ctx, st)
 			if req.done != nil {
