@@ -65,6 +65,9 @@ func writeAuthPage(w http.ResponseWriter, status int, title, text string) {
 func (a *Auth) Callback(ctx context.Context, p Platform, q url.Values) (AuthResult, error) {
 	id := StoreID(q.Get("store"))
 	st, err := a.consumeState(ctx, q.Get("state"), id, p)
+	if id == "" {
+		id = st.Store
+	}
 	if err != nil {
 		// No alert: anyone can call this URL; only the log hears about it,
 		// once per kind and then as counts (a flood of forged callbacks).

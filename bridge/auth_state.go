@@ -75,6 +75,11 @@ func (a *Auth) consumeState(ctx context.Context, token string, store StoreID, p 
 	if err := a.state.SetMeta(context.WithoutCancel(ctx), key, ""); err != nil {
 		return authState{}, fmt.Errorf("use up the link's state: %w", err)
 	}
+	// A platform that sends the owner back to one fixed redirect URL (TikTok
+	// Shop) cannot carry the store: the single-use state names it.
+	if store == "" {
+		store = st.Store
+	}
 	if !a.clock.Now().Before(st.ExpiresAt) || st.Store != store || st.Platform != p {
 		return st, ErrAuthState
 	}
