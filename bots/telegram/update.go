@@ -72,7 +72,10 @@ func (s *Surface) UpdateMessages(ctx context.Context, t bridge.ThreadRef, ref br
 		return err
 	}
 	shape, known := s.shapes.get(mk)
-	o := planOpts{combined: shape.combined, budget: maxTextLen - visibleLen(cutMark)}
+	// The posts' budget is the one they were laid out with, so long texts
+	// are cut into the same pieces; the "…" of a cut post goes in only
+	// where it fits.
+	o := planOpts{combined: shape.combined}
 	if !info.forum {
 		o.prefix = chainMarker(k)
 	}

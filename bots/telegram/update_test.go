@@ -217,3 +217,32 @@ func TestUpdateMessagesKeepsTheTailOfALongMessage(t *testing.T) {
 		t.Errorf("the first post was edited")
 	}
 }
+
+// Only the post is edited: a rendering that goes on beyond it is cut there
+// with "…", and the next post keeps its text.
+func TestUpdateMessagesCutsWhatGoesBeyondThePost(t *testing.T) {
+	hs := newHarness(t)
+	ctx := context.Background()
+	ref, _ := hs.openThread(testHeader)
+	msgs := []bridge.Message{textMsg("m1", "sorry, wrong chat"), textMsg("long", strings.Repeat("panjang sekali ", 270))} // ~4,000 characters
+	refs, err := hs.s.PostMessages(ctx, ref, testHeader, msgs)
+	if err != nil || len(refs) != 2 || refs[0] != refs[1] {
+		t.Fatalf("PostMessages = %v, %v; want both in the first post", refs, err)
+	}
+	thread := hs.api.ThreadMessages(inbox, mustAtoi(ref.ID))
+	if len(thread) != 2 {
+		t.Fatalf("%d posts, want the long message to go on in a second", len(thread))
+	}
+	second := thread[1]
+	msgs[0].Recalled = true
+	if err := hs.s.UpdateMessages(ctx, ref, refs[0], testHeader, msgs); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := hs.api.Message(inbox, mustAtoi(refs[0].ID))
+	if first.Edits != 1 || !strings.Contains(first.Text, "Recalled by the buyer") || !strings.HasSuffix(first.Text, "\n…") {
+		t.Fatalf("edited post (%d edits) ends %q", first.Edits, first.Text[len(first.Text)-40:])
+	}
+	if after, _ := hs.api.Message(inbox, second.ID); after.Edits != 0 || after.Text != second.Text {
+		t.Errorf("the next post changed")
+	}
+}
