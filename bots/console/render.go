@@ -21,6 +21,9 @@ const (
 	styleFail   = "31"   // red
 	styleAlert  = "1;31" // bold red
 	styleDim    = "2"
+	// styleRecalled is dim and struck through: a recalled message's
+	// original, still readable.
+	styleRecalled = "2;9"
 )
 
 // painter applies ANSI styles when colour is on.
@@ -132,23 +135,85 @@ func renderHeader(p painter, tag string, h bridge.ThreadHeader, continuedNow, sh
 	return fmt.Sprintf("%s %s: %s", tagOnly(p, tag), who(h), state)
 }
 
-// senderLabel is "buyer", "seller (Seller Centre)" or "notice". The bridge
-// never echoes its own replies, so a seller message in a thread was written
-// elsewhere.
+// senderLabel is "buyer", "seller (Seller Centre)" or "notice", with
+// "(auto-reply)" for what the marketplace's auto-reply sent and the sender
+// a notice names ("notice (ROBOT)"). The bridge never echoes its own
+// replies, so a seller message in a thread was written elsewhere.
 func senderLabel(p painter, m bridge.Message) string {
 	switch m.Sender {
 	case bridge.SenderSeller:
+		if m.AutoReply {
+			return p.paint(styleSeller, "seller (auto-reply)")
+		}
 		return p.paint(styleSeller, "seller (Seller Centre)")
 	case bridge.SenderSystem:
-		return p.paint(styleDim, "notice")
+		label := "notice"
+		if m.AutoReply {
+			label = "auto-reply"
+		}
+		if n := cleanInline(m.SenderName); n != "" {
+			label += " (" + n + ")"
+		}
+		return p.paint(styleDim, label)
+	}
+	if m.AutoReply {
+		return p.paint(styleBuyer, "buyer (auto-reply)")
 	}
 	return p.paint(styleBuyer, "buyer")
 }
 
+// platformName is the marketplace's name in sentences ("Lazada's safety
+// check"); tags keep the store's label ("lazada SG Main").
+func platformName(pl bridge.Platform) string {
+	switch pl {
+	case bridge.PlatformShopee:
+		return "Shopee"
+	case bridge.PlatformLazada:
+		return "Lazada"
+	case bridge.PlatformTikTok:
+		return "TikTok Shop"
+	case "":
+		return "the marketplace"
+	}
+	return cleanInline(string(pl))
+}
+
+// recalledBy is "the buyer", "the seller" or "the marketplace".
+func recalledBy(m bridge.Message) string {
+	switch m.Sender {
+	case bridge.SenderSeller:
+		return "the seller"
+	case bridge.SenderSystem:
+		return "the marketplace"
+	}
+	return "the buyer"
+}
+
 // renderMessage is the line of a marketplace message:
 // "[T3 shopee MY Main · Alice] buyer: where is my parcel?".
-func renderMessage(p painter, prefix string, m bridge.Message) string {
-	return prefix + " " + senderLabel(p, m) + ": " + content(m)
+func renderMessage(p painter, prefix string, h bridge.ThreadHeader, m bridge.Message) string {
+	return prefix + " " + senderLabel(p, m) + ": " + shown(p, h, m)
+}
+
+// shown is a message's content as a thread shows it: a recalled one as
+// "↩️ recalled by the buyer — was: …" (dim and struck through with
+// colour), then, on lines of their own, the marketplace's translation and
+// the note of its safety check.
+func shown(p painter, h bridge.ThreadHeader, m bridge.Message) string {
+	s := content(m)
+	if tr := strings.TrimSpace(m.Translation); tr != "" {
+		s += "\n" + indent + "translation (" + platformName(h.Store.Platform) + "): " + body(tr)
+	}
+	if m.Recalled {
+		s = "↩️ recalled by " + recalledBy(m) + " — was: " + p.paint(styleRecalled, s)
+	}
+	if m.SafetyNote != "" {
+		s += "\n" + indent + "⛔ blocked by " + platformName(h.Store.Platform) + "'s safety check — only you can see it"
+		if note := strings.TrimSpace(m.SafetyNote); note != "" {
+			s += ": " + body(note)
+		}
+	}
+	return s
 }
 
 // content shows a message's content: text as written (cleaned), media as
@@ -172,7 +237,7 @@ func content(m bridge.Message) string {
 			s += " (no link — open the conversation in Seller Centre)"
 		}
 		return caption(s)
-	case bridge.KindItem, bridge.KindOrder, bridge.KindVoucher:
+	case bridge.KindItem, bridge.KindOrder, bridge.KindVoucher, bridge.KindRefund:
 		s := card(m)
 		if m.Card != nil && strings.TrimSpace(m.Text) == strings.TrimSpace(m.Card.Title) {
 			return s
@@ -186,7 +251,22 @@ func content(m bridge.Message) string {
 	return caption("[unsupported: " + cleanInline(typ) + "]")
 }
 
-// card is `[item 123 "name" price]`, `[order 2405… "title"]` or `[voucher CODE "title"]`.
+// renderUpdate is the line of a post that changed on the marketplace: a
+// printed line cannot be edited, so a new one names the post (its C…
+// reference) and says what became of it:
+// "[T3 lazada SG Main · Alice] ↩️ the buyer recalled a message (C12): where is my parcel?".
+func renderUpdate(p painter, prefix string, ref bridge.ChatMessageRef, h bridge.ThreadHeader, m bridge.Message) string {
+	c := cleanInline(ref.ID)
+	if m.Recalled {
+		recalled := m
+		recalled.Recalled = false
+		return prefix + " ↩️ " + recalledBy(m) + " recalled a message (" + c + "): " + p.paint(styleRecalled, shown(p, h, recalled))
+	}
+	return prefix + " message " + c + " changed — " + senderLabel(p, m) + ": " + shown(p, h, m)
+}
+
+// card is `[item 123 "name" price]`, `[order 2405… "title"]`, `[voucher CODE "title"]`
+// or `[return/refund request order 2405… "reason" amount]`.
 func card(m bridge.Message) string {
 	c := m.Card
 	if c == nil {
@@ -194,6 +274,11 @@ func card(m bridge.Message) string {
 	}
 	parts := []string{string(m.Kind)}
 	switch m.Kind {
+	case bridge.KindRefund:
+		parts[0] = "return/refund request"
+		if c.OrderID != "" {
+			parts = append(parts, "order "+c.OrderID)
+		}
 	case bridge.KindItem:
 		parts = append(parts, c.ItemID)
 	case bridge.KindOrder:

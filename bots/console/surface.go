@@ -30,8 +30,9 @@ type Deps struct {
 	Replies ReplyStore
 }
 
-// Surface is the console chat surface. It implements bridge.Chat and the
-// optional PostReport; every method is safe for concurrent use.
+// Surface is the console chat surface. It implements bridge.Chat, the
+// optional PostReport and bridge.MessageUpdater; every method is safe for
+// concurrent use.
 type Surface struct {
 	cfg   Config
 	log   *slog.Logger
@@ -63,7 +64,8 @@ type Surface struct {
 }
 
 var (
-	_ bridge.Chat = (*Surface)(nil)
+	_ bridge.Chat           = (*Surface)(nil)
+	_ bridge.MessageUpdater = (*Surface)(nil)
 	_ interface {
 		PostReport(ctx context.Context, title, text string) (bridge.ChatMessageRef, error)
 	} = (*Surface)(nil)

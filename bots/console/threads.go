@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -110,7 +111,7 @@ func (s *Surface) PostMessage(ctx context.Context, ref bridge.ThreadRef, h bridg
 	t.header, t.known = h, true
 	t.posted = append(t.posted, m.ID)
 	s.posted[m.ID]++
-	line := renderMessage(s.paint, threadPrefix(s.paint, ref.ID, h, true), m)
+	line := renderMessage(s.paint, threadPrefix(s.paint, ref.ID, h, true), h, m)
 	s.notifyLocked()
 	s.mu.Unlock()
 	if intro != "" {
@@ -160,4 +161,30 @@ func (s *Surface) threadLines() []string {
 		lines = append(lines, line)
 	}
 	return lines
+}
+
+// UpdateMessages prints what became of a posted message that changed on
+// the marketplace (bridge.MessageUpdater): a printed line cannot be edited,
+// so a new line names the post (its C… reference) and shows the message —
+// a recalled one as "↩️ the buyer recalled a message (C12): …" with the
+// original (dim and struck through with colour). A post of another
+// surface's thread is not here: nothing to show.
+func (s *Surface) UpdateMessages(ctx context.Context, ref bridge.ThreadRef, post bridge.ChatMessageRef, h bridge.ThreadHeader, msgs []bridge.Message) error {
+	if ref.Channel != Channel || len(msgs) == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	t := s.threadLocked(ref)
+	if !t.known {
+		t.header, t.known = h, true
+	}
+	prefix := threadPrefix(s.paint, ref.ID, h, true)
+	s.notifyLocked()
+	s.mu.Unlock()
+	lines := make([]string, len(msgs))
+	for i, m := range msgs {
+		lines[i] = renderUpdate(s.paint, prefix, post, h, m)
+	}
+	s.out.print(strings.Join(lines, "\n"))
+	return nil
 }

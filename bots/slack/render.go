@@ -23,7 +23,7 @@ func contextLine(text string) *slack.ContextBlock {
 	return slack.NewContextBlock("", mrkdwn(text))
 }
 
-// platformName is the marketplace's display name.
+// platformLabel is the marketplace's display name (escaped mrkdwn).
 func platformLabel(p bridge.Platform) string {
 	switch p {
 	case bridge.PlatformShopee:
@@ -32,22 +32,38 @@ func platformLabel(p bridge.Platform) string {
 		return "Lazada"
 	case bridge.PlatformTikTok:
 		return "TikTok Shop"
+	case "":
+		return "Marketplace"
 	}
 	return escapeInline(string(p), 40)
 }
 
 // senderLine says who wrote a message. Seller messages reaching a thread were
-// sent outside the bridge (the bridge's own replies are never echoed).
+// sent outside the bridge (the bridge's own replies are never echoed): from
+// Seller Centre, or by the marketplace's auto-reply. System messages
+// (Lazada's and TikTok Shop's notices, TikTok's robot) are the platform's
+// notices, with the sender the marketplace names, if any.
 func senderLine(h bridge.ThreadHeader, m bridge.Message) string {
+	plat := platformLabel(h.Store.Platform)
 	switch m.Sender {
 	case bridge.SenderSeller:
 		name := "Seller"
 		if m.SenderName != "" {
 			name = escapeInline(m.SenderName, 80)
 		}
+		if m.AutoReply {
+			return ":robot_face: *" + name + "* · _auto-reply by " + plat + "_"
+		}
 		return ":office: *" + name + "* · _sent from Seller Centre_"
 	case bridge.SenderSystem:
-		return ":information_source: *" + platformLabel(h.Store.Platform) + " notice*"
+		line := ":information_source: *" + plat + " notice*"
+		if m.AutoReply {
+			line = ":robot_face: *" + plat + " auto-reply*"
+		}
+		if m.SenderName != "" {
+			line += " · " + escapeInline(m.SenderName, 80)
+		}
+		return line
 	}
 	name := m.SenderName
 	if name == "" {
@@ -56,7 +72,11 @@ func senderLine(h bridge.ThreadHeader, m bridge.Message) string {
 	if name == "" {
 		name = "Buyer"
 	}
-	return ":bust_in_silhouette: *" + escapeInline(name, 80) + "*"
+	line := ":bust_in_silhouette: *" + escapeInline(name, 80) + "*"
+	if m.AutoReply {
+		line += " · _auto-reply_"
+	}
+	return line
 }
 
 // renderedMessage is one marketplace message ready to be laid out into
@@ -117,7 +137,7 @@ func (s *Surface) renderMessage(h bridge.ThreadHeader, m bridge.Message) rendere
 			addText(m.Text)
 		}
 		fallback = "[video] " + m.Text
-	case bridge.KindItem, bridge.KindOrder, bridge.KindVoucher:
+	case bridge.KindItem, bridge.KindOrder, bridge.KindVoucher, bridge.KindRefund:
 		blocks = append(blocks, renderCard(m))
 		if m.Text != "" && (m.Card == nil || m.Text != m.Card.Title) {
 			addText(m.Text)
@@ -138,6 +158,25 @@ func (s *Surface) renderMessage(h bridge.ThreadHeader, m bridge.Message) rendere
 		}
 		fallback = "[unsupported message: " + typ + "]"
 	}
+	if tr := strings.TrimSpace(m.Translation); tr != "" {
+		label := ":globe_with_meridians: _" + platformLabel(h.Store.Platform) + " translation:_ "
+		for _, chunk := range splitText(label+escapeText(tr), s.cfg.TextLimit) {
+			blocks = append(blocks, section(chunk))
+		}
+	}
+	if m.Recalled {
+		blocks = append([]slack.Block{section(recallLine(m))}, greyed(blocks)...)
+		fallback = "(recalled) " + fallback
+	}
+	if m.SafetyNote != "" {
+		text := ":no_entry: *Blocked by " + platformLabel(h.Store.Platform) + "'s safety check — only you can see it*"
+		if note := strings.TrimSpace(m.SafetyNote); note != "" {
+			text += "\n" + escapeText(note)
+		}
+		for _, chunk := range splitText(text, s.cfg.TextLimit) {
+			blocks = append(blocks, section(chunk))
+		}
+	}
 	return renderedMessage{
 		id:      m.ID,
 		buyer:   m.Sender == bridge.SenderBuyer,
@@ -147,9 +186,47 @@ func (s *Surface) renderMessage(h bridge.ThreadHeader, m bridge.Message) rendere
 	}
 }
 
+// recallLine says that a message was withdrawn, and by whom.
+func recallLine(m bridge.Message) string {
+	by := "the buyer"
+	switch m.Sender {
+	case bridge.SenderSeller:
+		by = "the seller"
+	case bridge.SenderSystem:
+		by = "the marketplace"
+	}
+	return ":leftwards_arrow_with_hook: *Recalled by " + by + "* · _the original is kept below, greyed_"
+}
+
+// greyed shows a recalled message's content as context blocks: Slack draws
+// them small and grey, so the original stays readable for agents but no
+// longer reads as a live message. (Strikethrough, ~text~, would be parsed
+// from the buyer's own text, breaks at every line and at every ~ the buyer
+// typed; a context block needs no markup around the escaped text.) Images
+// become links, a card's image accessory is dropped.
+func greyed(blocks []slack.Block) []slack.Block {
+	out := make([]slack.Block, 0, len(blocks))
+	for _, b := range blocks {
+		switch v := b.(type) {
+		case *slack.SectionBlock:
+			if v.Text != nil {
+				out = append(out, contextLine(v.Text.Text))
+			}
+		case *slack.ImageBlock:
+			out = append(out, contextLine(":frame_with_picture: "+link(v.ImageURL, "Image")))
+		default:
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 func senderPlain(h bridge.ThreadHeader, m bridge.Message) string {
 	switch m.Sender {
 	case bridge.SenderSeller:
+		if m.AutoReply {
+			return "Seller (auto-reply)"
+		}
 		return "Seller (Seller Centre)"
 	case bridge.SenderSystem:
 		return "Notice"
@@ -206,6 +283,18 @@ func renderCard(m bridge.Message) slack.Block {
 		}
 		if c.Price != "" {
 			lines = append(lines, "*Total:* "+escapeInline(c.Price, 60))
+		}
+	case bridge.KindRefund:
+		line := ":money_with_wings: *Return/refund request*"
+		if c.OrderID != "" {
+			line += " · order `" + escapeCode(c.OrderID) + "`"
+		}
+		lines = append(lines, line)
+		if title != "" {
+			lines = append(lines, title)
+		}
+		if c.Price != "" {
+			lines = append(lines, "*Amount:* "+escapeInline(c.Price, 60))
 		}
 	case bridge.KindVoucher:
 		line := ":ticket: *Voucher*"

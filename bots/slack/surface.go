@@ -41,7 +41,8 @@ type Deps struct {
 }
 
 // Surface is the Slack chat surface. It implements bridge.Chat,
-// bridge.BatchPoster, bridge.PostedChecker and bridge.Router.
+// bridge.BatchPoster, bridge.PostedChecker, bridge.Router and
+// bridge.MessageUpdater.
 type Surface struct {
 	cfg    Config
 	log    *slog.Logger
@@ -94,10 +95,11 @@ type identity struct {
 }
 
 var (
-	_ bridge.Chat          = (*Surface)(nil)
-	_ bridge.BatchPoster   = (*Surface)(nil)
-	_ bridge.PostedChecker = (*Surface)(nil)
-	_ bridge.Router        = (*Surface)(nil)
+	_ bridge.Chat           = (*Surface)(nil)
+	_ bridge.BatchPoster    = (*Surface)(nil)
+	_ bridge.PostedChecker  = (*Surface)(nil)
+	_ bridge.Router         = (*Surface)(nil)
+	_ bridge.MessageUpdater = (*Surface)(nil)
 )
 
 // New builds the surface from a config (defaults applied, then validated).

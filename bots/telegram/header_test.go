@@ -16,7 +16,7 @@ func TestNewTopicCostsATopicAndOnePost(t *testing.T) {
 	h := testHeader
 	h.AwaitingReply, h.Unread = true, 2
 	ref, k := hs.openThread(h)
-	if got := hs.api.Topics(inbox)[0].Name; got != "🟠 shopee MY · Main Store · Aisyah" {
+	if got := hs.api.Topics(inbox)[0].Name; got != "🟠 Shopee MY · Main Store · Aisyah" {
 		t.Errorf("topic name %q", got)
 	}
 	if n := len(hs.api.GroupCalls(inbox, 0)); n != 1 {
@@ -63,7 +63,7 @@ func TestHeaderRenamesTheTopicOnlyWhenItsNameChanges(t *testing.T) {
 	if err := hs.s.UpdateThreadHeader(ctx, ref, h); err != nil {
 		t.Fatal(err)
 	}
-	if tp := hs.api.Topics(inbox)[0]; tp.Name != "🟢 shopee MY · Main Store · Aisyah" || tp.Renames != 1 {
+	if tp := hs.api.Topics(inbox)[0]; tp.Name != "🟢 Shopee MY · Main Store · Aisyah" || tp.Renames != 1 {
 		t.Errorf("answered: topic %+v", tp)
 	}
 	if err := hs.s.UpdateThreadHeader(ctx, ref, h); err != nil || calls() != before+1 {
@@ -147,7 +147,7 @@ func TestPinnedCardOption(t *testing.T) {
 	if len(msgs) != 2 || strings.Contains(msgs[1].Text, "Conversation c1") {
 		t.Errorf("with a card, the first post has no header: %+v", msgs)
 	}
-	if got := hs.api.Topics(inbox)[0].Name; got != "shopee MY · Main Store · Aisyah" {
+	if got := hs.api.Topics(inbox)[0].Name; got != "Shopee MY · Main Store · Aisyah" {
 		t.Errorf("topic name %q: with a card the status is on the card", got)
 	}
 	calls := hs.api.GroupCalls(inbox, 200)

@@ -224,7 +224,7 @@ func headerIdentity(h bridge.ThreadHeader) []htmlText {
 	if store == "" {
 		store = string(h.Store.ID)
 	}
-	title := string(h.Store.Platform)
+	title := platformLabel(h.Store.Platform)
 	if h.Store.Site != "" {
 		title += " · " + h.Store.Site
 	}

@@ -171,13 +171,14 @@ func (s *Surface) postAll(ctx context.Context, k threadKey, h bridge.ThreadHeade
 		if i == 0 {
 			reserved = at
 		}
-		id, err := s.sendPost(ctx, k, info.forum, p, reserved)
+		id, photo, err := s.sendPost(ctx, k, info.forum, p, reserved)
 		if err != nil {
 			firstErr = err
 			break
 		}
 		ids[i] = id
 		sent++
+		s.shapes.put(msgKey{k.chat, id}, postShape{lead: i == 0 && lead.vis > 0, photo: photo, combined: len(msgs) > 1, tail: p.tail})
 	}
 	// A message is posted when every post carrying a part of it is.
 	firstPost := make([]int, len(msgs))
@@ -208,15 +209,16 @@ func (s *Surface) postAll(ctx context.Context, k threadKey, h bridge.ThreadHeade
 
 // sendPost sends one post into the thread: a photo (falling back to a text
 // link when Telegram cannot fetch it) or a text. A closed topic is
-// reopened and the post sent again.
-func (s *Surface) sendPost(ctx context.Context, k threadKey, forum bool, p post, at time.Time) (int, error) {
+// reopened and the post sent again. It reports whether the post went out
+// as a photo.
+func (s *Surface) sendPost(ctx context.Context, k threadKey, forum bool, p post, at time.Time) (int, bool, error) {
 	if p.photo != "" {
 		id, err := s.sendPhoto(ctx, k, forum, p, at)
 		if err == nil {
-			return id, nil
+			return id, true, nil
 		}
 		if kindOf(err) != bridge.KindPermanent || errors.Is(err, bridge.ErrThreadGone) {
-			return 0, err
+			return 0, false, err
 		}
 		s.log.Info("Telegram could not send the photo; posting a link instead", "chat", k.chat, "reason", bridge.ReasonOf(err))
 		p = post{text: p.fallback, msgs: p.msgs}
@@ -240,17 +242,17 @@ func (s *Surface) sendPost(ctx context.Context, k threadKey, forum bool, p post,
 	err := s.attempt(ctx, "post message", k.chat, prioContent, at, false, send)
 	if err != nil && forum && isTopicClosed(err) {
 		if rerr := s.reopenTopic(ctx, prioContent, k); rerr != nil {
-			return 0, rerr
+			return 0, false, rerr
 		}
 		err = s.spend(ctx, prioContent, "post message", k.chat, send)
 	}
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if !forum {
 		s.chains.add(k.chat, msg.ID, k.id)
 	}
-	return msg.ID, nil
+	return msg.ID, false, nil
 }
 
 func (s *Surface) sendPhoto(ctx context.Context, k threadKey, forum bool, p post, at time.Time) (int, error) {

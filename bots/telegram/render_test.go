@@ -148,12 +148,12 @@ func TestTopicName(t *testing.T) {
 	if n := len([]rune(name)); n > maxTopicName || visibleLen(name) > maxTopicName {
 		t.Errorf("topic name is %d runes / %d units: %q", n, visibleLen(name), name)
 	}
-	for _, w := range []string{"shopee MY", "Kedai Batik", "名字"} {
+	for _, w := range []string{"Shopee MY", "Kedai Batik", "名字"} {
 		if !strings.Contains(name, w) {
 			t.Errorf("topic name %q lacks %q", name, w)
 		}
 	}
-	if got := topicName(testHeader, ""); got != "shopee MY · Main Store · Aisyah" {
+	if got := topicName(testHeader, ""); got != "Shopee MY · Main Store · Aisyah" {
 		t.Errorf("topicName = %q", got)
 	}
 }
@@ -166,7 +166,7 @@ func TestHeaderCard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"shopee · MY · Main Store", "Awaiting reply · 3 unread", "earlier topic was deleted", "Open in Seller Centre", "<script>@"} {
+	for _, w := range []string{"Shopee · MY · Main Store", "Awaiting reply · 3 unread", "earlier topic was deleted", "Open in Seller Centre", "<script>@"} {
 		if !strings.Contains(text, w) {
 			t.Errorf("header lacks %q:\n%s", w, text)
 		}

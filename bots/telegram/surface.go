@@ -42,7 +42,7 @@ type Deps struct {
 }
 
 // Surface is the Telegram chat surface. It implements bridge.Chat and the
-// optional BatchPoster and PostReporter.
+// optional BatchPoster, PostReporter and bridge.MessageUpdater.
 type Surface struct {
 	cfg     Config
 	log     *slog.Logger
@@ -80,15 +80,19 @@ type Surface struct {
 	buttons     *buttons
 	seen        *recentSet
 	editNotices *fifoMap[msgKey, struct{}]
+	// shapes are the posts of buyer messages this process made, so an edit
+	// (UpdateMessages) lays each out again the same way.
+	shapes *fifoMap[msgKey, postShape]
 
 	// webhookErrAt is the last webhook delivery error seen (Listen only).
 	webhookErrAt int
 }
 
 var (
-	_ bridge.Chat  = (*Surface)(nil)
-	_ BatchPoster  = (*Surface)(nil)
-	_ PostReporter = (*Surface)(nil)
+	_ bridge.Chat           = (*Surface)(nil)
+	_ BatchPoster           = (*Surface)(nil)
+	_ PostReporter          = (*Surface)(nil)
+	_ bridge.MessageUpdater = (*Surface)(nil)
 )
 
 // New builds the surface from cfg. It applies defaults, refuses a bad
@@ -135,6 +139,7 @@ func New(cfg Config, deps Deps) (*Surface, error) {
 		buttons:     newButtons(10000),
 		seen:        newRecentSet(4096),
 		editNotices: newFIFOMap[msgKey, struct{}](4096),
+		shapes:      newFIFOMap[msgKey, postShape](20000),
 	}
 	for _, a := range cfg.Admins {
 		s.admins[a] = true

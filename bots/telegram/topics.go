@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -111,9 +112,12 @@ func (s *Surface) reopenTopic(ctx context.Context, pr priority, k threadKey) err
 // renameTopic sets a topic's name at low priority, unless it already has
 // it (as far as the surface knows): a rename posts a service message into
 // the topic and spends the group's budget, so it is made only when the
-// visible name changes.
+// visible name changes. A name that differs only in case counts as the
+// same: topics named before platforms were capitalized ("shopee MY · …",
+// now "Shopee MY · …") are not all renamed once after an upgrade; they
+// take the new spelling with their next status change.
 func (s *Surface) renameTopic(ctx context.Context, k threadKey, name string) error {
-	if applied, ok := s.nameOf(ctx, k); ok && applied == name {
+	if applied, ok := s.nameOf(ctx, k); ok && strings.EqualFold(applied, name) {
 		return nil
 	}
 	err := s.spend(ctx, prioLow, "rename topic", k.chat, func(ctx context.Context) error {
@@ -176,7 +180,7 @@ func (s *Surface) topicTitle(h bridge.ThreadHeader) string {
 	return topicName(h, markAnswered)
 }
 
-// topicName is "[mark ]shopee MY · Store · Buyer", within 128 characters:
+// topicName is "[mark ]Shopee MY · Store · Buyer" (Lazada, TikTok Shop), within 128 characters:
 // the store and buyer parts are shortened first, on rune boundaries.
 func topicName(h bridge.ThreadHeader, mark string) string {
 	buyerName := h.BuyerName
@@ -186,7 +190,7 @@ func topicName(h bridge.ThreadHeader, mark string) string {
 	if buyerName == "" {
 		buyerName = string(h.Conversation)
 	}
-	platformSite := string(h.Store.Platform)
+	platformSite := platformLabel(h.Store.Platform)
 	if h.Store.Site != "" {
 		platformSite += " " + h.Store.Site
 	}

@@ -26,7 +26,7 @@ func TestForumTopicPerConversationWithCard(t *testing.T) {
 		t.Fatalf("thread in chat %s, want the inbox", ref.Channel)
 	}
 	topics := hs.api.Topics(inbox)
-	if len(topics) != 1 || topics[0].Name != "shopee MY · Main Store · Aisyah" || topics[0].ID != k.id {
+	if len(topics) != 1 || topics[0].Name != "Shopee MY · Main Store · Aisyah" || topics[0].ID != k.id {
 		t.Fatalf("topics = %+v", topics)
 	}
 	// The pin waits in the lane at the lowest priority.

@@ -359,7 +359,7 @@ func (s *Server) Count(method string, code int) int {
 // callback answers and reads do not: Telegram's published limits are about
 // messages, and a reaction is not one.
 var spending = map[string]bool{
-	"sendMessage": true, "sendPhoto": true, "editMessageText": true, "pinChatMessage": true,
+	"sendMessage": true, "sendPhoto": true, "editMessageText": true, "editMessageCaption": true, "pinChatMessage": true,
 	"createForumTopic": true, "editForumTopic": true, "reopenForumTopic": true, "closeForumTopic": true,
 }
 
@@ -653,15 +653,28 @@ func (s *Server) handle(token, method string, p map[string]string) (int, any, st
 		return 200, true, "", 0
 	case "sendMessage", "sendPhoto":
 		return s.send(c, method, p)
-	case "editMessageText":
+	case "editMessageText", "editMessageCaption":
 		id, _ := strconv.Atoi(p["message_id"])
 		m := c.messages[id]
 		if m == nil {
 			return 400, nil, "Bad Request: message to edit not found", 0
 		}
+		if !m.FromBot {
+			return 400, nil, "Bad Request: message can't be edited", 0
+		}
+		caption := method == "editMessageCaption"
+		switch {
+		case caption && m.Photo == "":
+			return 400, nil, "Bad Request: there is no caption in the message to edit", 0
+		case !caption && m.Photo != "":
+			return 400, nil, "Bad Request: there is no text in the message to edit", 0
+		}
 		text, ents, err := parseText(p)
 		if err != nil {
 			return 400, nil, "Bad Request: " + err.Error(), 0
+		}
+		if caption && utf16Len(text) > 1024 {
+			return 400, nil, "Bad Request: MEDIA_CAPTION_TOO_LONG", 0
 		}
 		if utf16Len(text) > 4096 {
 			return 400, nil, "Bad Request: MESSAGE_TOO_LONG", 0
@@ -680,6 +693,13 @@ func (s *Server) handle(token, method string, p map[string]string) (int, any, st
 			return code, nil, desc, retry
 		}
 		m.Text, m.HTML, m.Entities, m.Markup = text, p["text"], ents, markup
+		if caption {
+			m.HTML = p["caption"]
+		}
+		if raw := p["link_preview_options"]; raw != "" && !caption {
+			m.Preview = &models.LinkPreviewOptions{}
+			json.Unmarshal([]byte(raw), m.Preview)
+		}
 		m.Edits++
 		return 200, s.wire(c, m), "", 0
 	case "setMessageReaction":
