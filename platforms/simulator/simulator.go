@@ -146,6 +146,7 @@ func New(cfg Config) *Simulator {
 	}
 	s.shopee = newShopeeDialect(s)
 	s.dialects = map[bridge.Platform]dialect{bridge.PlatformShopee: s.shopee}
+	s.dialects[bridge.PlatformLazada] = newLazadaDialect(s)
 	mux := http.NewServeMux()
 	for _, d := range s.dialects {
 		d.routes(mux)
