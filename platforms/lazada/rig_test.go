@@ -32,6 +32,7 @@ type rig struct {
 	logs    *syncBuffer
 	pushURL string
 	cfg     lazada.Config
+	srv     *httptest.Server
 }
 
 type rigOptions struct {
@@ -67,7 +68,7 @@ func newRigWith(t testing.TB, o rigOptions) *rig {
 	t.Cleanup(func() { cancel(); sim.Close() })
 	store := bridge.Store{ID: simulator.StoreID(shop), Platform: bridge.PlatformLazada, ShopID: shop.ShopID, Name: shop.Name, Site: shop.Site}
 	r := &rig{clock: clock, sim: sim, tokens: platformtest.NewMemTokens(), rec: newFakeRecorder(), hints: bridge.NewHints(),
-		store: store, logs: &syncBuffer{}, pushURL: srv.URL + lazada.DefaultPushPath}
+		store: store, logs: &syncBuffer{}, pushURL: srv.URL + lazada.DefaultPushPath, srv: srv}
 	cfg := simConfig(sim)
 	if o.mutate != nil {
 		o.mutate(&cfg)
@@ -231,3 +232,32 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// withEngine gives the rig's client a real bridge.Pushes with the real
+// engine attached (platformtest.Recorder); build the rig with
+// rigOptions{pushes: p}. The simulator and the push server stop before
+// the engine does, so no push is half recorded when it stops.
+func (r *rig) withEngine(t testing.TB, p *bridge.Pushes) *platformtest.Recorder {
+	rec := platformtest.AttachRecorder(t, p, r.store)
+	t.Cleanup(func() { r.sim.Close(); r.srv.Close() })
+	return rec
+}
+
+// push posts body to the client's push endpoint, signed as Lazada does.
+func (r *rig) push(t testing.TB, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, r.pushURL, bytes.NewReader(body))
+	req.Header.Set("Authorization", simulator.LazadaPushSignature(r.cfg.AppKey, r.cfg.AppSecret, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+type simMessage = simulator.Message
+
+var simulatorIMPushBody = simulator.LazadaIMPushBody
+
+type lazadaConfig = lazada.Config
