@@ -78,10 +78,10 @@ func TestPushAnswers(t *testing.T) {
 		t.Errorf("session update hints %+v", h)
 	}
 	for _, body := range [][]byte{
-		envelope(r.store.ShopID, 8, now, `{}`),                        // authorization expiring
-		envelope(r.store.ShopID, 0, now, `{"order_id":"1"}`),          // an order push
-		envelope(r.store.ShopID, 2, now, `{"session_id":"s1"}`),       // an IM push without a message
-		envelope(r.store.ShopID, 2, now, `"{\"message_id\":1}"`),      // data as a string, still no session
+		envelope(r.store.ShopID, 8, now, `{}`),                           // authorization expiring
+		envelope(r.store.ShopID, 0, now, `{"order_id":"1"}`),             // an order push
+		envelope(r.store.ShopID, 2, now, `{"session_id":"s1"}`),          // an IM push without a message
+		envelope(r.store.ShopID, 2, now, `"{\"message_id\":1}"`),         // data as a string, still no session
 		[]byte(`{"seller_id":"2002", "message_type":0, "data":{...}..}`), // not JSON
 	} {
 		if code := post(r, body, http.MethodPost, sign(r, body)); code != http.StatusOK {
