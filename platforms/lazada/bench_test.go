@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
 )
 
@@ -121,4 +122,37 @@ func BenchmarkIdleHour(b *testing.B) {
 	if r.listCalls() != 0 {
 		b.Errorf("%d IM list calls at idle", r.listCalls())
 	}
+}
+
+// BenchmarkReplies: agents answer in threads of buyers who wrote within the
+// day; each reply is a send, the engine's mark-read, and the health check
+// that the session-update push's hint wakes (calls/msg here is per reply,
+// health checks included).
+func BenchmarkReplies(b *testing.B) {
+	r := benchE2E(b)
+	ctx := b.Context()
+	threads := r.chat.Threads()
+	r.sim.ResetCalls()
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		ref, err := r.chat.AgentSays(ctx, threads[i%len(threads)].Ref, "agent", fmt.Sprintf("answer %d", i))
+		if err != nil {
+			b.Fatal(err)
+		}
+		bridgetest.Eventually(b, "the reply sent", func() bool {
+			st, ok := r.chat.LastStatus(ref)
+			return ok && st.Status == bridge.ReplySent
+		}, r.chat.Changed)
+	}
+	r.posted(b)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	calls := 0
+	for _, c := range r.sim.Calls() {
+		calls += c
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "replies/s")
+	b.ReportMetric(float64(calls)/float64(b.N), "calls/reply")
+	b.ReportMetric(float64(r.listCalls()), "list-calls")
 }
