@@ -244,7 +244,9 @@ func TestLazadaPushesAndRedeliveries(t *testing.T) {
 	answer = http.StatusOK
 	mu.Unlock()
 	f.clock.Advance(10 * time.Minute)
-	wait("third attempt", func(s simulator.LazadaPushStats) bool { return s.Delivered == 1 && s.Redelivered == 2 && s.Waiting == 0 })
+	wait("third attempt", func(s simulator.LazadaPushStats) bool {
+		return s.Delivered == 1 && s.Redelivered == 2 && s.Waiting == 0
+	})
 	mu.Lock()
 	defer mu.Unlock()
 	if len(bodies) != 3 {
