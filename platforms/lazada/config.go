@@ -40,6 +40,10 @@ type Config struct {
 	// protection; Lazada redelivers for 6 hours). 0 takes the default; -1
 	// disables the check.
 	PushMaxAge time.Duration `yaml:"push_max_age"`
+	// PushMaxSkew refuses a push whose timestamp is further than this in
+	// the future: a signed push from "next year" is a replay kept for
+	// later, not a clock difference. -1 disables the check.
+	PushMaxSkew time.Duration `yaml:"push_max_skew"`
 	// PushMaxBodyBytes refuses larger push bodies.
 	PushMaxBodyBytes int64 `yaml:"push_max_body_bytes"`
 
@@ -86,6 +90,7 @@ const (
 	DefaultPushPath            = "/push/lazada"
 	DefaultPushDeadline        = 400 * time.Millisecond
 	DefaultPushMaxAge          = 7 * time.Hour
+	DefaultPushMaxSkew         = 5 * time.Minute
 	DefaultPushMaxBodyBytes    = 1 << 20
 	DefaultMaxListCallsPerHour = 30
 	DefaultPageSize            = MaxPageSize
@@ -110,6 +115,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.PushMaxAge == 0 {
 		c.PushMaxAge = DefaultPushMaxAge
+	}
+	if c.PushMaxSkew == 0 {
+		c.PushMaxSkew = DefaultPushMaxSkew
 	}
 	if c.PushMaxBodyBytes == 0 {
 		c.PushMaxBodyBytes = DefaultPushMaxBodyBytes
@@ -176,6 +184,9 @@ func (c Config) Validate() []string {
 	}
 	if c.PushMaxAge < 0 && c.PushMaxAge != -1 {
 		errs = append(errs, "lazada.push_max_age: must be a positive duration, or -1 to disable the replay check")
+	}
+	if c.PushMaxSkew < 0 && c.PushMaxSkew != -1 {
+		errs = append(errs, "lazada.push_max_skew: must be a positive duration, or -1 to disable the check")
 	}
 	if c.PushMaxBodyBytes < 0 {
 		errs = append(errs, "lazada.push_max_body_bytes: must not be negative")

@@ -157,15 +157,26 @@ func (c *Client) ImportHistory(ctx context.Context, store bridge.Store, since ti
 }
 
 // RepairConversation fetches up to limit of the newest messages of one
-// session (oldest first), for an admin's explicit repair of a gap: one
-// /im/message/list page per 20 messages, counted and capped like the
-// import's. The engine never calls it on its own.
-func (c *Client) RepairConversation(ctx context.Context, store bridge.Store, conv bridge.ConversationID, limit int) ([]bridge.Message, error) {
+// session (oldest first), for an admin's explicit repair of a gap
+// (bridge.Repairer): one /im/message/list page per 20 messages, counted and
+// capped like the import's, and /im/session/get for the session itself
+// (not a list call; without it the session is returned with its ID only).
+// The engine never calls it on its own.
+func (c *Client) RepairConversation(ctx context.Context, store bridge.Store, conv bridge.ConversationID, limit int) (bridge.Conversation, []bridge.Message, error) {
 	if limit <= 0 {
 		limit = defaultHistoryLimit
 	}
 	c.log.Info("repairing a conversation from the IM message list", "store", string(store.ID), "session", string(conv), "limit", limit)
-	return c.listMessages(ctx, store, conv, limit, c.clock.Now().Add(-historyHorizon), "repair conversation")
+	msgs, err := c.listMessages(ctx, store, conv, limit, c.clock.Now().Add(-historyHorizon), "repair conversation")
+	if err != nil {
+		return bridge.Conversation{}, nil, err
+	}
+	s, err := c.session(ctx, store, conv)
+	if err != nil {
+		c.log.Warn("session details unavailable for the repair", "store", string(store.ID), "session", string(conv), "error", err.Error())
+		s = bridge.Conversation{ID: conv}
+	}
+	return s, msgs, nil
 }
 
 // listSessions pages /im/session/list backwards from now and returns the

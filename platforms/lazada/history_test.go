@@ -70,13 +70,17 @@ func TestHourlyListCallCap(t *testing.T) {
 	r.delivered(t)
 	conv := bridge.ConversationID(m.ConversationID)
 	for i := range 4 {
-		if _, err := r.client.RepairConversation(ctx, r.store, conv, 20); err != nil {
+		c, msgs, err := r.client.RepairConversation(ctx, r.store, conv, 20)
+		if err != nil {
 			t.Fatalf("repair %d: %v", i+1, err)
+		}
+		if c.ID != conv || c.BuyerID != buyer(1) || c.BuyerName == "" || len(msgs) != 1 || string(msgs[0].ID) != m.ID {
+			t.Fatalf("repair %d: %+v %+v", i+1, c, msgs)
 		}
 		r.clock.Advance(10 * time.Minute)
 	}
 	r.sim.ResetCalls()
-	_, err := r.client.RepairConversation(ctx, r.store, conv, 20)
+	_, _, err := r.client.RepairConversation(ctx, r.store, conv, 20)
 	var pe *bridge.PlatformError
 	if !errors.As(err, &pe) || pe.Kind != bridge.KindPermanent || pe.Code != "list_call_cap" || !strings.Contains(pe.Message, "max_list_calls_per_hour") {
 		t.Fatalf("5th list call within the hour: %v, want the permanent cap error", err)
@@ -93,7 +97,7 @@ func TestHourlyListCallCap(t *testing.T) {
 	}
 	// An hour after the first call, one slot is free again.
 	r.clock.Advance(30*time.Minute + time.Second)
-	if _, err := r.client.RepairConversation(ctx, r.store, conv, 20); err != nil {
+	if _, _, err := r.client.RepairConversation(ctx, r.store, conv, 20); err != nil {
 		t.Errorf("after the hour: %v", err)
 	}
 }

@@ -21,7 +21,8 @@ func (c *Client) RegisterRoutes(r bridge.Routes) { r.Handle(c.cfg.PushPath, c.Pu
 // (lowercase hex HMAC-SHA256 under the app secret of app_key + raw body) in
 // constant time and answers:
 //
-//   - 401 for a missing or wrong signature, or a replayed old push;
+//   - 401 for a missing or wrong signature, or a push older than
+//     push_max_age or dated further ahead than push_max_skew (replays);
 //   - for an IM message (message_type 2): 200 only once the message is
 //     recorded through Pushes (after /im/session/get for a session the
 //     bridge does not know, to learn the buyer's name), 503 when it could
@@ -71,10 +72,18 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	seller := string(p.SellerID)
-	if at := msTime(int64(p.Timestamp)); c.cfg.PushMaxAge > 0 && !at.IsZero() && c.clock.Now().Sub(at) > c.cfg.PushMaxAge {
-		c.log.Warn("push refused: timestamp older than push_max_age (replayed?)", "seller_id", seller, "age", c.clock.Now().Sub(at).Round(time.Second))
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+	if at, now := msTime(int64(p.Timestamp)), c.clock.Now(); !at.IsZero() {
+		switch {
+		case c.cfg.PushMaxAge > 0 && now.Sub(at) > c.cfg.PushMaxAge:
+			c.log.Warn("push refused: timestamp older than push_max_age (replayed?)", "seller_id", seller, "age", now.Sub(at).Round(time.Second))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		case c.cfg.PushMaxSkew > 0 && at.Sub(now) > c.cfg.PushMaxSkew:
+			c.log.Warn("push refused: timestamp further in the future than push_max_skew (kept for a later replay, or a clock far off?)",
+				"seller_id", seller, "ahead", at.Sub(now).Round(time.Second))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
 	}
 	if c.pushes != nil && seller != "" {
 		c.pushes.Seen(bridge.PlatformLazada, seller)

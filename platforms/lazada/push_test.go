@@ -66,6 +66,14 @@ func TestPushAnswers(t *testing.T) {
 	if code := post(r, old, http.MethodPost, sign(r, old)); code != http.StatusUnauthorized {
 		t.Errorf("8-hour-old push: %d, want 401", code)
 	}
+	ahead := simulator.LazadaIMPushBody(r.store.ShopID, "s1", buyer(1), "m9", "from next year", now.Add(365*24*time.Hour))
+	if code := post(r, ahead, http.MethodPost, sign(r, ahead)); code != http.StatusUnauthorized {
+		t.Errorf("push dated a year ahead: %d, want 401", code)
+	}
+	skewed := simulator.LazadaIMPushBody(r.store.ShopID, "s1", buyer(1), "m3", "a clock 2 minutes fast", now.Add(2*time.Minute))
+	if code := post(r, skewed, http.MethodPost, sign(r, skewed)); code != http.StatusOK {
+		t.Errorf("push 2 minutes ahead: %d, want 200", code)
+	}
 	recent := simulator.LazadaIMPushBody(r.store.ShopID, "s1", buyer(1), "m2", "redelivered", now.Add(-6*time.Hour))
 	if code := post(r, recent, http.MethodPost, sign(r, recent)); code != http.StatusOK {
 		t.Errorf("6-hour-old push (Lazada's last redelivery): %d, want 200", code)
@@ -91,11 +99,11 @@ func TestPushAnswers(t *testing.T) {
 	if code := post(r, nil, http.MethodPost, ""); code != http.StatusOK {
 		t.Errorf("empty verification call: %d", code)
 	}
-	if n := r.rec.seenCount(); n != 7 {
-		t.Errorf("Seen %d times, want once per verified push that names its seller (7)", n)
+	if n := r.rec.seenCount(); n != 8 {
+		t.Errorf("Seen %d times, want once per verified push that names its seller (8)", n)
 	}
-	if n := len(r.rec.all()); n != 2 {
-		t.Errorf("%d messages recorded, want 2", n)
+	if n := len(r.rec.all()); n != 3 {
+		t.Errorf("%d messages recorded, want 3", n)
 	}
 }
 

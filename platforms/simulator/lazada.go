@@ -139,6 +139,12 @@ func newLazadaDialect(s *Simulator) *lazadaDialect {
 	return d
 }
 
+// addDialect registers a dialect and its routes beside those New set up.
+func (s *Simulator) addDialect(mux *http.ServeMux, d dialect) {
+	s.dialects[d.platform()] = d
+	d.routes(mux)
+}
+
 func (s *Simulator) lazada() *lazadaDialect {
 	return s.dialects[bridge.PlatformLazada].(*lazadaDialect)
 }

@@ -146,12 +146,12 @@ func New(cfg Config) *Simulator {
 	}
 	s.shopee = newShopeeDialect(s)
 	s.dialects = map[bridge.Platform]dialect{bridge.PlatformShopee: s.shopee}
-	s.dialects[bridge.PlatformLazada] = newLazadaDialect(s)
 	mux := http.NewServeMux()
 	for _, d := range s.dialects {
 		d.routes(mux)
 	}
 	s.controlRoutes(mux)
+	s.addDialect(mux, newLazadaDialect(s))
 	s.handler = mux
 	return s
 }
