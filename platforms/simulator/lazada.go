@@ -157,7 +157,7 @@ func (s *Simulator) ConfigureLazada(cfg LazadaConfig) {
 	d.mu.Lock()
 	d.cfg = cfg
 	d.mu.Unlock()
-	d.push.setTimeout(cfg.PushTimeout)
+	d.push.configure(cfg)
 }
 
 // LazadaConfig returns the Lazada dialect's configuration.

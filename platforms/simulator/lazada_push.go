@@ -66,11 +66,12 @@ func (p *lazadaPusher) init(d *lazadaDialect) {
 	p.callback = d.cfg.PushCallbackURL
 }
 
-func (p *lazadaPusher) setTimeout(t time.Duration) {
+// configure applies a new configuration's timeout and callback.
+func (p *lazadaPusher) configure(cfg LazadaConfig) {
 	p.mu.Lock()
-	p.http = &http.Client{Timeout: t}
-	if cb := p.d.cfg.PushCallbackURL; cb != "" {
-		p.callback = cb
+	p.http = &http.Client{Timeout: cfg.PushTimeout}
+	if cfg.PushCallbackURL != "" {
+		p.callback = cfg.PushCallbackURL
 	}
 	p.mu.Unlock()
 }
