@@ -208,6 +208,9 @@ func (p *lazadaPusher) failed(job lazadaPush) {
 		p.mu.Unlock()
 		return
 	}
+	// The timer is set before the push counts as waiting: a test that sees
+	// it waiting can move the clock past it.
+	next := s.clock.After(cfg.PushRetryInterval)
 	p.stats.Waiting++
 	p.mu.Unlock()
 	job.attempt++
@@ -215,7 +218,7 @@ func (p *lazadaPusher) failed(job lazadaPush) {
 	go func() {
 		defer p.wg.Done()
 		select {
-		case <-s.clock.After(cfg.PushRetryInterval):
+		case <-next:
 		case <-s.closed:
 			return
 		}
