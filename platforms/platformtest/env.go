@@ -11,6 +11,13 @@
 // client:
 //
 //	func TestContract(t *testing.T) { platformtest.Run(t, newEnv) }
+//
+// What differs between platforms goes through the Env's Dialect (message
+// types, seller-side messages, fault paths, push target). A push-driven
+// client (bridge.PushDriven, with Env.Pushes set) runs the push-first
+// contract: new messages arrive by push into a real engine the suite
+// attaches as a Recorder, the IM lists must never be called for them, and
+// the list-paging cases run against ImportHistory instead.
 package platformtest
 
 import (
@@ -51,6 +58,41 @@ type Env struct {
 	// RecoverLostPushes fetches and confirms pushes the platform could not
 	// deliver; nil when the platform has no such API.
 	RecoverLostPushes func(ctx context.Context) error
+
+	// Dialect is the platform's simulator dialect (message types, seller
+	// side, fault paths, push target); nil means ShopeeDialect{Sim}.
+	Dialect Dialect
+
+	// Pushes, for a push-driven client (bridge.PushDriven), is the
+	// bridge.Pushes its push endpoint records into: the suite then runs in
+	// push-first mode and attaches a Recorder to it. The simulator must push
+	// to the client's endpoint from the start. Nil runs the polling contract.
+	Pushes *bridge.Pushes
+	// Recorder is what the suite attached to Pushes (push-first mode).
+	Recorder *Recorder
+	// PushRetry is how long the simulator waits, on Clock, before it
+	// delivers again a push that was not acknowledged (push-first mode).
+	PushRetry time.Duration
+	// Quiesce stops the simulator's pushes and waits until the client's
+	// push endpoint handles none (close the simulator, then the push
+	// server). In push-first mode the suite calls it before the Recorder's
+	// engine stops, which must not happen with a push half recorded.
+	Quiesce func()
+}
+
+// dialect returns the Env's Dialect (Shopee's when unset).
+func (e *Env) dialect() Dialect {
+	if e.Dialect != nil {
+		return e.Dialect
+	}
+	return ShopeeDialect{Sim: e.Sim}
+}
+
+// PushFirst reports whether the Env runs the push-first contract: the
+// client is bridge.PushDriven and records pushes into Pushes.
+func (e *Env) PushFirst() bool {
+	_, ok := e.Client.(bridge.PushDriven)
+	return ok && e.Pushes != nil
 }
 
 // Factory builds a fresh Env; it registers its own cleanup on t.

@@ -151,6 +151,7 @@ func New(cfg Config) *Simulator {
 		d.routes(mux)
 	}
 	s.controlRoutes(mux)
+	s.addDialect(mux, newLazadaDialect(s))
 	s.handler = mux
 	return s
 }
