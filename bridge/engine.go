@@ -512,6 +512,11 @@ func (e *Engine) routeHints(ctx context.Context) {
 		case <-e.hints.Wake():
 		}
 		for _, h := range e.hints.Drain() {
+			if _, pd := e.mps[h.Platform].(PushDriven); pd {
+				// Its pushes carry the messages; a hint would only cost a
+				// health check.
+				continue
+			}
 			for _, s := range e.storeList() {
 				if s.Platform == h.Platform && s.ShopID == h.ShopID {
 					e.syncerFor(s.ID).wake(syncRequest{reason: "push"})

@@ -29,6 +29,8 @@ type Relay struct {
 	ctx     context.Context
 	// hard ends deliveries in flight when a stop's grace has passed.
 	hard context.Context
+	// closed: wait was called; no poster starts any more.
+	closed bool
 	started time.Time
 	wg      sync.WaitGroup
 	// posted counts messages posted per store since start, for metrics.
@@ -95,8 +97,13 @@ func (r *Relay) start(ctx, hard context.Context) {
 }
 
 // wait waits for the posters to finish after ctx ended; a post in flight
-// completes and is recorded first.
-func (r *Relay) wait() { r.wg.Wait() }
+// completes and is recorded first. No poster starts once it is called.
+func (r *Relay) wait() {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	r.wg.Wait()
+}
 
 // rescan hands every conversation with pending messages to its poster.
 func (r *Relay) rescan(ctx context.Context) {
@@ -127,7 +134,7 @@ func (r *Relay) enqueue(st Store, conv ConversationID, thread ThreadRef) {
 	}
 	dest := r.destination(st, thread)
 	r.mu.Lock()
-	if r.ctx == nil || r.ctx.Err() != nil {
+	if r.ctx == nil || r.ctx.Err() != nil || r.closed {
 		r.mu.Unlock()
 		return
 	}
