@@ -23,7 +23,7 @@ const (
 // to say how long it lasted and how many messages were caught up.
 type Monitor struct {
 	cfg    EngineConfig
-	state  incidentStore
+	state  IncidentLog
 	alerts alerter
 	clock  Clock
 	log    *slog.Logger
@@ -45,13 +45,6 @@ type Monitor struct {
 	base context.Context
 }
 
-// incidentStore is the part of State the monitor uses.
-type incidentStore interface {
-	OpenIncident(ctx context.Context, in Incident) (int64, error)
-	UpdateIncident(ctx context.Context, in Incident) error
-	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
-}
-
 // alerter is the part of Chat the monitor uses.
 type alerter interface {
 	Name() string
@@ -61,7 +54,7 @@ type alerter interface {
 
 // MonitorDeps are what the monitor runs on.
 type MonitorDeps struct {
-	State  incidentStore
+	State  IncidentLog
 	Alerts alerter
 	Clock  Clock
 	Logger *slog.Logger

@@ -54,14 +54,10 @@ type Outbox struct {
 
 // outboxState is the part of State the outbox uses.
 type outboxState interface {
-	EnqueueReply(ctx context.Context, r Reply) (Reply, error)
-	Reply(ctx context.Context, id ReplyID) (Reply, error)
-	UpdateReply(ctx context.Context, r Reply) error
-	UnfinishedReplies(ctx context.Context) ([]Reply, error)
-	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
-	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
-	RecordInbound(ctx context.Context, b InboundBatch) ([]MessageID, error)
-	RecordResponse(ctx context.Context, r ResponseEvent) error
+	ReplyStore
+	ConversationStore
+	InboundQueue
+	ReportEvents
 }
 
 // replyShower is the part of Chat the outbox uses.

@@ -54,13 +54,8 @@ type RelayConfig struct {
 
 // relayState is the part of State the relay uses.
 type relayState interface {
-	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
-	PendingInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
-	MarkPosted(ctx context.Context, posted []PostedMessage) error
-	InboundBacklog(ctx context.Context) ([]ConversationBacklog, error)
-	SetThread(ctx context.Context, store StoreID, conv ConversationID, t ThreadRef) error
-	EditedInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
-	InboundByChat(ctx context.Context, store StoreID, conv ConversationID, ref ChatMessageRef) ([]InboundMessage, error)
+	ConversationStore
+	InboundQueue
 }
 
 // RelayDeps are what the relay runs on.

@@ -5,14 +5,30 @@ import (
 	"time"
 )
 
-// State is the persistence port. Every backend (SQLite, PostgreSQL) passes the
-// contract suite in state/statetest. Uniqueness lives in the schema: one thread
-// per conversation, one inbound queue row per marketplace message, one outbox
+// State is the persistence port: the union of the parts below, one per
+// concern. Every backend (SQLite, PostgreSQL) implements all of it and passes
+// the contract suite in state/statetest; each component of the bridge asks
+// only for the parts it uses. Uniqueness lives in the schema: one thread per
+// conversation, one inbound queue row per marketplace message, one outbox
 // row per chat message.
 type State interface {
 	TokenStore
+	StoreStates
+	ConversationStore
 	InboundQueue
+	ReplyStore
+	IncidentLog
+	SyncLog
+	ReportEvents
+	AuditLog
+	MetaStore
 
+	Close() error
+}
+
+// StoreStates keeps each store's runtime state: paused, and where its next
+// sync starts.
+type StoreStates interface {
 	// StoreState returns the store's runtime state; a store never seen has the
 	// zero value and no error.
 	StoreState(ctx context.Context, id StoreID) (StoreState, error)
@@ -20,7 +36,10 @@ type State interface {
 	// SaveSyncCursor records a successful sync: the cursor for the next one and
 	// when it ran.
 	SaveSyncCursor(ctx context.Context, id StoreID, cursor time.Time, syncedAt time.Time) error
+}
 
+// ConversationStore keeps the conversations and their threads.
+type ConversationStore interface {
 	// Conversation returns ErrNotFound for a conversation without a record.
 	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
 	// ConversationByThread finds the conversation of a thread (ErrNotFound).
@@ -33,7 +52,10 @@ type State interface {
 	UpdateConversation(ctx context.Context, c ConversationRecord) error
 	// Conversations lists a store's conversation records (all stores if id is "").
 	Conversations(ctx context.Context, id StoreID) ([]ConversationRecord, error)
+}
 
+// ReplyStore is the reply outbox's persistence: one row per agent reply.
+type ReplyStore interface {
 	// EnqueueReply stores a new outbox row and returns it with its ID.
 	// ErrConflict when the chat message already has a row.
 	EnqueueReply(ctx context.Context, r Reply) (Reply, error)
@@ -45,16 +67,26 @@ type State interface {
 	UnfinishedReplies(ctx context.Context) ([]Reply, error)
 	// Replies lists rows created at or after since (all stores if store is "").
 	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
+}
 
+// IncidentLog keeps the connectivity incidents.
+type IncidentLog interface {
 	// OpenIncident stores a new incident and returns its ID.
 	OpenIncident(ctx context.Context, in Incident) (int64, error)
 	UpdateIncident(ctx context.Context, in Incident) error
 	// Incidents lists incidents that ended at or after since, or are still open.
 	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
+}
 
+// SyncLog keeps the sync runs, for status and the daily report.
+type SyncLog interface {
 	RecordSync(ctx context.Context, s SyncRun) error
 	SyncRuns(ctx context.Context, store StoreID, since time.Time) ([]SyncRun, error)
+}
 
+// ReportEvents are the events the daily report is computed from, recorded
+// as they happen: first responses, engine starts and thread mapping changes.
+type ReportEvents interface {
 	// RecordResponse stores a first response: a reply that ended a buyer's wait.
 	RecordResponse(ctx context.Context, r ResponseEvent) error
 	// Responses lists first responses at or after since (all stores if store
@@ -74,17 +106,20 @@ type State interface {
 	// refused because the conversation already has a different thread
 	// records "duplicate" (a second thread was opened on the surface).
 	ThreadEvents(ctx context.Context, since time.Time) ([]ThreadEvent, error)
+}
 
+// AuditLog keeps the admin actions.
+type AuditLog interface {
 	RecordAudit(ctx context.Context, a AuditEntry) error
 	// Audit returns the latest n entries, newest first.
 	Audit(ctx context.Context, n int) ([]AuditEntry, error)
+}
 
-	// Meta is a small key/value space for the engines' bookkeeping
-	// (ErrNotFound for a missing key).
+// MetaStore is a small key/value space for bookkeeping (ErrNotFound for a
+// missing key).
+type MetaStore interface {
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
-
-	Close() error
 }
 
 // StoreState is a store's saved runtime state.
