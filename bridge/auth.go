@@ -88,14 +88,6 @@ type AuthDeps struct {
 	Refusals *Refusals
 }
 
-// AuthRequester is who asked for an authorization link.
-type AuthRequester struct {
-	Surface  string
-	UserID   string
-	UserName string
-	Channel  string
-}
-
 // AuthLink is an authorization link for a shop owner to open.
 type AuthLink struct {
 	Store     Store
@@ -137,9 +129,6 @@ type Auth struct {
 	authorized func(Store)
 	refusals   *Refusals
 
-	// consume serialises reading and consuming state tokens, so one link
-	// completes at most once in this process.
-	consume sync.Mutex
 	// recMu serialises read-modify-write of the per-store records.
 	recMu sync.Mutex
 
@@ -245,7 +234,7 @@ func (a *Auth) Link(ctx context.Context, id StoreID, by AuthRequester) (AuthLink
 		return AuthLink{}, fmt.Errorf("store %s: the bridge has no public URL for the callback (set http.public_url)", id)
 	}
 	now := a.clock.Now()
-	token, err := a.saveState(ctx, authState{Store: s.ID, Platform: s.Platform, ExpiresAt: now.Add(a.cfg.LinkTTL), By: by})
+	token, err := a.saveState(ctx, AuthRequest{Store: s.ID, Platform: s.Platform, ExpiresAt: now.Add(a.cfg.LinkTTL), By: by})
 	if err != nil {
 		return AuthLink{}, fmt.Errorf("store %s: save the link's state: %w", id, err)
 	}

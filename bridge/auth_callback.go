@@ -95,7 +95,7 @@ func (a *Auth) Callback(ctx context.Context, p Platform, q url.Values) (AuthResu
 }
 
 // finish records, audits and announces a callback's outcome.
-func (a *Auth) finish(ctx context.Context, s Store, st authState, t Tokens, err error) (AuthResult, error) {
+func (a *Auth) finish(ctx context.Context, s Store, st AuthRequest, t Tokens, err error) (AuthResult, error) {
 	ctx = context.WithoutCancel(ctx)
 	res := AuthResult{Store: s, OK: err == nil, Tokens: t, Err: err}
 	var result string

@@ -87,7 +87,7 @@ func (a *Auth) checkStore(ctx context.Context, s Store) time.Time {
 		a.log.Warn("refresher: could not load tokens", "store", string(s.ID), "err", err)
 		return time.Time{}
 	}
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
+	rec, err := a.state.StoreAuthRecord(ctx, s.ID)
 	if err != nil {
 		a.log.Warn("refresher: could not read the authorization record", "store", string(s.ID), "err", err)
 	}

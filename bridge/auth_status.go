@@ -2,48 +2,10 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
-
-// storeAuthRecord is the bridge's bookkeeping of one store's authorization,
-// kept in State.Meta under "auth:store:<id>".
-type storeAuthRecord struct {
-	NeedsUpdate bool      `json:"needs_update,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
-	Since       time.Time `json:"since,omitzero"`
-	// Alert is the "needs update" alert, edited to resolved once re-authorized.
-	Alert AlertRef `json:"alert,omitzero"`
-	// WarnedExpiry is the refresh-token expiry already warned about.
-	WarnedExpiry time.Time `json:"warned_expiry,omitzero"`
-}
-
-func authRecordKey(id StoreID) string { return "auth:store:" + string(id) }
-
-func loadAuthRecord(ctx context.Context, st State, id StoreID) (storeAuthRecord, error) {
-	var rec storeAuthRecord
-	raw, err := st.Meta(ctx, authRecordKey(id))
-	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
-		return rec, nil
-	}
-	if err != nil {
-		return rec, err
-	}
-	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-		return storeAuthRecord{}, fmt.Errorf("auth record of %s: %w", id, err)
-	}
-	return rec, nil
-}
-
-func saveAuthRecord(ctx context.Context, st State, id StoreID, rec storeAuthRecord) error {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return st.SetMeta(context.WithoutCancel(ctx), authRecordKey(id), string(data))
-}
 
 // StoreAuth is a store's authorization health, for status and the report.
 type StoreAuth struct {
@@ -62,9 +24,12 @@ type StoreAuth struct {
 }
 
 // StoreAuthStatus reads a store's authorization health from the state.
-func StoreAuthStatus(ctx context.Context, st State, id StoreID) (StoreAuth, error) {
+func StoreAuthStatus(ctx context.Context, st interface {
+	TokenStore
+	AuthRecords
+}, id StoreID) (StoreAuth, error) {
 	out := StoreAuth{Store: id}
-	rec, err := loadAuthRecord(ctx, st, id)
+	rec, err := st.StoreAuthRecord(ctx, id)
 	if err != nil {
 		return out, err
 	}
@@ -116,7 +81,7 @@ func roundDays(d time.Duration) string {
 func (a *Auth) markNeedsUpdate(ctx context.Context, s Store, reason string) {
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
+	rec, err := a.state.StoreAuthRecord(ctx, s.ID)
 	if err != nil {
 		a.log.Error("could not read the store's authorization record", "store", string(s.ID), "err", err)
 	}
@@ -137,7 +102,7 @@ func (a *Auth) markNeedsUpdate(ctx context.Context, s Store, reason string) {
 		}
 		a.log.Warn("store needs update", "store", string(s.ID), "reason", reason)
 	}
-	if err := saveAuthRecord(ctx, a.state, s.ID, rec); err != nil {
+	if err := a.state.SaveStoreAuthRecord(context.WithoutCancel(ctx), rec); err != nil {
 		a.log.Error("could not save the store's authorization record", "store", string(s.ID), "err", err)
 	}
 }
@@ -153,7 +118,7 @@ func (a *Auth) clearNeedsUpdate(ctx context.Context, s Store, how string) bool {
 	}
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
+	rec, err := a.state.StoreAuthRecord(ctx, s.ID)
 	if err != nil {
 		a.log.Error("could not read the store's authorization record", "store", string(s.ID), "err", err)
 		return false
@@ -171,7 +136,7 @@ func (a *Auth) clearNeedsUpdate(ctx context.Context, s Store, how string) bool {
 		}
 	}
 	rec.NeedsUpdate, rec.Reason, rec.Since, rec.Alert = false, "", time.Time{}, AlertRef{}
-	if err := saveAuthRecord(ctx, a.state, s.ID, rec); err != nil {
+	if err := a.state.SaveStoreAuthRecord(context.WithoutCancel(ctx), rec); err != nil {
 		a.log.Error("could not save the store's authorization record", "store", string(s.ID), "err", err)
 	}
 	return true
@@ -182,7 +147,7 @@ func (a *Auth) clearNeedsUpdate(ctx context.Context, s Store, how string) bool {
 func (a *Auth) warnExpiry(ctx context.Context, s Store, t Tokens) {
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
+	rec, err := a.state.StoreAuthRecord(ctx, s.ID)
 	if err != nil || rec.NeedsUpdate || rec.WarnedExpiry.Equal(t.RefreshExpiresAt) {
 		return
 	}
@@ -200,7 +165,7 @@ func (a *Auth) warnExpiry(ctx context.Context, s Store, t Tokens) {
 	}
 	a.log.Warn("store authorization expires soon", "store", string(s.ID), "expires", t.RefreshExpiresAt.UTC().Format(time.RFC3339))
 	rec.WarnedExpiry = t.RefreshExpiresAt
-	if err := saveAuthRecord(ctx, a.state, s.ID, rec); err != nil {
+	if err := a.state.SaveStoreAuthRecord(context.WithoutCancel(ctx), rec); err != nil {
 		a.log.Error("could not save the store's authorization record", "store", string(s.ID), "err", err)
 	}
 }

@@ -42,8 +42,8 @@ func TestStoreUpdateAuthorizesThroughTheCallback(t *testing.T) {
 		audit[0].Command != "store authorize shopee-my (callback)" || audit[1].Command != "store update shopee-my" {
 		t.Fatalf("audit: %+v", audit)
 	}
-	if raw, _ := f.state.Meta(ctx, "auth:last:shopee-my"); !strings.Contains(raw, `"ok":true`) {
-		t.Fatalf("last attempt: %s", raw)
+	if last, err := f.state.LastAuthAttempt(ctx, "shopee-my"); err != nil || !last.OK {
+		t.Fatalf("last attempt: %+v %v", last, err)
 	}
 
 	// The same redirect again (a replay, or a reload of the page) is refused.
@@ -116,8 +116,8 @@ func TestCallbackRefusesAnotherShop(t *testing.T) {
 	if len(audit) != 1 || audit[0].OK || !strings.Contains(audit[0].Result, "9999") {
 		t.Fatalf("the failure must be audited: %+v", audit)
 	}
-	if raw, _ := f.state.Meta(ctx, "auth:last:shopee-my"); !strings.Contains(raw, `"ok":false`) {
-		t.Fatalf("last attempt: %s", raw)
+	if last, err := f.state.LastAuthAttempt(ctx, "shopee-my"); err != nil || last.OK {
+		t.Fatalf("last attempt: %+v %v", last, err)
 	}
 	// The link is used up: the right shop needs a new one.
 	if status, _ := f.get(withCode(cb, f.mp.Code("1001"), "1001")); status != http.StatusBadRequest {
@@ -366,8 +366,8 @@ func TestRefreshTransientFailureRetriesWithoutNeedsUpdate(t *testing.T) {
 	if _, n := r.mp.counts(); n != 3 {
 		t.Fatalf("attempts: %d, want 3", n)
 	}
-	if raw, _ := r.state.Meta(ctx, "auth:last:shopee-my"); !strings.Contains(raw, `"ok":true`) {
-		t.Fatalf("last attempt: %s", raw)
+	if last, err := r.state.LastAuthAttempt(ctx, "shopee-my"); err != nil || !last.OK {
+		t.Fatalf("last attempt: %+v %v", last, err)
 	}
 	if len(r.chat.Alerts()) != 0 {
 		t.Fatalf("transient failures must not alert: %q", r.alertTitles())

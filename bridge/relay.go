@@ -28,7 +28,7 @@ type Relay struct {
 	posters map[string]*poster
 	ctx     context.Context
 	// hard ends deliveries in flight when a stop's grace has passed.
-	hard context.Context
+	hard    context.Context
 	started time.Time
 	wg      sync.WaitGroup
 	// posted counts messages posted per store since start, for metrics.

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -783,47 +782,6 @@ func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg R
 	return t
 }
 
-// AuthAttempt is a store's last authorization or token refresh attempt,
-// kept in State.Meta under "auth:last:<store>" as JSON.
-type AuthAttempt struct {
-	At     time.Time `json:"at"`
-	OK     bool      `json:"ok"`
-	Detail string    `json:"detail"`
-}
-
-// authAttemptKey is the Meta key of a store's last authorization attempt.
-func authAttemptKey(id StoreID) string { return "auth:last:" + string(id) }
-
-// RecordAuthAttempt records a store's authorization or refresh attempt and
-// its result for status and the report. detail must carry no secret.
-func RecordAuthAttempt(ctx context.Context, st State, store StoreID, at time.Time, ok bool, detail string) error {
-	data, err := json.Marshal(AuthAttempt{At: at.UTC(), OK: ok, Detail: detail})
-	if err != nil {
-		return err
-	}
-	if err := st.SetMeta(ctx, authAttemptKey(store), string(data)); err != nil {
-		return fmt.Errorf("record authorization attempt of %s: %w", store, err)
-	}
-	return nil
-}
-
-// LastAuthAttempt returns a store's last authorization attempt; false when
-// none was recorded.
-func LastAuthAttempt(ctx context.Context, st State, store StoreID) (AuthAttempt, bool, error) {
-	raw, err := st.Meta(ctx, authAttemptKey(store))
-	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
-		return AuthAttempt{}, false, nil
-	}
-	if err != nil {
-		return AuthAttempt{}, false, err
-	}
-	var a AuthAttempt
-	if err := json.Unmarshal([]byte(raw), &a); err != nil {
-		return AuthAttempt{}, false, fmt.Errorf("authorization attempt of %s: %w", store, err)
-	}
-	return a, true, nil
-}
-
 // reportAuth reads a store's authorization health.
 func reportAuth(ctx context.Context, st State, s Store, configTokens bool, now time.Time, warn time.Duration) (AuthStats, error) {
 	sa, err := StoreAuthStatus(ctx, st, s.ID)
@@ -834,9 +792,11 @@ func reportAuth(ctx context.Context, st State, s Store, configTokens bool, now t
 		HasTokens: sa.HasTokens, AccessExpiresAt: sa.AccessExpiresAt, RefreshExpiresAt: sa.RefreshExpiresAt,
 		ProxyExpiresAt: s.ProxyExpiry, NeedsUpdate: sa.NeedsUpdate, Reason: sa.Reason,
 	}
-	if att, ok, err := LastAuthAttempt(ctx, st, s.ID); err != nil {
-		return a, err
-	} else if ok {
+	switch att, err := st.LastAuthAttempt(ctx, s.ID); {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return a, fmt.Errorf("last authorization attempt of %s: %w", s.ID, err)
+	default:
 		a.LastAttempt = &att
 	}
 	switch {

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +33,7 @@ func PostInspection(ctx context.Context, chat Chat, channel string, r Report) (C
 //
 // A scheduled report is posted at most once: before posting, the reporter
 // records its intent under the report's key (schedule and local date) in
-// State.Meta; after posting, the posted message. A post that failed is
+// ReportDeliveries; after posting, the posted message. A post that failed is
 // retried with backoff. If the bridge stopped between posting and
 // recording, the intent is found at the next start: a surface that can
 // look (InspectionFinder) is asked whether the report is there, and it is
@@ -202,50 +201,20 @@ func (r *Reporter) deliverWithRetry(ctx context.Context, s reportSchedule, fire 
 	}
 }
 
-// Delivery states of a scheduled report, kept in State.Meta.
-const (
-	deliveryPosting     = "posting"
-	deliveryPosted      = "posted"
-	deliveryFailed      = "failed"
-	deliveryUnconfirmed = "unconfirmed"
-)
-
-// reportDelivery is the record of one scheduled report.
-type reportDelivery struct {
-	Status    string         `json:"status"`
-	Since     time.Time      `json:"since"`
-	Until     time.Time      `json:"until"`
-	Attempts  int            `json:"attempts"`
-	Ref       ChatMessageRef `json:"ref,omitzero"`
-	Error     string         `json:"error,omitempty"`
-	UpdatedAt time.Time      `json:"updated_at"`
-}
-
-func deliveryKey(key string) string        { return "report:delivery:" + key }
-func lastReportKey(schedule string) string { return "report:last:" + schedule }
-
-func (r *Reporter) loadDelivery(ctx context.Context, key string) (reportDelivery, bool, error) {
-	raw, err := r.e.state.Meta(ctx, deliveryKey(key))
-	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
-		return reportDelivery{}, false, nil
+func (r *Reporter) loadDelivery(ctx context.Context, key string) (ReportDelivery, bool, error) {
+	d, err := r.e.state.ReportDelivery(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return ReportDelivery{Key: key}, false, nil
 	}
 	if err != nil {
-		return reportDelivery{}, false, err
-	}
-	var d reportDelivery
-	if err := json.Unmarshal([]byte(raw), &d); err != nil {
-		return reportDelivery{}, false, fmt.Errorf("delivery record %s: %w", key, err)
+		return ReportDelivery{}, false, err
 	}
 	return d, true, nil
 }
 
-func (r *Reporter) saveDelivery(ctx context.Context, key string, d reportDelivery) error {
+func (r *Reporter) saveDelivery(ctx context.Context, d ReportDelivery) error {
 	d.UpdatedAt = r.e.clock.Now().UTC()
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return r.e.state.SetMeta(context.WithoutCancel(ctx), deliveryKey(key), string(data))
+	return r.e.state.SaveReportDelivery(context.WithoutCancel(ctx), d)
 }
 
 // deliver posts the report of one fire time unless it was posted, and
@@ -260,29 +229,28 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 		return true
 	}
 	switch d.Status {
-	case deliveryPosted, deliveryUnconfirmed:
+	case DeliveryPosted, DeliveryUnconfirmed:
 		return false
-	case deliveryPosting, deliveryFailed:
+	case DeliveryPosting, DeliveryFailed:
 		// An attempt was made and its outcome was not recorded (a crash) or
 		// it failed (the post may still have reached the surface).
 		if finder, ok := r.e.chat.(InspectionFinder); ok {
 			ref, there, ferr := finder.FindInspection(ctx, s.Channel, key, d.Until.Add(-time.Hour))
 			switch {
-			case ferr != nil && d.Status == deliveryPosting:
+			case ferr != nil && d.Status == DeliveryPosting:
 				log.Warn("could not check whether the report was posted before the restart; will look again", "err", ferr)
 				return true
 			case ferr == nil && there:
-				d.Status, d.Ref, d.Error = deliveryPosted, ref, ""
-				if err := r.saveDelivery(ctx, key, d); err != nil {
+				d.Status, d.Ref, d.Error = DeliveryPosted, ref, ""
+				if err := r.saveDelivery(ctx, d); err != nil {
 					log.Error("could not record the report as posted", "err", err)
 				}
-				r.setLast(ctx, s, d.Until)
 				log.Info("the report was already posted; not posting it again", "message", ref.ID)
 				return false
 			}
-		} else if d.Status == deliveryPosting {
-			d.Status = deliveryUnconfirmed
-			if err := r.saveDelivery(ctx, key, d); err != nil {
+		} else if d.Status == DeliveryPosting {
+			d.Status = DeliveryUnconfirmed
+			if err := r.saveDelivery(ctx, d); err != nil {
 				log.Error("could not record the report as unconfirmed", "err", err)
 			}
 			log.Warn("the bridge stopped while posting this report and the surface cannot tell whether it arrived; " +
@@ -295,12 +263,12 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 		return false
 	}
 	if !found {
-		d.Until = fire
+		d.Schedule, d.Until = s.Name, fire
 		d.Since = r.periodStart(ctx, s, fire)
 	}
 	// The intent, before anything is posted.
-	d.Status, d.Attempts, d.Error = deliveryPosting, d.Attempts+1, ""
-	if err := r.saveDelivery(ctx, key, d); err != nil {
+	d.Status, d.Attempts, d.Error = DeliveryPosting, d.Attempts+1, ""
+	if err := r.saveDelivery(ctx, d); err != nil {
 		log.Error("could not record the report's intent; not posting", "err", err)
 		return true
 	}
@@ -319,18 +287,17 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 			if err != nil {
 				log.Warn("report summary posted, but not all of its details", "err", err)
 			}
-			d.Status, d.Ref, d.Error = deliveryPosted, ref, ""
-			if err := r.saveDelivery(ctx, key, d); err != nil {
+			d.Status, d.Ref, d.Error = DeliveryPosted, ref, ""
+			if err := r.saveDelivery(ctx, d); err != nil {
 				// Never retried: the report is out.
 				log.Error("could not record the report as posted", "err", err)
 			}
-			r.setLast(ctx, s, d.Until)
 			log.Info("report posted", "message", ref.ID, "since", d.Since, "until", d.Until)
 			return false
 		}
 	}
-	d.Status, d.Error = deliveryFailed, ReasonOf(err)
-	if serr := r.saveDelivery(ctx, key, d); serr != nil {
+	d.Status, d.Error = DeliveryFailed, ReasonOf(err)
+	if serr := r.saveDelivery(ctx, d); serr != nil {
 		log.Error("could not record the report's failure", "err", serr)
 	}
 	log.Warn("could not post the report; will retry", "attempt", d.Attempts, "err", err)
@@ -341,21 +308,15 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 // the schedule's previous report, within MaxPeriod; else Period before.
 func (r *Reporter) periodStart(ctx context.Context, s reportSchedule, until time.Time) time.Time {
 	since := until.Add(-r.cfg.Period)
-	raw, err := r.e.state.Meta(ctx, lastReportKey(s.Name))
-	if err != nil || raw == "" {
+	last, err := r.e.state.LastReportPosted(ctx, s.Name)
+	if err != nil {
+		r.log.Warn("could not read the end of the schedule's previous report", "schedule", s.Name, "err", err)
 		return since
 	}
-	last, err := time.Parse(time.RFC3339Nano, raw)
-	if err != nil || !last.Before(until) || until.Sub(last) > r.cfg.MaxPeriod {
+	if last.IsZero() || !last.Before(until) || until.Sub(last) > r.cfg.MaxPeriod {
 		return since
 	}
 	return last
-}
-
-func (r *Reporter) setLast(ctx context.Context, s reportSchedule, until time.Time) {
-	if err := r.e.state.SetMeta(context.WithoutCancel(ctx), lastReportKey(s.Name), until.UTC().Format(time.RFC3339Nano)); err != nil {
-		r.log.Warn("could not record the end of the report's period", "schedule", s.Name, "err", err)
-	}
 }
 
 // command is `report [period] [here]`.

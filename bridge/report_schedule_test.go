@@ -2,7 +2,6 @@ package bridge_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -30,11 +29,11 @@ type crashableState struct {
 	crashed atomic.Bool
 }
 
-func (s *crashableState) SetMeta(ctx context.Context, key, value string) error {
+func (s *crashableState) SaveReportDelivery(ctx context.Context, d bridge.ReportDelivery) error {
 	if s.crashed.Load() {
 		return errors.New("the process died")
 	}
-	return s.State.SetMeta(ctx, key, value)
+	return s.State.SaveReportDelivery(ctx, d)
 }
 
 func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg bridge.ReportConfig) *reporterFixture {
@@ -82,12 +81,10 @@ func (f *reporterFixture) runUntilPosts(n int) []postedReport {
 }
 
 // delivery reads a scheduled report's delivery record.
-func (f *reporterFixture) delivery(key string) map[string]any {
+func (f *reporterFixture) delivery(key string) bridge.ReportDelivery {
 	f.t.Helper()
-	raw, err := f.state.State.Meta(context.Background(), "report:delivery:"+key)
-	reportMust(f.t, "Meta", err)
-	var d map[string]any
-	reportMust(f.t, "decode delivery", json.Unmarshal([]byte(raw), &d))
+	d, err := f.state.State.ReportDelivery(context.Background(), key)
+	reportMust(f.t, "ReportDelivery", err)
 	return d
 }
 
@@ -121,7 +118,7 @@ func TestScheduleFiresAtLocalTimeAcrossDST(t *testing.T) {
 		if !strings.HasSuffix(p.Report.Title, "09:00 "+w.zone) {
 			t.Errorf("report %d title %q, want it to end at 09:00 %s", i+1, p.Report.Title, w.zone)
 		}
-		if d := f.delivery(w.key); d["status"] != "posted" || d["attempts"] != float64(1) {
+		if d := f.delivery(w.key); d.Status != bridge.DeliveryPosted || d.Attempts != 1 {
 			t.Errorf("report %d delivery record = %v, want posted after 1 attempt", i+1, d)
 		}
 	}
@@ -201,8 +198,8 @@ func TestNoDoublePostAfterCrashBetweenPostingAndRecording(t *testing.T) {
 				t.Fatalf("%d reports posted after the restart, want 1", n)
 			}
 			d := f.delivery("eu@2026-03-10")
-			wantStatus := map[bool]string{true: "posted", false: "unconfirmed"}[finder]
-			if d["status"] != wantStatus || d["attempts"] != float64(1) {
+			wantStatus := map[bool]bridge.DeliveryStatus{true: bridge.DeliveryPosted, false: bridge.DeliveryUnconfirmed}[finder]
+			if d.Status != wantStatus || d.Attempts != 1 {
 				t.Errorf("delivery record after the restart = %v, want %s after 1 attempt", d, wantStatus)
 			}
 			if finder && f.rc.looked != 1 {
@@ -231,8 +228,9 @@ func TestIntentWithoutPostIsPostedOnceAfterRestart(t *testing.T) {
 	clock := bridgetest.NewClock(fire.Add(10 * time.Minute))
 	path := reportDB(t)
 	st := openReportState(t, path, clock)
-	intent := `{"status":"posting","since":"2026-03-09T08:00:00Z","until":"2026-03-10T08:00:00Z","attempts":1}`
-	reportMust(t, "SetMeta", st.SetMeta(context.Background(), "report:delivery:eu@2026-03-10", intent))
+	intent := bridge.ReportDelivery{Key: "eu@2026-03-10", Schedule: "eu", Status: bridge.DeliveryPosting,
+		Since: time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC), Attempts: 1}
+	reportMust(t, "SaveReportDelivery", st.SaveReportDelivery(context.Background(), intent))
 	st.Close()
 
 	f := &reporterFixture{t: t, clock: clock, path: path, rc: newReportChat(false)}
@@ -242,7 +240,7 @@ func TestIntentWithoutPostIsPostedOnceAfterRestart(t *testing.T) {
 	if len(posts) != 1 || posts[0].Report.Key != "eu@2026-03-10" || !posts[0].Report.Since.Equal(fire.Add(-24*time.Hour)) {
 		t.Fatalf("posts = %+v, want the 2026-03-10 report once", posts)
 	}
-	if d := f.delivery("eu@2026-03-10"); d["status"] != "posted" || d["attempts"] != float64(2) {
+	if d := f.delivery("eu@2026-03-10"); d.Status != bridge.DeliveryPosted || d.Attempts != 2 {
 		t.Errorf("delivery record = %v, want posted after 2 attempts", d)
 	}
 }
@@ -258,7 +256,7 @@ func TestFailedPostIsRetriedAndPostedOnce(t *testing.T) {
 	if want := fire.Add(3 * time.Minute); len(posts) != 1 || !posts[0].At.Equal(want) {
 		t.Errorf("posted %d, first at %s, want once at %s", len(posts), posts[0].At, want)
 	}
-	if d := f.delivery("eu@2026-03-10"); d["status"] != "posted" || d["attempts"] != float64(3) {
+	if d := f.delivery("eu@2026-03-10"); d.Status != bridge.DeliveryPosted || d.Attempts != 3 {
 		t.Errorf("delivery record = %v, want posted after 3 attempts", d)
 	}
 	// The surface was asked before each retry whether the failed post got through.

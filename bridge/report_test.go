@@ -148,9 +148,9 @@ func scriptDay(t *testing.T) *scriptedDay {
 		AccessExpiresAt: dayEnd.Add(time.Hour), RefreshExpiresAt: dayEnd.Add(5 * 24 * time.Hour)}))
 	reportMust(t, "SaveTokens", st.SaveTokens(ctx, storeC.ID, bridge.Tokens{AccessToken: "a", RefreshToken: "r",
 		AccessExpiresAt: dayEnd.Add(-time.Hour), RefreshExpiresAt: dayEnd.Add(10 * 24 * time.Hour)}))
-	reportMust(t, "SetMeta", st.SetMeta(ctx, "auth:store:"+string(storeC.ID), `{"needs_update":true,"reason":"refresh refused"}`))
-	reportMust(t, "RecordAuthAttempt", bridge.RecordAuthAttempt(ctx, st, storeA.ID, dayAt(time.Hour), true, "tokens refreshed"))
-	reportMust(t, "RecordAuthAttempt", bridge.RecordAuthAttempt(ctx, st, storeC.ID, dayAt(12*time.Hour), false, "invalid_grant"))
+	reportMust(t, "SaveStoreAuthRecord", st.SaveStoreAuthRecord(ctx, bridge.StoreAuthRecord{Store: storeC.ID, NeedsUpdate: true, Reason: "refresh refused"}))
+	reportMust(t, "RecordAuthAttempt", st.RecordAuthAttempt(ctx, storeA.ID, bridge.AuthAttempt{At: dayAt(time.Hour), OK: true, Detail: "tokens refreshed"}))
+	reportMust(t, "RecordAuthAttempt", st.RecordAuthAttempt(ctx, storeC.ID, bridge.AuthAttempt{At: dayAt(12 * time.Hour), OK: false, Detail: "invalid_grant"}))
 
 	// Replies: latencies, failures, one pending for 10 minutes.
 	n := 0

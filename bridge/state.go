@@ -21,6 +21,10 @@ type State interface {
 	SyncLog
 	ReportEvents
 	AuditLog
+	AuthRecords
+	AuthRequests
+	ReportDeliveries
+	TemplateStore
 	MetaStore
 
 	Close() error
@@ -115,8 +119,63 @@ type AuditLog interface {
 	Audit(ctx context.Context, n int) ([]AuditEntry, error)
 }
 
-// MetaStore is a small key/value space for bookkeeping (ErrNotFound for a
-// missing key).
+// AuthRecords keeps the bridge's books on each store's authorization:
+// whether it needs an update (and the alert that says so) and its last
+// authorization or token refresh attempt.
+type AuthRecords interface {
+	// StoreAuthRecord returns the store's record; a store without one has
+	// the zero record (with Store set) and no error.
+	StoreAuthRecord(ctx context.Context, id StoreID) (StoreAuthRecord, error)
+	// SaveStoreAuthRecord creates or replaces the store's record.
+	SaveStoreAuthRecord(ctx context.Context, r StoreAuthRecord) error
+	// LastAuthAttempt returns the store's last authorization or refresh
+	// attempt (ErrNotFound when none was recorded).
+	LastAuthAttempt(ctx context.Context, id StoreID) (AuthAttempt, error)
+	// RecordAuthAttempt records an attempt; it replaces the store's last one.
+	RecordAuthAttempt(ctx context.Context, id StoreID, a AuthAttempt) error
+}
+
+// AuthRequests keeps the authorization links given out and not used yet,
+// each under the hash of its state token (the database never holds a token
+// that works).
+type AuthRequests interface {
+	SaveAuthRequest(ctx context.Context, r AuthRequest) error
+	// TakeAuthRequest returns the request of a state token's hash and
+	// deletes it in the same statement, so that a link completes at most
+	// once, whichever process receives its callback (ErrNotFound).
+	TakeAuthRequest(ctx context.Context, stateHash string) (AuthRequest, error)
+}
+
+// ReportDeliveries keeps the records of the scheduled reports, so that each
+// is posted once across crashes and restarts.
+type ReportDeliveries interface {
+	// ReportDelivery returns a scheduled report's record (ErrNotFound).
+	ReportDelivery(ctx context.Context, key string) (ReportDelivery, error)
+	// SaveReportDelivery creates or replaces the record of d.Key.
+	SaveReportDelivery(ctx context.Context, d ReportDelivery) error
+	// LastReportPosted returns the end of the period of the schedule's
+	// latest posted report; the zero time when none was posted.
+	LastReportPosted(ctx context.Context, schedule string) (time.Time, error)
+}
+
+// TemplateStore keeps the quick reply templates, one row per variant.
+type TemplateStore interface {
+	// Templates lists every variant, by name; of one name the default
+	// first, then the sites' and the stores' variants.
+	Templates(ctx context.Context) ([]Template, error)
+	// SaveTemplate creates or replaces the variant of t.Name for t.Site or
+	// t.Store (neither: the default); both set is refused.
+	SaveTemplate(ctx context.Context, t Template) error
+	// DeleteTemplate deletes a template with every variant.
+	DeleteTemplate(ctx context.Context, name string) error
+	// DeleteTemplateVariant deletes one variant (ErrNotFound when there is
+	// none).
+	DeleteTemplateVariant(ctx context.Context, name, site string, store StoreID) error
+}
+
+// MetaStore is a small key/value space for the chat surfaces' own
+// bookkeeping (ErrNotFound for a missing key); the bridge keeps its records
+// in the typed parts above.
 type MetaStore interface {
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
@@ -254,4 +313,89 @@ type ThreadEvent struct {
 	Thread   ThreadRef
 	Previous ThreadRef
 	At       time.Time
+}
+
+// StoreAuthRecord is the bridge's bookkeeping of one store's authorization.
+type StoreAuthRecord struct {
+	Store StoreID
+	// NeedsUpdate is set when the marketplace refused the store's tokens
+	// (its refresh too): the shop owner must authorize again. Reason and
+	// Since say why and since when.
+	NeedsUpdate bool
+	Reason      string
+	Since       time.Time
+	// Alert is the "needs update" alert, edited to resolved once re-authorized.
+	Alert AlertRef
+	// WarnedExpiry is the refresh-token expiry already warned about.
+	WarnedExpiry time.Time
+}
+
+// AuthAttempt is a store's authorization or token refresh attempt. Detail
+// carries no secret.
+type AuthAttempt struct {
+	At     time.Time
+	OK     bool
+	Detail string
+}
+
+// AuthRequester is who asked for an authorization link.
+type AuthRequester struct {
+	Surface  string
+	UserID   string
+	UserName string
+	Channel  string
+}
+
+// AuthRequest is an authorization link given out and not used yet: for
+// which store and platform, until when, and at whose request.
+type AuthRequest struct {
+	// StateHash is the hash of the link's state token.
+	StateHash string
+	Store     StoreID
+	Platform  Platform
+	ExpiresAt time.Time
+	By        AuthRequester
+}
+
+// DeliveryStatus is where the posting of a scheduled report is.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// DeliveryPosting: the intent, recorded before anything is posted.
+	DeliveryPosting DeliveryStatus = "posting"
+	DeliveryPosted  DeliveryStatus = "posted"
+	// DeliveryFailed: the post failed; it is retried.
+	DeliveryFailed DeliveryStatus = "failed"
+	// DeliveryUnconfirmed: the bridge stopped while posting and the surface
+	// cannot tell whether the report arrived; it is not posted again.
+	DeliveryUnconfirmed DeliveryStatus = "unconfirmed"
+)
+
+// ReportDelivery is the record of one scheduled report.
+type ReportDelivery struct {
+	// Key names the report: its schedule and local date ("eu@2026-03-10").
+	Key      string
+	Schedule string
+	Status   DeliveryStatus
+	// Since and Until are the report's period.
+	Since    time.Time
+	Until    time.Time
+	Attempts int
+	// Ref is the posted report's summary message.
+	Ref       ChatMessageRef
+	Error     string
+	UpdatedAt time.Time
+}
+
+// Template is one text of a quick reply template: its default (Site and
+// Store empty), a site's variant (an upper-case site code) or a store's.
+type Template struct {
+	Name  string
+	Site  string
+	Store StoreID
+	Text  string
+	// By is who saved the text, At when.
+	By string
+	At time.Time
 }

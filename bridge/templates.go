@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -18,10 +17,9 @@ import (
 // reply "!name [more text]" is expanded to the most specific variant for
 // the conversation's store (store, then site, then default) with the more
 // text appended, and goes through the outbox as usual. "!!text" sends
-// "!text" as written. All templates live in State.Meta under one key.
+// "!text" as written. Each variant is a row of the TemplateStore.
 
 const (
-	templatesKey       = "templates"
 	templateMaxRunes   = 3000
 	templateListRunes  = 80
 	templateNameSyntax = "1 to 32 lowercase letters, digits, - or _"
@@ -31,20 +29,29 @@ var templateName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 // templateVariant is one text of a template.
 type templateVariant struct {
-	Text string    `json:"text"`
-	By   string    `json:"by,omitempty"`
-	At   time.Time `json:"at,omitzero"`
+	Text string
+	By   string
+	At   time.Time
 }
 
 // templateSet is a template with its variants.
 type templateSet struct {
-	Default *templateVariant            `json:"default,omitempty"`
-	Sites   map[string]templateVariant  `json:"sites,omitempty"`
-	Stores  map[StoreID]templateVariant `json:"stores,omitempty"`
+	Default *templateVariant
+	Sites   map[string]templateVariant
+	Stores  map[StoreID]templateVariant
 }
 
-func (t *templateSet) empty() bool {
-	return t.Default == nil && len(t.Sites) == 0 && len(t.Stores) == 0
+// has reports whether the template has a variant for sc.
+func (t *templateSet) has(sc templateScope) bool {
+	switch {
+	case sc.store != "":
+		_, ok := t.Stores[sc.store]
+		return ok
+	case sc.site != "":
+		_, ok := t.Sites[sc.site]
+		return ok
+	}
+	return t.Default != nil
 }
 
 // pick returns the most specific variant for store.
@@ -83,27 +90,36 @@ type templates struct {
 	mu sync.Mutex // serialises read-modify-write of the book
 }
 
+// load reads the whole book.
 func (t *templates) load(ctx context.Context) (map[string]*templateSet, error) {
-	book := map[string]*templateSet{}
-	raw, err := t.e.state.Meta(ctx, templatesKey)
-	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
-		return book, nil
-	}
+	rows, err := t.e.state.Templates(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(raw), &book); err != nil {
-		return nil, fmt.Errorf("decode templates: %w", err)
+	book := map[string]*templateSet{}
+	for _, row := range rows {
+		set := book[row.Name]
+		if set == nil {
+			set = &templateSet{}
+			book[row.Name] = set
+		}
+		v := templateVariant{Text: row.Text, By: row.By, At: row.At}
+		switch {
+		case row.Store != "":
+			if set.Stores == nil {
+				set.Stores = map[StoreID]templateVariant{}
+			}
+			set.Stores[row.Store] = v
+		case row.Site != "":
+			if set.Sites == nil {
+				set.Sites = map[string]templateVariant{}
+			}
+			set.Sites[row.Site] = v
+		default:
+			set.Default = &v
+		}
 	}
 	return book, nil
-}
-
-func (t *templates) save(ctx context.Context, book map[string]*templateSet) error {
-	data, err := json.Marshal(book)
-	if err != nil {
-		return err
-	}
-	return t.e.state.SetMeta(ctx, templatesKey, string(data))
 }
 
 // expand is the engine's Expander.
@@ -253,37 +269,12 @@ func (d *Dispatcher) registerTemplates() {
 				d.e.log.Error("could not read the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
-			set := book[name]
-			if set == nil {
-				set = &templateSet{}
-				book[name] = set
-			}
-			v := templateVariant{Text: text, By: firstNonEmpty(req.UserName, req.UserID), At: d.e.clock.Now()}
 			verb := "added"
-			switch {
-			case sc.store != "":
-				if set.Stores == nil {
-					set.Stores = map[StoreID]templateVariant{}
-				}
-				if _, ok := set.Stores[sc.store]; ok {
-					verb = "replaced"
-				}
-				set.Stores[sc.store] = v
-			case sc.site != "":
-				if set.Sites == nil {
-					set.Sites = map[string]templateVariant{}
-				}
-				if _, ok := set.Sites[sc.site]; ok {
-					verb = "replaced"
-				}
-				set.Sites[sc.site] = v
-			default:
-				if set.Default != nil {
-					verb = "replaced"
-				}
-				set.Default = &v
+			if set := book[name]; set != nil && set.has(sc) {
+				verb = "replaced"
 			}
-			if err := t.save(ctx, book); err != nil {
+			v := Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: firstNonEmpty(req.UserName, req.UserID), At: d.e.clock.Now()}
+			if err := d.e.state.SaveTemplate(ctx, v); err != nil {
 				d.e.log.Error("could not save the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not save the template. The system has logged the error.", Error: true}
 			}
@@ -326,26 +317,16 @@ func (d *Dispatcher) registerTemplates() {
 				return CommandResponse{Text: fmt.Sprintf("No template !%s. %s", name, templateNames(book)), Error: true}
 			}
 			what := "with all its variants"
-			switch {
-			case sc.store != "":
-				if _, ok := set.Stores[sc.store]; !ok {
+			if sc != (templateScope{}) {
+				if !set.has(sc) {
 					return CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
 				}
-				delete(set.Stores, sc.store)
 				what = "variant for " + sc.String()
-			case sc.site != "":
-				if _, ok := set.Sites[sc.site]; !ok {
-					return CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
-				}
-				delete(set.Sites, sc.site)
-				what = "variant for " + sc.String()
-			default:
-				set = &templateSet{}
+				err = d.e.state.DeleteTemplateVariant(ctx, name, sc.site, sc.store)
+			} else {
+				err = d.e.state.DeleteTemplate(ctx, name)
 			}
-			if set.empty() {
-				delete(book, name)
-			}
-			if err := t.save(ctx, book); err != nil {
+			if err != nil {
 				d.e.log.Error("could not save the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not save the templates. The system has logged the error.", Error: true}
 			}
