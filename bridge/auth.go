@@ -41,7 +41,7 @@ func DefaultAuthConfig() AuthConfig {
 		RefreshMargin: 30 * time.Minute,
 		RetryInterval: time.Minute,
 		CheckInterval: 15 * time.Minute,
-		ExpiryWarning: 7 * 24 * time.Hour,
+		ExpiryWarning: DefaultExpiryWarning,
 	}
 }
 
@@ -66,15 +66,32 @@ func (c AuthConfig) withDefaults() AuthConfig {
 	return c
 }
 
-// AuthDeps are what the authorization flow runs on. Engine.EnableAuth fills
-// them from the engine; the CLI builds them without an engine.
+// AuthState is the part of State the authorization flow uses: the tokens,
+// its records and requests, and the audit.
+type AuthState interface {
+	TokenStore
+	AuthRecords
+	AuthRequests
+	AuditLog
+}
+
+// AuthAlerts is the part of Chat the authorization flow posts to.
+type AuthAlerts interface {
+	PostAlert(ctx context.Context, a Alert) (AlertRef, error)
+	UpdateAlert(ctx context.Context, ref AlertRef, a Alert) error
+}
+
+// AuthDeps are what the authorization flow runs on. With the engine, cmd
+// fills them from the engine's parts (Stores and Authorized are the
+// engine's) and registers the flow with Engine.Register; the CLI builds
+// them without an engine.
 type AuthDeps struct {
-	State        State
+	State        AuthState
 	Marketplaces []Marketplace
 	// Stores returns the current store list (it may change: stores refresh).
 	Stores func() []Store
 	// Chat, when set, receives the confirmations and alerts.
-	Chat   Chat
+	Chat   AuthAlerts
 	Clock  Clock
 	Logger *slog.Logger
 	// OnResult, when set, is called after each authorization callback.
@@ -119,8 +136,8 @@ var (
 // and keeps their tokens fresh (the refresher). It is safe for concurrent use.
 type Auth struct {
 	cfg        AuthConfig
-	state      State
-	chat       Chat
+	state      AuthState
+	chat       AuthAlerts
 	clock      Clock
 	log        *slog.Logger
 	stores     func() []Store
@@ -165,27 +182,20 @@ func NewAuth(cfg AuthConfig, deps AuthDeps) *Auth {
 	return a
 }
 
-// EnableAuth builds the engine's authorization flow from its state, chat
-// surface, marketplaces, stores, clock and logger, and installs the
-// `store update` command. Start and Stop it next to the engine, and
-// register its routes on the bridge's listener.
-func (e *Engine) EnableAuth(cfg AuthConfig) *Auth {
-	mps := make([]Marketplace, 0, len(e.mps))
-	for _, m := range e.mps {
-		mps = append(mps, m)
-	}
-	a := NewAuth(cfg, AuthDeps{
-		State: e.state, Chat: e.chat, Marketplaces: mps, Stores: e.Stores, Clock: e.clock, Logger: e.log,
-		Authorized: e.storeAuthorized, Refusals: e.refusals,
-	})
-	e.cmds.Register(a.storeUpdateCommand())
-	e.onAuthRefused = func(ctx context.Context, s Store, err error) {
-		a.markNeedsUpdate(ctx, s, "the marketplace refused the store's tokens: "+ReasonOf(err))
-	}
-	e.onAuthWorks = func(ctx context.Context, s Store) {
-		a.clearNeedsUpdate(ctx, s, "the marketplace accepts the store's tokens again")
-	}
-	return a
+var _ StoreAuthorization = (*Auth)(nil)
+
+// Commands are none: `store update` is the engine's, which asks UpdateStore.
+func (a *Auth) Commands() []Command { return nil }
+
+// TokensRefused marks the store "needs update" (with one alert): the
+// marketplace refused its tokens while the engine synced or sent.
+func (a *Auth) TokensRefused(ctx context.Context, s Store, err error) {
+	a.markNeedsUpdate(ctx, s, "the marketplace refused the store's tokens: "+ReasonOf(err))
+}
+
+// TokensWork clears a store's "needs update": it synced again.
+func (a *Auth) TokensWork(ctx context.Context, s Store) {
+	a.clearNeedsUpdate(ctx, s, "the marketplace accepts the store's tokens again")
 }
 
 // Config returns the effective configuration.
@@ -259,34 +269,27 @@ func (a *Auth) RefreshNow(ctx context.Context, id StoreID) (Tokens, error) {
 	return a.refreshStore(ctx, s)
 }
 
-// storeUpdateCommand is `store update <store> [refresh]`.
-func (a *Auth) storeUpdateCommand() Command {
-	return Command{Name: "store update", Args: "<store> [refresh]", Permission: AdminOnly,
-		Help: "send an authorization link for a store (the shop owner opens it), or refresh its tokens now",
-		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-			if len(args) == 0 {
-				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
-			}
-			id := StoreID(args[0])
-			if len(args) > 1 && strings.TrimLeft(strings.ToLower(args[1]), "-") == "refresh" {
-				return a.refreshCommand(ctx, id)
-			}
-			by := AuthRequester{Surface: req.Surface, UserID: req.UserID, UserName: req.UserName, Channel: req.Channel}
-			link, err := a.Link(ctx, id, by)
-			if errors.Is(err, ErrUnknownStore) {
-				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
-			}
-			if err != nil {
-				a.log.Error("update store: could not start the authorization flow", "store", string(id), "user", req.UserID, "err", err)
-				return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
-			}
-			// The first line is what the audit keeps: it must not hold the link.
-			return CommandResponse{Text: fmt.Sprintf(
-				"Authorization link for %s created; it expires at %s.\n"+
-					"Have the shop owner open it and approve shopbridge:\n%s\n"+
-					"The alerts channel confirms when the new tokens are saved.",
-				link.Store.Label(), link.ExpiresAt.UTC().Format("15:04 MST"), link.URL)}
-		}}
+// UpdateStore runs `store update <store> [refresh]`: an authorization
+// link for the shop owner, or a token refresh now.
+func (a *Auth) UpdateStore(ctx context.Context, req CommandRequest, s Store, refresh bool) CommandResponse {
+	if refresh {
+		return a.refreshCommand(ctx, s.ID)
+	}
+	by := AuthRequester{Surface: req.Surface, UserID: req.UserID, UserName: req.UserName, Channel: req.Channel}
+	link, err := a.Link(ctx, s.ID, by)
+	if errors.Is(err, ErrUnknownStore) {
+		return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+	}
+	if err != nil {
+		a.log.Error("update store: could not start the authorization flow", "store", string(s.ID), "user", req.UserID, "err", err)
+		return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
+	}
+	// The first line is what the audit keeps: it must not hold the link.
+	return CommandResponse{Text: fmt.Sprintf(
+		"Authorization link for %s created; it expires at %s.\n"+
+			"Have the shop owner open it and approve shopbridge:\n%s\n"+
+			"The alerts channel confirms when the new tokens are saved.",
+		link.Store.Label(), link.ExpiresAt.UTC().Format("15:04 MST"), link.URL)}
 }
 
 func (a *Auth) refreshCommand(ctx context.Context, id StoreID) CommandResponse {

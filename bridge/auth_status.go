@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// DefaultExpiryWarning is how long before a store's authorization (its
+// refresh token) ends `status` and `stores` say so; the authorization flow
+// warns as long before, unless configured otherwise.
+const DefaultExpiryWarning = 7 * 24 * time.Hour
+
 // StoreAuth is a store's authorization health, for status and the report.
 type StoreAuth struct {
 	Store StoreID
@@ -25,8 +30,8 @@ type StoreAuth struct {
 
 // StoreAuthStatus reads a store's authorization health from the state.
 func StoreAuthStatus(ctx context.Context, st interface {
-	TokenStore
-	AuthRecords
+	LoadTokens(ctx context.Context, store StoreID) (Tokens, error)
+	StoreAuthRecord(ctx context.Context, id StoreID) (StoreAuthRecord, error)
 }, id StoreID) (StoreAuth, error) {
 	out := StoreAuth{Store: id}
 	rec, err := st.StoreAuthRecord(ctx, id)

@@ -173,9 +173,8 @@ func TestStoreUpdateErrorTexts(t *testing.T) {
 }
 
 func TestStoreUpdateWithoutPublicURLOrAuth(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
 	// Without a public URL the link cannot point back to the bridge.
-	f.auth = f.eng.EnableAuth(bridge.AuthConfig{PublicURL: " "})
+	f := newAuthFixture(t, bridge.AuthConfig{PublicURL: " "})
 	if resp := f.command("store update shopee-my", true); resp.Text != bridge.TextUpdateStoreFailed {
 		t.Fatalf("without a public URL: %q", resp.Text)
 	}
@@ -436,8 +435,10 @@ func TestStoresRefreshReloadsTheList(t *testing.T) {
 	renamed.Name = "Main Renamed"
 	added := bridge.Store{ID: "shopee-sg", Platform: bridge.PlatformShopee, ShopID: "1002", Name: "SG", Site: "SG"}
 	var fail error
-	f.eng.SetStoreLoader(func(context.Context) ([]bridge.Store, error) {
-		return []bridge.Store{renamed, added}, fail
+	f = newAuthFixture(t, bridge.AuthConfig{}, func(d *bridge.EngineDeps) {
+		d.StoreLoader = func(context.Context) ([]bridge.Store, error) {
+			return []bridge.Store{renamed, added}, fail
+		}
 	})
 	if resp := f.command("stores refresh", false); resp.Text != bridge.TextNotAdmin {
 		t.Fatalf("non-admin: %q", resp.Text)
@@ -473,7 +474,7 @@ func TestStoresRefreshReloadsTheList(t *testing.T) {
 func TestSyncRefusedMarksNeedsUpdateNotOutage(t *testing.T) {
 	s := testStores[0]
 	h := newHarness(t, s)
-	h.beforeStart = func(e *bridge.Engine) { e.EnableAuth(bridge.AuthConfig{PublicURL: publicURL}) }
+	h.beforeStart = func(e *bridge.Engine) { enableAuth(t, e, h.deps, bridge.AuthConfig{PublicURL: publicURL}) }
 	h.start()
 	h.mp(s).FailMethodWith("ListConversations", bridge.AuthError("shopee", "list conversations", "Invalid access_token."))
 	for i := 0; i < 4; i++ {

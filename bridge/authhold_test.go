@@ -40,7 +40,7 @@ func TestRevokedTokensHoldTheStoreUntilReauthorized(t *testing.T) {
 		am = &authMarketplace{Marketplace: m, tokens: lazyTokens{h}, clock: h.clock, lifetime: 4 * time.Hour, codes: map[string]string{}}
 		return am
 	}
-	h.beforeStart = func(e *bridge.Engine) { e.EnableAuth(bridge.AuthConfig{PublicURL: publicURL}) }
+	h.beforeStart = func(e *bridge.Engine) { enableAuth(t, e, h.deps, bridge.AuthConfig{PublicURL: publicURL}) }
 	h.start()
 	m := h.mp(s)
 	ctx := context.Background()

@@ -246,9 +246,10 @@ type EngineDeps struct {
 	// Pushes, when set, delivers messages that pushes carry (Lazada,
 	// TikTok Shop webhooks); the engine attaches to it while it runs.
 	Pushes *Pushes
-	// Refusals, when set, counts refused requests (authorization callbacks
-	// with an invalid state) instead of logging each.
-	Refusals *Refusals
+	// StoreLoader, when set, enables `stores refresh`: it reads the store
+	// list again (cmd reads the config file), and the engine applies it
+	// without a restart.
+	StoreLoader StoreLoader
 }
 
 // Engine is the bridge: it wires the components, each built with what it
@@ -256,36 +257,35 @@ type EngineDeps struct {
 // the relay (one poster per chat destination), the reply outbox, the
 // connectivity monitor and the command dispatcher — and implements
 // ChatHandler. It holds the store list; the components hold no pointer back
-// to it.
+// to it. Features built on it in packages of their own join through
+// Register.
 type Engine struct {
-	cfg      EngineConfig
-	state    State
-	chat     Chat
-	clock    Clock
-	log      *slog.Logger
-	hints    *Hints
-	pushes   *Pushes
-	refusals *Refusals
-	mps      map[Platform]Marketplace
-	cmds     *Dispatcher
-	mon      *Monitor
-	outbox   *Outbox
-	queue    *Queue
-	relay    *Relay
-	headers  *headerUpdater
-	locks    *convLocks
+	cfg        EngineConfig
+	state      State
+	chat       Chat
+	clock      Clock
+	log        *slog.Logger
+	hints      *Hints
+	pushes     *Pushes
+	loadStores StoreLoader
+	mps        map[Platform]Marketplace
+	cmds       *Dispatcher
+	mon        *Monitor
+	outbox     *Outbox
+	queue      *Queue
+	relay      *Relay
+	headers    *headerUpdater
+	locks      *convLocks
 
 	mu      sync.RWMutex
 	stores  map[StoreID]Store
 	order   []StoreID
 	syncers map[StoreID]*syncer
 
-	expand Expander
-	// onAuthRefused is told when a marketplace refuses a store's tokens
-	// (the client's own refresh was refused too): the store needs updating.
-	onAuthRefused func(ctx context.Context, s Store, err error)
-	// onAuthWorks is told when a store whose tokens were refused syncs again.
-	onAuthWorks func(ctx context.Context, s Store)
+	// expander and authorization are the registered features' (Register),
+	// nil without them.
+	expander      ReplyExpander
+	authorization StoreAuthorization
 
 	// lastRescan is when the relay last read the backlog from state.
 	rescanMu   sync.Mutex
@@ -310,18 +310,18 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{
-		cfg:      cfg,
-		state:    deps.State,
-		chat:     deps.Chat,
-		clock:    deps.Clock,
-		log:      deps.Logger,
-		hints:    deps.Hints,
-		pushes:   deps.Pushes,
-		refusals: deps.Refusals,
-		mps:      map[Platform]Marketplace{},
-		stores:   map[StoreID]Store{},
-		syncers:  map[StoreID]*syncer{},
-		locks:    &convLocks{},
+		cfg:        cfg,
+		state:      deps.State,
+		chat:       deps.Chat,
+		clock:      deps.Clock,
+		log:        deps.Logger,
+		hints:      deps.Hints,
+		pushes:     deps.Pushes,
+		loadStores: deps.StoreLoader,
+		mps:        map[Platform]Marketplace{},
+		stores:     map[StoreID]Store{},
+		syncers:    map[StoreID]*syncer{},
+		locks:      &convLocks{},
 	}
 	for _, m := range deps.Marketplaces {
 		e.mps[m.Platform()] = m
@@ -344,14 +344,30 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 	e.queue = newQueue(QueueConfig{ImportWindow: cfg.ImportWindow, ResumedAfter: cfg.ResumedAfter}, QueueDeps{
 		State: deps.State, Clock: deps.Clock, Logger: deps.Logger, Locks: e.locks, Echoes: e.outbox, Notify: e.relay.notify,
 	})
-	e.cmds = newDispatcher(e)
+	surface := ""
+	if deps.Chat != nil {
+		surface = deps.Chat.Name()
+	}
+	e.cmds = newDispatcher(deps.State, surface, deps.Clock, deps.Logger)
+	if err := e.cmds.register(e.commands()...); err != nil {
+		panic(err) // the engine's own command names are distinct
+	}
 	return e
 }
 
-// authRefused forwards to the authorization flow, once it is enabled.
+// authRefused tells the store authorization, if one is registered, that a
+// marketplace refused the store's tokens.
 func (e *Engine) authRefused(ctx context.Context, s Store, err error) {
-	if e.onAuthRefused != nil {
-		e.onAuthRefused(ctx, s, err)
+	if e.authorization != nil {
+		e.authorization.TokensRefused(ctx, s, err)
+	}
+}
+
+// authWorks tells the store authorization, if one is registered, that the
+// store's tokens work again.
+func (e *Engine) authWorks(ctx context.Context, s Store) {
+	if e.authorization != nil {
+		e.authorization.TokensWork(ctx, s)
 	}
 }
 
@@ -363,8 +379,7 @@ func (e *Engine) storeLabel(id StoreID) (string, bool) {
 	return s.Label(), true
 }
 
-// Commands returns the engine's command dispatcher, so later features can
-// register their commands.
+// Commands returns the engine's command dispatcher.
 func (e *Engine) Commands() *Dispatcher { return e.cmds }
 
 // Monitor returns the connectivity monitor.
@@ -451,12 +466,7 @@ func (e *Engine) listen(ctx context.Context) {
 func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
 	sy := newSyncer(syncerDeps{
 		cfg: e.cfg, state: e.state, mp: e.mps[s.Platform], queue: e.queue, locks: e.locks, mon: e.mon,
-		clock: e.clock, log: e.log, authRefused: e.authRefused, synced: e.maybeRescan,
-		authWorks: func(ctx context.Context, s Store) {
-			if e.onAuthWorks != nil {
-				e.onAuthWorks(ctx, s)
-			}
-		},
+		clock: e.clock, log: e.log, authRefused: e.authRefused, authWorks: e.authWorks, synced: e.maybeRescan,
 	}, s)
 	e.syncers[s.ID] = sy
 	e.wg.Add(1)

@@ -353,9 +353,26 @@ type RestartStats struct {
 	Events  []RestartEvent
 }
 
+// ReportState is the read-only part of State a report is computed from.
+type ReportState interface {
+	StoreState(ctx context.Context, id StoreID) (StoreState, error)
+	Conversations(ctx context.Context, id StoreID) ([]ConversationRecord, error)
+	InboundBacklog(ctx context.Context) ([]ConversationBacklog, error)
+	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
+	UnfinishedReplies(ctx context.Context) ([]Reply, error)
+	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
+	SyncRuns(ctx context.Context, store StoreID, since time.Time) ([]SyncRun, error)
+	Responses(ctx context.Context, store StoreID, since time.Time) ([]ResponseEvent, error)
+	Restarts(ctx context.Context, since time.Time) ([]RestartEvent, error)
+	ThreadEvents(ctx context.Context, since time.Time) ([]ThreadEvent, error)
+	LoadTokens(ctx context.Context, store StoreID) (Tokens, error)
+	StoreAuthRecord(ctx context.Context, id StoreID) (StoreAuthRecord, error)
+	LastAuthAttempt(ctx context.Context, id StoreID) (AuthAttempt, error)
+}
+
 // ReportSource is what a report is computed from.
 type ReportSource struct {
-	State  State
+	State  ReportState
 	Stores []Store
 	// Now is the report's "now": current state, waits and expiries.
 	Now time.Time
@@ -783,7 +800,7 @@ func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg R
 }
 
 // reportAuth reads a store's authorization health.
-func reportAuth(ctx context.Context, st State, s Store, configTokens bool, now time.Time, warn time.Duration) (AuthStats, error) {
+func reportAuth(ctx context.Context, st ReportState, s Store, configTokens bool, now time.Time, warn time.Duration) (AuthStats, error) {
 	sa, err := StoreAuthStatus(ctx, st, s.ID)
 	if err != nil {
 		return AuthStats{}, err

@@ -40,7 +40,10 @@ func PostInspection(ctx context.Context, chat Chat, channel string, r Report) (C
 // posted only if it is not; on a surface that cannot look, it is not posted
 // again (marked unconfirmed and logged) — a report is never posted twice.
 type Reporter struct {
-	e            *Engine
+	state        ReporterState
+	chat         Chat
+	stores       func() []Store
+	clock        Clock
 	cfg          ReportConfig
 	schedules    []reportSchedule
 	configTokens map[StoreID]bool
@@ -66,14 +69,45 @@ func WithConfigTokens(ids ...StoreID) ReporterOption {
 	}
 }
 
-// NewReporter builds the reporter of an engine and registers the `report`
-// command; nothing runs until Start.
-func NewReporter(e *Engine, cfg ReportConfig, opts ...ReporterOption) (*Reporter, error) {
+// ReporterState is what the reporter reads and keeps: the state a report
+// is computed from, and the records of its scheduled reports.
+type ReporterState interface {
+	ReportState
+	ReportDeliveries
+}
+
+// ReporterDeps are what the reporter runs on.
+type ReporterDeps struct {
+	State ReporterState
+	// Chat is the surface reports are posted through (InspectionPoster,
+	// else ReportPoster; InspectionFinder after a crash).
+	Chat Chat
+	// Stores returns the current store list (the engine's: it may change).
+	Stores func() []Store
+	Clock  Clock
+	Logger *slog.Logger
+}
+
+// NewReporter builds the reporter; its `report` command joins the engine's
+// when it is registered (Engine.Register). Nothing runs until Start.
+func NewReporter(cfg ReportConfig, d ReporterDeps, opts ...ReporterOption) (*Reporter, error) {
 	cfg.SetDefaults()
 	if p := cfg.Validate(); len(p) > 0 {
 		return nil, fmt.Errorf("report configuration: %s", strings.Join(p, "; "))
 	}
-	r := &Reporter{e: e, cfg: cfg, configTokens: map[StoreID]bool{}, log: e.log.With("component", "report")}
+	if d.Clock == nil {
+		d.Clock = SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Stores == nil {
+		d.Stores = func() []Store { return nil }
+	}
+	r := &Reporter{
+		state: d.State, chat: d.Chat, stores: d.Stores, clock: d.Clock,
+		cfg: cfg, configTokens: map[StoreID]bool{}, log: d.Logger.With("component", "report"),
+	}
 	for _, s := range cfg.Schedules {
 		rs, err := newReportSchedule(s)
 		if err != nil {
@@ -84,12 +118,16 @@ func NewReporter(e *Engine, cfg ReportConfig, opts ...ReporterOption) (*Reporter
 	for _, o := range opts {
 		o(r)
 	}
-	e.Commands().Register(Command{
+	return r, nil
+}
+
+// Commands is `report`.
+func (r *Reporter) Commands() []Command {
+	return []Command{{
 		Name: "report", Args: "[24h|7d] [here]",
 		Help: "post the daily inspection report now, for the past 24 h or the given period (here: in this channel)",
 		Run:  r.command,
-	})
-	return r, nil
+	}}
 }
 
 // Config returns the effective configuration.
@@ -144,20 +182,20 @@ func (r *Reporter) Stop(ctx context.Context) error {
 // configured one).
 func (r *Reporter) Build(ctx context.Context, since, until time.Time, stores []Store, tz string) (Report, error) {
 	if stores == nil {
-		stores = r.e.Stores()
+		stores = r.stores()
 	}
 	cfg := r.cfg
 	if tz != "" {
 		cfg.Timezone = tz
 	}
 	return BuildReport(ctx, ReportSource{
-		State: r.e.state, Stores: stores, Now: r.e.clock.Now(), ConfigTokens: r.configTokens,
+		State: r.state, Stores: stores, Now: r.clock.Now(), ConfigTokens: r.configTokens,
 	}, cfg, since, until)
 }
 
 // run is one schedule's loop.
 func (r *Reporter) run(ctx context.Context, s reportSchedule) {
-	clock := r.e.clock
+	clock := r.clock
 	last := s.prev(clock.Now())
 	// The latest report due before this start: posted late within the
 	// window, or resolved if a crash cut its posting short.
@@ -191,10 +229,10 @@ func (r *Reporter) deliverWithRetry(ctx context.Context, s reportSchedule, fire 
 			r.log.Error("giving up posting the report; the next one covers its period", "schedule", s.Name, "key", s.key(fire), "attempts", attempt)
 			return
 		}
-		if !r.e.clock.Now().Add(backoff).Before(nextFire) {
+		if !r.clock.Now().Add(backoff).Before(nextFire) {
 			return
 		}
-		if !sleep(ctx, r.e.clock, backoff) {
+		if !sleep(ctx, r.clock, backoff) {
 			return
 		}
 		backoff = min(backoff*2, 30*time.Minute)
@@ -202,7 +240,7 @@ func (r *Reporter) deliverWithRetry(ctx context.Context, s reportSchedule, fire 
 }
 
 func (r *Reporter) loadDelivery(ctx context.Context, key string) (ReportDelivery, bool, error) {
-	d, err := r.e.state.ReportDelivery(ctx, key)
+	d, err := r.state.ReportDelivery(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		return ReportDelivery{Key: key}, false, nil
 	}
@@ -213,8 +251,8 @@ func (r *Reporter) loadDelivery(ctx context.Context, key string) (ReportDelivery
 }
 
 func (r *Reporter) saveDelivery(ctx context.Context, d ReportDelivery) error {
-	d.UpdatedAt = r.e.clock.Now().UTC()
-	return r.e.state.SaveReportDelivery(context.WithoutCancel(ctx), d)
+	d.UpdatedAt = r.clock.Now().UTC()
+	return r.state.SaveReportDelivery(context.WithoutCancel(ctx), d)
 }
 
 // deliver posts the report of one fire time unless it was posted, and
@@ -234,7 +272,7 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 	case DeliveryPosting, DeliveryFailed:
 		// An attempt was made and its outcome was not recorded (a crash) or
 		// it failed (the post may still have reached the surface).
-		if finder, ok := r.e.chat.(InspectionFinder); ok {
+		if finder, ok := r.chat.(InspectionFinder); ok {
 			ref, there, ferr := finder.FindInspection(ctx, s.Channel, key, d.Until.Add(-time.Hour))
 			switch {
 			case ferr != nil && d.Status == DeliveryPosting:
@@ -258,7 +296,7 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 			return false
 		}
 	}
-	now := r.e.clock.Now()
+	now := r.clock.Now()
 	if late && now.Sub(fire) > r.cfg.LateWindow {
 		return false
 	}
@@ -273,7 +311,7 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 		return true
 	}
 	var stores []Store
-	for _, st := range r.e.Stores() {
+	for _, st := range r.stores() {
 		if s.covers(st) {
 			stores = append(stores, st)
 		}
@@ -282,7 +320,7 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 	if err == nil {
 		rep.Key = key
 		var ref ChatMessageRef
-		ref, err = PostInspection(ctx, r.e.chat, s.Channel, rep)
+		ref, err = PostInspection(ctx, r.chat, s.Channel, rep)
 		if !ref.IsZero() {
 			if err != nil {
 				log.Warn("report summary posted, but not all of its details", "err", err)
@@ -308,7 +346,7 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 // the schedule's previous report, within MaxPeriod; else Period before.
 func (r *Reporter) periodStart(ctx context.Context, s reportSchedule, until time.Time) time.Time {
 	since := until.Add(-r.cfg.Period)
-	last, err := r.e.state.LastReportPosted(ctx, s.Name)
+	last, err := r.state.LastReportPosted(ctx, s.Name)
 	if err != nil {
 		r.log.Warn("could not read the end of the schedule's previous report", "schedule", s.Name, "err", err)
 		return since
@@ -333,7 +371,7 @@ func (r *Reporter) command(ctx context.Context, req CommandRequest, args []strin
 		}
 		period = d
 	}
-	now := r.e.clock.Now()
+	now := r.clock.Now()
 	rep, err := r.Build(ctx, now.Add(-period), now, nil, "")
 	if err != nil {
 		r.log.Error("could not compute the report", "err", err)
@@ -343,7 +381,7 @@ func (r *Reporter) command(ctx context.Context, req CommandRequest, args []strin
 	if here {
 		channel = req.Channel
 	}
-	ref, err := PostInspection(ctx, r.e.chat, channel, rep)
+	ref, err := PostInspection(ctx, r.chat, channel, rep)
 	switch {
 	case errors.Is(err, ErrNoReportSurface):
 		return CommandResponse{Text: rep.Text(nil)}

@@ -53,7 +53,7 @@ func (f *reporterFixture) start(cfg bridge.ReportConfig) {
 	f.t.Helper()
 	f.state = &crashableState{State: openReportState(f.t, f.path, f.clock)}
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: f.state, Chat: f.chat, Stores: []bridge.Store{storeA}, Clock: f.clock})
-	rep, err := bridge.NewReporter(eng, cfg)
+	rep, err := newReporter(eng, f.state, f.chat, f.clock, cfg)
 	reportMust(f.t, "NewReporter", err)
 	f.rep = rep
 	reportMust(f.t, "Start", rep.Start(context.Background()))
@@ -310,8 +310,9 @@ func TestReportCommandPostsOnRequest(t *testing.T) {
 func TestReportCommandWithoutReportSurfaceAnswersWithText(t *testing.T) {
 	clock := bridgetest.NewClock(dayEnd)
 	st := openReportState(t, reportDB(t), clock)
-	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: bridgetest.NewChat(), Stores: []bridge.Store{storeA}, Clock: clock})
-	if _, err := bridge.NewReporter(eng, bridge.ReportConfig{}); err != nil {
+	chat := bridgetest.NewChat()
+	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Stores: []bridge.Store{storeA}, Clock: clock})
+	if _, err := newReporter(eng, st, chat, clock, bridge.ReportConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	resp := eng.Commands().Run(context.Background(), bridge.CommandRequest{Text: "report"})

@@ -198,7 +198,7 @@ func scriptDay(t *testing.T) *scriptedDay {
 	chat := newReportChat(false)
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Stores: []bridge.Store{storeA, storeB, storeC}, Clock: clock})
 	cfg := bridge.ReportConfig{Timezone: "Europe/Berlin"}
-	rep, err := bridge.NewReporter(eng, cfg)
+	rep, err := newReporter(eng, st, chat, clock, cfg)
 	reportMust(t, "NewReporter", err)
 	return &scriptedDay{clock: clock, state: st, chat: chat, eng: eng, rep: rep}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
@@ -84,15 +85,41 @@ func (sc templateScope) String() string {
 	return "default"
 }
 
-// templates is the engine's template book.
-type templates struct {
-	e  *Engine
-	mu sync.Mutex // serialises read-modify-write of the book
+// TemplateDeps are what the template book runs on.
+type TemplateDeps struct {
+	State TemplateStore
+	// Store finds a configured store (the engine's list: it may change).
+	Store  func(StoreID) (Store, bool)
+	Clock  Clock
+	Logger *slog.Logger
+}
+
+// TemplateBook is the quick reply templates: the `template` commands and
+// the expansion of an agent's "!name" reply. Register it with the engine.
+type TemplateBook struct {
+	state TemplateStore
+	store func(StoreID) (Store, bool)
+	clock Clock
+	log   *slog.Logger
+	mu    sync.Mutex // serialises a check of the book and its change
+}
+
+var _ ReplyExpander = (*TemplateBook)(nil)
+
+// NewTemplateBook builds the template book.
+func NewTemplateBook(d TemplateDeps) *TemplateBook {
+	if d.Clock == nil {
+		d.Clock = SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &TemplateBook{state: d.State, store: d.Store, clock: d.Clock, log: d.Logger}
 }
 
 // load reads the whole book.
-func (t *templates) load(ctx context.Context) (map[string]*templateSet, error) {
-	rows, err := t.e.state.Templates(ctx)
+func (t *TemplateBook) load(ctx context.Context) (map[string]*templateSet, error) {
+	rows, err := t.state.Templates(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +149,9 @@ func (t *templates) load(ctx context.Context) (map[string]*templateSet, error) {
 	return book, nil
 }
 
-// expand is the engine's Expander.
-func (t *templates) expand(ctx context.Context, store Store, text string) (string, string, error) {
+// ExpandReply expands an agent's "!name [more text]" reply to the
+// template's most specific variant for the store.
+func (t *TemplateBook) ExpandReply(ctx context.Context, store Store, text string) (string, string, error) {
 	if !strings.HasPrefix(text, "!") {
 		return text, "", nil
 	}
@@ -140,7 +168,7 @@ func (t *templates) expand(ctx context.Context, store Store, text string) (strin
 	}
 	book, err := t.load(ctx)
 	if err != nil {
-		t.e.log.Error("could not read the quick reply templates", "err", err)
+		t.log.Error("could not read the quick reply templates", "err", err)
 		return "", "Could not read the quick reply templates, so nothing was sent to the buyer. Try again, or write the reply out.", nil
 	}
 	set, ok := book[name]
@@ -198,7 +226,7 @@ var siteCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // parseScope reads an optional --site XX / --store ID (or --flag=value)
 // from the front of rest.
-func (t *templates) parseScope(rest string) (templateScope, string, error) {
+func (t *TemplateBook) parseScope(rest string) (templateScope, string, error) {
 	var sc templateScope
 	for {
 		w, after := cutWords(rest, 1)
@@ -222,7 +250,7 @@ func (t *templates) parseScope(rest string) (templateScope, string, error) {
 			}
 			sc.site = val
 		case "store":
-			if _, ok := t.e.Store(StoreID(val)); !ok {
+			if _, ok := t.store(StoreID(val)); !ok {
 				return sc, "", fmt.Errorf("no store %q (run `stores` to see the store IDs)", val)
 			}
 			sc.store = StoreID(val)
@@ -236,11 +264,10 @@ func (t *templates) parseScope(rest string) (templateScope, string, error) {
 	}
 }
 
-func (d *Dispatcher) registerTemplates() {
-	t := &templates{e: d.e}
-	d.e.SetExpander(t.expand)
+// Commands are `template add`, `template list` and `template remove`.
+func (t *TemplateBook) Commands() []Command {
 	const addUsage = "Usage: template add <name> [--site XX | --store ID] <text>"
-	d.Register(Command{Name: "template add", Args: "<name> [--site XX | --store ID] <text>", Permission: AdminOnly,
+	return []Command{{Name: "template add", Args: "<name> [--site XX | --store ID] <text>", Permission: AdminOnly,
 		Help: "add or replace a quick reply template (agents reply !name in a thread)",
 		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
 			_, rest := cutWords(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"), 2)
@@ -266,30 +293,28 @@ func (d *Dispatcher) registerTemplates() {
 			defer t.mu.Unlock()
 			book, err := t.load(ctx)
 			if err != nil {
-				d.e.log.Error("could not read the quick reply templates", "err", err)
+				t.log.Error("could not read the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
 			verb := "added"
 			if set := book[name]; set != nil && set.has(sc) {
 				verb = "replaced"
 			}
-			v := Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: firstNonEmpty(req.UserName, req.UserID), At: d.e.clock.Now()}
-			if err := d.e.state.SaveTemplate(ctx, v); err != nil {
-				d.e.log.Error("could not save the quick reply templates", "err", err)
+			v := Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: firstNonEmpty(req.UserName, req.UserID), At: t.clock.Now()}
+			if err := t.state.SaveTemplate(ctx, v); err != nil {
+				t.log.Error("could not save the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not save the template. The system has logged the error.", Error: true}
 			}
 			return CommandResponse{Text: fmt.Sprintf("Template !%s %s (%s). Agents send it by replying !%s in a thread.", name, verb, sc, name)}
-		}})
-	d.Register(Command{Name: "template list", Help: "list the quick reply templates and their variants",
+		}}, {Name: "template list", Help: "list the quick reply templates and their variants",
 		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
 			book, err := t.load(ctx)
 			if err != nil {
-				d.e.log.Error("could not read the quick reply templates", "err", err)
+				t.log.Error("could not read the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
 			return CommandResponse{Text: formatTemplates(book)}
-		}})
-	d.Register(Command{Name: "template remove", Args: "<name> [--site XX | --store ID]", Permission: AdminOnly,
+		}}, {Name: "template remove", Args: "<name> [--site XX | --store ID]", Permission: AdminOnly,
 		Help: "remove a template (with every variant), or only one variant",
 		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
 			_, rest := cutWords(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"), 2)
@@ -309,7 +334,7 @@ func (d *Dispatcher) registerTemplates() {
 			defer t.mu.Unlock()
 			book, err := t.load(ctx)
 			if err != nil {
-				d.e.log.Error("could not read the quick reply templates", "err", err)
+				t.log.Error("could not read the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
 			set, ok := book[name]
@@ -322,16 +347,16 @@ func (d *Dispatcher) registerTemplates() {
 					return CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
 				}
 				what = "variant for " + sc.String()
-				err = d.e.state.DeleteTemplateVariant(ctx, name, sc.site, sc.store)
+				err = t.state.DeleteTemplateVariant(ctx, name, sc.site, sc.store)
 			} else {
-				err = d.e.state.DeleteTemplate(ctx, name)
+				err = t.state.DeleteTemplate(ctx, name)
 			}
 			if err != nil {
-				d.e.log.Error("could not save the quick reply templates", "err", err)
+				t.log.Error("could not save the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not save the templates. The system has logged the error.", Error: true}
 			}
 			return CommandResponse{Text: fmt.Sprintf("Template !%s removed (%s).", name, what)}
-		}})
+		}}}
 }
 
 // formatTemplates lists the templates with their variants, texts shortened.

@@ -21,6 +21,12 @@ var templateStores = []bridge.Store{
 // templateHarness opens one conversation thread per store.
 func templateHarness(t *testing.T) (*harness, map[bridge.StoreID]bridgetest.Thread) {
 	h := newHarness(t, templateStores...)
+	h.beforeStart = func(e *bridge.Engine) {
+		book := bridge.NewTemplateBook(bridge.TemplateDeps{State: h.state, Store: e.Store, Clock: h.clock})
+		if err := e.Register(book); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.start()
 	h.clock.Advance(time.Second)
 	threads := map[bridge.StoreID]bridgetest.Thread{}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -20,11 +21,16 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// newReporter builds the daily inspection reporter on the engine: its
-// schedules start after the engine and stop before it.
-func newReporter(lc fx.Lifecycle, cfg *Config, e *bridge.Engine) (*bridge.Reporter, error) {
-	r, err := bridge.NewReporter(e, cfg.Report, bridge.WithConfigTokens(configTokenStores(cfg)...))
+// newReporter builds the daily inspection reporter and registers its
+// `report` command with the engine: its schedules start after the engine
+// and stop before it.
+func newReporter(lc fx.Lifecycle, cfg *Config, e *bridge.Engine, st bridge.State, chat bridge.Chat, clock bridge.Clock, log *slog.Logger) (*bridge.Reporter, error) {
+	r, err := bridge.NewReporter(cfg.Report, bridge.ReporterDeps{State: st, Chat: chat, Stores: e.Stores, Clock: clock, Logger: log},
+		bridge.WithConfigTokens(configTokenStores(cfg)...))
 	if err != nil {
+		return nil, err
+	}
+	if err := e.Register(r); err != nil {
 		return nil, err
 	}
 	lc.Append(fx.Hook{OnStart: r.Start, OnStop: r.Stop})
