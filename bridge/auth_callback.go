@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -115,7 +116,7 @@ func (a *Auth) finish(ctx context.Context, s Store, st AuthRequest, t Tokens, er
 		a.recordAttempt(ctx, s, true, "authorized by the shop owner")
 		a.clearNeedsUpdate(ctx, s, "authorized again by the shop owner")
 		by := ""
-		if name := firstNonEmpty(st.By.UserName, st.By.UserID); name != "" {
+		if name := cmp.Or(st.By.UserName, st.By.UserID); name != "" {
 			by = " (requested by " + name + ")"
 		}
 		a.alert(ctx, Alert{Severity: SeverityInfo, Title: "Store authorized: " + s.Label(), Stores: []StoreID{s.ID},
@@ -141,15 +142,6 @@ func (a *Auth) alert(ctx context.Context, al Alert) {
 	if _, err := a.chat.PostAlert(ctx, al); err != nil {
 		a.log.Warn("could not post to the alerts channel", "title", al.Title, "err", err)
 	}
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // AuthCallbackEndpoint names the authorization callback in refusal logs and

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -300,7 +301,7 @@ func (t *TemplateBook) Commands() []Command {
 			if set := book[name]; set != nil && set.has(sc) {
 				verb = "replaced"
 			}
-			v := Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: firstNonEmpty(req.UserName, req.UserID), At: t.clock.Now()}
+			v := Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: cmp.Or(req.UserName, req.UserID), At: t.clock.Now()}
 			if err := t.state.SaveTemplate(ctx, v); err != nil {
 				t.log.Error("could not save the quick reply templates", "err", err)
 				return CommandResponse{Text: "Could not save the template. The system has logged the error.", Error: true}
