@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
@@ -144,7 +145,7 @@ type authFixture struct {
 	chat  *bridgetest.Chat
 	mp    *authMarketplace
 	eng   *bridge.Engine
-	auth  *bridge.Auth
+	auth  *auth.Flow
 	mux   *http.ServeMux
 	logs  *logBuffer
 }
@@ -152,7 +153,7 @@ type authFixture struct {
 const publicURL = "https://bridge.example.com"
 
 // newAuthFixture builds the fixture; opts change the engine's deps.
-func newAuthFixture(t *testing.T, cfg bridge.AuthConfig, opts ...func(*bridge.EngineDeps)) *authFixture {
+func newAuthFixture(t *testing.T, cfg auth.Config, opts ...func(*bridge.EngineDeps)) *authFixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -181,9 +182,9 @@ func newAuthFixture(t *testing.T, cfg bridge.AuthConfig, opts ...func(*bridge.En
 
 // enableAuth registers the authorization flow with an engine built from
 // deps, as cmd does.
-func enableAuth(t testing.TB, e *bridge.Engine, deps bridge.EngineDeps, cfg bridge.AuthConfig) *bridge.Auth {
+func enableAuth(t testing.TB, e *bridge.Engine, deps bridge.EngineDeps, cfg auth.Config) *auth.Flow {
 	t.Helper()
-	a := bridge.NewAuth(cfg, bridge.AuthDeps{
+	a := auth.New(cfg, auth.Deps{
 		State: deps.State, Chat: deps.Chat, Marketplaces: deps.Marketplaces, Stores: e.Stores,
 		Clock: deps.Clock, Logger: deps.Logger, Authorized: e.StoreAuthorized,
 	})

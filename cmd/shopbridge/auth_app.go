@@ -8,6 +8,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 )
 
 type authParams struct {
@@ -28,8 +29,8 @@ type authParams struct {
 // `store update` and keeps the books when tokens are refused), its
 // callback on the listener, and the token refresher, which starts after
 // the engine and stops before it.
-func newAuth(p authParams) (*bridge.Auth, error) {
-	a := bridge.NewAuth(p.Config.AuthConfig(), bridge.AuthDeps{
+func newAuth(p authParams) (*auth.Flow, error) {
+	a := auth.New(p.Config.AuthConfig(), auth.Deps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Engine.Stores,
 		Clock: p.Clock, Logger: p.Logger, Authorized: p.Engine.StoreAuthorized, Refusals: p.Refusals,
 	})
@@ -39,7 +40,7 @@ func newAuth(p authParams) (*bridge.Auth, error) {
 	a.RegisterRoutes(p.Routes)
 	if p.Config.HTTP.PublicURL == "" {
 		p.Logger.Info("http.public_url is not set: authorization links send the shop owner back to the listener's own address",
-			"callback", p.Config.PublicBaseURL()+bridge.CallbackPath("{platform}"))
+			"callback", p.Config.PublicBaseURL()+auth.CallbackPath("{platform}"))
 	}
 	p.Lifecycle.Append(fx.Hook{OnStart: a.Start, OnStop: a.Stop})
 	return a, nil

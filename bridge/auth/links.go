@@ -1,4 +1,4 @@
-package bridge
+package auth
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // An authorization link carries a random state token; what it stands for
@@ -20,7 +22,7 @@ func authStateHash(token string) string {
 }
 
 // saveState mints a random state token and saves what it stands for.
-func (a *Auth) saveState(ctx context.Context, req AuthRequest) (string, error) {
+func (a *Flow) saveState(ctx context.Context, req bridge.AuthRequest) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("random state: %w", err)
@@ -33,29 +35,29 @@ func (a *Auth) saveState(ctx context.Context, req AuthRequest) (string, error) {
 	return token, nil
 }
 
-func (a *Auth) dropState(ctx context.Context, token string) {
+func (a *Flow) dropState(ctx context.Context, token string) {
 	if _, err := a.state.TakeAuthRequest(context.WithoutCancel(ctx), authStateHash(token)); err != nil {
 		a.log.Warn("could not drop an unused authorization state", "err", err)
 	}
 }
 
 // consumeState returns what a state token stands for and uses it up. An
-// unknown, used or expired token is ErrAuthState; so is one issued for
+// unknown, used or expired token is ErrInvalidState; so is one issued for
 // another store or platform than the callback names.
-func (a *Auth) consumeState(ctx context.Context, token string, store StoreID, p Platform) (AuthRequest, error) {
+func (a *Flow) consumeState(ctx context.Context, token string, store bridge.StoreID, p bridge.Platform) (bridge.AuthRequest, error) {
 	if token == "" {
-		return AuthRequest{}, ErrAuthState
+		return bridge.AuthRequest{}, ErrInvalidState
 	}
 	// Taken before anything else: a replay of this callback finds nothing.
 	req, err := a.state.TakeAuthRequest(context.WithoutCancel(ctx), authStateHash(token))
-	if errors.Is(err, ErrNotFound) {
-		return AuthRequest{}, ErrAuthState
+	if errors.Is(err, bridge.ErrNotFound) {
+		return bridge.AuthRequest{}, ErrInvalidState
 	}
 	if err != nil {
-		return AuthRequest{}, fmt.Errorf("use up the link's state: %w", err)
+		return bridge.AuthRequest{}, fmt.Errorf("use up the link's state: %w", err)
 	}
 	if !a.clock.Now().Before(req.ExpiresAt) || req.Store != store || req.Platform != p {
-		return req, ErrAuthState
+		return req, ErrInvalidState
 	}
 	return req, nil
 }
