@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge/internal/reportfmt"
 )
 
 // reportChecker decides the verdicts of the checklist and words the figures.
@@ -46,18 +48,18 @@ func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
 		case CheckConnectivity:
 			c = k.connectivity(t.Connectivity, true)
 			if rep.Chat.Incidents > 0 {
-				chat := k.connectivity(rep.Chat, false)
+				chat := rep.ChatCheck
 				chat.Rule = "chat surface: " + chat.Rule
 				if chat.Verdict > c.Verdict {
 					c.Verdict, c.Rule = chat.Verdict, chat.Rule
 				}
 			}
 		case CheckSync:
-			c = Check{Item: item, Text: k.syncTotalText(t.Sync), Rule: fmt.Sprintf("no sync over %s", reportDur(k.th.SlowSync))}
+			c = Check{Item: item, Text: k.syncTotalText(t.Sync), Rule: fmt.Sprintf("no sync over %s", reportfmt.Duration(k.th.SlowSync))}
 		case CheckThreads:
 			c = k.threads(t.Threads)
 		case CheckAuth:
-			c = Check{Item: item, Text: k.authTotalText(t.Auth, len(rep.Stores)), Rule: fmt.Sprintf("no expiry within %s", reportDur(k.th.TokenWarn))}
+			c = Check{Item: item, Text: k.authTotalText(t.Auth, len(rep.Stores)), Rule: fmt.Sprintf("no expiry within %s", reportfmt.Duration(k.th.TokenWarn))}
 		case CheckReplies:
 			c = k.replies(t.Replies)
 		case CheckRestarts:
@@ -74,7 +76,7 @@ func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
 				sc := sr.Check(item)
 				if sc.Verdict > c.Verdict {
 					c.Verdict = sc.Verdict
-					c.Rule = reportStoreName(sr.Store) + ": " + sc.Rule
+					c.Rule = sr.Name() + ": " + sc.Rule
 				}
 			}
 		}
@@ -83,25 +85,17 @@ func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
 	return out
 }
 
-// reportStoreName is a store's short name in reports: "shopee MY Main".
-func reportStoreName(s Store) string {
-	if s.Name == "" && s.Site == "" {
-		return string(s.ID)
-	}
-	return s.Label()
-}
-
 func (k reportChecker) connectivity(c ConnectivityStats, total bool) Check {
 	out := Check{Item: CheckConnectivity}
 	var b []string
 	if c.Incidents == 0 {
 		b = append(b, "no incident")
 	} else {
-		b = append(b, fmt.Sprintf("%s, %s down in total, longest %s", reportPlural(c.Incidents, "incident"), reportDur(c.Downtime), reportDur(c.Longest)))
+		b = append(b, fmt.Sprintf("%s, %s down in total, longest %s", reportfmt.Plural(c.Incidents, "incident"), reportfmt.Duration(c.Downtime), reportfmt.Duration(c.Longest)))
 	}
 	switch {
 	case total && len(c.DownStores) > 0:
-		b = append(b, fmt.Sprintf("%s down now", reportPlural(len(c.DownStores), "store")))
+		b = append(b, fmt.Sprintf("%s down now", reportfmt.Plural(len(c.DownStores), "store")))
 	case total && c.DownNow:
 		b = append(b, "down now since "+k.at(c.DownSince))
 	case total:
@@ -118,11 +112,11 @@ func (k reportChecker) connectivity(c ConnectivityStats, total bool) Check {
 	case c.DownNow:
 		out.Verdict, out.Rule = VerdictFail, "down at report time"
 	case c.Downtime > k.th.DowntimeCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%s down > %s", reportDur(c.Downtime), reportDur(k.th.DowntimeCritical))
+		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%s down > %s", reportfmt.Duration(c.Downtime), reportfmt.Duration(k.th.DowntimeCritical))
 	case c.CatchUpFailed:
 		out.Verdict, out.Rule = VerdictWarn, "catch-up sync failed: run `sync retry`"
 	case c.Incidents > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s, %s down ≤ %s", reportPlural(c.Incidents, "incident"), reportDur(c.Downtime), reportDur(k.th.DowntimeCritical))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s, %s down ≤ %s", reportfmt.Plural(c.Incidents, "incident"), reportfmt.Duration(c.Downtime), reportfmt.Duration(k.th.DowntimeCritical))
 	default:
 		out.Rule = "no incident"
 	}
@@ -138,11 +132,11 @@ func (k reportChecker) syncFigures(s SyncStats) string {
 	if s.Runs == 0 {
 		return "no sync in the period"
 	}
-	t := fmt.Sprintf("p50 %s, p95 %s over %s", reportDur(s.P50), reportDur(s.P95), reportPlural(s.Runs, "sync"))
+	t := fmt.Sprintf("p50 %s, p95 %s over %s", reportfmt.Duration(s.P50), reportfmt.Duration(s.P95), reportfmt.Plural(s.Runs, "sync"))
 	if s.Failed > 0 {
 		t += fmt.Sprintf(" (%d failed)", s.Failed)
 	}
-	return t + fmt.Sprintf("; %d over %s", s.Slow, reportDur(k.th.SlowSync))
+	return t + fmt.Sprintf("; %d over %s", s.Slow, reportfmt.Duration(k.th.SlowSync))
 }
 
 func (k reportChecker) sync(s SyncStats) Check {
@@ -161,13 +155,13 @@ func (k reportChecker) sync(s SyncStats) Check {
 	case s.LastOK.IsZero():
 		out.Verdict, out.Rule = VerdictFail, "never synced successfully"
 	case syncStale(s, k.now, k.th.StaleSync):
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("no successful sync for %s > %s", reportDur(k.now.Sub(s.LastOK)), reportDur(k.th.StaleSync))
+		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("no successful sync for %s > %s", reportfmt.Duration(k.now.Sub(s.LastOK)), reportfmt.Duration(k.th.StaleSync))
 	case s.Slow >= k.th.SlowSyncsCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%d syncs over %s ≥ %d", s.Slow, reportDur(k.th.SlowSync), k.th.SlowSyncsCritical)
+		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%d syncs over %s ≥ %d", s.Slow, reportfmt.Duration(k.th.SlowSync), k.th.SlowSyncsCritical)
 	case s.Slow > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s over %s (❌ from %d)", reportPlural(s.Slow, "sync"), reportDur(k.th.SlowSync), k.th.SlowSyncsCritical)
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s over %s (❌ from %d)", reportfmt.Plural(s.Slow, "sync"), reportfmt.Duration(k.th.SlowSync), k.th.SlowSyncsCritical)
 	default:
-		out.Rule = fmt.Sprintf("no sync over %s", reportDur(k.th.SlowSync))
+		out.Rule = fmt.Sprintf("no sync over %s", reportfmt.Duration(k.th.SlowSync))
 	}
 	return out
 }
@@ -175,7 +169,7 @@ func (k reportChecker) sync(s SyncStats) Check {
 func (k reportChecker) syncTotalText(s SyncStats) string {
 	t := k.syncFigures(s)
 	if s.Stale > 0 {
-		t += fmt.Sprintf("; %s not syncing", reportPlural(s.Stale, "store"))
+		t += fmt.Sprintf("; %s not syncing", reportfmt.Plural(s.Stale, "store"))
 	}
 	return t
 }
@@ -184,14 +178,14 @@ func (k reportChecker) threads(t ThreadStats) Check {
 	out := Check{Item: CheckThreads}
 	parts := []string{
 		fmt.Sprintf("%d re-attached to their thread", t.Reattached),
-		reportPlural(t.Opened, "new thread"),
+		reportfmt.Plural(t.Opened, "new thread"),
 	}
 	if t.Replaced > 0 {
 		parts = append(parts, fmt.Sprintf("%d re-opened after deletion", t.Replaced))
 	}
 	if t.Duplicates > 0 {
-		parts = append(parts, fmt.Sprintf("%s GOT A SECOND THREAD", reportPlural(t.Duplicates, "CONVERSATION")))
-		out.Verdict, out.Rule = VerdictFail, reportPlural(t.Duplicates, "second thread")+", must be 0"
+		parts = append(parts, fmt.Sprintf("%s GOT A SECOND THREAD", reportfmt.Plural(t.Duplicates, "CONVERSATION")))
+		out.Verdict, out.Rule = VerdictFail, reportfmt.Plural(t.Duplicates, "second thread")+", must be 0"
 	} else {
 		parts = append(parts, "0 second threads")
 		out.Rule = "0 second threads"
@@ -242,11 +236,11 @@ func (k reportChecker) auth(a AuthStats) Check {
 	case a.Status == "tokens from config":
 		out.Verdict, out.Rule = VerdictWarn, "tokens from the config: expiry unknown until the first refresh"
 	case within(a.RefreshExpiresAt):
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("refresh token expires %s ≤ %s", k.until(a.RefreshExpiresAt), reportDur(warn))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("refresh token expires %s ≤ %s", k.until(a.RefreshExpiresAt), reportfmt.Duration(warn))
 	case within(a.ProxyExpiresAt):
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("proxy expires %s ≤ %s", k.until(a.ProxyExpiresAt), reportDur(warn))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("proxy expires %s ≤ %s", k.until(a.ProxyExpiresAt), reportfmt.Duration(warn))
 	default:
-		out.Rule = fmt.Sprintf("no expiry within %s", reportDur(warn))
+		out.Rule = fmt.Sprintf("no expiry within %s", reportfmt.Duration(warn))
 	}
 	return out
 }
@@ -271,7 +265,7 @@ func (k reportChecker) replies(r ReplyStats) Check {
 	out := Check{Item: CheckReplies}
 	t := fmt.Sprintf("%d sent, %d failed, %d pending", r.Sent, r.Failed, r.Pending)
 	if r.Sent > 0 {
-		t += "; send p95 " + reportDur(r.LatencyP95)
+		t += "; send p95 " + reportfmt.Duration(r.LatencyP95)
 	}
 	if len(r.Reasons) > 0 {
 		t += fmt.Sprintf("; top failure: %s (%d)", r.Reasons[0].Reason, r.Reasons[0].Count)
@@ -280,29 +274,29 @@ func (k reportChecker) replies(r ReplyStats) Check {
 	crit := k.th.FailureRateCritical
 	switch {
 	case r.Failed > 0 && r.FailureRate() > crit:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%s failed > %s", reportPct(r.FailureRate()), reportPct(crit))
+		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%s failed > %s", reportfmt.Percent(r.FailureRate()), reportfmt.Percent(crit))
 	case r.Failed > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s failed (❌ above %s)", reportPlural(r.Failed, "reply"), reportPct(crit))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s failed (❌ above %s)", reportfmt.Plural(r.Failed, "reply"), reportfmt.Percent(crit))
 	case r.Stuck > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s pending longer than %s", reportPlural(r.Stuck, "reply"), reportDur(k.th.PendingWarn))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s pending longer than %s", reportfmt.Plural(r.Stuck, "reply"), reportfmt.Duration(k.th.PendingWarn))
 	case r.LatencyP95 > k.th.SendLatencyWarn:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("send p95 %s > %s", reportDur(r.LatencyP95), reportDur(k.th.SendLatencyWarn))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("send p95 %s > %s", reportfmt.Duration(r.LatencyP95), reportfmt.Duration(k.th.SendLatencyWarn))
 	default:
-		out.Rule = fmt.Sprintf("no failure, send p95 ≤ %s", reportDur(k.th.SendLatencyWarn))
+		out.Rule = fmt.Sprintf("no failure, send p95 ≤ %s", reportfmt.Duration(k.th.SendLatencyWarn))
 	}
 	return out
 }
 
 func (k reportChecker) missed(m []MissedReply, late int) Check {
 	out := Check{Item: CheckMissed}
-	sla := reportDur(k.cfg.SLA)
+	sla := reportfmt.Duration(k.cfg.SLA)
 	if len(m) == 0 {
 		out.Text = "no buyer waiting longer than " + sla
 	} else {
-		out.Text = fmt.Sprintf("%s waiting longer than %s, oldest %s", reportPlural(len(m), "conversation"), sla, reportDur(m[0].Waiting))
+		out.Text = fmt.Sprintf("%s waiting longer than %s, oldest %s", reportfmt.Plural(len(m), "conversation"), sla, reportfmt.Duration(m[0].Waiting))
 	}
 	if late > 0 {
-		out.Text += fmt.Sprintf("; %s after more than %s", reportPlural(late, "first response"), sla)
+		out.Text += fmt.Sprintf("; %s after more than %s", reportfmt.Plural(late, "first response"), sla)
 	}
 	switch n := len(m); {
 	case n >= k.th.MissedCritical:
@@ -318,17 +312,17 @@ func (k reportChecker) missed(m []MissedReply, late int) Check {
 func (k reportChecker) response(d DurationStats) Check {
 	out := Check{Item: CheckResponse}
 	if d.Count == 0 {
-		out.Text, out.Rule = "no first response in the period", fmt.Sprintf("p90 ≤ %s", reportDur(k.th.ResponseWarn))
+		out.Text, out.Rule = "no first response in the period", fmt.Sprintf("p90 ≤ %s", reportfmt.Duration(k.th.ResponseWarn))
 		return out
 	}
-	out.Text = fmt.Sprintf("first response p50 %s, p90 %s over %s", reportDur(d.P50), reportDur(d.P90), reportPlural(d.Count, "conversation"))
+	out.Text = fmt.Sprintf("first response p50 %s, p90 %s over %s", reportfmt.Duration(d.P50), reportfmt.Duration(d.P90), reportfmt.Plural(d.Count, "conversation"))
 	switch {
 	case d.P90 > k.th.ResponseCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("p90 %s > %s", reportDur(d.P90), reportDur(k.th.ResponseCritical))
+		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseCritical))
 	case d.P90 > k.th.ResponseWarn:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("p90 %s > %s", reportDur(d.P90), reportDur(k.th.ResponseWarn))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseWarn))
 	default:
-		out.Rule = fmt.Sprintf("p90 ≤ %s", reportDur(k.th.ResponseWarn))
+		out.Rule = fmt.Sprintf("p90 ≤ %s", reportfmt.Duration(k.th.ResponseWarn))
 	}
 	return out
 }
@@ -337,15 +331,15 @@ func (k reportChecker) response(d DurationStats) Check {
 // normal under a burst (the chat's rate limits); a message waiting longer
 // than BacklogWarn is ⚠️.
 func (k reportChecker) backlog(b BacklogStats) Check {
-	out := Check{Item: CheckBacklog, Rule: fmt.Sprintf("nothing waiting longer than %s", reportDur(k.th.BacklogWarn))}
+	out := Check{Item: CheckBacklog, Rule: fmt.Sprintf("nothing waiting longer than %s", reportfmt.Duration(k.th.BacklogWarn))}
 	if b.Pending == 0 {
 		out.Text = "nothing waiting"
 		return out
 	}
 	age := k.now.Sub(b.Oldest)
-	out.Text = fmt.Sprintf("%s waiting to be posted, oldest %s", reportPlural(b.Pending, "message"), reportDur(age))
+	out.Text = fmt.Sprintf("%s waiting to be posted, oldest %s", reportfmt.Plural(b.Pending, "message"), reportfmt.Duration(age))
 	if age > k.th.BacklogWarn {
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("oldest %s > %s", reportDur(age), reportDur(k.th.BacklogWarn))
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("oldest %s > %s", reportfmt.Duration(age), reportfmt.Duration(k.th.BacklogWarn))
 	}
 	return out
 }
@@ -357,9 +351,9 @@ func (k reportChecker) restarts(r RestartStats) Check {
 		out.Text, out.Rule = "no restart", "no full resync"
 		return out
 	}
-	out.Text = fmt.Sprintf("%s: %d resumed from saved state, %s", reportPlural(n, "restart"), r.Resumed, reportPlural(r.Full, "full resync"))
+	out.Text = fmt.Sprintf("%s: %d resumed from saved state, %s", reportfmt.Plural(n, "restart"), r.Resumed, reportfmt.Plural(r.Full, "full resync"))
 	if r.Full >= k.th.FullResyncsWarn {
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s ≥ %d", reportPlural(r.Full, "full resync"), k.th.FullResyncsWarn)
+		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s ≥ %d", reportfmt.Plural(r.Full, "full resync"), k.th.FullResyncsWarn)
 	} else {
 		out.Rule = "every restart resumed"
 	}
@@ -368,7 +362,7 @@ func (k reportChecker) restarts(r RestartStats) Check {
 
 // at renders a time in the report's zone: "Mar 8 10:02", with the year
 // when it is not the report's.
-func (k reportChecker) at(t time.Time) string { return reportTime(t, k.loc, k.now) }
+func (k reportChecker) at(t time.Time) string { return reportfmt.Time(t, k.loc, k.now) }
 
 // until renders the time left before t: "5d", "3h", or "expired".
 func (k reportChecker) until(t time.Time) string {
@@ -376,75 +370,10 @@ func (k reportChecker) until(t time.Time) string {
 	if d <= 0 {
 		return "expired"
 	}
-	return "in " + reportDur(d)
-}
-
-func reportTime(t time.Time, loc *time.Location, ref time.Time) string {
-	t = t.In(loc)
-	if t.Year() != ref.In(loc).Year() {
-		return t.Format("Jan 2 2006 15:04")
-	}
-	return t.Format("Jan 2 15:04")
+	return "in " + reportfmt.Duration(d)
 }
 
 // ReportTitle is a report's title: "Daily inspection · Mar 8 09:00 → Mar 9 09:00 CET".
 func ReportTitle(since, until time.Time, loc *time.Location) string {
-	return "Daily inspection · " + reportTime(since, loc, until) + " → " + reportTime(until, loc, until) + " " + until.In(loc).Format("MST")
-}
-
-// reportDur renders a duration for people: 350ms, 1.2s, 45s, 4m30s, 2h05m, 3d4h.
-func reportDur(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "-" + reportDur(-d)
-	case d == 0:
-		return "0s"
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	case d < 10*time.Second:
-		s := fmt.Sprintf("%.1fs", d.Seconds())
-		return strings.Replace(s, ".0s", "s", 1)
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		m, s := int(d.Minutes()), int(d.Seconds())%60
-		if s == 0 {
-			return fmt.Sprintf("%dm", m)
-		}
-		return fmt.Sprintf("%dm%02ds", m, s)
-	case d < 48*time.Hour:
-		h, m := int(d.Hours()), int(d.Minutes())%60
-		if m == 0 {
-			return fmt.Sprintf("%dh", h)
-		}
-		return fmt.Sprintf("%dh%02dm", h, m)
-	}
-	days, h := int(d.Hours())/24, int(d.Hours())%24
-	if h == 0 {
-		return fmt.Sprintf("%dd", days)
-	}
-	return fmt.Sprintf("%dd%dh", days, h)
-}
-
-func reportPct(f float64) string {
-	s := fmt.Sprintf("%.1f", f*100)
-	return strings.TrimSuffix(s, ".0") + "%"
-}
-
-// reportPlural renders "1 incident", "2 incidents", "3 replies".
-func reportPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	switch {
-	case strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ay"):
-		noun = noun[:len(noun)-1] + "ies"
-	case strings.HasSuffix(noun, "s"), strings.HasSuffix(noun, "sh"), strings.HasSuffix(noun, "ch"):
-		noun += "es"
-	case strings.ToUpper(noun) == noun:
-		noun += "S"
-	default:
-		noun += "s"
-	}
-	return fmt.Sprintf("%d %s", n, noun)
+	return "Daily inspection · " + reportfmt.Time(since, loc, until) + " → " + reportfmt.Time(until, loc, until) + " " + until.In(loc).Format("MST")
 }

@@ -52,41 +52,6 @@ type ReportSchedule struct {
 	Sites  []string `yaml:"sites"`
 }
 
-// ReportThresholds decide each checklist line's verdict (✅ ⚠️ ❌).
-type ReportThresholds struct {
-	// DowntimeCritical: more downtime than this in the period is ❌ (default
-	// 30m); any incident is ⚠️, a store down at report time ❌.
-	DowntimeCritical time.Duration `yaml:"downtime_critical"`
-	// SlowSync is the "loading too long" line of the panel (default 10s):
-	// one sync slower is ⚠️, SlowSyncsCritical of them ❌ (default 10).
-	SlowSync          time.Duration `yaml:"slow_sync"`
-	SlowSyncsCritical int           `yaml:"slow_syncs_critical"`
-	// StaleSync: no successful sync for longer is ❌ (default 15m).
-	StaleSync time.Duration `yaml:"stale_sync"`
-	// TokenWarn: a refresh token or proxy expiring within this is ⚠️
-	// (default 168h, 7 days); expired is ❌.
-	TokenWarn time.Duration `yaml:"token_warn"`
-	// SendLatencyWarn: a send latency p95 above it is ⚠️ (default 30s).
-	SendLatencyWarn time.Duration `yaml:"send_latency_warn"`
-	// FailureRateCritical: more failed replies than this share of finished
-	// ones is ❌ (default 0.1); any failure is ⚠️.
-	FailureRateCritical float64 `yaml:"failure_rate_critical"`
-	// PendingWarn: a reply still unsent after this is ⚠️ (default 5m).
-	PendingWarn time.Duration `yaml:"pending_warn"`
-	// MissedCritical: this many conversations waiting beyond the SLA is ❌
-	// (default 5); one is ⚠️.
-	MissedCritical int `yaml:"missed_critical"`
-	// ResponseWarn and ResponseCritical bound the first-response p90
-	// (defaults: the SLA, and 1h).
-	ResponseWarn     time.Duration `yaml:"response_warn"`
-	ResponseCritical time.Duration `yaml:"response_critical"`
-	// FullResyncsWarn: this many restarts without saved state is ⚠️ (default 1).
-	FullResyncsWarn int `yaml:"full_resyncs_warn"`
-	// BacklogWarn: a buyer message recorded but not posted for longer is ⚠️
-	// (default 10m).
-	BacklogWarn time.Duration `yaml:"backlog_warn"`
-}
-
 // SetDefaults fills what the configuration leaves out.
 func (c *ReportConfig) SetDefaults() {
 	if c.SLA == 0 {

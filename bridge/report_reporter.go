@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge/internal/reportfmt"
 )
 
 // ErrNoReportSurface is returned when the chat surface can post no report.
@@ -399,7 +401,7 @@ func (r *Reporter) command(ctx context.Context, req CommandRequest, args []strin
 }
 
 func reportPeriodText(r Report) string {
-	return reportTime(r.Since, r.Location, r.Until) + " → " + reportTime(r.Until, r.Location, r.Until)
+	return reportfmt.Time(r.Since, r.Location, r.Until) + " → " + reportfmt.Time(r.Until, r.Location, r.Until)
 }
 
 // ParseReportPeriod parses a report period: a Go duration ("24h", "90m")
