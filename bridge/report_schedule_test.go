@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
 // reporterFixture runs a Reporter on a fake clock and a SQLite state.
@@ -20,7 +21,7 @@ type reporterFixture struct {
 	state *crashableState
 	chat  bridge.Chat
 	rc    *reportChat
-	rep   *bridge.Reporter
+	rep   *report.Reporter
 }
 
 // crashableState stops writing once crashed, like a process that died.
@@ -36,7 +37,7 @@ func (s *crashableState) SaveReportDelivery(ctx context.Context, d bridge.Report
 	return s.State.SaveReportDelivery(ctx, d)
 }
 
-func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg bridge.ReportConfig) *reporterFixture {
+func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg report.Config) *reporterFixture {
 	t.Helper()
 	f := &reporterFixture{t: t, clock: bridgetest.NewClock(start), path: reportDB(t)}
 	f.rc = newReportChat(false)
@@ -49,7 +50,7 @@ func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg bridge.R
 }
 
 // start opens the state and starts a reporter (again, after a "crash").
-func (f *reporterFixture) start(cfg bridge.ReportConfig) {
+func (f *reporterFixture) start(cfg report.Config) {
 	f.t.Helper()
 	f.state = &crashableState{State: openReportState(f.t, f.path, f.clock)}
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: f.state, Chat: f.chat, Stores: []bridge.Store{storeA}, Clock: f.clock})
@@ -88,8 +89,8 @@ func (f *reporterFixture) delivery(key string) bridge.ReportDelivery {
 	return d
 }
 
-func berlin9() bridge.ReportConfig {
-	return bridge.ReportConfig{Schedules: []bridge.ReportSchedule{{Name: "eu", Time: "09:00", Timezone: "Europe/Berlin", Channel: "C-report-eu"}}}
+func berlin9() report.Config {
+	return report.Config{Schedules: []report.Schedule{{Name: "eu", Time: "09:00", Timezone: "Europe/Berlin", Channel: "C-report-eu"}}}
 }
 
 func TestScheduleFiresAtLocalTimeAcrossDST(t *testing.T) {
@@ -157,7 +158,7 @@ func TestScheduleTimesAroundNewYorkDSTChanges(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := bridge.ReportConfig{Schedules: []bridge.ReportSchedule{{Name: "us", Time: tc.clock, Timezone: "America/New_York"}}}
+			cfg := report.Config{Schedules: []report.Schedule{{Name: "us", Time: tc.clock, Timezone: "America/New_York"}}}
 			f := newReporterFixture(t, tc.from, false, cfg)
 			posts := f.runUntilPosts(len(tc.want))
 			for i, w := range tc.want {
@@ -312,7 +313,7 @@ func TestReportCommandWithoutReportSurfaceAnswersWithText(t *testing.T) {
 	st := openReportState(t, reportDB(t), clock)
 	chat := bridgetest.NewChat()
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Stores: []bridge.Store{storeA}, Clock: clock})
-	if _, err := newReporter(eng, st, chat, clock, bridge.ReportConfig{}); err != nil {
+	if _, err := newReporter(eng, st, chat, clock, report.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	resp := eng.Commands().Run(context.Background(), bridge.CommandRequest{Text: "report"})
@@ -322,10 +323,10 @@ func TestReportCommandWithoutReportSurfaceAnswersWithText(t *testing.T) {
 }
 
 func TestReportConfigValidation(t *testing.T) {
-	cfg := bridge.ReportConfig{
+	cfg := report.Config{
 		Timezone: "Mars/Olympus",
 		SLA:      -time.Minute,
-		Schedules: []bridge.ReportSchedule{
+		Schedules: []report.Schedule{
 			{Name: "a", Time: "9am", Timezone: "Europe/Berlin"},
 			{Name: "a", Time: "25:00", Timezone: "Nowhere/City"},
 		},
@@ -346,7 +347,7 @@ func TestReportConfigValidation(t *testing.T) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
 	}
-	def := bridge.DefaultReportConfig()
+	def := report.DefaultConfig()
 	if p := def.Validate(); len(p) != 0 {
 		t.Errorf("defaults are invalid: %v", p)
 	}

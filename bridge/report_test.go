@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
 // The scripted day: 2026-03-09 09:00 → 2026-03-10 09:00 Europe/Berlin (CET,
@@ -34,7 +35,7 @@ type scriptedDay struct {
 	state bridge.State
 	chat  *reportChat
 	eng   *bridge.Engine
-	rep   *bridge.Reporter
+	rep   *report.Reporter
 }
 
 func th(n string) bridge.ThreadRef { return bridge.ThreadRef{Channel: "C-inbox", ID: "17000000." + n} }
@@ -197,7 +198,7 @@ func scriptDay(t *testing.T) *scriptedDay {
 	clock.Set(dayEnd)
 	chat := newReportChat(false)
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Stores: []bridge.Store{storeA, storeB, storeC}, Clock: clock})
-	cfg := bridge.ReportConfig{Timezone: "Europe/Berlin"}
+	cfg := report.Config{Timezone: "Europe/Berlin"}
 	rep, err := newReporter(eng, st, chat, clock, cfg)
 	reportMust(t, "NewReporter", err)
 	return &scriptedDay{clock: clock, state: st, chat: chat, eng: eng, rep: rep}

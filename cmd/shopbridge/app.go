@@ -17,6 +17,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
+	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/postgres"
@@ -70,7 +71,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx
 		),
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
-		fx.Invoke(func(*bridge.Engine, *auth.Flow, *bridge.Reporter, *bridge.TemplateBook) {}),
+		fx.Invoke(func(*bridge.Engine, *auth.Flow, *report.Reporter, *bridge.TemplateBook) {}),
 		fx.Invoke(cutChatCallsAtGrace),
 	}
 	return fx.Options(opts...)

@@ -1,12 +1,15 @@
-package bridge
+package report
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // The daily inspection report is computed from the state store alone: every
@@ -33,49 +36,49 @@ import (
 //   - first response: the reply that ended a buyer's wait, timed from the
 //     oldest unanswered buyer message to the send.
 
-// ReportState is the read-only part of State a report is computed from.
-type ReportState interface {
-	StoreState(ctx context.Context, id StoreID) (StoreState, error)
-	Conversations(ctx context.Context, id StoreID) ([]ConversationRecord, error)
-	InboundBacklog(ctx context.Context) ([]ConversationBacklog, error)
-	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
-	UnfinishedReplies(ctx context.Context) ([]Reply, error)
-	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
-	SyncRuns(ctx context.Context, store StoreID, since time.Time) ([]SyncRun, error)
-	Responses(ctx context.Context, store StoreID, since time.Time) ([]ResponseEvent, error)
-	Restarts(ctx context.Context, since time.Time) ([]RestartEvent, error)
-	ThreadEvents(ctx context.Context, since time.Time) ([]ThreadEvent, error)
-	LoadTokens(ctx context.Context, store StoreID) (Tokens, error)
-	StoreAuthRecord(ctx context.Context, id StoreID) (StoreAuthRecord, error)
-	LastAuthAttempt(ctx context.Context, id StoreID) (AuthAttempt, error)
+// State is the read-only part of bridge.State a report is computed from.
+type State interface {
+	StoreState(ctx context.Context, id bridge.StoreID) (bridge.StoreState, error)
+	Conversations(ctx context.Context, id bridge.StoreID) ([]bridge.ConversationRecord, error)
+	InboundBacklog(ctx context.Context) ([]bridge.ConversationBacklog, error)
+	Replies(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.Reply, error)
+	UnfinishedReplies(ctx context.Context) ([]bridge.Reply, error)
+	Incidents(ctx context.Context, since time.Time) ([]bridge.Incident, error)
+	SyncRuns(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.SyncRun, error)
+	Responses(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.ResponseEvent, error)
+	Restarts(ctx context.Context, since time.Time) ([]bridge.RestartEvent, error)
+	ThreadEvents(ctx context.Context, since time.Time) ([]bridge.ThreadEvent, error)
+	LoadTokens(ctx context.Context, store bridge.StoreID) (bridge.Tokens, error)
+	StoreAuthRecord(ctx context.Context, id bridge.StoreID) (bridge.StoreAuthRecord, error)
+	LastAuthAttempt(ctx context.Context, id bridge.StoreID) (bridge.AuthAttempt, error)
 }
 
-// ReportSource is what a report is computed from.
-type ReportSource struct {
-	State  ReportState
-	Stores []Store
+// Source is what a report is computed from.
+type Source struct {
+	State  State
+	Stores []bridge.Store
 	// Now is the report's "now": current state, waits and expiries.
 	Now time.Time
 	// ConfigTokens names stores whose tokens come from the configuration
 	// file and were not saved in state yet.
-	ConfigTokens map[StoreID]bool
+	ConfigTokens map[bridge.StoreID]bool
 }
 
-// BuildReport computes the report of [since, until) with cfg's SLA and
+// Build computes the report of [since, until) with cfg's SLA and
 // thresholds (defaults applied to zero fields).
-func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since, until time.Time) (Report, error) {
+func Build(ctx context.Context, src Source, cfg Config, since, until time.Time) (bridge.Report, error) {
 	cfg.SetDefaults()
 	st := src.State
 	now := src.Now
 	if now.IsZero() {
 		now = until
 	}
-	loc := reportLocation(cfg.Timezone)
-	rep := Report{
+	loc := location(cfg.Timezone)
+	rep := bridge.Report{
 		Since: since, Until: until, GeneratedAt: now, Location: loc,
 		SLA: cfg.SLA, Thresholds: cfg.Thresholds, MaxListed: cfg.MaxListed,
 	}
-	rep.Title = ReportTitle(since, until, loc)
+	rep.Title = Title(since, until, loc)
 	in := func(t time.Time) bool { return !t.Before(since) && t.Before(until) }
 
 	incidents, err := st.Incidents(ctx, since)
@@ -114,11 +117,11 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 	if err != nil {
 		return rep, fmt.Errorf("report: inbound backlog: %w", err)
 	}
-	backlogOf := map[StoreID]*BacklogStats{}
+	backlogOf := map[bridge.StoreID]*bridge.BacklogStats{}
 	for _, b := range backlog {
 		bs := backlogOf[b.Store]
 		if bs == nil {
-			bs = &BacklogStats{}
+			bs = &bridge.BacklogStats{}
 			backlogOf[b.Store] = bs
 		}
 		addBacklog(bs, b.Pending, b.Oldest)
@@ -146,7 +149,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 		if end.IsZero() {
 			end = now
 		}
-		from, to := maxTime(inc.StartedAt, since), end
+		from, to := later(inc.StartedAt, since), end
 		if to.After(until) {
 			to = until
 		}
@@ -158,27 +161,27 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 	}
 
 	// Thread mapping changes of the period, per conversation.
-	mappedAt := map[convKey]time.Time{}
-	threadStats := map[StoreID]*ThreadStats{}
-	duplicates := map[convKey]bool{}
+	mappedAt := map[conversationKey]time.Time{}
+	threadStats := map[bridge.StoreID]*bridge.ThreadStats{}
+	duplicates := map[conversationKey]bool{}
 	for _, ev := range threadEvents {
 		if !in(ev.At) {
 			continue
 		}
 		ts := threadStats[ev.Store]
 		if ts == nil {
-			ts = &ThreadStats{}
+			ts = &bridge.ThreadStats{}
 			threadStats[ev.Store] = ts
 		}
-		k := convKey{ev.Store, ev.Conversation}
+		k := conversationKey{ev.Store, ev.Conversation}
 		switch ev.Kind {
-		case ThreadOpened:
+		case bridge.ThreadOpened:
 			ts.Opened++
-			mappedAt[k] = maxTime(mappedAt[k], ev.At)
-		case ThreadReplaced:
+			mappedAt[k] = later(mappedAt[k], ev.At)
+		case bridge.ThreadReplaced:
 			ts.Replaced++
-			mappedAt[k] = maxTime(mappedAt[k], ev.At)
-		case ThreadDuplicate:
+			mappedAt[k] = later(mappedAt[k], ev.At)
+		case bridge.ThreadDuplicate:
 			if !duplicates[k] {
 				duplicates[k] = true
 				ts.Duplicates++
@@ -190,7 +193,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 	var agentOrder []string
 	var total storeSamples
 	for _, s := range src.Stores {
-		sr := StoreReport{Store: s}
+		sr := bridge.StoreReport{Store: s}
 		if bs := backlogOf[s.ID]; bs != nil {
 			sr.Backlog = *bs
 		}
@@ -198,7 +201,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 
 		// Connectivity.
 		for _, sp := range spans {
-			if sp.in.Scope == "marketplace" && containsStore(sp.in.Stores, s.ID) {
+			if sp.in.Scope == "marketplace" && slices.Contains(sp.in.Stores, s.ID) {
 				addIncident(&sr.Connectivity, sp)
 			}
 		}
@@ -222,7 +225,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 			}
 			samples.sync = append(samples.sync, r.Duration)
 		}
-		sr.Sync.P50, sr.Sync.P95 = reportPercentile(samples.sync, 50), reportPercentile(samples.sync, 95)
+		sr.Sync.P50, sr.Sync.P95 = percentile(samples.sync, 50), percentile(samples.sync, 95)
 
 		// Threads.
 		if ts := threadStats[s.ID]; ts != nil {
@@ -232,11 +235,11 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 			if c.Store != s.ID {
 				continue
 			}
-			if reportReattached(c, mappedAt[convKey{c.Store, c.ID}], since, until, starts) {
+			if reattached(c, mappedAt[conversationKey{c.Store, c.ID}], since, until, starts) {
 				sr.Threads.Reattached++
 			}
 			if !c.Thread.IsZero() && !c.AwaitingSince.IsZero() && now.Sub(c.AwaitingSince) > cfg.SLA {
-				sr.Missed = append(sr.Missed, MissedReply{
+				sr.Missed = append(sr.Missed, bridge.MissedReply{
 					Store: s, Conversation: c.ID, BuyerName: c.BuyerName, Thread: c.Thread, Link: c.Link,
 					AwaitingSince: c.AwaitingSince, Waiting: now.Sub(c.AwaitingSince),
 				})
@@ -245,7 +248,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 		sortMissedReplies(sr.Missed)
 
 		// Authorization.
-		if sr.Auth, err = reportAuth(ctx, st, s, src.ConfigTokens[s.ID], now, cfg.Thresholds.TokenWarn); err != nil {
+		if sr.Auth, err = authStats(ctx, st, s, src.ConfigTokens[s.ID], now, cfg.Thresholds.TokenWarn); err != nil {
 			return rep, fmt.Errorf("report: authorization of store %s: %w", s.ID, err)
 		}
 
@@ -256,10 +259,10 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 				continue
 			}
 			switch r.Status {
-			case ReplySent:
+			case bridge.ReplySent:
 				sr.Replies.Sent++
 				samples.latency = append(samples.latency, r.SentAt.Sub(r.CreatedAt))
-			case ReplyFailed:
+			case bridge.ReplyFailed:
 				sr.Replies.Failed++
 				reason := strings.TrimSpace(r.Reason)
 				if reason == "" {
@@ -278,7 +281,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 			}
 		}
 		sr.Replies.Reasons = sortFailureReasons(reasons)
-		sr.Replies.LatencyP95 = reportPercentile(samples.latency, 95)
+		sr.Replies.LatencyP95 = percentile(samples.latency, 95)
 		samples.reasons = reasons
 
 		// First responses.
@@ -294,7 +297,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 			}
 			a := agents[key]
 			if a == nil {
-				a = &agentSamples{AgentResponse: AgentResponse{AgentID: r.AgentID}}
+				a = &agentSamples{AgentResponse: bridge.AgentResponse{AgentID: r.AgentID}}
 				agents[key] = a
 				agentOrder = append(agentOrder, key)
 			}
@@ -303,7 +306,7 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 			}
 			a.waits = append(a.waits, w)
 		}
-		sr.Response = reportDurations(samples.response, cfg.SLA)
+		sr.Response = durationStats(samples.response, cfg.SLA)
 
 		sr.Checks = storeChecks(sr, cfg, now)
 		rep.Stores = append(rep.Stores, sr)
@@ -319,14 +322,14 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 		}
 	}
 	if rep.Chat.Incidents > 0 {
-		rep.ChatCheck = newReportChecker(cfg, now).connectivity(rep.Chat, false)
+		rep.ChatCheck = newChecker(cfg, now).connectivity(rep.Chat, false)
 	}
 
-	rep.Total = reportTotals(rep, spans, total, cfg)
+	rep.Total = totals(rep, spans, total, cfg)
 
 	for _, k := range agentOrder {
 		a := agents[k]
-		a.DurationStats = reportDurations(a.waits, cfg.SLA)
+		a.DurationStats = durationStats(a.waits, cfg.SLA)
 		rep.Agents = append(rep.Agents, a.AgentResponse)
 	}
 	sort.SliceStable(rep.Agents, func(i, j int) bool {
@@ -341,14 +344,28 @@ func BuildReport(ctx context.Context, src ReportSource, cfg ReportConfig, since,
 	return rep, nil
 }
 
+// conversationKey names a conversation.
+type conversationKey struct {
+	store bridge.StoreID
+	conv  bridge.ConversationID
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // clippedIncident is an incident with its span clipped to the period.
 type clippedIncident struct {
-	in       Incident
+	in       bridge.Incident
 	from, to time.Time
 }
 
 // addBacklog counts a conversation's pending messages.
-func addBacklog(b *BacklogStats, pending int, oldest time.Time) {
+func addBacklog(b *bridge.BacklogStats, pending int, oldest time.Time) {
 	b.Pending += pending
 	if !oldest.IsZero() && (b.Oldest.IsZero() || oldest.Before(b.Oldest)) {
 		b.Oldest = oldest
@@ -356,7 +373,7 @@ func addBacklog(b *BacklogStats, pending int, oldest time.Time) {
 }
 
 // addIncident counts one incident.
-func addIncident(c *ConnectivityStats, ci clippedIncident) {
+func addIncident(c *bridge.ConnectivityStats, ci clippedIncident) {
 	c.Incidents++
 	d := ci.to.Sub(ci.from)
 	c.Downtime += d
@@ -371,11 +388,11 @@ func addIncident(c *ConnectivityStats, ci clippedIncident) {
 	}
 }
 
-// reportReattached reports whether a conversation's new messages in the period
+// reattached reports whether a conversation's new messages in the period
 // went into a thread it already had before the period or before the
 // latest engine start preceding them.
-func reportReattached(c ConversationRecord, mapped time.Time, since, until time.Time, starts []time.Time) bool {
-	last := maxTime(c.LastBuyerAt, c.LastSellerAt)
+func reattached(c bridge.ConversationRecord, mapped time.Time, since, until time.Time, starts []time.Time) bool {
+	last := later(c.LastBuyerAt, c.LastSellerAt)
 	if c.Thread.IsZero() || last.Before(since) || !last.Before(until) {
 		return false
 	}
@@ -388,7 +405,7 @@ func reportReattached(c ConversationRecord, mapped time.Time, since, until time.
 	return mapped.Before(boundary)
 }
 
-func sortMissedReplies(m []MissedReply) {
+func sortMissedReplies(m []bridge.MissedReply) {
 	sort.SliceStable(m, func(i, j int) bool {
 		if !m[i].AwaitingSince.Equal(m[j].AwaitingSince) {
 			return m[i].AwaitingSince.Before(m[j].AwaitingSince)
@@ -400,10 +417,10 @@ func sortMissedReplies(m []MissedReply) {
 	})
 }
 
-func sortFailureReasons(m map[string]int) []ReasonCount {
-	out := make([]ReasonCount, 0, len(m))
+func sortFailureReasons(m map[string]int) []bridge.ReasonCount {
+	out := make([]bridge.ReasonCount, 0, len(m))
 	for r, n := range m {
-		out = append(out, ReasonCount{r, n})
+		out = append(out, bridge.ReasonCount{Reason: r, Count: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -433,14 +450,14 @@ func (t *storeSamples) add(s storeSamples) {
 }
 
 type agentSamples struct {
-	AgentResponse
+	bridge.AgentResponse
 	waits []time.Duration
 }
 
-// reportTotals sums the stores: incidents are counted once however many stores
+// totals sums the stores: incidents are counted once however many stores
 // they name, percentiles are taken over every store's samples.
-func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg ReportConfig) StoreReport {
-	t := StoreReport{Store: Store{Name: "All stores"}}
+func totals(rep bridge.Report, incidents []clippedIncident, s storeSamples, cfg Config) bridge.StoreReport {
+	t := bridge.StoreReport{Store: bridge.Store{Name: "All stores"}}
 	for _, ci := range incidents {
 		addIncident(&t.Connectivity, ci)
 	}
@@ -458,10 +475,10 @@ func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg R
 		t.Threads.Reattached += sr.Threads.Reattached
 		t.Threads.Replaced += sr.Threads.Replaced
 		t.Threads.Duplicates += sr.Threads.Duplicates
-		switch sr.Check(CheckAuth).Verdict {
-		case VerdictOK:
+		switch sr.Check(bridge.CheckAuth).Verdict {
+		case bridge.VerdictOK:
 			t.Auth.Authorized++
-		case VerdictWarn:
+		case bridge.VerdictWarn:
 			t.Auth.Warning++
 		default:
 			t.Auth.Failing++
@@ -472,26 +489,26 @@ func reportTotals(rep Report, incidents []clippedIncident, s storeSamples, cfg R
 		t.Replies.Stuck += sr.Replies.Stuck
 		addBacklog(&t.Backlog, sr.Backlog.Pending, sr.Backlog.Oldest)
 	}
-	t.Sync.P50, t.Sync.P95 = reportPercentile(s.sync, 50), reportPercentile(s.sync, 95)
+	t.Sync.P50, t.Sync.P95 = percentile(s.sync, 50), percentile(s.sync, 95)
 	t.Replies.Reasons = sortFailureReasons(s.reasons)
-	t.Replies.LatencyP95 = reportPercentile(s.latency, 95)
-	t.Response = reportDurations(s.response, cfg.SLA)
+	t.Replies.LatencyP95 = percentile(s.latency, 95)
+	t.Response = durationStats(s.response, cfg.SLA)
 	t.Missed = rep.Missed
 	return t
 }
 
-// reportAuth reads a store's authorization health.
-func reportAuth(ctx context.Context, st ReportState, s Store, configTokens bool, now time.Time, warn time.Duration) (AuthStats, error) {
-	sa, err := StoreAuthStatus(ctx, st, s.ID)
+// authStats reads a store's authorization health.
+func authStats(ctx context.Context, st State, s bridge.Store, configTokens bool, now time.Time, warn time.Duration) (bridge.AuthStats, error) {
+	sa, err := bridge.StoreAuthStatus(ctx, st, s.ID)
 	if err != nil {
-		return AuthStats{}, err
+		return bridge.AuthStats{}, err
 	}
-	a := AuthStats{
+	a := bridge.AuthStats{
 		HasTokens: sa.HasTokens, AccessExpiresAt: sa.AccessExpiresAt, RefreshExpiresAt: sa.RefreshExpiresAt,
 		ProxyExpiresAt: s.ProxyExpiry, NeedsUpdate: sa.NeedsUpdate, Reason: sa.Reason,
 	}
 	switch att, err := st.LastAuthAttempt(ctx, s.ID); {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, bridge.ErrNotFound):
 	case err != nil:
 		return a, fmt.Errorf("last authorization attempt of %s: %w", s.ID, err)
 	default:
@@ -504,7 +521,7 @@ func reportAuth(ctx context.Context, st ReportState, s Store, configTokens bool,
 		a.Status = "tokens from config"
 	case !a.HasTokens:
 		a.Status = "no saved tokens"
-	case reportTokensExpired(a, now):
+	case tokensExpired(a, now):
 		a.Status = "expired"
 	default:
 		a.Status = "authorized"
@@ -512,17 +529,17 @@ func reportAuth(ctx context.Context, st ReportState, s Store, configTokens bool,
 	return a, nil
 }
 
-// reportTokensExpired: the refresh token has expired, or there is none to renew
+// tokensExpired: the refresh token has expired, or there is none to renew
 // an expired access token.
-func reportTokensExpired(a AuthStats, now time.Time) bool {
+func tokensExpired(a bridge.AuthStats, now time.Time) bool {
 	if !a.RefreshExpiresAt.IsZero() {
 		return !now.Before(a.RefreshExpiresAt)
 	}
 	return false
 }
 
-// reportPercentile is the nearest-rank percentile p (0–100) of ds; 0 for none.
-func reportPercentile(ds []time.Duration, p int) time.Duration {
+// percentile is the nearest-rank percentile p (0–100) of ds; 0 for none.
+func percentile(ds []time.Duration, p int) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
@@ -533,8 +550,8 @@ func reportPercentile(ds []time.Duration, p int) time.Duration {
 	return s[rank-1]
 }
 
-func reportDurations(ds []time.Duration, sla time.Duration) DurationStats {
-	out := DurationStats{Count: len(ds), P50: reportPercentile(ds, 50), P90: reportPercentile(ds, 90)}
+func durationStats(ds []time.Duration, sla time.Duration) bridge.DurationStats {
+	out := bridge.DurationStats{Count: len(ds), P50: percentile(ds, 50), P90: percentile(ds, 90)}
 	for _, d := range ds {
 		if d > sla {
 			out.Late++

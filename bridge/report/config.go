@@ -1,17 +1,19 @@
-package bridge
+package report
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// ReportConfig configures the daily inspection report: when and where it is
+// Config configures the daily inspection report: when and where it is
 // posted, the reply SLA, and the thresholds behind each checklist verdict.
-type ReportConfig struct {
+type Config struct {
 	// Schedules post the report at a local time; several are allowed (for
 	// example one per region channel). None means on request only.
-	Schedules []ReportSchedule `yaml:"schedules"`
+	Schedules []Schedule `yaml:"schedules"`
 	// Timezone renders reports made on request (the command and the CLI);
 	// default the first schedule's, else UTC.
 	Timezone string `yaml:"timezone"`
@@ -32,12 +34,12 @@ type ReportConfig struct {
 	RetryBackoff  time.Duration `yaml:"retry_backoff"`
 	RetryAttempts int           `yaml:"retry_attempts"`
 	// MaxListed bounds the missed replies listed by name (default 20).
-	MaxListed  int              `yaml:"max_listed"`
-	Thresholds ReportThresholds `yaml:"thresholds"`
+	MaxListed  int                     `yaml:"max_listed"`
+	Thresholds bridge.ReportThresholds `yaml:"thresholds"`
 }
 
-// ReportSchedule is one scheduled report.
-type ReportSchedule struct {
+// Schedule is one scheduled report.
+type Schedule struct {
 	// Name identifies the schedule in state (default "HH:MM Zone").
 	Name string `yaml:"name"`
 	// Time is the local time of day, "HH:MM" (24-hour).
@@ -53,7 +55,7 @@ type ReportSchedule struct {
 }
 
 // SetDefaults fills what the configuration leaves out.
-func (c *ReportConfig) SetDefaults() {
+func (c *Config) SetDefaults() {
 	if c.SLA == 0 {
 		c.SLA = 15 * time.Minute
 	}
@@ -132,16 +134,16 @@ func (c *ReportConfig) SetDefaults() {
 	}
 }
 
-// DefaultReportConfig returns the defaults, without schedules.
-func DefaultReportConfig() ReportConfig {
-	var c ReportConfig
+// DefaultConfig returns the defaults, without schedules.
+func DefaultConfig() Config {
+	var c Config
 	c.SetDefaults()
 	return c
 }
 
 // Validate returns one line per problem, prefixed with the YAML path
 // ("report.schedules[0].time: …").
-func (c ReportConfig) Validate() []string {
+func (c Config) Validate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	if _, err := time.LoadLocation(c.Timezone); c.Timezone != "" && err != nil {
@@ -150,7 +152,7 @@ func (c ReportConfig) Validate() []string {
 	names := map[string]int{}
 	for i, s := range c.Schedules {
 		where := fmt.Sprintf("report.schedules[%d]", i)
-		if _, _, err := parseReportClock(s.Time); err != nil {
+		if _, _, err := parseClock(s.Time); err != nil {
 			add("%s.time: %q is not a time of day like 09:00 (24-hour HH:MM)", where, s.Time)
 		}
 		if _, err := time.LoadLocation(s.Timezone); err != nil {
@@ -203,8 +205,8 @@ func (c ReportConfig) Validate() []string {
 	return p
 }
 
-// parseReportClock parses "HH:MM" (24-hour).
-func parseReportClock(s string) (hour, minute int, err error) {
+// parseClock parses "HH:MM" (24-hour).
+func parseClock(s string) (hour, minute int, err error) {
 	t, err := time.Parse("15:04", strings.TrimSpace(s))
 	if err != nil {
 		return 0, 0, err
@@ -212,9 +214,9 @@ func parseReportClock(s string) (hour, minute int, err error) {
 	return t.Hour(), t.Minute(), nil
 }
 
-// reportLocation loads a time zone, UTC for "" or an unknown one (Validate
+// location loads a time zone, UTC for "" or an unknown one (Validate
 // reports those).
-func reportLocation(name string) *time.Location {
+func location(name string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}

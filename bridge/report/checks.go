@@ -1,29 +1,30 @@
-package bridge
+package report
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/internal/reportfmt"
 )
 
-// reportChecker decides the verdicts of the checklist and words the figures.
-type reportChecker struct {
-	cfg ReportConfig
-	th  ReportThresholds
+// checker decides the verdicts of the checklist and words the figures.
+type checker struct {
+	cfg Config
+	th  bridge.ReportThresholds
 	now time.Time
 	loc *time.Location
 }
 
-func newReportChecker(cfg ReportConfig, now time.Time) reportChecker {
-	return reportChecker{cfg: cfg, th: cfg.Thresholds, now: now, loc: reportLocation(cfg.Timezone)}
+func newChecker(cfg Config, now time.Time) checker {
+	return checker{cfg: cfg, th: cfg.Thresholds, now: now, loc: location(cfg.Timezone)}
 }
 
 // storeChecks decides a store's verdicts (every item but restarts).
-func storeChecks(sr StoreReport, cfg ReportConfig, now time.Time) []Check {
-	k := newReportChecker(cfg, now)
-	return []Check{
+func storeChecks(sr bridge.StoreReport, cfg Config, now time.Time) []bridge.Check {
+	k := newChecker(cfg, now)
+	return []bridge.Check{
 		k.connectivity(sr.Connectivity, false),
 		k.sync(sr.Sync),
 		k.backlog(sr.Backlog),
@@ -38,14 +39,14 @@ func storeChecks(sr StoreReport, cfg ReportConfig, now time.Time) []Check {
 // summaryChecks decides the summary: for each item the worst of the total
 // (where a total means something) and of every store, with the deciding
 // store named in the rule.
-func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
-	k := newReportChecker(cfg, now)
+func summaryChecks(rep bridge.Report, cfg Config, now time.Time) []bridge.Check {
+	k := newChecker(cfg, now)
 	t := rep.Total
-	var out []Check
-	for _, item := range CheckItems {
-		var c Check
+	var out []bridge.Check
+	for _, item := range bridge.CheckItems {
+		var c bridge.Check
 		switch item {
-		case CheckConnectivity:
+		case bridge.CheckConnectivity:
 			c = k.connectivity(t.Connectivity, true)
 			if rep.Chat.Incidents > 0 {
 				chat := rep.ChatCheck
@@ -54,24 +55,24 @@ func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
 					c.Verdict, c.Rule = chat.Verdict, chat.Rule
 				}
 			}
-		case CheckSync:
-			c = Check{Item: item, Text: k.syncTotalText(t.Sync), Rule: fmt.Sprintf("no sync over %s", reportfmt.Duration(k.th.SlowSync))}
-		case CheckThreads:
+		case bridge.CheckSync:
+			c = bridge.Check{Item: item, Text: k.syncTotalText(t.Sync), Rule: fmt.Sprintf("no sync over %s", reportfmt.Duration(k.th.SlowSync))}
+		case bridge.CheckThreads:
 			c = k.threads(t.Threads)
-		case CheckAuth:
-			c = Check{Item: item, Text: k.authTotalText(t.Auth, len(rep.Stores)), Rule: fmt.Sprintf("no expiry within %s", reportfmt.Duration(k.th.TokenWarn))}
-		case CheckReplies:
+		case bridge.CheckAuth:
+			c = bridge.Check{Item: item, Text: k.authTotalText(t.Auth, len(rep.Stores)), Rule: fmt.Sprintf("no expiry within %s", reportfmt.Duration(k.th.TokenWarn))}
+		case bridge.CheckReplies:
 			c = k.replies(t.Replies)
-		case CheckRestarts:
+		case bridge.CheckRestarts:
 			c = k.restarts(rep.Restarts)
-		case CheckMissed:
+		case bridge.CheckMissed:
 			c = k.missed(rep.Missed, t.Response.Late)
-		case CheckResponse:
+		case bridge.CheckResponse:
 			c = k.response(t.Response)
-		case CheckBacklog:
+		case bridge.CheckBacklog:
 			c = k.backlog(t.Backlog)
 		}
-		if item != CheckRestarts {
+		if item != bridge.CheckRestarts {
 			for _, sr := range rep.Stores {
 				sc := sr.Check(item)
 				if sc.Verdict > c.Verdict {
@@ -85,8 +86,8 @@ func summaryChecks(rep Report, cfg ReportConfig, now time.Time) []Check {
 	return out
 }
 
-func (k reportChecker) connectivity(c ConnectivityStats, total bool) Check {
-	out := Check{Item: CheckConnectivity}
+func (k checker) connectivity(c bridge.ConnectivityStats, total bool) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckConnectivity}
 	var b []string
 	if c.Incidents == 0 {
 		b = append(b, "no incident")
@@ -110,13 +111,13 @@ func (k reportChecker) connectivity(c ConnectivityStats, total bool) Check {
 	out.Text = strings.Join(b, "; ")
 	switch {
 	case c.DownNow:
-		out.Verdict, out.Rule = VerdictFail, "down at report time"
+		out.Verdict, out.Rule = bridge.VerdictFail, "down at report time"
 	case c.Downtime > k.th.DowntimeCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%s down > %s", reportfmt.Duration(c.Downtime), reportfmt.Duration(k.th.DowntimeCritical))
+		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("%s down > %s", reportfmt.Duration(c.Downtime), reportfmt.Duration(k.th.DowntimeCritical))
 	case c.CatchUpFailed:
-		out.Verdict, out.Rule = VerdictWarn, "catch-up sync failed: run `sync retry`"
+		out.Verdict, out.Rule = bridge.VerdictWarn, "catch-up sync failed: run `sync retry`"
 	case c.Incidents > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s, %s down ≤ %s", reportfmt.Plural(c.Incidents, "incident"), reportfmt.Duration(c.Downtime), reportfmt.Duration(k.th.DowntimeCritical))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("%s, %s down ≤ %s", reportfmt.Plural(c.Incidents, "incident"), reportfmt.Duration(c.Downtime), reportfmt.Duration(k.th.DowntimeCritical))
 	default:
 		out.Rule = "no incident"
 	}
@@ -124,11 +125,11 @@ func (k reportChecker) connectivity(c ConnectivityStats, total bool) Check {
 }
 
 // syncStale reports a store that should sync but has not succeeded lately.
-func syncStale(s SyncStats, now time.Time, stale time.Duration) bool {
+func syncStale(s bridge.SyncStats, now time.Time, stale time.Duration) bool {
 	return !s.Paused && (s.LastOK.IsZero() || now.Sub(s.LastOK) > stale)
 }
 
-func (k reportChecker) syncFigures(s SyncStats) string {
+func (k checker) syncFigures(s bridge.SyncStats) string {
 	if s.Runs == 0 {
 		return "no sync in the period"
 	}
@@ -139,8 +140,8 @@ func (k reportChecker) syncFigures(s SyncStats) string {
 	return t + fmt.Sprintf("; %d over %s", s.Slow, reportfmt.Duration(k.th.SlowSync))
 }
 
-func (k reportChecker) sync(s SyncStats) Check {
-	out := Check{Item: CheckSync}
+func (k checker) sync(s bridge.SyncStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckSync}
 	last := "never synced"
 	if !s.LastOK.IsZero() {
 		last = "last successful " + k.at(s.LastOK)
@@ -153,20 +154,20 @@ func (k reportChecker) sync(s SyncStats) Check {
 	case s.Paused:
 		out.Rule = "store paused"
 	case s.LastOK.IsZero():
-		out.Verdict, out.Rule = VerdictFail, "never synced successfully"
+		out.Verdict, out.Rule = bridge.VerdictFail, "never synced successfully"
 	case syncStale(s, k.now, k.th.StaleSync):
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("no successful sync for %s > %s", reportfmt.Duration(k.now.Sub(s.LastOK)), reportfmt.Duration(k.th.StaleSync))
+		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("no successful sync for %s > %s", reportfmt.Duration(k.now.Sub(s.LastOK)), reportfmt.Duration(k.th.StaleSync))
 	case s.Slow >= k.th.SlowSyncsCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%d syncs over %s ≥ %d", s.Slow, reportfmt.Duration(k.th.SlowSync), k.th.SlowSyncsCritical)
+		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("%d syncs over %s ≥ %d", s.Slow, reportfmt.Duration(k.th.SlowSync), k.th.SlowSyncsCritical)
 	case s.Slow > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s over %s (❌ from %d)", reportfmt.Plural(s.Slow, "sync"), reportfmt.Duration(k.th.SlowSync), k.th.SlowSyncsCritical)
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("%s over %s (❌ from %d)", reportfmt.Plural(s.Slow, "sync"), reportfmt.Duration(k.th.SlowSync), k.th.SlowSyncsCritical)
 	default:
 		out.Rule = fmt.Sprintf("no sync over %s", reportfmt.Duration(k.th.SlowSync))
 	}
 	return out
 }
 
-func (k reportChecker) syncTotalText(s SyncStats) string {
+func (k checker) syncTotalText(s bridge.SyncStats) string {
 	t := k.syncFigures(s)
 	if s.Stale > 0 {
 		t += fmt.Sprintf("; %s not syncing", reportfmt.Plural(s.Stale, "store"))
@@ -174,8 +175,8 @@ func (k reportChecker) syncTotalText(s SyncStats) string {
 	return t
 }
 
-func (k reportChecker) threads(t ThreadStats) Check {
-	out := Check{Item: CheckThreads}
+func (k checker) threads(t bridge.ThreadStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckThreads}
 	parts := []string{
 		fmt.Sprintf("%d re-attached to their thread", t.Reattached),
 		reportfmt.Plural(t.Opened, "new thread"),
@@ -185,7 +186,7 @@ func (k reportChecker) threads(t ThreadStats) Check {
 	}
 	if t.Duplicates > 0 {
 		parts = append(parts, fmt.Sprintf("%s GOT A SECOND THREAD", reportfmt.Plural(t.Duplicates, "CONVERSATION")))
-		out.Verdict, out.Rule = VerdictFail, reportfmt.Plural(t.Duplicates, "second thread")+", must be 0"
+		out.Verdict, out.Rule = bridge.VerdictFail, reportfmt.Plural(t.Duplicates, "second thread")+", must be 0"
 	} else {
 		parts = append(parts, "0 second threads")
 		out.Rule = "0 second threads"
@@ -194,8 +195,8 @@ func (k reportChecker) threads(t ThreadStats) Check {
 	return out
 }
 
-func (k reportChecker) auth(a AuthStats) Check {
-	out := Check{Item: CheckAuth}
+func (k checker) auth(a bridge.AuthStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckAuth}
 	parts := []string{a.Status}
 	if a.NeedsUpdate && a.Reason != "" {
 		parts[0] += " (" + a.Reason + ")"
@@ -224,28 +225,28 @@ func (k reportChecker) auth(a AuthStats) Check {
 	within := func(t time.Time) bool { return !t.IsZero() && t.Sub(k.now) <= warn }
 	switch {
 	case a.NeedsUpdate:
-		out.Verdict, out.Rule = VerdictFail, "needs update: run `store update`"
+		out.Verdict, out.Rule = bridge.VerdictFail, "needs update: run `store update`"
 	case a.Status == "no saved tokens":
-		out.Verdict, out.Rule = VerdictFail, "not authorized: run `store update`"
+		out.Verdict, out.Rule = bridge.VerdictFail, "not authorized: run `store update`"
 	case a.Status == "expired":
-		out.Verdict, out.Rule = VerdictFail, "refresh token expired"
+		out.Verdict, out.Rule = bridge.VerdictFail, "refresh token expired"
 	case !a.ProxyExpiresAt.IsZero() && !k.now.Before(a.ProxyExpiresAt):
-		out.Verdict, out.Rule = VerdictFail, "proxy expired"
+		out.Verdict, out.Rule = bridge.VerdictFail, "proxy expired"
 	case a.LastAttempt != nil && !a.LastAttempt.OK:
-		out.Verdict, out.Rule = VerdictFail, "last update attempt failed"
+		out.Verdict, out.Rule = bridge.VerdictFail, "last update attempt failed"
 	case a.Status == "tokens from config":
-		out.Verdict, out.Rule = VerdictWarn, "tokens from the config: expiry unknown until the first refresh"
+		out.Verdict, out.Rule = bridge.VerdictWarn, "tokens from the config: expiry unknown until the first refresh"
 	case within(a.RefreshExpiresAt):
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("refresh token expires %s ≤ %s", k.until(a.RefreshExpiresAt), reportfmt.Duration(warn))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("refresh token expires %s ≤ %s", k.until(a.RefreshExpiresAt), reportfmt.Duration(warn))
 	case within(a.ProxyExpiresAt):
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("proxy expires %s ≤ %s", k.until(a.ProxyExpiresAt), reportfmt.Duration(warn))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("proxy expires %s ≤ %s", k.until(a.ProxyExpiresAt), reportfmt.Duration(warn))
 	default:
 		out.Rule = fmt.Sprintf("no expiry within %s", reportfmt.Duration(warn))
 	}
 	return out
 }
 
-func (k reportChecker) authTotalText(a AuthStats, stores int) string {
+func (k checker) authTotalText(a bridge.AuthStats, stores int) string {
 	if stores == 0 {
 		return "no store"
 	}
@@ -261,8 +262,8 @@ func (k reportChecker) authTotalText(a AuthStats, stores int) string {
 	return t
 }
 
-func (k reportChecker) replies(r ReplyStats) Check {
-	out := Check{Item: CheckReplies}
+func (k checker) replies(r bridge.ReplyStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckReplies}
 	t := fmt.Sprintf("%d sent, %d failed, %d pending", r.Sent, r.Failed, r.Pending)
 	if r.Sent > 0 {
 		t += "; send p95 " + reportfmt.Duration(r.LatencyP95)
@@ -274,21 +275,21 @@ func (k reportChecker) replies(r ReplyStats) Check {
 	crit := k.th.FailureRateCritical
 	switch {
 	case r.Failed > 0 && r.FailureRate() > crit:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%s failed > %s", reportfmt.Percent(r.FailureRate()), reportfmt.Percent(crit))
+		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("%s failed > %s", reportfmt.Percent(r.FailureRate()), reportfmt.Percent(crit))
 	case r.Failed > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s failed (❌ above %s)", reportfmt.Plural(r.Failed, "reply"), reportfmt.Percent(crit))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("%s failed (❌ above %s)", reportfmt.Plural(r.Failed, "reply"), reportfmt.Percent(crit))
 	case r.Stuck > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s pending longer than %s", reportfmt.Plural(r.Stuck, "reply"), reportfmt.Duration(k.th.PendingWarn))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("%s pending longer than %s", reportfmt.Plural(r.Stuck, "reply"), reportfmt.Duration(k.th.PendingWarn))
 	case r.LatencyP95 > k.th.SendLatencyWarn:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("send p95 %s > %s", reportfmt.Duration(r.LatencyP95), reportfmt.Duration(k.th.SendLatencyWarn))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("send p95 %s > %s", reportfmt.Duration(r.LatencyP95), reportfmt.Duration(k.th.SendLatencyWarn))
 	default:
 		out.Rule = fmt.Sprintf("no failure, send p95 ≤ %s", reportfmt.Duration(k.th.SendLatencyWarn))
 	}
 	return out
 }
 
-func (k reportChecker) missed(m []MissedReply, late int) Check {
-	out := Check{Item: CheckMissed}
+func (k checker) missed(m []bridge.MissedReply, late int) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckMissed}
 	sla := reportfmt.Duration(k.cfg.SLA)
 	if len(m) == 0 {
 		out.Text = "no buyer waiting longer than " + sla
@@ -300,17 +301,17 @@ func (k reportChecker) missed(m []MissedReply, late int) Check {
 	}
 	switch n := len(m); {
 	case n >= k.th.MissedCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("%d waiting > %s, ≥ %d", n, sla, k.th.MissedCritical)
+		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("%d waiting > %s, ≥ %d", n, sla, k.th.MissedCritical)
 	case n > 0:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%d waiting > %s (❌ from %d)", n, sla, k.th.MissedCritical)
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("%d waiting > %s (❌ from %d)", n, sla, k.th.MissedCritical)
 	default:
 		out.Rule = "SLA " + sla
 	}
 	return out
 }
 
-func (k reportChecker) response(d DurationStats) Check {
-	out := Check{Item: CheckResponse}
+func (k checker) response(d bridge.DurationStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckResponse}
 	if d.Count == 0 {
 		out.Text, out.Rule = "no first response in the period", fmt.Sprintf("p90 ≤ %s", reportfmt.Duration(k.th.ResponseWarn))
 		return out
@@ -318,9 +319,9 @@ func (k reportChecker) response(d DurationStats) Check {
 	out.Text = fmt.Sprintf("first response p50 %s, p90 %s over %s", reportfmt.Duration(d.P50), reportfmt.Duration(d.P90), reportfmt.Plural(d.Count, "conversation"))
 	switch {
 	case d.P90 > k.th.ResponseCritical:
-		out.Verdict, out.Rule = VerdictFail, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseCritical))
+		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseCritical))
 	case d.P90 > k.th.ResponseWarn:
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseWarn))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseWarn))
 	default:
 		out.Rule = fmt.Sprintf("p90 ≤ %s", reportfmt.Duration(k.th.ResponseWarn))
 	}
@@ -330,8 +331,8 @@ func (k reportChecker) response(d DurationStats) Check {
 // backlog: buyer messages recorded but not posted yet. Being behind is
 // normal under a burst (the chat's rate limits); a message waiting longer
 // than BacklogWarn is ⚠️.
-func (k reportChecker) backlog(b BacklogStats) Check {
-	out := Check{Item: CheckBacklog, Rule: fmt.Sprintf("nothing waiting longer than %s", reportfmt.Duration(k.th.BacklogWarn))}
+func (k checker) backlog(b bridge.BacklogStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckBacklog, Rule: fmt.Sprintf("nothing waiting longer than %s", reportfmt.Duration(k.th.BacklogWarn))}
 	if b.Pending == 0 {
 		out.Text = "nothing waiting"
 		return out
@@ -339,13 +340,13 @@ func (k reportChecker) backlog(b BacklogStats) Check {
 	age := k.now.Sub(b.Oldest)
 	out.Text = fmt.Sprintf("%s waiting to be posted, oldest %s", reportfmt.Plural(b.Pending, "message"), reportfmt.Duration(age))
 	if age > k.th.BacklogWarn {
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("oldest %s > %s", reportfmt.Duration(age), reportfmt.Duration(k.th.BacklogWarn))
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("oldest %s > %s", reportfmt.Duration(age), reportfmt.Duration(k.th.BacklogWarn))
 	}
 	return out
 }
 
-func (k reportChecker) restarts(r RestartStats) Check {
-	out := Check{Item: CheckRestarts}
+func (k checker) restarts(r bridge.RestartStats) bridge.Check {
+	out := bridge.Check{Item: bridge.CheckRestarts}
 	n := r.Resumed + r.Full
 	if n == 0 {
 		out.Text, out.Rule = "no restart", "no full resync"
@@ -353,7 +354,7 @@ func (k reportChecker) restarts(r RestartStats) Check {
 	}
 	out.Text = fmt.Sprintf("%s: %d resumed from saved state, %s", reportfmt.Plural(n, "restart"), r.Resumed, reportfmt.Plural(r.Full, "full resync"))
 	if r.Full >= k.th.FullResyncsWarn {
-		out.Verdict, out.Rule = VerdictWarn, fmt.Sprintf("%s ≥ %d", reportfmt.Plural(r.Full, "full resync"), k.th.FullResyncsWarn)
+		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("%s ≥ %d", reportfmt.Plural(r.Full, "full resync"), k.th.FullResyncsWarn)
 	} else {
 		out.Rule = "every restart resumed"
 	}
@@ -362,10 +363,10 @@ func (k reportChecker) restarts(r RestartStats) Check {
 
 // at renders a time in the report's zone: "Mar 8 10:02", with the year
 // when it is not the report's.
-func (k reportChecker) at(t time.Time) string { return reportfmt.Time(t, k.loc, k.now) }
+func (k checker) at(t time.Time) string { return reportfmt.Time(t, k.loc, k.now) }
 
 // until renders the time left before t: "5d", "3h", or "expired".
-func (k reportChecker) until(t time.Time) string {
+func (k checker) until(t time.Time) string {
 	d := t.Sub(k.now)
 	if d <= 0 {
 		return "expired"
@@ -373,7 +374,7 @@ func (k reportChecker) until(t time.Time) string {
 	return "in " + reportfmt.Duration(d)
 }
 
-// ReportTitle is a report's title: "Daily inspection · Mar 8 09:00 → Mar 9 09:00 CET".
-func ReportTitle(since, until time.Time, loc *time.Location) string {
+// Title is a report's title: "Daily inspection · Mar 8 09:00 → Mar 9 09:00 CET".
+func Title(since, until time.Time, loc *time.Location) string {
 	return "Daily inspection · " + reportfmt.Time(since, loc, until) + " → " + reportfmt.Time(until, loc, until) + " " + until.In(loc).Format("MST")
 }
