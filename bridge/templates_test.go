@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/templates"
 )
 
 // templateStores: two stores on site MY and one on SG, all answered by the
@@ -22,7 +23,7 @@ var templateStores = []bridge.Store{
 func templateHarness(t *testing.T) (*harness, map[bridge.StoreID]bridgetest.Thread) {
 	h := newHarness(t, templateStores...)
 	h.beforeStart = func(e *bridge.Engine) {
-		book := bridge.NewTemplateBook(bridge.TemplateDeps{State: h.state, Store: e.Store, Clock: h.clock})
+		book := templates.New(templates.Deps{State: h.state, Store: e.Store, Clock: h.clock})
 		if err := e.Register(book); err != nil {
 			t.Fatal(err)
 		}

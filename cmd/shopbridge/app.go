@@ -18,6 +18,7 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/report"
+	"github.com/shopbridge/shopbridge/bridge/templates"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/postgres"
@@ -71,7 +72,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx
 		),
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
-		fx.Invoke(func(*bridge.Engine, *auth.Flow, *report.Reporter, *bridge.TemplateBook) {}),
+		fx.Invoke(func(*bridge.Engine, *auth.Flow, *report.Reporter, *templates.Book) {}),
 		fx.Invoke(cutChatCallsAtGrace),
 	}
 	return fx.Options(opts...)
@@ -254,8 +255,8 @@ func newEngine(p engineParams) *bridge.Engine {
 }
 
 // newTemplates registers the quick reply templates with the engine.
-func newTemplates(e *bridge.Engine, st bridge.State, clock bridge.Clock, log *slog.Logger) (*bridge.TemplateBook, error) {
-	book := bridge.NewTemplateBook(bridge.TemplateDeps{State: st, Store: e.Store, Clock: clock, Logger: log})
+func newTemplates(e *bridge.Engine, st bridge.State, clock bridge.Clock, log *slog.Logger) (*templates.Book, error) {
+	book := templates.New(templates.Deps{State: st, Store: e.Store, Clock: clock, Logger: log})
 	if err := e.Register(book); err != nil {
 		return nil, err
 	}

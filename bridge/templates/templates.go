@@ -1,4 +1,14 @@
-package bridge
+// Package templates is the quick reply templates: admins keep named texts,
+// with optional variants per site (the language differs by site) and per
+// store; an agent's thread reply "!name [more text]" is expanded to the
+// most specific variant for the conversation's store (store, then site,
+// then default) with the more text appended, and goes through the outbox as
+// usual. "!!text" sends "!text" as written. Each variant is a row of the
+// bridge.TemplateStore. cmd registers the Book with the engine, to which it
+// is a bridge.ReplyExpander and the `template` commands.
+//
+// It imports bridge and nothing else of the project.
+package templates
 
 import (
 	"cmp"
@@ -12,14 +22,9 @@ import (
 	"sync"
 	"time"
 	"unicode"
-)
 
-// Quick reply templates: admins keep named texts, with optional variants
-// per site (the language differs by site) and per store; an agent's thread
-// reply "!name [more text]" is expanded to the most specific variant for
-// the conversation's store (store, then site, then default) with the more
-// text appended, and goes through the outbox as usual. "!!text" sends
-// "!text" as written. Each variant is a row of the TemplateStore.
+	"github.com/shopbridge/shopbridge/bridge"
+)
 
 const (
 	templateMaxRunes   = 3000
@@ -40,7 +45,7 @@ type templateVariant struct {
 type templateSet struct {
 	Default *templateVariant
 	Sites   map[string]templateVariant
-	Stores  map[StoreID]templateVariant
+	Stores  map[bridge.StoreID]templateVariant
 }
 
 // has reports whether the template has a variant for sc.
@@ -57,7 +62,7 @@ func (t *templateSet) has(sc templateScope) bool {
 }
 
 // pick returns the most specific variant for store.
-func (t *templateSet) pick(s Store) (templateVariant, bool) {
+func (t *templateSet) pick(s bridge.Store) (templateVariant, bool) {
 	if v, ok := t.Stores[s.ID]; ok {
 		return v, true
 	}
@@ -73,7 +78,7 @@ func (t *templateSet) pick(s Store) (templateVariant, bool) {
 // templateScope says which variant a command means.
 type templateScope struct {
 	site  string
-	store StoreID
+	store bridge.StoreID
 }
 
 func (sc templateScope) String() string {
@@ -86,40 +91,40 @@ func (sc templateScope) String() string {
 	return "default"
 }
 
-// TemplateDeps are what the template book runs on.
-type TemplateDeps struct {
-	State TemplateStore
+// Deps are what the template book runs on.
+type Deps struct {
+	State bridge.TemplateStore
 	// Store finds a configured store (the engine's list: it may change).
-	Store  func(StoreID) (Store, bool)
-	Clock  Clock
+	Store  func(bridge.StoreID) (bridge.Store, bool)
+	Clock  bridge.Clock
 	Logger *slog.Logger
 }
 
-// TemplateBook is the quick reply templates: the `template` commands and
+// Book is the quick reply templates: the `template` commands and
 // the expansion of an agent's "!name" reply. Register it with the engine.
-type TemplateBook struct {
-	state TemplateStore
-	store func(StoreID) (Store, bool)
-	clock Clock
+type Book struct {
+	state bridge.TemplateStore
+	store func(bridge.StoreID) (bridge.Store, bool)
+	clock bridge.Clock
 	log   *slog.Logger
 	mu    sync.Mutex // serialises a check of the book and its change
 }
 
-var _ ReplyExpander = (*TemplateBook)(nil)
+var _ bridge.ReplyExpander = (*Book)(nil)
 
-// NewTemplateBook builds the template book.
-func NewTemplateBook(d TemplateDeps) *TemplateBook {
+// New builds the template book.
+func New(d Deps) *Book {
 	if d.Clock == nil {
-		d.Clock = SystemClock{}
+		d.Clock = bridge.SystemClock{}
 	}
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &TemplateBook{state: d.State, store: d.Store, clock: d.Clock, log: d.Logger}
+	return &Book{state: d.State, store: d.Store, clock: d.Clock, log: d.Logger}
 }
 
 // load reads the whole book.
-func (t *TemplateBook) load(ctx context.Context) (map[string]*templateSet, error) {
+func (t *Book) load(ctx context.Context) (map[string]*templateSet, error) {
 	rows, err := t.state.Templates(ctx)
 	if err != nil {
 		return nil, err
@@ -135,7 +140,7 @@ func (t *TemplateBook) load(ctx context.Context) (map[string]*templateSet, error
 		switch {
 		case row.Store != "":
 			if set.Stores == nil {
-				set.Stores = map[StoreID]templateVariant{}
+				set.Stores = map[bridge.StoreID]templateVariant{}
 			}
 			set.Stores[row.Store] = v
 		case row.Site != "":
@@ -152,7 +157,7 @@ func (t *TemplateBook) load(ctx context.Context) (map[string]*templateSet, error
 
 // ExpandReply expands an agent's "!name [more text]" reply to the
 // template's most specific variant for the store.
-func (t *TemplateBook) ExpandReply(ctx context.Context, store Store, text string) (string, string, error) {
+func (t *Book) ExpandReply(ctx context.Context, store bridge.Store, text string) (string, string, error) {
 	if !strings.HasPrefix(text, "!") {
 		return text, "", nil
 	}
@@ -227,7 +232,7 @@ var siteCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // parseScope reads an optional --site XX / --store ID (or --flag=value)
 // from the front of rest.
-func (t *TemplateBook) parseScope(rest string) (templateScope, string, error) {
+func (t *Book) parseScope(rest string) (templateScope, string, error) {
 	var sc templateScope
 	for {
 		w, after := cutWords(rest, 1)
@@ -251,10 +256,10 @@ func (t *TemplateBook) parseScope(rest string) (templateScope, string, error) {
 			}
 			sc.site = val
 		case "store":
-			if _, ok := t.store(StoreID(val)); !ok {
+			if _, ok := t.store(bridge.StoreID(val)); !ok {
 				return sc, "", fmt.Errorf("no store %q (run `stores` to see the store IDs)", val)
 			}
-			sc.store = StoreID(val)
+			sc.store = bridge.StoreID(val)
 		default:
 			return sc, "", fmt.Errorf("unknown option --%s (use --site XX or --store ID)", flag)
 		}
@@ -266,86 +271,86 @@ func (t *TemplateBook) parseScope(rest string) (templateScope, string, error) {
 }
 
 // Commands are `template add`, `template list` and `template remove`.
-func (t *TemplateBook) Commands() []Command {
+func (t *Book) Commands() []bridge.Command {
 	const addUsage = "Usage: template add <name> [--site XX | --store ID] <text>"
-	return []Command{{Name: "template add", Args: "<name> [--site XX | --store ID] <text>", Permission: AdminOnly,
+	return []bridge.Command{{Name: "template add", Args: "<name> [--site XX | --store ID] <text>", Permission: bridge.AdminOnly,
 		Help: "add or replace a quick reply template (agents reply !name in a thread)",
-		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
+		Run: func(ctx context.Context, req bridge.CommandRequest, _ []string) bridge.CommandResponse {
 			_, rest := cutWords(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"), 2)
 			w, rest := cutWords(rest, 1)
 			if len(w) == 0 {
-				return CommandResponse{Text: addUsage, Error: true}
+				return bridge.CommandResponse{Text: addUsage, Error: true}
 			}
 			name := strings.ToLower(strings.TrimPrefix(w[0], "!"))
 			if !templateName.MatchString(name) {
-				return CommandResponse{Text: fmt.Sprintf("%q is not a template name: use %s.", w[0], templateNameSyntax), Error: true}
+				return bridge.CommandResponse{Text: fmt.Sprintf("%q is not a template name: use %s.", w[0], templateNameSyntax), Error: true}
 			}
 			sc, text, err := t.parseScope(rest)
 			if err != nil {
-				return CommandResponse{Text: err.Error() + ". " + addUsage, Error: true}
+				return bridge.CommandResponse{Text: err.Error() + ". " + addUsage, Error: true}
 			}
 			if text == "" {
-				return CommandResponse{Text: "The template needs a text. " + addUsage, Error: true}
+				return bridge.CommandResponse{Text: "The template needs a text. " + addUsage, Error: true}
 			}
 			if n := len([]rune(text)); n > templateMaxRunes {
-				return CommandResponse{Text: fmt.Sprintf("The text is %d characters; templates hold at most %d.", n, templateMaxRunes), Error: true}
+				return bridge.CommandResponse{Text: fmt.Sprintf("The text is %d characters; templates hold at most %d.", n, templateMaxRunes), Error: true}
 			}
 			t.mu.Lock()
 			defer t.mu.Unlock()
 			book, err := t.load(ctx)
 			if err != nil {
 				t.log.Error("could not read the quick reply templates", "err", err)
-				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+				return bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
 			verb := "added"
 			if set := book[name]; set != nil && set.has(sc) {
 				verb = "replaced"
 			}
-			v := Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: cmp.Or(req.UserName, req.UserID), At: t.clock.Now()}
+			v := bridge.Template{Name: name, Site: sc.site, Store: sc.store, Text: text, By: cmp.Or(req.UserName, req.UserID), At: t.clock.Now()}
 			if err := t.state.SaveTemplate(ctx, v); err != nil {
 				t.log.Error("could not save the quick reply templates", "err", err)
-				return CommandResponse{Text: "Could not save the template. The system has logged the error.", Error: true}
+				return bridge.CommandResponse{Text: "Could not save the template. The system has logged the error.", Error: true}
 			}
-			return CommandResponse{Text: fmt.Sprintf("Template !%s %s (%s). Agents send it by replying !%s in a thread.", name, verb, sc, name)}
+			return bridge.CommandResponse{Text: fmt.Sprintf("Template !%s %s (%s). Agents send it by replying !%s in a thread.", name, verb, sc, name)}
 		}}, {Name: "template list", Help: "list the quick reply templates and their variants",
-		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
+		Run: func(ctx context.Context, req bridge.CommandRequest, _ []string) bridge.CommandResponse {
 			book, err := t.load(ctx)
 			if err != nil {
 				t.log.Error("could not read the quick reply templates", "err", err)
-				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+				return bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
-			return CommandResponse{Text: formatTemplates(book)}
-		}}, {Name: "template remove", Args: "<name> [--site XX | --store ID]", Permission: AdminOnly,
+			return bridge.CommandResponse{Text: formatTemplates(book)}
+		}}, {Name: "template remove", Args: "<name> [--site XX | --store ID]", Permission: bridge.AdminOnly,
 		Help: "remove a template (with every variant), or only one variant",
-		Run: func(ctx context.Context, req CommandRequest, _ []string) CommandResponse {
+		Run: func(ctx context.Context, req bridge.CommandRequest, _ []string) bridge.CommandResponse {
 			_, rest := cutWords(strings.TrimPrefix(strings.TrimSpace(req.Text), "/"), 2)
 			w, rest := cutWords(rest, 1)
 			if len(w) == 0 {
-				return CommandResponse{Text: "Usage: template remove <name> [--site XX | --store ID]", Error: true}
+				return bridge.CommandResponse{Text: "Usage: template remove <name> [--site XX | --store ID]", Error: true}
 			}
 			name := strings.ToLower(strings.TrimPrefix(w[0], "!"))
 			sc, extra, err := t.parseScope(rest)
 			if err != nil {
-				return CommandResponse{Text: err.Error() + ".", Error: true}
+				return bridge.CommandResponse{Text: err.Error() + ".", Error: true}
 			}
 			if extra != "" {
-				return CommandResponse{Text: "Usage: template remove <name> [--site XX | --store ID]", Error: true}
+				return bridge.CommandResponse{Text: "Usage: template remove <name> [--site XX | --store ID]", Error: true}
 			}
 			t.mu.Lock()
 			defer t.mu.Unlock()
 			book, err := t.load(ctx)
 			if err != nil {
 				t.log.Error("could not read the quick reply templates", "err", err)
-				return CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+				return bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
 			}
 			set, ok := book[name]
 			if !ok {
-				return CommandResponse{Text: fmt.Sprintf("No template !%s. %s", name, templateNames(book)), Error: true}
+				return bridge.CommandResponse{Text: fmt.Sprintf("No template !%s. %s", name, templateNames(book)), Error: true}
 			}
 			what := "with all its variants"
 			if sc != (templateScope{}) {
 				if !set.has(sc) {
-					return CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
+					return bridge.CommandResponse{Text: fmt.Sprintf("Template !%s has no %s variant.", name, sc), Error: true}
 				}
 				what = "variant for " + sc.String()
 				err = t.state.DeleteTemplateVariant(ctx, name, sc.site, sc.store)
@@ -354,9 +359,9 @@ func (t *TemplateBook) Commands() []Command {
 			}
 			if err != nil {
 				t.log.Error("could not save the quick reply templates", "err", err)
-				return CommandResponse{Text: "Could not save the templates. The system has logged the error.", Error: true}
+				return bridge.CommandResponse{Text: "Could not save the templates. The system has logged the error.", Error: true}
 			}
-			return CommandResponse{Text: fmt.Sprintf("Template !%s removed (%s).", name, what)}
+			return bridge.CommandResponse{Text: fmt.Sprintf("Template !%s removed (%s).", name, what)}
 		}}}
 }
 
@@ -373,7 +378,7 @@ func formatTemplates(book map[string]*templateSet) string {
 	var b strings.Builder
 	b.WriteString("Quick reply templates (reply !name in a thread; text after the name is appended):\n")
 	line := func(scope string, v templateVariant) {
-		fmt.Fprintf(&b, "    %s: %s\n", scope, truncateRunes(oneLine(v.Text), templateListRunes))
+		fmt.Fprintf(&b, "    %s: %s\n", scope, shorten(v.Text, templateListRunes))
 	}
 	for _, n := range names {
 		set := book[n]
@@ -398,4 +403,13 @@ func sortedMapKeys[K ~string, V any](m map[K]V) []K {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out
+}
+
+// shorten puts a text on one line, cut to n runes with an ellipsis.
+func shorten(text string, n int) string {
+	r := []rune(strings.Join(strings.Fields(text), " "))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n-1]) + "…"
 }
