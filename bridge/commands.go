@@ -11,35 +11,6 @@ import (
 	"time"
 )
 
-// Messages of the commands, exact where users and docs rely on them.
-const (
-	TextNoStoreToUpdate = "No store found to update. Please refresh the store list and try again."
-	// TextUpdateStoreFailed answers a `store update` whose flow could not
-	// start; the detail goes to the log only.
-	TextUpdateStoreFailed = "Failed to open the update store panel. The system has logged the error."
-	TextNotAdmin          = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
-)
-
-// Permission says who may run a command.
-type Permission int
-
-// Permissions.
-const (
-	// ReadOnly commands anyone in the bridge's channels may run.
-	ReadOnly Permission = iota
-	// AdminOnly commands change something; only configured admins run them.
-	AdminOnly
-)
-
-// Command is one dispatcher command, e.g. Name "sync retry".
-type Command struct {
-	Name       string
-	Args       string
-	Help       string
-	Permission Permission
-	Run        func(ctx context.Context, req CommandRequest, args []string) CommandResponse
-}
-
 // Dispatcher routes command text to commands by their longest matching
 // name, enforces permissions and audits admin commands.
 type Dispatcher struct {

@@ -156,6 +156,37 @@ func (e *Engine) storeLabel(id StoreID) (string, bool) {
 	return s.Label(), true
 }
 
+// Register adds a feature to the engine, before Start: its commands, and
+// its reply expander or store authorization if it has one. A command name
+// the engine has already, or a second expander or authorization, is
+// refused, and nothing of the feature is added.
+func (e *Engine) Register(f Feature) error {
+	e.mu.Lock()
+	started := e.started
+	e.mu.Unlock()
+	if started {
+		return errors.New("bridge: register a feature before the engine starts")
+	}
+	x, expands := f.(ReplyExpander)
+	if expands && e.expander != nil {
+		return fmt.Errorf("bridge: a reply expander is registered already")
+	}
+	a, authorizes := f.(StoreAuthorization)
+	if authorizes && e.authorization != nil {
+		return fmt.Errorf("bridge: a store authorization is registered already")
+	}
+	if err := e.cmds.register(f.Commands()...); err != nil {
+		return err
+	}
+	if expands {
+		e.expander = x
+	}
+	if authorizes {
+		e.authorization = a
+	}
+	return nil
+}
+
 // Commands returns the engine's command dispatcher.
 func (e *Engine) Commands() *Dispatcher { return e.cmds }
 

@@ -1,10 +1,6 @@
 package bridge
 
-import (
-	"context"
-	"errors"
-	"fmt"
-)
+import "context"
 
 // A Feature is a part of the bridge built on the engine in a package of its
 // own: quick reply templates, the daily inspection report, store
@@ -42,33 +38,31 @@ type StoreAuthorization interface {
 	TokensWork(ctx context.Context, s Store)
 }
 
-// Register adds a feature to the engine, before Start: its commands, and
-// its reply expander or store authorization if it has one. A command name
-// the engine has already, or a second expander or authorization, is
-// refused, and nothing of the feature is added.
-func (e *Engine) Register(f Feature) error {
-	e.mu.Lock()
-	started := e.started
-	e.mu.Unlock()
-	if started {
-		return errors.New("bridge: register a feature before the engine starts")
-	}
-	x, expands := f.(ReplyExpander)
-	if expands && e.expander != nil {
-		return fmt.Errorf("bridge: a reply expander is registered already")
-	}
-	a, authorizes := f.(StoreAuthorization)
-	if authorizes && e.authorization != nil {
-		return fmt.Errorf("bridge: a store authorization is registered already")
-	}
-	if err := e.cmds.register(f.Commands()...); err != nil {
-		return err
-	}
-	if expands {
-		e.expander = x
-	}
-	if authorizes {
-		e.authorization = a
-	}
-	return nil
+// Messages of the commands, exact where users and docs rely on them.
+const (
+	TextNoStoreToUpdate = "No store found to update. Please refresh the store list and try again."
+	// TextUpdateStoreFailed answers a `store update` whose flow could not
+	// start; the detail goes to the log only.
+	TextUpdateStoreFailed = "Failed to open the update store panel. The system has logged the error."
+	TextNotAdmin          = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
+)
+
+// Permission says who may run a command.
+type Permission int
+
+// Permissions.
+const (
+	// ReadOnly commands anyone in the bridge's channels may run.
+	ReadOnly Permission = iota
+	// AdminOnly commands change something; only configured admins run them.
+	AdminOnly
+)
+
+// Command is one dispatcher command, e.g. Name "sync retry".
+type Command struct {
+	Name       string
+	Args       string
+	Help       string
+	Permission Permission
+	Run        func(ctx context.Context, req CommandRequest, args []string) CommandResponse
 }
