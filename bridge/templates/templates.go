@@ -155,6 +155,17 @@ func (t *Book) load(ctx context.Context) (map[string]*templateSet, error) {
 	return book, nil
 }
 
+// loadForCommand reads the book for a command; when it cannot, it says so
+// in the answer and the log.
+func (t *Book) loadForCommand(ctx context.Context) (map[string]*templateSet, bridge.CommandResponse, bool) {
+	book, err := t.load(ctx)
+	if err != nil {
+		t.log.Error("could not read the quick reply templates", "err", err)
+		return nil, bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}, false
+	}
+	return book, bridge.CommandResponse{}, true
+}
+
 // ExpandReply expands an agent's "!name [more text]" reply to the
 // template's most specific variant for the store.
 func (t *Book) ExpandReply(ctx context.Context, store bridge.Store, text string) (string, string, error) {
@@ -297,10 +308,9 @@ func (t *Book) Commands() []bridge.Command {
 			}
 			t.mu.Lock()
 			defer t.mu.Unlock()
-			book, err := t.load(ctx)
-			if err != nil {
-				t.log.Error("could not read the quick reply templates", "err", err)
-				return bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+			book, failed, ok := t.loadForCommand(ctx)
+			if !ok {
+				return failed
 			}
 			verb := "added"
 			if set := book[name]; set != nil && set.has(sc) {
@@ -314,10 +324,9 @@ func (t *Book) Commands() []bridge.Command {
 			return bridge.CommandResponse{Text: fmt.Sprintf("Template !%s %s (%s). Agents send it by replying !%s in a thread.", name, verb, sc, name)}
 		}}, {Name: "template list", Help: "list the quick reply templates and their variants",
 		Run: func(ctx context.Context, req bridge.CommandRequest, _ []string) bridge.CommandResponse {
-			book, err := t.load(ctx)
-			if err != nil {
-				t.log.Error("could not read the quick reply templates", "err", err)
-				return bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+			book, failed, ok := t.loadForCommand(ctx)
+			if !ok {
+				return failed
 			}
 			return bridge.CommandResponse{Text: formatTemplates(book)}
 		}}, {Name: "template remove", Args: "<name> [--site XX | --store ID]", Permission: bridge.AdminOnly,
@@ -338,10 +347,9 @@ func (t *Book) Commands() []bridge.Command {
 			}
 			t.mu.Lock()
 			defer t.mu.Unlock()
-			book, err := t.load(ctx)
-			if err != nil {
-				t.log.Error("could not read the quick reply templates", "err", err)
-				return bridge.CommandResponse{Text: "Could not read the templates. The system has logged the error.", Error: true}
+			book, failed, ok := t.loadForCommand(ctx)
+			if !ok {
+				return failed
 			}
 			set, ok := book[name]
 			if !ok {
