@@ -14,13 +14,12 @@ const (
 	auditResultRunes    = 120
 )
 
-// registerAudit adds `audit [n]`: the latest admin actions, newest first.
+// auditCommand is `audit [n]`: the latest admin actions, newest first.
 // The entries themselves are recorded by the dispatcher (every admin
 // command, refused ones too, and button presses that run one), by the
 // authorization callback and by the CLI.
-func (d *Dispatcher) registerAudit() {
-	e := d.e
-	d.Register(Command{Name: "audit", Args: "[n]", Help: fmt.Sprintf("show the latest n admin actions (default %d)", auditDefaultEntries), Permission: AdminOnly,
+func (e *Engine) auditCommand() Command {
+	return Command{Name: "audit", Args: "[n]", Help: fmt.Sprintf("show the latest n admin actions (default %d)", auditDefaultEntries), Permission: AdminOnly,
 		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 			n := auditDefaultEntries
 			if len(args) > 0 {
@@ -36,7 +35,7 @@ func (d *Dispatcher) registerAudit() {
 				return CommandResponse{Text: "Could not read the audit log. The system has logged the error.", Error: true}
 			}
 			return CommandResponse{Text: FormatAudit(entries)}
-		}})
+		}}
 }
 
 // FormatAudit renders audit entries, one line each: when (UTC), where,

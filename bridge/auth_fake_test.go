@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
@@ -144,14 +145,15 @@ type authFixture struct {
 	chat  *bridgetest.Chat
 	mp    *authMarketplace
 	eng   *bridge.Engine
-	auth  *bridge.Auth
+	auth  *auth.Flow
 	mux   *http.ServeMux
 	logs  *logBuffer
 }
 
 const publicURL = "https://bridge.example.com"
 
-func newAuthFixture(t *testing.T, cfg bridge.AuthConfig) *authFixture {
+// newAuthFixture builds the fixture; opts change the engine's deps.
+func newAuthFixture(t *testing.T, cfg auth.Config, opts ...func(*bridge.EngineDeps)) *authFixture {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -162,16 +164,34 @@ func newAuthFixture(t *testing.T, cfg bridge.AuthConfig) *authFixture {
 	f := &authFixture{t: t, clock: bridgetest.NewClock(t0), state: st, chat: bridgetest.NewChat(), mux: http.NewServeMux(), logs: &logBuffer{}}
 	f.mp = newAuthMarketplace(f.clock, st)
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	f.eng = bridge.NewEngine(testConfig(), bridge.EngineDeps{
+	deps := bridge.EngineDeps{
 		State: st, Chat: f.chat, Clock: f.clock, Logger: log, Stores: []bridge.Store{authStore, noAuthStore},
 		Marketplaces: []bridge.Marketplace{f.mp, bridgetest.NewMarketplace(bridge.PlatformLazada, f.clock)},
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	f.eng = bridge.NewEngine(testConfig(), deps)
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = publicURL
 	}
-	f.auth = f.eng.EnableAuth(cfg)
+	f.auth = enableAuth(t, f.eng, deps, cfg)
 	f.auth.RegisterRoutes(f.mux)
 	return f
+}
+
+// enableAuth registers the authorization flow with an engine built from
+// deps, as cmd does.
+func enableAuth(t testing.TB, e *bridge.Engine, deps bridge.EngineDeps, cfg auth.Config) *auth.Flow {
+	t.Helper()
+	a := auth.New(cfg, auth.Deps{
+		State: deps.State, Chat: deps.Chat, Marketplaces: deps.Marketplaces, Stores: e.Stores,
+		Clock: deps.Clock, Logger: deps.Logger, Authorized: e.StoreAuthorized,
+	})
+	if err := e.Register(a); err != nil {
+		t.Fatalf("register the authorization flow: %v", err)
+	}
+	return a
 }
 
 func (f *authFixture) command(text string, admin bool) bridge.CommandResponse {

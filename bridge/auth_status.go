@@ -2,48 +2,15 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
 
-// storeAuthRecord is the bridge's bookkeeping of one store's authorization,
-// kept in State.Meta under "auth:store:<id>".
-type storeAuthRecord struct {
-	NeedsUpdate bool      `json:"needs_update,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
-	Since       time.Time `json:"since,omitzero"`
-	// Alert is the "needs update" alert, edited to resolved once re-authorized.
-	Alert AlertRef `json:"alert,omitzero"`
-	// WarnedExpiry is the refresh-token expiry already warned about.
-	WarnedExpiry time.Time `json:"warned_expiry,omitzero"`
-}
-
-func authRecordKey(id StoreID) string { return "auth:store:" + string(id) }
-
-func loadAuthRecord(ctx context.Context, st State, id StoreID) (storeAuthRecord, error) {
-	var rec storeAuthRecord
-	raw, err := st.Meta(ctx, authRecordKey(id))
-	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
-		return rec, nil
-	}
-	if err != nil {
-		return rec, err
-	}
-	if err := json.Unmarshal([]byte(raw), &rec); err != nil {
-		return storeAuthRecord{}, fmt.Errorf("auth record of %s: %w", id, err)
-	}
-	return rec, nil
-}
-
-func saveAuthRecord(ctx context.Context, st State, id StoreID, rec storeAuthRecord) error {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return st.SetMeta(context.WithoutCancel(ctx), authRecordKey(id), string(data))
-}
+// DefaultExpiryWarning is how long before a store's authorization (its
+// refresh token) ends `status` and `stores` say so; the authorization flow
+// warns as long before, unless configured otherwise.
+const DefaultExpiryWarning = 7 * 24 * time.Hour
 
 // StoreAuth is a store's authorization health, for status and the report.
 type StoreAuth struct {
@@ -62,9 +29,12 @@ type StoreAuth struct {
 }
 
 // StoreAuthStatus reads a store's authorization health from the state.
-func StoreAuthStatus(ctx context.Context, st State, id StoreID) (StoreAuth, error) {
+func StoreAuthStatus(ctx context.Context, st interface {
+	LoadTokens(ctx context.Context, store StoreID) (Tokens, error)
+	StoreAuthRecord(ctx context.Context, id StoreID) (StoreAuthRecord, error)
+}, id StoreID) (StoreAuth, error) {
 	out := StoreAuth{Store: id}
-	rec, err := loadAuthRecord(ctx, st, id)
+	rec, err := st.StoreAuthRecord(ctx, id)
 	if err != nil {
 		return out, err
 	}
@@ -103,104 +73,14 @@ func (s StoreAuth) Summary(now time.Time, warn time.Duration) string {
 	return "ok"
 }
 
+// ExpiresIn is how long the authorization has left, in days, or hours
+// under two days: "3d", "20h".
+func (s StoreAuth) ExpiresIn(now time.Time) string { return roundDays(s.RefreshExpiresAt.Sub(now)) }
+
 // roundDays renders a duration as days, or hours under two days.
 func roundDays(d time.Duration) string {
 	if d < 48*time.Hour {
 		return fmt.Sprintf("%dh", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
-}
-
-// markNeedsUpdate records that the store must be authorized again and
-// posts one alert for it (not one per failed attempt).
-func (a *Auth) markNeedsUpdate(ctx context.Context, s Store, reason string) {
-	a.recMu.Lock()
-	defer a.recMu.Unlock()
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
-	if err != nil {
-		a.log.Error("could not read the store's authorization record", "store", string(s.ID), "err", err)
-	}
-	if rec.NeedsUpdate {
-		rec.Reason = reason
-	} else {
-		rec.NeedsUpdate, rec.Reason, rec.Since, rec.Alert = true, reason, a.clock.Now(), AlertRef{}
-		if a.chat != nil {
-			ref, err := a.chat.PostAlert(ctx, Alert{
-				Severity: SeverityCritical, Title: "Store needs update: " + s.Label(), Stores: []StoreID{s.ID},
-				Text: fmt.Sprintf("The tokens of %s could not be refreshed: %s.\nThe store stops syncing when its access token expires. "+
-					"An admin runs `/shopbridge store update %s` and the shop owner opens the link.", s.Label(), reason, s.ID),
-			})
-			if err != nil {
-				a.log.Error("could not post the needs-update alert", "store", string(s.ID), "err", err)
-			}
-			rec.Alert = ref
-		}
-		a.log.Warn("store needs update", "store", string(s.ID), "reason", reason)
-	}
-	if err := saveAuthRecord(ctx, a.state, s.ID, rec); err != nil {
-		a.log.Error("could not save the store's authorization record", "store", string(s.ID), "err", err)
-	}
-}
-
-// clearNeedsUpdate records a store's new tokens: a pending "needs update"
-// is cleared and its alert edited to resolved. It reports whether the
-// store needed an update.
-func (a *Auth) clearNeedsUpdate(ctx context.Context, s Store, how string) bool {
-	// Whoever called this saved tokens that work: the engine syncs the
-	// store again at once if it was waiting for them.
-	if a.authorized != nil {
-		defer a.authorized(s)
-	}
-	a.recMu.Lock()
-	defer a.recMu.Unlock()
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
-	if err != nil {
-		a.log.Error("could not read the store's authorization record", "store", string(s.ID), "err", err)
-		return false
-	}
-	if !rec.NeedsUpdate {
-		return false
-	}
-	if a.chat != nil && rec.Alert.ID != "" {
-		err := a.chat.UpdateAlert(ctx, rec.Alert, Alert{
-			Severity: SeverityResolved, Title: "Store updated: " + s.Label(), Stores: []StoreID{s.ID},
-			Text: fmt.Sprintf("%s: %s (it needed an update since %s).", s.Label(), how, rec.Since.UTC().Format("2006-01-02 15:04 MST")),
-		})
-		if err != nil {
-			a.log.Warn("could not resolve the needs-update alert", "store", string(s.ID), "err", err)
-		}
-	}
-	rec.NeedsUpdate, rec.Reason, rec.Since, rec.Alert = false, "", time.Time{}, AlertRef{}
-	if err := saveAuthRecord(ctx, a.state, s.ID, rec); err != nil {
-		a.log.Error("could not save the store's authorization record", "store", string(s.ID), "err", err)
-	}
-	return true
-}
-
-// warnExpiry posts one alert per refresh-token expiry that comes within
-// the warning period.
-func (a *Auth) warnExpiry(ctx context.Context, s Store, t Tokens) {
-	a.recMu.Lock()
-	defer a.recMu.Unlock()
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
-	if err != nil || rec.NeedsUpdate || rec.WarnedExpiry.Equal(t.RefreshExpiresAt) {
-		return
-	}
-	left := t.RefreshExpiresAt.Sub(a.clock.Now())
-	if a.chat != nil {
-		_, err := a.chat.PostAlert(ctx, Alert{
-			Severity: SeverityWarning, Title: "Store authorization expires soon: " + s.Label(), Stores: []StoreID{s.ID},
-			Text: fmt.Sprintf("The authorization of %s expires in %s (%s). Run `/shopbridge store update %s` and have the shop owner approve it again before then.",
-				s.Label(), roundDays(left), t.RefreshExpiresAt.UTC().Format("2006-01-02 15:04 MST"), s.ID),
-		})
-		if err != nil {
-			a.log.Warn("could not post the expiry warning", "store", string(s.ID), "err", err)
-			return
-		}
-	}
-	a.log.Warn("store authorization expires soon", "store", string(s.ID), "expires", t.RefreshExpiresAt.UTC().Format(time.RFC3339))
-	rec.WarnedExpiry = t.RefreshExpiresAt
-	if err := saveAuthRecord(ctx, a.state, s.ID, rec); err != nil {
-		a.log.Error("could not save the store's authorization record", "store", string(s.ID), "err", err)
-	}
 }

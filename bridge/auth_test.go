@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 )
 
 func TestStoreUpdateAuthorizesThroughTheCallback(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
+	f := newAuthFixture(t, auth.Config{})
 	ctx := context.Background()
 	cb := f.link(authStore.ID)
 	if got := cb.Scheme + "://" + cb.Host + cb.Path; got != publicURL+"/auth/shopee/callback" {
@@ -42,8 +43,8 @@ func TestStoreUpdateAuthorizesThroughTheCallback(t *testing.T) {
 		audit[0].Command != "store authorize shopee-my (callback)" || audit[1].Command != "store update shopee-my" {
 		t.Fatalf("audit: %+v", audit)
 	}
-	if raw, _ := f.state.Meta(ctx, "auth:last:shopee-my"); !strings.Contains(raw, `"ok":true`) {
-		t.Fatalf("last attempt: %s", raw)
+	if last, err := f.state.LastAuthAttempt(ctx, "shopee-my"); err != nil || !last.OK {
+		t.Fatalf("last attempt: %+v %v", last, err)
 	}
 
 	// The same redirect again (a replay, or a reload of the page) is refused.
@@ -76,7 +77,7 @@ func TestCallbackRefusesBadState(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newAuthFixture(t, bridge.AuthConfig{})
+			f := newAuthFixture(t, auth.Config{})
 			cb := withCode(f.link(authStore.ID), f.mp.Code("1001"), "1001")
 			status, page := f.get(tc.mangle(f, cb))
 			if status != http.StatusBadRequest || !strings.Contains(page, "not valid any more") {
@@ -96,7 +97,7 @@ func TestCallbackRefusesBadState(t *testing.T) {
 }
 
 func TestCallbackRefusesAnotherShop(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
+	f := newAuthFixture(t, auth.Config{})
 	ctx := context.Background()
 	cb := f.link(authStore.ID)
 	status, page := f.get(withCode(cb, f.mp.Code("9999"), "9999"))
@@ -116,8 +117,8 @@ func TestCallbackRefusesAnotherShop(t *testing.T) {
 	if len(audit) != 1 || audit[0].OK || !strings.Contains(audit[0].Result, "9999") {
 		t.Fatalf("the failure must be audited: %+v", audit)
 	}
-	if raw, _ := f.state.Meta(ctx, "auth:last:shopee-my"); !strings.Contains(raw, `"ok":false`) {
-		t.Fatalf("last attempt: %s", raw)
+	if last, err := f.state.LastAuthAttempt(ctx, "shopee-my"); err != nil || last.OK {
+		t.Fatalf("last attempt: %+v %v", last, err)
 	}
 	// The link is used up: the right shop needs a new one.
 	if status, _ := f.get(withCode(cb, f.mp.Code("1001"), "1001")); status != http.StatusBadRequest {
@@ -126,7 +127,7 @@ func TestCallbackRefusesAnotherShop(t *testing.T) {
 }
 
 func TestCallbackWithRefusedCode(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
+	f := newAuthFixture(t, auth.Config{})
 	status, page := f.get(withCode(f.link(authStore.ID), "code-never-issued", "1001"))
 	if status != http.StatusBadGateway || !strings.Contains(page, "Authorization failed") || !strings.Contains(page, "code was refused") {
 		t.Fatalf("answered %d %q", status, page)
@@ -156,7 +157,7 @@ func TestStoreUpdateErrorTexts(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newAuthFixture(t, bridge.AuthConfig{})
+			f := newAuthFixture(t, auth.Config{})
 			if tc.setup != nil {
 				tc.setup(f)
 			}
@@ -173,9 +174,8 @@ func TestStoreUpdateErrorTexts(t *testing.T) {
 }
 
 func TestStoreUpdateWithoutPublicURLOrAuth(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
 	// Without a public URL the link cannot point back to the bridge.
-	f.auth = f.eng.EnableAuth(bridge.AuthConfig{PublicURL: " "})
+	f := newAuthFixture(t, auth.Config{PublicURL: " "})
 	if resp := f.command("store update shopee-my", true); resp.Text != bridge.TextUpdateStoreFailed {
 		t.Fatalf("without a public URL: %q", resp.Text)
 	}
@@ -197,7 +197,7 @@ func TestStoreUpdateWithoutPublicURLOrAuth(t *testing.T) {
 }
 
 func TestStoreUpdateLinkStaysOutOfAudit(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
+	f := newAuthFixture(t, auth.Config{})
 	resp := f.command("store update shopee-my", true)
 	if resp.Error || resp.Public || !strings.Contains(resp.Text, fakeSign) {
 		t.Fatalf("the admin gets the link privately: %+v", resp)
@@ -215,7 +215,7 @@ type refresher struct {
 	*authFixture
 }
 
-func startRefresher(t *testing.T, cfg bridge.AuthConfig, tokens bridge.Tokens) *refresher {
+func startRefresher(t *testing.T, cfg auth.Config, tokens bridge.Tokens) *refresher {
 	t.Helper()
 	if cfg.CheckInterval == 0 {
 		cfg.CheckInterval = 30 * 24 * time.Hour // only the due times wake it
@@ -267,7 +267,7 @@ func initialTokens() bridge.Tokens {
 }
 
 func TestRefresherRefreshesBeforeExpiry(t *testing.T) {
-	r := startRefresher(t, bridge.AuthConfig{RefreshMargin: 30 * time.Minute}, initialTokens())
+	r := startRefresher(t, auth.Config{RefreshMargin: 30 * time.Minute}, initialTokens())
 	if d := r.nextTimer(); d != 3*time.Hour+30*time.Minute {
 		t.Fatalf("refresh scheduled in %s, want 3h30m (expiry minus the margin)", d)
 	}
@@ -297,7 +297,7 @@ func TestRefresherRefreshesBeforeExpiry(t *testing.T) {
 }
 
 func TestRefreshRefusedMarksNeedsUpdateAndAlertsOnce(t *testing.T) {
-	r := startRefresher(t, bridge.AuthConfig{}, initialTokens())
+	r := startRefresher(t, auth.Config{}, initialTokens())
 	ctx := context.Background()
 	r.mp.failRefresh(bridge.AuthError("shopee", "refresh access token", "refresh refused, re-authorize the store"))
 	r.clock.Settle(t, 3*time.Hour+30*time.Minute, 1)
@@ -347,7 +347,7 @@ func TestRefreshRefusedMarksNeedsUpdateAndAlertsOnce(t *testing.T) {
 }
 
 func TestRefreshTransientFailureRetriesWithoutNeedsUpdate(t *testing.T) {
-	r := startRefresher(t, bridge.AuthConfig{RetryInterval: time.Minute, CheckInterval: 10 * time.Minute}, initialTokens())
+	r := startRefresher(t, auth.Config{RetryInterval: time.Minute, CheckInterval: 10 * time.Minute}, initialTokens())
 	ctx := context.Background()
 	r.mp.failRefresh(bridge.Transient("shopee", "refresh access token", errors.New("connection reset")))
 	r.clock.Settle(t, 3*time.Hour+30*time.Minute, 1)
@@ -366,8 +366,8 @@ func TestRefreshTransientFailureRetriesWithoutNeedsUpdate(t *testing.T) {
 	if _, n := r.mp.counts(); n != 3 {
 		t.Fatalf("attempts: %d, want 3", n)
 	}
-	if raw, _ := r.state.Meta(ctx, "auth:last:shopee-my"); !strings.Contains(raw, `"ok":true`) {
-		t.Fatalf("last attempt: %s", raw)
+	if last, err := r.state.LastAuthAttempt(ctx, "shopee-my"); err != nil || !last.OK {
+		t.Fatalf("last attempt: %+v %v", last, err)
 	}
 	if len(r.chat.Alerts()) != 0 {
 		t.Fatalf("transient failures must not alert: %q", r.alertTitles())
@@ -378,7 +378,7 @@ func TestExpiryWarning(t *testing.T) {
 	tok := initialTokens()
 	tok.AccessExpiresAt = time.Time{} // unknown: only the authorization's end matters here
 	tok.RefreshExpiresAt = t0.Add(10 * 24 * time.Hour)
-	r := startRefresher(t, bridge.AuthConfig{ExpiryWarning: 7 * 24 * time.Hour}, tok)
+	r := startRefresher(t, auth.Config{ExpiryWarning: 7 * 24 * time.Hour}, tok)
 	if d := r.nextTimer(); d != 3*24*time.Hour {
 		t.Fatalf("warning scheduled in %s, want 72h", d)
 	}
@@ -408,7 +408,7 @@ func TestExpiryWarning(t *testing.T) {
 }
 
 func TestStoreUpdateRefreshNow(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
+	f := newAuthFixture(t, auth.Config{})
 	if err := f.state.SaveTokens(context.Background(), authStore.ID, initialTokens()); err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestStoreUpdateRefreshNow(t *testing.T) {
 }
 
 func TestStoresRefreshReloadsTheList(t *testing.T) {
-	f := newAuthFixture(t, bridge.AuthConfig{})
+	f := newAuthFixture(t, auth.Config{})
 	if resp := f.command("stores refresh", true); !resp.Error || !strings.Contains(resp.Text, "not started from a config file") {
 		t.Fatalf("without a loader: %+v", resp)
 	}
@@ -436,8 +436,10 @@ func TestStoresRefreshReloadsTheList(t *testing.T) {
 	renamed.Name = "Main Renamed"
 	added := bridge.Store{ID: "shopee-sg", Platform: bridge.PlatformShopee, ShopID: "1002", Name: "SG", Site: "SG"}
 	var fail error
-	f.eng.SetStoreLoader(func(context.Context) ([]bridge.Store, error) {
-		return []bridge.Store{renamed, added}, fail
+	f = newAuthFixture(t, auth.Config{}, func(d *bridge.EngineDeps) {
+		d.StoreLoader = func(context.Context) ([]bridge.Store, error) {
+			return []bridge.Store{renamed, added}, fail
+		}
 	})
 	if resp := f.command("stores refresh", false); resp.Text != bridge.TextNotAdmin {
 		t.Fatalf("non-admin: %q", resp.Text)
@@ -473,7 +475,7 @@ func TestStoresRefreshReloadsTheList(t *testing.T) {
 func TestSyncRefusedMarksNeedsUpdateNotOutage(t *testing.T) {
 	s := testStores[0]
 	h := newHarness(t, s)
-	h.beforeStart = func(e *bridge.Engine) { e.EnableAuth(bridge.AuthConfig{PublicURL: publicURL}) }
+	h.beforeStart = func(e *bridge.Engine) { enableAuth(t, e, h.deps, auth.Config{PublicURL: publicURL}) }
 	h.start()
 	h.mp(s).FailMethodWith("ListConversations", bridge.AuthError("shopee", "list conversations", "Invalid access_token."))
 	for i := 0; i < 4; i++ {

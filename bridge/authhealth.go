@@ -67,9 +67,9 @@ func (e *Engine) restoreAuth(ctx context.Context) {
 	}
 }
 
-// storeAuthorized is told by the authorization flow that new tokens were
+// StoreAuthorized is told by the authorization flow that new tokens were
 // saved for the store: it is up again as far as its tokens go, and syncs now.
-func (e *Engine) storeAuthorized(s Store) {
+func (e *Engine) StoreAuthorized(s Store) {
 	e.mon.authRestored(s.ID)
 	if sy := e.syncerFor(s.ID); sy != nil {
 		sy.wake(syncRequest{reason: "authorized"})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 )
 
@@ -40,7 +41,7 @@ func TestRevokedTokensHoldTheStoreUntilReauthorized(t *testing.T) {
 		am = &authMarketplace{Marketplace: m, tokens: lazyTokens{h}, clock: h.clock, lifetime: 4 * time.Hour, codes: map[string]string{}}
 		return am
 	}
-	h.beforeStart = func(e *bridge.Engine) { e.EnableAuth(bridge.AuthConfig{PublicURL: publicURL}) }
+	h.beforeStart = func(e *bridge.Engine) { enableAuth(t, e, h.deps, auth.Config{PublicURL: publicURL}) }
 	h.start()
 	m := h.mp(s)
 	ctx := context.Background()

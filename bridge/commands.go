@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -10,54 +11,42 @@ import (
 	"time"
 )
 
-// Messages of the commands, exact where users and docs rely on them.
-const (
-	TextNoStoreToUpdate = "No store found to update. Please refresh the store list and try again."
-	// TextUpdateStoreFailed answers a `store update` whose flow could not
-	// start; the detail goes to the log only.
-	TextUpdateStoreFailed = "Failed to open the update store panel. The system has logged the error."
-	TextNotAdmin          = "Only admins can run this command. Ask an admin, or run `help` to see what you can do."
-)
-
-// Permission says who may run a command.
-type Permission int
-
-// Permissions.
-const (
-	// ReadOnly commands anyone in the bridge's channels may run.
-	ReadOnly Permission = iota
-	// AdminOnly commands change something; only configured admins run them.
-	AdminOnly
-)
-
-// Command is one dispatcher command, e.g. Name "sync retry".
-type Command struct {
-	Name       string
-	Args       string
-	Help       string
-	Permission Permission
-	Run        func(ctx context.Context, req CommandRequest, args []string) CommandResponse
-}
-
 // Dispatcher routes command text to commands by their longest matching
 // name, enforces permissions and audits admin commands.
 type Dispatcher struct {
-	e    *Engine
+	audit AuditLog
+	// surface names the chat surface in audit entries of button presses,
+	// which carry no surface name.
+	surface string
+	clock   Clock
+	log     *slog.Logger
+
 	mu   sync.RWMutex
 	cmds map[string]Command
 }
 
-func newDispatcher(e *Engine) *Dispatcher {
-	d := &Dispatcher{e: e, cmds: map[string]Command{}}
-	d.registerCore()
-	return d
+func newDispatcher(audit AuditLog, surface string, clock Clock, log *slog.Logger) *Dispatcher {
+	return &Dispatcher{audit: audit, surface: surface, clock: clock, log: log, cmds: map[string]Command{}}
 }
 
-// Register adds or replaces a command.
-func (d *Dispatcher) Register(c Command) {
+// register adds commands; a name that is taken refuses them all.
+func (d *Dispatcher) register(cmds ...Command) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.cmds[c.Name] = c
+	for i, c := range cmds {
+		if _, taken := d.cmds[c.Name]; taken {
+			return fmt.Errorf("bridge: command %q is registered already", c.Name)
+		}
+		for _, o := range cmds[:i] {
+			if o.Name == c.Name {
+				return fmt.Errorf("bridge: command %q is given twice", c.Name)
+			}
+		}
+	}
+	for _, c := range cmds {
+		d.cmds[c.Name] = c
+	}
+	return nil
 }
 
 // Commands lists the commands sorted by name.
@@ -95,12 +84,12 @@ func (d *Dispatcher) Run(ctx context.Context, req CommandRequest) CommandRespons
 		return CommandResponse{Text: fmt.Sprintf("Unknown command %q. Run `help` to see the commands.", strings.Join(words, " ")), Error: true}
 	}
 	if cmd.Permission == AdminOnly && !req.Admin {
-		d.audit(ctx, req, cmd, false, "refused: not an admin")
+		d.record(ctx, req, cmd, false, "refused: not an admin")
 		return CommandResponse{Text: TextNotAdmin, Error: true}
 	}
 	resp := cmd.Run(ctx, req, words[used:])
 	if cmd.Permission == AdminOnly {
-		d.audit(ctx, req, cmd, !resp.Error, firstLine(resp.Text))
+		d.record(ctx, req, cmd, !resp.Error, firstLine(resp.Text))
 	}
 	return resp
 }
@@ -112,112 +101,23 @@ func firstLine(s string) string {
 	return s
 }
 
-func (d *Dispatcher) audit(ctx context.Context, req CommandRequest, cmd Command, ok bool, result string) {
+// record writes an admin command's audit entry.
+func (d *Dispatcher) record(ctx context.Context, req CommandRequest, cmd Command, ok bool, result string) {
 	surface := req.Surface
-	if surface == "" && d.e.chat != nil {
-		surface = d.e.chat.Name() // a button press carries no surface name
+	if surface == "" {
+		surface = d.surface // a button press carries no surface name
 	}
-	err := d.e.state.RecordAudit(context.WithoutCancel(ctx), AuditEntry{
-		At: d.e.clock.Now(), Surface: surface, UserID: req.UserID, UserName: req.UserName,
+	err := d.audit.RecordAudit(context.WithoutCancel(ctx), AuditEntry{
+		At: d.clock.Now(), Surface: surface, UserID: req.UserID, UserName: req.UserName,
 		Command: strings.TrimSpace(req.Text), OK: ok, Result: result,
 	})
 	if err != nil {
-		d.e.log.Error("could not record audit entry", "command", cmd.Name, "err", err)
+		d.log.Error("could not record audit entry", "command", cmd.Name, "err", err)
 	}
 }
 
-func (d *Dispatcher) registerCore() {
-	e := d.e
-	d.Register(Command{Name: "help", Help: "list the commands", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-		var b strings.Builder
-		b.WriteString("Commands:\n")
-		for _, c := range d.Commands() {
-			who := ""
-			if c.Permission == AdminOnly {
-				who = " (admin)"
-			}
-			fmt.Fprintf(&b, "  %s %s — %s%s\n", c.Name, c.Args, c.Help, who)
-		}
-		return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
-	}})
-	d.Register(Command{Name: "status", Args: "[public]", Help: "connectivity, last sync, conversations and replies per store", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-		text, err := e.StatusText(ctx)
-		if err != nil {
-			return CommandResponse{Text: "Could not read the status: " + err.Error(), Error: true}
-		}
-		return CommandResponse{Text: text, Public: len(args) > 0 && args[0] == "public"}
-	}})
-	d.Register(Command{Name: "stores", Help: "list the stores", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-		var b strings.Builder
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STORE\tPLATFORM\tSITE\tNAME\tSHOP ID\tSTATE\tAUTH")
-		now := e.clock.Now()
-		for _, s := range e.Stores() {
-			ss, _ := e.state.StoreState(ctx, s.ID)
-			state := "active"
-			if ss.Paused {
-				state = "paused"
-			}
-			switch h := e.mon.StoreHealth(s.ID); {
-			case h.NeedsUpdate:
-				state += ", NEEDS UPDATE"
-			case h.Down:
-				state += ", unreachable"
-			}
-			auth := "?"
-			if sa, err := StoreAuthStatus(ctx, e.state, s.ID); err == nil {
-				auth = sa.Summary(now, DefaultAuthConfig().ExpiryWarning)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Platform, s.Site, s.Name, s.ShopID, state, auth)
-		}
-		tw.Flush()
-		return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
-	}})
-	d.Register(Command{Name: "sync retry", Args: "[store]", Help: "run a full sync now (all stores whose catch-up failed, or one store)", Permission: AdminOnly,
-		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-			var store StoreID
-			if len(args) > 0 {
-				store = StoreID(args[0])
-				if _, ok := e.Store(store); !ok {
-					return unknownStore(store)
-				}
-			}
-			if store == "" && !e.mon.hasFailedCatchUp() {
-				// Nothing failed: sync every store now.
-				total := 0
-				for _, s := range e.Stores() {
-					n, err := e.SyncNow(ctx, s.ID)
-					total += n
-					if err != nil {
-						return CommandResponse{Text: fmt.Sprintf("Sync of %s failed: %s", s.ID, ReasonOf(err)), Error: true}
-					}
-				}
-				return CommandResponse{Text: fmt.Sprintf("Synced %d stores: %d messages caught up.", len(e.Stores()), total)}
-			}
-			n, err := e.RetryCatchUp(ctx, store)
-			if err != nil {
-				return CommandResponse{Text: fmt.Sprintf("Sync failed again: %s", ReasonOf(err)), Error: true}
-			}
-			return CommandResponse{Text: fmt.Sprintf("Sync done: %d messages caught up.", n)}
-		}})
-	d.Register(Command{Name: "repair", Args: "<store> <conversation>", Help: "fetch one conversation's recent messages again and post what is missing", Permission: AdminOnly,
-		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-			if len(args) < 2 {
-				return CommandResponse{Text: "Usage: repair <store> <conversation ID> (the conversation ID is in the thread's header).", Error: true}
-			}
-			id := StoreID(args[0])
-			if _, ok := e.Store(id); !ok {
-				return unknownStore(id)
-			}
-			n, err := e.RepairConversation(ctx, id, ConversationID(args[1]))
-			if err != nil {
-				return CommandResponse{Text: fmt.Sprintf("Repair of %s failed: %s", args[1], ReasonOf(err)), Error: true}
-			}
-			if n == 0 {
-				return CommandResponse{Text: fmt.Sprintf("Conversation %s of %s: nothing was missing.", args[1], id)}
-			}
-			return CommandResponse{Text: fmt.Sprintf("Conversation %s of %s: %s missing, being posted.", args[1], id, plural(n, "message"))}
-		}})
+// commands are the engine's own commands.
+func (e *Engine) commands() []Command {
 	pause := func(p bool) func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 		return func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
 			verb := map[bool]string{true: "pause", false: "resume"}[p]
@@ -240,46 +140,136 @@ func (d *Dispatcher) registerCore() {
 			return CommandResponse{Text: fmt.Sprintf("Store %s paused: no syncing until `resume %s`. Replies already queued are still sent.", id, id)}
 		}
 	}
-	d.Register(Command{Name: "pause", Args: "<store>", Help: "stop syncing a store", Permission: AdminOnly, Run: pause(true)})
-	d.Register(Command{Name: "resume", Args: "<store>", Help: "resume syncing a store", Permission: AdminOnly, Run: pause(false)})
-	// Engine.EnableAuth replaces this with the authorization flow; without
-	// it the command still answers with the exact texts.
-	d.Register(Command{Name: "store update", Args: "<store> [refresh]", Help: "re-authorize a store or refresh its tokens", Permission: AdminOnly,
-		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-			if len(args) == 0 {
-				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+	return []Command{
+		{Name: "help", Help: "list the commands", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			var b strings.Builder
+			b.WriteString("Commands:\n")
+			for _, c := range e.cmds.Commands() {
+				who := ""
+				if c.Permission == AdminOnly {
+					who = " (admin)"
+				}
+				fmt.Fprintf(&b, "  %s %s — %s%s\n", c.Name, c.Args, c.Help, who)
 			}
-			if _, ok := e.Store(StoreID(args[0])); !ok {
-				return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+			return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
+		}},
+		{Name: "status", Args: "[public]", Help: "connectivity, last sync, conversations and replies per store", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			text, err := e.StatusText(ctx)
+			if err != nil {
+				return CommandResponse{Text: "Could not read the status: " + err.Error(), Error: true}
 			}
-			e.log.Error("update store: store authorization is not enabled in this bridge", "store", args[0])
-			return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
-		}})
-	// Engine.SetStoreLoader replaces this with a reload from the config.
-	d.Register(Command{Name: "stores refresh", Help: "reload the store list from the config file", Permission: AdminOnly,
-		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-			return CommandResponse{Text: "This bridge was not started from a config file: there is no store list to reload.", Error: true}
-		}})
-	d.registerAudit()
-	d.registerTemplates()
+			return CommandResponse{Text: text, Public: len(args) > 0 && args[0] == "public"}
+		}},
+		{Name: "stores", Help: "list the stores", Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+			var b strings.Builder
+			tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "STORE\tPLATFORM\tSITE\tNAME\tSHOP ID\tSTATE\tAUTH")
+			now := e.clock.Now()
+			for _, s := range e.Stores() {
+				ss, _ := e.state.StoreState(ctx, s.ID)
+				state := "active"
+				if ss.Paused {
+					state = "paused"
+				}
+				switch h := e.mon.StoreHealth(s.ID); {
+				case h.NeedsUpdate:
+					state += ", NEEDS UPDATE"
+				case h.Down:
+					state += ", unreachable"
+				}
+				auth := "?"
+				if sa, err := StoreAuthStatus(ctx, e.state, s.ID); err == nil {
+					auth = sa.Summary(now, DefaultExpiryWarning)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Platform, s.Site, s.Name, s.ShopID, state, auth)
+			}
+			tw.Flush()
+			return CommandResponse{Text: strings.TrimRight(b.String(), "\n")}
+		}},
+		{Name: "sync retry", Args: "[store]", Help: "run a full sync now (all stores whose catch-up failed, or one store)", Permission: AdminOnly,
+			Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+				var store StoreID
+				if len(args) > 0 {
+					store = StoreID(args[0])
+					if _, ok := e.Store(store); !ok {
+						return unknownStore(store)
+					}
+				}
+				if store == "" && !e.mon.hasFailedCatchUp() {
+					// Nothing failed: sync every store now.
+					total := 0
+					for _, s := range e.Stores() {
+						n, err := e.SyncNow(ctx, s.ID)
+						total += n
+						if err != nil {
+							return CommandResponse{Text: fmt.Sprintf("Sync of %s failed: %s", s.ID, ReasonOf(err)), Error: true}
+						}
+					}
+					return CommandResponse{Text: fmt.Sprintf("Synced %d stores: %d messages caught up.", len(e.Stores()), total)}
+				}
+				n, err := e.RetryCatchUp(ctx, store)
+				if err != nil {
+					return CommandResponse{Text: fmt.Sprintf("Sync failed again: %s", ReasonOf(err)), Error: true}
+				}
+				return CommandResponse{Text: fmt.Sprintf("Sync done: %d messages caught up.", n)}
+			}},
+		{Name: "repair", Args: "<store> <conversation>", Help: "fetch one conversation's recent messages again and post what is missing", Permission: AdminOnly,
+			Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+				if len(args) < 2 {
+					return CommandResponse{Text: "Usage: repair <store> <conversation ID> (the conversation ID is in the thread's header).", Error: true}
+				}
+				id := StoreID(args[0])
+				if _, ok := e.Store(id); !ok {
+					return unknownStore(id)
+				}
+				n, err := e.RepairConversation(ctx, id, ConversationID(args[1]))
+				if err != nil {
+					return CommandResponse{Text: fmt.Sprintf("Repair of %s failed: %s", args[1], ReasonOf(err)), Error: true}
+				}
+				if n == 0 {
+					return CommandResponse{Text: fmt.Sprintf("Conversation %s of %s: nothing was missing.", args[1], id)}
+				}
+				return CommandResponse{Text: fmt.Sprintf("Conversation %s of %s: %s missing, being posted.", args[1], id, plural(n, "message"))}
+			}},
+		{Name: "pause", Args: "<store>", Help: "stop syncing a store", Permission: AdminOnly, Run: pause(true)},
+		{Name: "resume", Args: "<store>", Help: "resume syncing a store", Permission: AdminOnly, Run: pause(false)},
+		// The authorization flow, when registered, runs it; the syntax and the
+		// exact answers are the engine's.
+		{Name: "store update", Args: "<store> [refresh]", Permission: AdminOnly,
+			Help: "send an authorization link for a store (the shop owner opens it), or refresh its tokens now",
+			Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+				if len(args) == 0 {
+					return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+				}
+				s, ok := e.Store(StoreID(args[0]))
+				if !ok {
+					return CommandResponse{Text: TextNoStoreToUpdate, Error: true}
+				}
+				if e.authorization == nil {
+					e.log.Error("update store: store authorization is not enabled in this bridge", "store", args[0])
+					return CommandResponse{Text: TextUpdateStoreFailed, Error: true}
+				}
+				refresh := len(args) > 1 && strings.TrimLeft(strings.ToLower(args[1]), "-") == "refresh"
+				return e.authorization.UpdateStore(ctx, req, s, refresh)
+			}},
+		{Name: "stores refresh", Help: "reload the store list from the config file", Permission: AdminOnly,
+			Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+				if e.loadStores == nil {
+					return CommandResponse{Text: "This bridge was not started from a config file: there is no store list to reload.", Error: true}
+				}
+				text, err := e.ReloadStores(ctx, e.loadStores)
+				if err != nil {
+					e.log.Error("stores refresh failed", "err", err)
+					return CommandResponse{Text: "Could not reload the store list; the current one stays in use.\n" + err.Error(), Error: true}
+				}
+				return CommandResponse{Text: text}
+			}},
+		e.auditCommand(),
+	}
 }
 
 // StoreLoader reads the current store list (cmd reads the config file).
 type StoreLoader func(ctx context.Context) ([]Store, error)
-
-// SetStoreLoader enables `stores refresh`: it reloads the store list with
-// load and applies it without a restart (SetStores).
-func (e *Engine) SetStoreLoader(load StoreLoader) {
-	e.cmds.Register(Command{Name: "stores refresh", Help: "reload the store list from the config file", Permission: AdminOnly,
-		Run: func(ctx context.Context, req CommandRequest, args []string) CommandResponse {
-			text, err := e.ReloadStores(ctx, load)
-			if err != nil {
-				e.log.Error("stores refresh failed", "err", err)
-				return CommandResponse{Text: "Could not reload the store list; the current one stays in use.\n" + err.Error(), Error: true}
-			}
-			return CommandResponse{Text: text}
-		}})
-}
 
 // ReloadStores loads the store list and applies it; it returns a summary
 // of what changed.
@@ -417,7 +407,7 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		switch {
 		case sa.NeedsUpdate:
 			fmt.Fprintf(&b, "Store %s NEEDS UPDATE since %s (%s): run `store update %s`.\n", s.ID, sa.Since.UTC().Format("2006-01-02 15:04 MST"), sa.Reason, s.ID)
-		case sa.ExpiresWithin(now, DefaultAuthConfig().ExpiryWarning):
+		case sa.ExpiresWithin(now, DefaultExpiryWarning):
 			fmt.Fprintf(&b, "Store %s authorization expires %s: run `store update %s`.\n", s.ID, sa.RefreshExpiresAt.UTC().Format("2006-01-02 15:04 MST"), s.ID)
 		}
 	}

@@ -23,7 +23,7 @@ const (
 // to say how long it lasted and how many messages were caught up.
 type Monitor struct {
 	cfg    EngineConfig
-	state  incidentStore
+	state  IncidentLog
 	alerts alerter
 	clock  Clock
 	log    *slog.Logger
@@ -45,13 +45,6 @@ type Monitor struct {
 	base context.Context
 }
 
-// incidentStore is the part of State the monitor uses.
-type incidentStore interface {
-	OpenIncident(ctx context.Context, in Incident) (int64, error)
-	UpdateIncident(ctx context.Context, in Incident) error
-	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
-}
-
 // alerter is the part of Chat the monitor uses.
 type alerter interface {
 	Name() string
@@ -61,7 +54,7 @@ type alerter interface {
 
 // MonitorDeps are what the monitor runs on.
 type MonitorDeps struct {
-	State  incidentStore
+	State  IncidentLog
 	Alerts alerter
 	Clock  Clock
 	Logger *slog.Logger
@@ -89,6 +82,21 @@ type health struct {
 	pausedUntil time.Time
 	pauseReason string
 	pauseInc    *incidentState
+}
+
+// fail counts a failure at now; it reports whether the failure makes it
+// down: the threshold is reached and it was not down yet.
+func (h *health) fail(now time.Time, err error, threshold int) bool {
+	if h.failures == 0 {
+		h.firstFail = now
+	}
+	h.failures++
+	h.lastErr = err
+	if h.down || h.failures < threshold {
+		return false
+	}
+	h.down, h.downSince = true, h.firstFail
+	return true
 }
 
 // Incident scopes besides a chat surface's name.
@@ -209,17 +217,10 @@ func (m *Monitor) storeFailure(id StoreID, err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	h := m.healthLocked(id)
-	if h.failures == 0 {
-		h.firstFail = now
-	}
-	h.failures++
-	h.lastErr = err
-	if h.down || h.failures < m.cfg.FailureThreshold {
+	if !h.fail(now, err, m.cfg.FailureThreshold) {
 		m.mu.Unlock()
 		return
 	}
-	h.down = true
-	h.downSince = h.firstFail
 	h.probeStart, h.slowProbes = now, 0
 	inc := m.current
 	isNew := inc == nil
@@ -403,17 +404,10 @@ func (m *Monitor) catchUpFailedAlert(in Incident) Alert {
 func (m *Monitor) chatFailure(err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
-	if m.chat.failures == 0 {
-		m.chat.firstFail = now
-	}
-	m.chat.failures++
-	m.chat.lastErr = err
-	if m.chat.down || m.chat.failures < m.cfg.FailureThreshold {
+	if !m.chat.fail(now, err, m.cfg.FailureThreshold) {
 		m.mu.Unlock()
 		return
 	}
-	m.chat.down = true
-	m.chat.downSince = m.chat.firstFail
 	inc := &incidentState{Incident: Incident{Scope: m.alerts.Name(), StartedAt: m.chat.firstFail, Error: ReasonOf(err)}}
 	m.chatInc = inc
 	m.mu.Unlock()

@@ -10,229 +10,6 @@ import (
 	"time"
 )
 
-// EngineConfig holds the engine's timings and limits. Zero fields take the
-// defaults of DefaultEngineConfig.
-type EngineConfig struct {
-	// PollInterval is how often each store is polled; PollJitter spreads polls
-	// by up to that fraction of the interval.
-	PollInterval time.Duration
-	PollJitter   float64
-	// FailureThreshold is how many failed syncs in a row make a store "down".
-	FailureThreshold int
-	// Debounce is how long success must hold before a catch-up starts.
-	Debounce time.Duration
-	// ProbeInterval is the wait between probes of a down store during its
-	// first ProbeFastFor; after that the wait doubles up to ProbeBackoffMax.
-	ProbeInterval time.Duration
-	ProbeFastFor  time.Duration
-	// ProbeBackoffMax caps the wait between probes while a store is down.
-	ProbeBackoffMax time.Duration
-	// ProbeTimeout bounds one probe (made without the client's retries).
-	ProbeTimeout time.Duration
-	// HealthInterval is how often a push-driven store (Lazada) is checked
-	// with its platform's cheap health call; ImportDelay is how long after
-	// a push-driven store is added or authorized its one-off history import
-	// runs (the platform copies the history first); PushSilence is how long
-	// after a reply was sent without any push since such a store is flagged.
-	HealthInterval time.Duration
-	ImportDelay    time.Duration
-	PushSilence    time.Duration
-	// AuthRetry is how often a store whose tokens the marketplace refuses
-	// is tried again without an admin's action (each try is one refused
-	// refresh); new tokens saved by an authorization end the wait at once.
-	AuthRetry time.Duration
-	// ImportWindow bounds what a first start imports: unanswered conversations
-	// whose last buyer message is younger than this.
-	ImportWindow time.Duration
-	// HistoryLimit is how many recent messages a newly opened thread gets.
-	HistoryLimit int
-	// CursorOverlap re-lists conversations this far before the cursor, so
-	// marketplace clock jitter loses nothing (message IDs de-duplicate).
-	CursorOverlap time.Duration
-	// SyncConcurrency bounds conversations synced at once per store.
-	SyncConcurrency int
-	// SyncTimeout bounds one sync of one store.
-	SyncTimeout time.Duration
-	// NotePrefix keeps an agent's thread message internal.
-	NotePrefix string
-	// SendAttempts bounds automatic attempts of one reply; SendBackoff is the
-	// first wait, doubling up to SendBackoffMax.
-	SendAttempts   int
-	SendBackoff    time.Duration
-	SendBackoffMax time.Duration
-	// SendWorkers is how many replies are sent at once.
-	SendWorkers int
-	// ReconcileWindow is how many recent messages are checked for a reply
-	// whose outcome is unknown before it is sent again.
-	ReconcileWindow int
-	// SendTimeout is each send attempt's deadline: the client gives up then.
-	// ReconcileMargin is how long after that deadline the marketplace may
-	// still apply a request it received: a reply whose outcome is unknown
-	// is looked for, and sent again if missing, only after both.
-	SendTimeout     time.Duration
-	ReconcileMargin time.Duration
-	// ShutdownGrace lets in-flight sends finish on stop.
-	ShutdownGrace time.Duration
-	// ResumedAfter is how quiet a conversation must have been for a new buyer
-	// message to be surfaced as "resumed".
-	ResumedAfter time.Duration
-	// PostConcurrency is how many conversations of one chat destination are
-	// posted at once; PostBatch the most pending messages of a conversation
-	// handed to the surface in one call (it combines them into as few posts
-	// as its limits allow).
-	PostConcurrency int
-	PostBatch       int
-	// PostBackoff is the first wait after a failed post, doubling up to
-	// PostBackoffMax.
-	PostBackoff    time.Duration
-	PostBackoffMax time.Duration
-	// BacklogRescan is how often the inbound backlog is read again from
-	// state (it is also read at start), so nothing recorded is left behind.
-	BacklogRescan time.Duration
-}
-
-// DefaultEngineConfig returns the defaults.
-func DefaultEngineConfig() EngineConfig {
-	return EngineConfig{
-		PollInterval:     30 * time.Second,
-		PollJitter:       0.1,
-		FailureThreshold: 3,
-		Debounce:         3 * time.Second,
-		ProbeInterval:    time.Second,
-		ProbeFastFor:     2 * time.Minute,
-		ProbeBackoffMax:  2 * time.Minute,
-		ProbeTimeout:     5 * time.Second,
-		AuthRetry:        6 * time.Hour,
-		HealthInterval:   time.Minute,
-		ImportDelay:      12 * time.Minute,
-		PushSilence:      10 * time.Minute,
-		ImportWindow:     24 * time.Hour,
-		HistoryLimit:     20,
-		CursorOverlap:    30 * time.Second,
-		SyncConcurrency:  4,
-		SyncTimeout:      2 * time.Minute,
-		NotePrefix:       "note:",
-		SendAttempts:     6,
-		SendBackoff:      2 * time.Second,
-		SendBackoffMax:   2 * time.Minute,
-		SendWorkers:      4,
-		ReconcileWindow:  30,
-		SendTimeout:      20 * time.Second,
-		ReconcileMargin:  30 * time.Second,
-		ShutdownGrace:    10 * time.Second,
-		ResumedAfter:     24 * time.Hour,
-		PostConcurrency:  4,
-		PostBatch:        50,
-		PostBackoff:      time.Second,
-		PostBackoffMax:   time.Minute,
-		BacklogRescan:    time.Minute,
-	}
-}
-
-func (c EngineConfig) withDefaults() EngineConfig {
-	d := DefaultEngineConfig()
-	if c.PollInterval <= 0 {
-		c.PollInterval = d.PollInterval
-	}
-	if c.PollJitter < 0 || c.PollJitter >= 1 {
-		c.PollJitter = d.PollJitter
-	}
-	if c.FailureThreshold <= 0 {
-		c.FailureThreshold = d.FailureThreshold
-	}
-	if c.Debounce <= 0 {
-		c.Debounce = d.Debounce
-	}
-	if c.ProbeInterval <= 0 {
-		c.ProbeInterval = d.ProbeInterval
-	}
-	if c.ProbeFastFor <= 0 {
-		c.ProbeFastFor = d.ProbeFastFor
-	}
-	if c.ProbeBackoffMax <= 0 {
-		c.ProbeBackoffMax = d.ProbeBackoffMax
-	}
-	if c.ProbeBackoffMax < c.ProbeInterval {
-		c.ProbeBackoffMax = c.ProbeInterval
-	}
-	if c.ProbeTimeout <= 0 {
-		c.ProbeTimeout = d.ProbeTimeout
-	}
-	if c.AuthRetry <= 0 {
-		c.AuthRetry = d.AuthRetry
-	}
-	if c.HealthInterval <= 0 {
-		c.HealthInterval = d.HealthInterval
-	}
-	if c.ImportDelay <= 0 {
-		c.ImportDelay = d.ImportDelay
-	}
-	if c.PushSilence <= 0 {
-		c.PushSilence = d.PushSilence
-	}
-	if c.ImportWindow <= 0 {
-		c.ImportWindow = d.ImportWindow
-	}
-	if c.HistoryLimit <= 0 {
-		c.HistoryLimit = d.HistoryLimit
-	}
-	if c.CursorOverlap <= 0 {
-		c.CursorOverlap = d.CursorOverlap
-	}
-	if c.SyncConcurrency <= 0 {
-		c.SyncConcurrency = d.SyncConcurrency
-	}
-	if c.SyncTimeout <= 0 {
-		c.SyncTimeout = d.SyncTimeout
-	}
-	if c.NotePrefix == "" {
-		c.NotePrefix = d.NotePrefix
-	}
-	if c.SendAttempts <= 0 {
-		c.SendAttempts = d.SendAttempts
-	}
-	if c.SendBackoff <= 0 {
-		c.SendBackoff = d.SendBackoff
-	}
-	if c.SendBackoffMax <= 0 {
-		c.SendBackoffMax = d.SendBackoffMax
-	}
-	if c.SendWorkers <= 0 {
-		c.SendWorkers = d.SendWorkers
-	}
-	if c.ReconcileWindow <= 0 {
-		c.ReconcileWindow = d.ReconcileWindow
-	}
-	if c.SendTimeout <= 0 {
-		c.SendTimeout = d.SendTimeout
-	}
-	if c.ReconcileMargin <= 0 {
-		c.ReconcileMargin = d.ReconcileMargin
-	}
-	if c.ShutdownGrace <= 0 {
-		c.ShutdownGrace = d.ShutdownGrace
-	}
-	if c.ResumedAfter <= 0 {
-		c.ResumedAfter = d.ResumedAfter
-	}
-	if c.PostConcurrency <= 0 {
-		c.PostConcurrency = d.PostConcurrency
-	}
-	if c.PostBatch <= 0 {
-		c.PostBatch = d.PostBatch
-	}
-	if c.PostBackoff <= 0 {
-		c.PostBackoff = d.PostBackoff
-	}
-	if c.PostBackoffMax <= 0 {
-		c.PostBackoffMax = d.PostBackoffMax
-	}
-	if c.BacklogRescan <= 0 {
-		c.BacklogRescan = d.BacklogRescan
-	}
-	return c
-}
-
 // EngineDeps are the ports and helpers the engine runs on.
 type EngineDeps struct {
 	State        State
@@ -246,9 +23,10 @@ type EngineDeps struct {
 	// Pushes, when set, delivers messages that pushes carry (Lazada,
 	// TikTok Shop webhooks); the engine attaches to it while it runs.
 	Pushes *Pushes
-	// Refusals, when set, counts refused requests (authorization callbacks
-	// with an invalid state) instead of logging each.
-	Refusals *Refusals
+	// StoreLoader, when set, enables `stores refresh`: it reads the store
+	// list again (cmd reads the config file), and the engine applies it
+	// without a restart.
+	StoreLoader StoreLoader
 }
 
 // Engine is the bridge: it wires the components, each built with what it
@@ -256,36 +34,35 @@ type EngineDeps struct {
 // the relay (one poster per chat destination), the reply outbox, the
 // connectivity monitor and the command dispatcher — and implements
 // ChatHandler. It holds the store list; the components hold no pointer back
-// to it.
+// to it. Features built on it in packages of their own join through
+// Register.
 type Engine struct {
-	cfg      EngineConfig
-	state    State
-	chat     Chat
-	clock    Clock
-	log      *slog.Logger
-	hints    *Hints
-	pushes   *Pushes
-	refusals *Refusals
-	mps      map[Platform]Marketplace
-	cmds     *Dispatcher
-	mon      *Monitor
-	outbox   *Outbox
-	queue    *Queue
-	relay    *Relay
-	headers  *headerUpdater
-	locks    *convLocks
+	cfg        EngineConfig
+	state      State
+	chat       Chat
+	clock      Clock
+	log        *slog.Logger
+	hints      *Hints
+	pushes     *Pushes
+	loadStores StoreLoader
+	mps        map[Platform]Marketplace
+	cmds       *Dispatcher
+	mon        *Monitor
+	outbox     *Outbox
+	queue      *Queue
+	relay      *Relay
+	headers    *headerUpdater
+	locks      *convLocks
 
 	mu      sync.RWMutex
 	stores  map[StoreID]Store
 	order   []StoreID
 	syncers map[StoreID]*syncer
 
-	expand Expander
-	// onAuthRefused is told when a marketplace refuses a store's tokens
-	// (the client's own refresh was refused too): the store needs updating.
-	onAuthRefused func(ctx context.Context, s Store, err error)
-	// onAuthWorks is told when a store whose tokens were refused syncs again.
-	onAuthWorks func(ctx context.Context, s Store)
+	// expander and authorization are the registered features' (Register),
+	// nil without them.
+	expander      ReplyExpander
+	authorization StoreAuthorization
 
 	// lastRescan is when the relay last read the backlog from state.
 	rescanMu   sync.Mutex
@@ -310,18 +87,18 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{
-		cfg:      cfg,
-		state:    deps.State,
-		chat:     deps.Chat,
-		clock:    deps.Clock,
-		log:      deps.Logger,
-		hints:    deps.Hints,
-		pushes:   deps.Pushes,
-		refusals: deps.Refusals,
-		mps:      map[Platform]Marketplace{},
-		stores:   map[StoreID]Store{},
-		syncers:  map[StoreID]*syncer{},
-		locks:    &convLocks{},
+		cfg:        cfg,
+		state:      deps.State,
+		chat:       deps.Chat,
+		clock:      deps.Clock,
+		log:        deps.Logger,
+		hints:      deps.Hints,
+		pushes:     deps.Pushes,
+		loadStores: deps.StoreLoader,
+		mps:        map[Platform]Marketplace{},
+		stores:     map[StoreID]Store{},
+		syncers:    map[StoreID]*syncer{},
+		locks:      &convLocks{},
 	}
 	for _, m := range deps.Marketplaces {
 		e.mps[m.Platform()] = m
@@ -344,14 +121,30 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 	e.queue = newQueue(QueueConfig{ImportWindow: cfg.ImportWindow, ResumedAfter: cfg.ResumedAfter}, QueueDeps{
 		State: deps.State, Clock: deps.Clock, Logger: deps.Logger, Locks: e.locks, Echoes: e.outbox, Notify: e.relay.notify,
 	})
-	e.cmds = newDispatcher(e)
+	surface := ""
+	if deps.Chat != nil {
+		surface = deps.Chat.Name()
+	}
+	e.cmds = newDispatcher(deps.State, surface, deps.Clock, deps.Logger)
+	if err := e.cmds.register(e.commands()...); err != nil {
+		panic(err) // the engine's own command names are distinct
+	}
 	return e
 }
 
-// authRefused forwards to the authorization flow, once it is enabled.
+// authRefused tells the store authorization, if one is registered, that a
+// marketplace refused the store's tokens.
 func (e *Engine) authRefused(ctx context.Context, s Store, err error) {
-	if e.onAuthRefused != nil {
-		e.onAuthRefused(ctx, s, err)
+	if e.authorization != nil {
+		e.authorization.TokensRefused(ctx, s, err)
+	}
+}
+
+// authWorks tells the store authorization, if one is registered, that the
+// store's tokens work again.
+func (e *Engine) authWorks(ctx context.Context, s Store) {
+	if e.authorization != nil {
+		e.authorization.TokensWork(ctx, s)
 	}
 }
 
@@ -363,8 +156,38 @@ func (e *Engine) storeLabel(id StoreID) (string, bool) {
 	return s.Label(), true
 }
 
-// Commands returns the engine's command dispatcher, so later features can
-// register their commands.
+// Register adds a feature to the engine, before Start: its commands, and
+// its reply expander or store authorization if it has one. A command name
+// the engine has already, or a second expander or authorization, is
+// refused, and nothing of the feature is added.
+func (e *Engine) Register(f Feature) error {
+	e.mu.Lock()
+	started := e.started
+	e.mu.Unlock()
+	if started {
+		return errors.New("bridge: register a feature before the engine starts")
+	}
+	x, expands := f.(ReplyExpander)
+	if expands && e.expander != nil {
+		return fmt.Errorf("bridge: a reply expander is registered already")
+	}
+	a, authorizes := f.(StoreAuthorization)
+	if authorizes && e.authorization != nil {
+		return fmt.Errorf("bridge: a store authorization is registered already")
+	}
+	if err := e.cmds.register(f.Commands()...); err != nil {
+		return err
+	}
+	if expands {
+		e.expander = x
+	}
+	if authorizes {
+		e.authorization = a
+	}
+	return nil
+}
+
+// Commands returns the engine's command dispatcher.
 func (e *Engine) Commands() *Dispatcher { return e.cmds }
 
 // Monitor returns the connectivity monitor.
@@ -451,12 +274,7 @@ func (e *Engine) listen(ctx context.Context) {
 func (e *Engine) startSyncerLocked(ctx context.Context, s Store) {
 	sy := newSyncer(syncerDeps{
 		cfg: e.cfg, state: e.state, mp: e.mps[s.Platform], queue: e.queue, locks: e.locks, mon: e.mon,
-		clock: e.clock, log: e.log, authRefused: e.authRefused, synced: e.maybeRescan,
-		authWorks: func(ctx context.Context, s Store) {
-			if e.onAuthWorks != nil {
-				e.onAuthWorks(ctx, s)
-			}
-		},
+		clock: e.clock, log: e.log, authRefused: e.authRefused, authWorks: e.authWorks, synced: e.maybeRescan,
 	}, s)
 	e.syncers[s.ID] = sy
 	e.wg.Add(1)

@@ -23,9 +23,9 @@ func (e *Engine) AgentReply(ctx context.Context, m AgentMessage) error {
 	if text == "" || e.IsNote(text) {
 		return nil
 	}
-	if e.expand != nil {
+	if e.expander != nil {
 		st, _ := e.Store(rec.Store)
-		expanded, notice, err := e.expand(ctx, st, text)
+		expanded, notice, err := e.expander.ExpandReply(ctx, st, text)
 		if err != nil {
 			return err
 		}
@@ -52,13 +52,6 @@ func (e *Engine) IsNote(text string) bool {
 	p := strings.ToLower(e.cfg.NotePrefix)
 	return p != "" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(text)), p)
 }
-
-// Expander rewrites an agent's reply before it is queued (quick reply
-// templates). A non-empty notice is answered privately and nothing is sent.
-type Expander func(ctx context.Context, store Store, text string) (expanded, notice string, err error)
-
-// SetExpander installs the reply expander (templates).
-func (e *Engine) SetExpander(x Expander) { e.expand = x }
 
 // Action handles a button press.
 func (e *Engine) Action(ctx context.Context, a ActionEvent) CommandResponse {

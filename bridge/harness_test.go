@@ -25,8 +25,10 @@ type harness struct {
 	eng    *bridge.Engine
 	stores []bridge.Store
 	cfg    bridge.EngineConfig
-	// beforeStart, if set, runs on each new engine before it starts.
+	// beforeStart, if set, runs on each new engine before it starts;
+	// deps are what the engine was built with.
 	beforeStart func(*bridge.Engine)
+	deps        bridge.EngineDeps
 	// surface, if set, is the engine's chat (wrapping chat); wrapState, if
 	// set, wraps each opened database.
 	surface   bridge.Chat
@@ -97,9 +99,10 @@ func (h *harness) start() {
 	if h.surface != nil {
 		chat = h.surface
 	}
-	h.eng = bridge.NewEngine(h.cfg, bridge.EngineDeps{
+	h.deps = bridge.EngineDeps{
 		State: h.state, Chat: chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock, Pushes: h.pushes,
-	})
+	}
+	h.eng = bridge.NewEngine(h.cfg, h.deps)
 	if h.beforeStart != nil {
 		h.beforeStart(h.eng)
 	}

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 )
@@ -79,6 +80,13 @@ type Authorizer interface {
 	// RefreshTokens refreshes the store's tokens now and saves them.
 	RefreshTokens(ctx context.Context, store Store) (Tokens, error)
 }
+
+// CallbackPath is the path, on the bridge's listener, of a platform's
+// authorization callback (the shop owner comes back there with a code).
+func CallbackPath(p Platform) string { return "/auth/" + string(p) + "/callback" }
+
+// ErrShopMismatch: the platform authorized another shop than the store's.
+var ErrShopMismatch = errors.New("the platform authorized another shop than the store's")
 
 // TokenStore keeps each store's marketplace tokens. Adapters persist a new
 // (single-use) refresh token here before they use the new access token.

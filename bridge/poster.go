@@ -30,6 +30,8 @@ type poster struct {
 	// rate-limits it).
 	holdUntil time.Time
 	holdFails int
+	// holding counts workers asleep until the hold ends.
+	holding int
 	streak    int
 	inflight  int
 	wake      chan struct{}
@@ -119,7 +121,9 @@ func (p *poster) idle() bool {
 	if p.threaded.len()+p.fresh.len() == 0 {
 		return true
 	}
-	return p.r.clock.Now().Before(p.holdUntil)
+	// Held: what is ready waits for the clock (a worker sleeps on the hold's
+	// timer), not for work in progress.
+	return p.holding > 0 || p.r.clock.Now().Before(p.holdUntil)
 }
 
 func (p *poster) work(ctx context.Context) {
@@ -129,12 +133,22 @@ func (p *poster) work(ctx context.Context) {
 			var timer <-chan time.Time
 			if hold > 0 {
 				timer = p.r.clock.After(hold)
+				p.mu.Lock()
+				p.holding++
+				p.mu.Unlock()
 			}
 			select {
 			case <-ctx.Done():
-				return
 			case <-p.wake:
 			case <-timer:
+			}
+			if hold > 0 {
+				p.mu.Lock()
+				p.holding--
+				p.mu.Unlock()
+			}
+			if ctx.Err() != nil {
+				return
 			}
 			continue
 		}

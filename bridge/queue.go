@@ -40,10 +40,8 @@ type QueueConfig struct {
 
 // queueState is the part of State the queue uses.
 type queueState interface {
-	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
-	KnownInbound(ctx context.Context, store StoreID, conv ConversationID, ids []MessageID) (map[MessageID]InboundStatus, error)
-	PendingInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
-	RecordInbound(ctx context.Context, b InboundBatch) ([]MessageID, error)
+	ConversationStore
+	InboundQueue
 }
 
 // EchoMatcher recognises the bridge's own replies among seller messages a

@@ -30,7 +30,7 @@ type Relay struct {
 	// hard ends deliveries in flight when a stop's grace has passed.
 	hard context.Context
 	// closed: wait was called; no poster starts any more.
-	closed bool
+	closed  bool
 	started time.Time
 	wg      sync.WaitGroup
 	// posted counts messages posted per store since start, for metrics.
@@ -56,13 +56,8 @@ type RelayConfig struct {
 
 // relayState is the part of State the relay uses.
 type relayState interface {
-	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
-	PendingInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
-	MarkPosted(ctx context.Context, posted []PostedMessage) error
-	InboundBacklog(ctx context.Context) ([]ConversationBacklog, error)
-	SetThread(ctx context.Context, store StoreID, conv ConversationID, t ThreadRef) error
-	EditedInbound(ctx context.Context, store StoreID, conv ConversationID, limit int) ([]InboundMessage, error)
-	InboundByChat(ctx context.Context, store StoreID, conv ConversationID, ref ChatMessageRef) ([]InboundMessage, error)
+	ConversationStore
+	InboundQueue
 }
 
 // RelayDeps are what the relay runs on.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
 // TestReportFromARunningBridge checks that the running engine records what
@@ -83,7 +84,7 @@ func TestReportFromARunningBridge(t *testing.T) {
 
 	now := clock.Now()
 	st = openReportState(t, path, clock)
-	r, err := bridge.BuildReport(ctx, bridge.ReportSource{State: st, Stores: []bridge.Store{store}, Now: now}, bridge.ReportConfig{}, start0.Add(-time.Hour), now)
+	r, err := report.Build(ctx, report.Source{State: st, Stores: []bridge.Store{store}, Now: now}, report.Config{}, start0.Add(-time.Hour), now)
 	reportMust(t, "BuildReport", err)
 	s := r.Stores[0]
 	checkFigures(t, []figure{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -116,4 +117,14 @@ func reportAdvanceUntil(t *testing.T, clock *bridgetest.Clock, cond func() bool)
 			clock.Advance(d)
 		}
 	}
+}
+
+// newReporter builds a reporter on the engine's state, surface, stores and
+// clock, and registers its command with the engine, as cmd does.
+func newReporter(eng *bridge.Engine, st bridge.State, chat bridge.Chat, clock bridge.Clock, cfg report.Config) (*report.Reporter, error) {
+	rep, err := report.New(cfg, report.Deps{State: st, Chat: chat, Stores: eng.Stores, Clock: clock})
+	if err != nil {
+		return nil, err
+	}
+	return rep, eng.Register(rep)
 }

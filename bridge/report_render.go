@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge/internal/reportfmt"
 )
 
 // A report renders as a summary (the checklist: one line per item, for all
@@ -74,7 +76,7 @@ func (r Report) Headline() string {
 	for _, c := range r.Checks {
 		n[c.Verdict]++
 	}
-	return fmt.Sprintf("%s %s · %d ❌ · %d ⚠️ · %d ✅", r.Verdict().Mark(), reportPlural(len(r.Stores), "store"), n[VerdictFail], n[VerdictWarn], n[VerdictOK])
+	return fmt.Sprintf("%s %s · %d ❌ · %d ⚠️ · %d ✅", r.Verdict().Mark(), reportfmt.Plural(len(r.Stores), "store"), n[VerdictFail], n[VerdictWarn], n[VerdictOK])
 }
 
 // Summary is the checklist: one marked line per item.
@@ -93,21 +95,19 @@ func (r Report) Details() []ReportSection {
 		lines := make([]ReportLine, 0, len(r.Stores))
 		for _, s := range r.Stores {
 			c := s.Check(item)
-			lines = append(lines, ReportLine{Marked: true, Verdict: c.Verdict, Label: reportStoreName(s.Store), Text: c.Text, Rule: c.Rule})
+			lines = append(lines, ReportLine{Marked: true, Verdict: c.Verdict, Label: s.Name(), Text: c.Text, Rule: c.Rule})
 		}
 		return lines
 	}
-	k := r.checker()
-
 	conn := perStore(CheckConnectivity)
 	if r.Chat.Incidents > 0 {
-		c := k.connectivity(r.Chat, false)
+		c := r.ChatCheck
 		conn = append(conn, ReportLine{Marked: true, Verdict: c.Verdict, Label: "chat surface", Text: c.Text, Rule: c.Rule})
 	}
 	for _, in := range r.Incidents {
 		end := "still open"
 		if !in.EndedAt.IsZero() {
-			end = k.at(in.EndedAt) + " (" + reportDur(in.EndedAt.Sub(in.StartedAt)) + ")"
+			end = r.at(in.EndedAt) + " (" + reportfmt.Duration(in.EndedAt.Sub(in.StartedAt)) + ")"
 		}
 		who := "chat surface " + in.Scope
 		if in.Scope == "marketplace" {
@@ -117,12 +117,12 @@ func (r Report) Details() []ReportSection {
 			}
 			who = strings.Join(names, ", ")
 		}
-		text := k.at(in.StartedAt) + " → " + end + " · " + who
+		text := r.at(in.StartedAt) + " → " + end + " · " + who
 		if in.Error != "" {
 			text += " · " + in.Error
 		}
 		if in.CaughtUp > 0 {
-			text += fmt.Sprintf(" · %s caught up", reportPlural(in.CaughtUp, "message"))
+			text += fmt.Sprintf(" · %s caught up", reportfmt.Plural(in.CaughtUp, "message"))
 		}
 		if in.CatchUpFailed {
 			text += " · catch-up failed"
@@ -149,7 +149,7 @@ func (r Report) Details() []ReportSection {
 		if !ev.Resumed {
 			text = "full resync (no saved cursor)"
 		}
-		restarts = append(restarts, ReportLine{Label: k.at(ev.At), Text: text})
+		restarts = append(restarts, ReportLine{Label: r.at(ev.At), Text: text})
 	}
 	if len(restarts) == 0 {
 		restarts = append(restarts, ReportLine{Text: "no restart in the period"})
@@ -168,39 +168,40 @@ func (r Report) Details() []ReportSection {
 		}
 		missed = append(missed, ReportLine{
 			Label: buyer, Thread: m.Thread, Link: m.Link,
-			Text: fmt.Sprintf("waiting %s since %s · %s", reportDur(m.Waiting), k.at(m.AwaitingSince), reportStoreName(m.Store)),
+			Text: fmt.Sprintf("waiting %s since %s · %s", reportfmt.Duration(m.Waiting), r.at(m.AwaitingSince), storeName(m.Store)),
 		})
 	}
 	if len(missed) == 0 {
-		missed = append(missed, ReportLine{Text: "no buyer waiting longer than " + reportDur(r.SLA)})
+		missed = append(missed, ReportLine{Text: "no buyer waiting longer than " + reportfmt.Duration(r.SLA)})
 	}
 	out = append(out, ReportSection{Title: CheckMissed.Title(), Lines: missed})
 
 	resp := perStore(CheckResponse)
 	for _, a := range r.Agents {
-		text := fmt.Sprintf("p50 %s, p90 %s over %s", reportDur(a.P50), reportDur(a.P90), reportPlural(a.Count, "conversation"))
+		text := fmt.Sprintf("p50 %s, p90 %s over %s", reportfmt.Duration(a.P50), reportfmt.Duration(a.P90), reportfmt.Plural(a.Count, "conversation"))
 		if a.Late > 0 {
-			text += fmt.Sprintf(" (%d after more than %s)", a.Late, reportDur(r.SLA))
+			text += fmt.Sprintf(" (%d after more than %s)", a.Late, reportfmt.Duration(r.SLA))
 		}
-		resp = append(resp, ReportLine{Label: "agent " + reportAgentLabel(a), Text: text})
+		resp = append(resp, ReportLine{Label: "agent " + a.Label(), Text: text})
 	}
 	out = append(out, ReportSection{Title: CheckResponse.Title(), Lines: resp})
 	out = append(out, ReportSection{Title: CheckBacklog.Title(), Lines: perStore(CheckBacklog)})
 	return out
 }
 
-func (r Report) checker() reportChecker {
+// at renders a time in the report's zone.
+func (r Report) at(t time.Time) string {
 	loc := r.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	return reportChecker{cfg: ReportConfig{SLA: r.SLA, Thresholds: r.Thresholds}, th: r.Thresholds, now: r.GeneratedAt, loc: loc}
+	return reportfmt.Time(t, loc, r.GeneratedAt)
 }
 
 func (r Report) storeLabel(id StoreID) string {
 	for _, s := range r.Stores {
 		if s.Store.ID == id {
-			return reportStoreName(s.Store)
+			return s.Name()
 		}
 	}
 	return string(id)

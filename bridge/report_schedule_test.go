@@ -2,7 +2,6 @@ package bridge_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
 // reporterFixture runs a Reporter on a fake clock and a SQLite state.
@@ -21,7 +21,7 @@ type reporterFixture struct {
 	state *crashableState
 	chat  bridge.Chat
 	rc    *reportChat
-	rep   *bridge.Reporter
+	rep   *report.Reporter
 }
 
 // crashableState stops writing once crashed, like a process that died.
@@ -30,14 +30,14 @@ type crashableState struct {
 	crashed atomic.Bool
 }
 
-func (s *crashableState) SetMeta(ctx context.Context, key, value string) error {
+func (s *crashableState) SaveReportDelivery(ctx context.Context, d bridge.ReportDelivery) error {
 	if s.crashed.Load() {
 		return errors.New("the process died")
 	}
-	return s.State.SetMeta(ctx, key, value)
+	return s.State.SaveReportDelivery(ctx, d)
 }
 
-func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg bridge.ReportConfig) *reporterFixture {
+func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg report.Config) *reporterFixture {
 	t.Helper()
 	f := &reporterFixture{t: t, clock: bridgetest.NewClock(start), path: reportDB(t)}
 	f.rc = newReportChat(false)
@@ -50,11 +50,11 @@ func newReporterFixture(t *testing.T, start time.Time, finder bool, cfg bridge.R
 }
 
 // start opens the state and starts a reporter (again, after a "crash").
-func (f *reporterFixture) start(cfg bridge.ReportConfig) {
+func (f *reporterFixture) start(cfg report.Config) {
 	f.t.Helper()
 	f.state = &crashableState{State: openReportState(f.t, f.path, f.clock)}
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: f.state, Chat: f.chat, Stores: []bridge.Store{storeA}, Clock: f.clock})
-	rep, err := bridge.NewReporter(eng, cfg)
+	rep, err := newReporter(eng, f.state, f.chat, f.clock, cfg)
 	reportMust(f.t, "NewReporter", err)
 	f.rep = rep
 	reportMust(f.t, "Start", rep.Start(context.Background()))
@@ -82,17 +82,15 @@ func (f *reporterFixture) runUntilPosts(n int) []postedReport {
 }
 
 // delivery reads a scheduled report's delivery record.
-func (f *reporterFixture) delivery(key string) map[string]any {
+func (f *reporterFixture) delivery(key string) bridge.ReportDelivery {
 	f.t.Helper()
-	raw, err := f.state.State.Meta(context.Background(), "report:delivery:"+key)
-	reportMust(f.t, "Meta", err)
-	var d map[string]any
-	reportMust(f.t, "decode delivery", json.Unmarshal([]byte(raw), &d))
+	d, err := f.state.State.ReportDelivery(context.Background(), key)
+	reportMust(f.t, "ReportDelivery", err)
 	return d
 }
 
-func berlin9() bridge.ReportConfig {
-	return bridge.ReportConfig{Schedules: []bridge.ReportSchedule{{Name: "eu", Time: "09:00", Timezone: "Europe/Berlin", Channel: "C-report-eu"}}}
+func berlin9() report.Config {
+	return report.Config{Schedules: []report.Schedule{{Name: "eu", Time: "09:00", Timezone: "Europe/Berlin", Channel: "C-report-eu"}}}
 }
 
 func TestScheduleFiresAtLocalTimeAcrossDST(t *testing.T) {
@@ -121,7 +119,7 @@ func TestScheduleFiresAtLocalTimeAcrossDST(t *testing.T) {
 		if !strings.HasSuffix(p.Report.Title, "09:00 "+w.zone) {
 			t.Errorf("report %d title %q, want it to end at 09:00 %s", i+1, p.Report.Title, w.zone)
 		}
-		if d := f.delivery(w.key); d["status"] != "posted" || d["attempts"] != float64(1) {
+		if d := f.delivery(w.key); d.Status != bridge.DeliveryPosted || d.Attempts != 1 {
 			t.Errorf("report %d delivery record = %v, want posted after 1 attempt", i+1, d)
 		}
 	}
@@ -160,7 +158,7 @@ func TestScheduleTimesAroundNewYorkDSTChanges(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := bridge.ReportConfig{Schedules: []bridge.ReportSchedule{{Name: "us", Time: tc.clock, Timezone: "America/New_York"}}}
+			cfg := report.Config{Schedules: []report.Schedule{{Name: "us", Time: tc.clock, Timezone: "America/New_York"}}}
 			f := newReporterFixture(t, tc.from, false, cfg)
 			posts := f.runUntilPosts(len(tc.want))
 			for i, w := range tc.want {
@@ -201,8 +199,8 @@ func TestNoDoublePostAfterCrashBetweenPostingAndRecording(t *testing.T) {
 				t.Fatalf("%d reports posted after the restart, want 1", n)
 			}
 			d := f.delivery("eu@2026-03-10")
-			wantStatus := map[bool]string{true: "posted", false: "unconfirmed"}[finder]
-			if d["status"] != wantStatus || d["attempts"] != float64(1) {
+			wantStatus := map[bool]bridge.DeliveryStatus{true: bridge.DeliveryPosted, false: bridge.DeliveryUnconfirmed}[finder]
+			if d.Status != wantStatus || d.Attempts != 1 {
 				t.Errorf("delivery record after the restart = %v, want %s after 1 attempt", d, wantStatus)
 			}
 			if finder && f.rc.looked != 1 {
@@ -231,8 +229,9 @@ func TestIntentWithoutPostIsPostedOnceAfterRestart(t *testing.T) {
 	clock := bridgetest.NewClock(fire.Add(10 * time.Minute))
 	path := reportDB(t)
 	st := openReportState(t, path, clock)
-	intent := `{"status":"posting","since":"2026-03-09T08:00:00Z","until":"2026-03-10T08:00:00Z","attempts":1}`
-	reportMust(t, "SetMeta", st.SetMeta(context.Background(), "report:delivery:eu@2026-03-10", intent))
+	intent := bridge.ReportDelivery{Key: "eu@2026-03-10", Schedule: "eu", Status: bridge.DeliveryPosting,
+		Since: time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC), Until: time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC), Attempts: 1}
+	reportMust(t, "SaveReportDelivery", st.SaveReportDelivery(context.Background(), intent))
 	st.Close()
 
 	f := &reporterFixture{t: t, clock: clock, path: path, rc: newReportChat(false)}
@@ -242,7 +241,7 @@ func TestIntentWithoutPostIsPostedOnceAfterRestart(t *testing.T) {
 	if len(posts) != 1 || posts[0].Report.Key != "eu@2026-03-10" || !posts[0].Report.Since.Equal(fire.Add(-24*time.Hour)) {
 		t.Fatalf("posts = %+v, want the 2026-03-10 report once", posts)
 	}
-	if d := f.delivery("eu@2026-03-10"); d["status"] != "posted" || d["attempts"] != float64(2) {
+	if d := f.delivery("eu@2026-03-10"); d.Status != bridge.DeliveryPosted || d.Attempts != 2 {
 		t.Errorf("delivery record = %v, want posted after 2 attempts", d)
 	}
 }
@@ -258,7 +257,7 @@ func TestFailedPostIsRetriedAndPostedOnce(t *testing.T) {
 	if want := fire.Add(3 * time.Minute); len(posts) != 1 || !posts[0].At.Equal(want) {
 		t.Errorf("posted %d, first at %s, want once at %s", len(posts), posts[0].At, want)
 	}
-	if d := f.delivery("eu@2026-03-10"); d["status"] != "posted" || d["attempts"] != float64(3) {
+	if d := f.delivery("eu@2026-03-10"); d.Status != bridge.DeliveryPosted || d.Attempts != 3 {
 		t.Errorf("delivery record = %v, want posted after 3 attempts", d)
 	}
 	// The surface was asked before each retry whether the failed post got through.
@@ -312,8 +311,9 @@ func TestReportCommandPostsOnRequest(t *testing.T) {
 func TestReportCommandWithoutReportSurfaceAnswersWithText(t *testing.T) {
 	clock := bridgetest.NewClock(dayEnd)
 	st := openReportState(t, reportDB(t), clock)
-	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: bridgetest.NewChat(), Stores: []bridge.Store{storeA}, Clock: clock})
-	if _, err := bridge.NewReporter(eng, bridge.ReportConfig{}); err != nil {
+	chat := bridgetest.NewChat()
+	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Stores: []bridge.Store{storeA}, Clock: clock})
+	if _, err := newReporter(eng, st, chat, clock, report.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	resp := eng.Commands().Run(context.Background(), bridge.CommandRequest{Text: "report"})
@@ -323,10 +323,10 @@ func TestReportCommandWithoutReportSurfaceAnswersWithText(t *testing.T) {
 }
 
 func TestReportConfigValidation(t *testing.T) {
-	cfg := bridge.ReportConfig{
+	cfg := report.Config{
 		Timezone: "Mars/Olympus",
 		SLA:      -time.Minute,
-		Schedules: []bridge.ReportSchedule{
+		Schedules: []report.Schedule{
 			{Name: "a", Time: "9am", Timezone: "Europe/Berlin"},
 			{Name: "a", Time: "25:00", Timezone: "Nowhere/City"},
 		},
@@ -347,7 +347,7 @@ func TestReportConfigValidation(t *testing.T) {
 			t.Errorf("problems lack %q:\n%s", want, got)
 		}
 	}
-	def := bridge.DefaultReportConfig()
+	def := report.DefaultConfig()
 	if p := def.Validate(); len(p) != 0 {
 		t.Errorf("defaults are invalid: %v", p)
 	}

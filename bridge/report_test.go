@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
 // The scripted day: 2026-03-09 09:00 → 2026-03-10 09:00 Europe/Berlin (CET,
@@ -34,7 +35,7 @@ type scriptedDay struct {
 	state bridge.State
 	chat  *reportChat
 	eng   *bridge.Engine
-	rep   *bridge.Reporter
+	rep   *report.Reporter
 }
 
 func th(n string) bridge.ThreadRef { return bridge.ThreadRef{Channel: "C-inbox", ID: "17000000." + n} }
@@ -148,9 +149,9 @@ func scriptDay(t *testing.T) *scriptedDay {
 		AccessExpiresAt: dayEnd.Add(time.Hour), RefreshExpiresAt: dayEnd.Add(5 * 24 * time.Hour)}))
 	reportMust(t, "SaveTokens", st.SaveTokens(ctx, storeC.ID, bridge.Tokens{AccessToken: "a", RefreshToken: "r",
 		AccessExpiresAt: dayEnd.Add(-time.Hour), RefreshExpiresAt: dayEnd.Add(10 * 24 * time.Hour)}))
-	reportMust(t, "SetMeta", st.SetMeta(ctx, "auth:store:"+string(storeC.ID), `{"needs_update":true,"reason":"refresh refused"}`))
-	reportMust(t, "RecordAuthAttempt", bridge.RecordAuthAttempt(ctx, st, storeA.ID, dayAt(time.Hour), true, "tokens refreshed"))
-	reportMust(t, "RecordAuthAttempt", bridge.RecordAuthAttempt(ctx, st, storeC.ID, dayAt(12*time.Hour), false, "invalid_grant"))
+	reportMust(t, "SaveStoreAuthRecord", st.SaveStoreAuthRecord(ctx, bridge.StoreAuthRecord{Store: storeC.ID, NeedsUpdate: true, Reason: "refresh refused"}))
+	reportMust(t, "RecordAuthAttempt", st.RecordAuthAttempt(ctx, storeA.ID, bridge.AuthAttempt{At: dayAt(time.Hour), OK: true, Detail: "tokens refreshed"}))
+	reportMust(t, "RecordAuthAttempt", st.RecordAuthAttempt(ctx, storeC.ID, bridge.AuthAttempt{At: dayAt(12 * time.Hour), OK: false, Detail: "invalid_grant"}))
 
 	// Replies: latencies, failures, one pending for 10 minutes.
 	n := 0
@@ -197,8 +198,8 @@ func scriptDay(t *testing.T) *scriptedDay {
 	clock.Set(dayEnd)
 	chat := newReportChat(false)
 	eng := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Stores: []bridge.Store{storeA, storeB, storeC}, Clock: clock})
-	cfg := bridge.ReportConfig{Timezone: "Europe/Berlin"}
-	rep, err := bridge.NewReporter(eng, cfg)
+	cfg := report.Config{Timezone: "Europe/Berlin"}
+	rep, err := newReporter(eng, st, chat, clock, cfg)
 	reportMust(t, "NewReporter", err)
 	return &scriptedDay{clock: clock, state: st, chat: chat, eng: eng, rep: rep}
 }

@@ -5,14 +5,34 @@ import (
 	"time"
 )
 
-// State is the persistence port. Every backend (SQLite, PostgreSQL) passes the
-// contract suite in state/statetest. Uniqueness lives in the schema: one thread
-// per conversation, one inbound queue row per marketplace message, one outbox
+// State is the persistence port: the union of the parts below, one per
+// concern. Every backend (SQLite, PostgreSQL) implements all of it and passes
+// the contract suite in state/statetest; each component of the bridge asks
+// only for the parts it uses. Uniqueness lives in the schema: one thread per
+// conversation, one inbound queue row per marketplace message, one outbox
 // row per chat message.
 type State interface {
 	TokenStore
+	StoreStates
+	ConversationStore
 	InboundQueue
+	ReplyStore
+	IncidentLog
+	SyncLog
+	ReportEvents
+	AuditLog
+	AuthRecords
+	AuthRequests
+	ReportDeliveries
+	TemplateStore
+	MetaStore
 
+	Close() error
+}
+
+// StoreStates keeps each store's runtime state: paused, and where its next
+// sync starts.
+type StoreStates interface {
 	// StoreState returns the store's runtime state; a store never seen has the
 	// zero value and no error.
 	StoreState(ctx context.Context, id StoreID) (StoreState, error)
@@ -20,7 +40,10 @@ type State interface {
 	// SaveSyncCursor records a successful sync: the cursor for the next one and
 	// when it ran.
 	SaveSyncCursor(ctx context.Context, id StoreID, cursor time.Time, syncedAt time.Time) error
+}
 
+// ConversationStore keeps the conversations and their threads.
+type ConversationStore interface {
 	// Conversation returns ErrNotFound for a conversation without a record.
 	Conversation(ctx context.Context, store StoreID, id ConversationID) (ConversationRecord, error)
 	// ConversationByThread finds the conversation of a thread (ErrNotFound).
@@ -33,7 +56,10 @@ type State interface {
 	UpdateConversation(ctx context.Context, c ConversationRecord) error
 	// Conversations lists a store's conversation records (all stores if id is "").
 	Conversations(ctx context.Context, id StoreID) ([]ConversationRecord, error)
+}
 
+// ReplyStore is the reply outbox's persistence: one row per agent reply.
+type ReplyStore interface {
 	// EnqueueReply stores a new outbox row and returns it with its ID.
 	// ErrConflict when the chat message already has a row.
 	EnqueueReply(ctx context.Context, r Reply) (Reply, error)
@@ -45,16 +71,26 @@ type State interface {
 	UnfinishedReplies(ctx context.Context) ([]Reply, error)
 	// Replies lists rows created at or after since (all stores if store is "").
 	Replies(ctx context.Context, store StoreID, since time.Time) ([]Reply, error)
+}
 
+// IncidentLog keeps the connectivity incidents.
+type IncidentLog interface {
 	// OpenIncident stores a new incident and returns its ID.
 	OpenIncident(ctx context.Context, in Incident) (int64, error)
 	UpdateIncident(ctx context.Context, in Incident) error
 	// Incidents lists incidents that ended at or after since, or are still open.
 	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
+}
 
+// SyncLog keeps the sync runs, for status and the daily report.
+type SyncLog interface {
 	RecordSync(ctx context.Context, s SyncRun) error
 	SyncRuns(ctx context.Context, store StoreID, since time.Time) ([]SyncRun, error)
+}
 
+// ReportEvents are the events the daily report is computed from, recorded
+// as they happen: first responses, engine starts and thread mapping changes.
+type ReportEvents interface {
 	// RecordResponse stores a first response: a reply that ended a buyer's wait.
 	RecordResponse(ctx context.Context, r ResponseEvent) error
 	// Responses lists first responses at or after since (all stores if store
@@ -74,17 +110,75 @@ type State interface {
 	// refused because the conversation already has a different thread
 	// records "duplicate" (a second thread was opened on the surface).
 	ThreadEvents(ctx context.Context, since time.Time) ([]ThreadEvent, error)
+}
 
+// AuditLog keeps the admin actions.
+type AuditLog interface {
 	RecordAudit(ctx context.Context, a AuditEntry) error
 	// Audit returns the latest n entries, newest first.
 	Audit(ctx context.Context, n int) ([]AuditEntry, error)
+}
 
-	// Meta is a small key/value space for the engines' bookkeeping
-	// (ErrNotFound for a missing key).
+// AuthRecords keeps the bridge's books on each store's authorization:
+// whether it needs an update (and the alert that says so) and its last
+// authorization or token refresh attempt.
+type AuthRecords interface {
+	// StoreAuthRecord returns the store's record; a store without one has
+	// the zero record (with Store set) and no error.
+	StoreAuthRecord(ctx context.Context, id StoreID) (StoreAuthRecord, error)
+	// SaveStoreAuthRecord creates or replaces the store's record.
+	SaveStoreAuthRecord(ctx context.Context, r StoreAuthRecord) error
+	// LastAuthAttempt returns the store's last authorization or refresh
+	// attempt (ErrNotFound when none was recorded).
+	LastAuthAttempt(ctx context.Context, id StoreID) (AuthAttempt, error)
+	// RecordAuthAttempt records an attempt; it replaces the store's last one.
+	RecordAuthAttempt(ctx context.Context, id StoreID, a AuthAttempt) error
+}
+
+// AuthRequests keeps the authorization links given out and not used yet,
+// each under the hash of its state token (the database never holds a token
+// that works).
+type AuthRequests interface {
+	SaveAuthRequest(ctx context.Context, r AuthRequest) error
+	// TakeAuthRequest returns the request of a state token's hash and
+	// deletes it in the same statement, so that a link completes at most
+	// once, whichever process receives its callback (ErrNotFound).
+	TakeAuthRequest(ctx context.Context, stateHash string) (AuthRequest, error)
+}
+
+// ReportDeliveries keeps the records of the scheduled reports, so that each
+// is posted once across crashes and restarts.
+type ReportDeliveries interface {
+	// ReportDelivery returns a scheduled report's record (ErrNotFound).
+	ReportDelivery(ctx context.Context, key string) (ReportDelivery, error)
+	// SaveReportDelivery creates or replaces the record of d.Key.
+	SaveReportDelivery(ctx context.Context, d ReportDelivery) error
+	// LastReportPosted returns the end of the period of the schedule's
+	// latest posted report; the zero time when none was posted.
+	LastReportPosted(ctx context.Context, schedule string) (time.Time, error)
+}
+
+// TemplateStore keeps the quick reply templates, one row per variant.
+type TemplateStore interface {
+	// Templates lists every variant, by name; of one name the default
+	// first, then the sites' and the stores' variants.
+	Templates(ctx context.Context) ([]Template, error)
+	// SaveTemplate creates or replaces the variant of t.Name for t.Site or
+	// t.Store (neither: the default); both set is refused.
+	SaveTemplate(ctx context.Context, t Template) error
+	// DeleteTemplate deletes a template with every variant.
+	DeleteTemplate(ctx context.Context, name string) error
+	// DeleteTemplateVariant deletes one variant (ErrNotFound when there is
+	// none).
+	DeleteTemplateVariant(ctx context.Context, name, site string, store StoreID) error
+}
+
+// MetaStore is a small key/value space for the chat surfaces' own
+// bookkeeping (ErrNotFound for a missing key); the bridge keeps its records
+// in the typed parts above.
+type MetaStore interface {
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
-
-	Close() error
 }
 
 // StoreState is a store's saved runtime state.
@@ -219,4 +313,89 @@ type ThreadEvent struct {
 	Thread   ThreadRef
 	Previous ThreadRef
 	At       time.Time
+}
+
+// StoreAuthRecord is the bridge's bookkeeping of one store's authorization.
+type StoreAuthRecord struct {
+	Store StoreID
+	// NeedsUpdate is set when the marketplace refused the store's tokens
+	// (its refresh too): the shop owner must authorize again. Reason and
+	// Since say why and since when.
+	NeedsUpdate bool
+	Reason      string
+	Since       time.Time
+	// Alert is the "needs update" alert, edited to resolved once re-authorized.
+	Alert AlertRef
+	// WarnedExpiry is the refresh-token expiry already warned about.
+	WarnedExpiry time.Time
+}
+
+// AuthAttempt is a store's authorization or token refresh attempt. Detail
+// carries no secret.
+type AuthAttempt struct {
+	At     time.Time
+	OK     bool
+	Detail string
+}
+
+// AuthRequester is who asked for an authorization link.
+type AuthRequester struct {
+	Surface  string
+	UserID   string
+	UserName string
+	Channel  string
+}
+
+// AuthRequest is an authorization link given out and not used yet: for
+// which store and platform, until when, and at whose request.
+type AuthRequest struct {
+	// StateHash is the hash of the link's state token.
+	StateHash string
+	Store     StoreID
+	Platform  Platform
+	ExpiresAt time.Time
+	By        AuthRequester
+}
+
+// DeliveryStatus is where the posting of a scheduled report is.
+type DeliveryStatus string
+
+// Delivery statuses.
+const (
+	// DeliveryPosting: the intent, recorded before anything is posted.
+	DeliveryPosting DeliveryStatus = "posting"
+	DeliveryPosted  DeliveryStatus = "posted"
+	// DeliveryFailed: the post failed; it is retried.
+	DeliveryFailed DeliveryStatus = "failed"
+	// DeliveryUnconfirmed: the bridge stopped while posting and the surface
+	// cannot tell whether the report arrived; it is not posted again.
+	DeliveryUnconfirmed DeliveryStatus = "unconfirmed"
+)
+
+// ReportDelivery is the record of one scheduled report.
+type ReportDelivery struct {
+	// Key names the report: its schedule and local date ("eu@2026-03-10").
+	Key      string
+	Schedule string
+	Status   DeliveryStatus
+	// Since and Until are the report's period.
+	Since    time.Time
+	Until    time.Time
+	Attempts int
+	// Ref is the posted report's summary message.
+	Ref       ChatMessageRef
+	Error     string
+	UpdatedAt time.Time
+}
+
+// Template is one text of a quick reply template: its default (Site and
+// Store empty), a site's variant (an upper-case site code) or a store's.
+type Template struct {
+	Name  string
+	Site  string
+	Store StoreID
+	Text  string
+	// By is who saved the text, At when.
+	By string
+	At time.Time
 }

@@ -21,17 +21,10 @@ const (
 func (m *Monitor) stateFailure(err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
-	if m.db.failures == 0 {
-		m.db.firstFail = now
-	}
-	m.db.failures++
-	m.db.lastErr = err
-	if m.db.down || m.db.failures < m.cfg.FailureThreshold {
+	if !m.db.fail(now, err, m.cfg.FailureThreshold) {
 		m.mu.Unlock()
 		return
 	}
-	m.db.down = true
-	m.db.downSince = m.db.firstFail
 	inc := &incidentState{Incident: Incident{Scope: ScopeState, StartedAt: m.db.firstFail, Error: stateReason(err)}}
 	m.dbInc = inc
 	m.mu.Unlock()

@@ -28,9 +28,8 @@ type syncResult struct {
 
 // syncState is the part of State a syncer uses.
 type syncState interface {
-	StoreState(ctx context.Context, id StoreID) (StoreState, error)
-	SaveSyncCursor(ctx context.Context, id StoreID, cursor time.Time, syncedAt time.Time) error
-	RecordSync(ctx context.Context, s SyncRun) error
+	StoreStates
+	SyncLog
 }
 
 // syncerDeps are what one store's syncer runs on.

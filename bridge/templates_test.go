@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/templates"
 )
 
 // templateStores: two stores on site MY and one on SG, all answered by the
@@ -21,6 +22,12 @@ var templateStores = []bridge.Store{
 // templateHarness opens one conversation thread per store.
 func templateHarness(t *testing.T) (*harness, map[bridge.StoreID]bridgetest.Thread) {
 	h := newHarness(t, templateStores...)
+	h.beforeStart = func(e *bridge.Engine) {
+		book := templates.New(templates.Deps{State: h.state, Store: e.Store, Clock: h.clock})
+		if err := e.Register(book); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.start()
 	h.clock.Advance(time.Second)
 	threads := map[bridge.StoreID]bridgetest.Thread{}

@@ -188,3 +188,59 @@ func (f *FaultyState) SetMeta(ctx context.Context, key, value string) error {
 	}
 	return f.State.SetMeta(ctx, key, value)
 }
+
+func (f *FaultyState) SaveStoreAuthRecord(ctx context.Context, r bridge.StoreAuthRecord) error {
+	if err := f.write("SaveStoreAuthRecord"); err != nil {
+		return err
+	}
+	return f.State.SaveStoreAuthRecord(ctx, r)
+}
+
+func (f *FaultyState) RecordAuthAttempt(ctx context.Context, id bridge.StoreID, a bridge.AuthAttempt) error {
+	if err := f.write("RecordAuthAttempt"); err != nil {
+		return err
+	}
+	return f.State.RecordAuthAttempt(ctx, id, a)
+}
+
+func (f *FaultyState) SaveAuthRequest(ctx context.Context, r bridge.AuthRequest) error {
+	if err := f.write("SaveAuthRequest"); err != nil {
+		return err
+	}
+	return f.State.SaveAuthRequest(ctx, r)
+}
+
+func (f *FaultyState) TakeAuthRequest(ctx context.Context, stateHash string) (bridge.AuthRequest, error) {
+	if err := f.write("TakeAuthRequest"); err != nil {
+		return bridge.AuthRequest{}, err
+	}
+	return f.State.TakeAuthRequest(ctx, stateHash)
+}
+
+func (f *FaultyState) SaveReportDelivery(ctx context.Context, d bridge.ReportDelivery) error {
+	if err := f.write("SaveReportDelivery"); err != nil {
+		return err
+	}
+	return f.State.SaveReportDelivery(ctx, d)
+}
+
+func (f *FaultyState) SaveTemplate(ctx context.Context, t bridge.Template) error {
+	if err := f.write("SaveTemplate"); err != nil {
+		return err
+	}
+	return f.State.SaveTemplate(ctx, t)
+}
+
+func (f *FaultyState) DeleteTemplate(ctx context.Context, name string) error {
+	if err := f.write("DeleteTemplate"); err != nil {
+		return err
+	}
+	return f.State.DeleteTemplate(ctx, name)
+}
+
+func (f *FaultyState) DeleteTemplateVariant(ctx context.Context, name, site string, store bridge.StoreID) error {
+	if err := f.write("DeleteTemplateVariant"); err != nil {
+		return err
+	}
+	return f.State.DeleteTemplateVariant(ctx, name, site, store)
+}

@@ -16,6 +16,9 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
+	"github.com/shopbridge/shopbridge/bridge/report"
+	"github.com/shopbridge/shopbridge/bridge/templates"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/postgres"
@@ -65,10 +68,11 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx
 			newEngine,
 			newAuth,
 			newReporter,
+			newTemplates,
 		),
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
-		fx.Invoke(func(*bridge.Engine, *bridge.Auth, *bridge.Reporter) {}),
+		fx.Invoke(func(*bridge.Engine, *auth.Flow, *report.Reporter, *templates.Book) {}),
 		fx.Invoke(cutChatCallsAtGrace),
 	}
 	return fx.Options(opts...)
@@ -208,11 +212,17 @@ type engineParams struct {
 	Refusals     *bridge.Refusals
 }
 
+// newEngine builds the engine; with a config file, `stores refresh` reads
+// it again.
 func newEngine(p engineParams) *bridge.Engine {
-	e := bridge.NewEngine(p.Config.EngineConfig(), bridge.EngineDeps{
+	deps := bridge.EngineDeps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
-		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints, Refusals: p.Refusals,
-	})
+		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints,
+	}
+	if p.Config.path != "" {
+		deps.StoreLoader = configStoreLoader(p.Config.path, p.State)
+	}
+	e := bridge.NewEngine(p.Config.EngineConfig(), deps)
 	registerMetrics(p.Server, e, p.Refusals)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
@@ -242,4 +252,13 @@ func newEngine(p engineParams) *bridge.Engine {
 	})
 	p.Lifecycle.Append(fx.Hook{OnStart: e.Start, OnStop: e.Stop})
 	return e
+}
+
+// newTemplates registers the quick reply templates with the engine.
+func newTemplates(e *bridge.Engine, st bridge.State, clock bridge.Clock, log *slog.Logger) (*templates.Book, error) {
+	book := templates.New(templates.Deps{State: st, Store: e.Store, Clock: clock, Logger: log})
+	if err := e.Register(book); err != nil {
+		return nil, err
+	}
+	return book, nil
 }

@@ -8,34 +8,42 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 )
 
 type authParams struct {
 	fx.In
-	Lifecycle fx.Lifecycle
-	Config    *Config
-	Engine    *bridge.Engine
-	Routes    bridge.Routes
-	State     bridge.State
-	Logger    *slog.Logger
+	Lifecycle    fx.Lifecycle
+	Config       *Config
+	Engine       *bridge.Engine
+	Routes       bridge.Routes
+	State        bridge.State
+	Chat         bridge.Chat
+	Marketplaces []bridge.Marketplace `group:"marketplaces"`
+	Clock        bridge.Clock
+	Logger       *slog.Logger
+	Refusals     *bridge.Refusals
 }
 
-// newAuth enables the engine's store authorization: the `store update`
-// command, the callback on the listener and the token refresher, which
-// starts after the engine and stops before it. With a config file, it also
-// enables `stores refresh`.
-func newAuth(p authParams) *bridge.Auth {
-	a := p.Engine.EnableAuth(p.Config.AuthConfig())
-	a.RegisterRoutes(p.Routes)
-	if p.Config.path != "" {
-		p.Engine.SetStoreLoader(configStoreLoader(p.Config.path, p.State))
+// newAuth registers the store authorization with the engine (it runs
+// `store update` and keeps the books when tokens are refused), its
+// callback on the listener, and the token refresher, which starts after
+// the engine and stops before it.
+func newAuth(p authParams) (*auth.Flow, error) {
+	a := auth.New(p.Config.AuthConfig(), auth.Deps{
+		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Engine.Stores,
+		Clock: p.Clock, Logger: p.Logger, Authorized: p.Engine.StoreAuthorized, Refusals: p.Refusals,
+	})
+	if err := p.Engine.Register(a); err != nil {
+		return nil, err
 	}
+	a.RegisterRoutes(p.Routes)
 	if p.Config.HTTP.PublicURL == "" {
 		p.Logger.Info("http.public_url is not set: authorization links send the shop owner back to the listener's own address",
-			"callback", p.Config.PublicBaseURL()+bridge.CallbackPath("{platform}"))
+			"callback", p.Config.PublicBaseURL()+auth.CallbackPath("{platform}"))
 	}
 	p.Lifecycle.Append(fx.Hook{OnStart: a.Start, OnStop: a.Stop})
-	return a
+	return a, nil
 }
 
 // configStoreLoader re-reads the config file for `stores refresh`. Tokens

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 )
 
 // AuthSection configures store authorization and the upkeep of the stores'
@@ -26,7 +26,7 @@ type AuthSection struct {
 
 // SetDefaults fills what the file leaves out.
 func (a *AuthSection) SetDefaults() {
-	d := bridge.DefaultAuthConfig()
+	d := auth.DefaultConfig()
 	if a.RefreshMargin == 0 {
 		a.RefreshMargin = d.RefreshMargin
 	}
@@ -82,9 +82,9 @@ func (c *Config) PublicBaseURL() string {
 }
 
 // AuthConfig maps the auth section onto the bridge's settings.
-func (c *Config) AuthConfig() bridge.AuthConfig {
+func (c *Config) AuthConfig() auth.Config {
 	a := c.Auth
-	return bridge.AuthConfig{
+	return auth.Config{
 		PublicURL: c.PublicBaseURL(), LinkTTL: a.LinkTTL, RefreshMargin: a.RefreshMargin,
 		RetryInterval: a.RetryInterval, CheckInterval: a.CheckInterval, ExpiryWarning: a.ExpiryWarning,
 	}

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
@@ -152,11 +153,11 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 	cfg.SetDefaults()
 	srv := NewServer(cfg.HTTP, log)
 	chat := bridgetest.NewChat()
-	auth := bridge.NewAuth(bridge.AuthConfig{PublicURL: cfg.PublicBaseURL(), RefreshMargin: 30 * time.Minute, CheckInterval: 30 * 24 * time.Hour}, bridge.AuthDeps{
+	flow := auth.New(auth.Config{PublicURL: cfg.PublicBaseURL(), RefreshMargin: 30 * time.Minute, CheckInterval: 30 * 24 * time.Hour}, auth.Deps{
 		State: st, Chat: chat, Marketplaces: []bridge.Marketplace{client}, Stores: func() []bridge.Store { return []bridge.Store{store} },
 		Clock: clock, Logger: log,
 	})
-	auth.RegisterRoutes(srv)
+	flow.RegisterRoutes(srv)
 	if err := srv.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 	resp.Body.Close()
 
 	// The owner of another shop approves the link: refused.
-	link, err := auth.Link(ctx, store.ID, bridge.AuthRequester{Surface: "test", UserID: "U1", UserName: "alice"})
+	link, err := flow.Link(ctx, store.ID, bridge.AuthRequester{Surface: "test", UserID: "U1", UserName: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 	}
 
 	// The right owner approves: the code is exchanged and the tokens saved.
-	link, err = auth.Link(ctx, store.ID, bridge.AuthRequester{Surface: "test", UserID: "U1", UserName: "alice"})
+	link, err = flow.Link(ctx, store.ID, bridge.AuthRequester{Surface: "test", UserID: "U1", UserName: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +206,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 
 	// 3h31m later (tokens live 4h, margin 30m) the refresher renews them.
 	clock.Advance(3*time.Hour + 31*time.Minute)
-	if err := auth.Start(ctx); err != nil {
+	if err := flow.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the refresher renewed the tokens", func() bool {
@@ -213,7 +214,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 		got, _ := st.LoadTokens(ctx, store.ID)
 		return cur.Refreshes == 1 && got.AccessToken == cur.AccessToken
 	})
-	if err := auth.Stop(ctx); err != nil {
+	if err := flow.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
 	refreshed, _ := sim.Tokens("1001")
@@ -222,7 +223,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 	if err := sim.RevokeTokens("1001"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := auth.RefreshNow(ctx, store.ID); bridge.Classify(err) != bridge.KindAuth {
+	if _, err := flow.RefreshNow(ctx, store.ID); bridge.Classify(err) != bridge.KindAuth {
 		t.Fatalf("refresh after revocation: %v", err)
 	}
 	sa, _ := bridge.StoreAuthStatus(ctx, st, store.ID)
@@ -236,7 +237,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 	}
 
 	// Authorizing again clears it and resolves the alert.
-	link, err = auth.Link(ctx, store.ID, bridge.AuthRequester{Surface: "test", UserID: "U1"})
+	link, err = flow.Link(ctx, store.ID, bridge.AuthRequester{Surface: "test", UserID: "U1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 )
 
@@ -37,7 +38,7 @@ type Config struct {
 	Auth     AuthSection      `yaml:"auth"`
 
 	// Report schedules the daily inspection report and sets its thresholds.
-	Report bridge.ReportConfig `yaml:"report"`
+	Report report.Config `yaml:"report"`
 
 	// path is the file the config was read from (for `stores refresh`).
 	path string

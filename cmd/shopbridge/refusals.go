@@ -7,6 +7,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 )
 
 // newRefusals is the bridge's one counter of refused requests: the Shopee
@@ -29,4 +30,4 @@ func newRefusals(lc fx.Lifecycle, cfg *Config, clock bridge.Clock, log *slog.Log
 
 // AuthCallbackEndpoint names the authorization callback in refusal logs and
 // metrics (the core counts its refusals).
-const AuthCallbackEndpoint = bridge.AuthCallbackEndpoint
+const AuthCallbackEndpoint = auth.CallbackEndpoint

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sort"
 	"strings"
@@ -18,13 +19,19 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
-// newReporter builds the daily inspection reporter on the engine: its
-// schedules start after the engine and stop before it.
-func newReporter(lc fx.Lifecycle, cfg *Config, e *bridge.Engine) (*bridge.Reporter, error) {
-	r, err := bridge.NewReporter(e, cfg.Report, bridge.WithConfigTokens(configTokenStores(cfg)...))
+// newReporter builds the daily inspection reporter and registers its
+// `report` command with the engine: its schedules start after the engine
+// and stop before it.
+func newReporter(lc fx.Lifecycle, cfg *Config, e *bridge.Engine, st bridge.State, chat bridge.Chat, clock bridge.Clock, log *slog.Logger) (*report.Reporter, error) {
+	r, err := report.New(cfg.Report, report.Deps{State: st, Chat: chat, Stores: e.Stores, Clock: clock, Logger: log},
+		report.WithConfigTokens(configTokenStores(cfg)...))
 	if err != nil {
+		return nil, err
+	}
+	if err := e.Register(r); err != nil {
 		return nil, err
 	}
 	lc.Append(fx.Hook{OnStart: r.Start, OnStop: r.Stop})
@@ -105,7 +112,7 @@ func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	for _, id := range configTokenStores(cfg) {
 		tokens[id] = true
 	}
-	r, err := bridge.BuildReport(ctx, bridge.ReportSource{State: st, Stores: cfg.StoreList(), Now: now, ConfigTokens: tokens}, cfg.Report, from, now)
+	r, err := report.Build(ctx, report.Source{State: st, Stores: cfg.StoreList(), Now: now, ConfigTokens: tokens}, cfg.Report, from, now)
 	if err != nil {
 		return err
 	}
@@ -113,8 +120,8 @@ func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		fmt.Fprintln(stdout, r.Text(nil))
 		return nil
 	}
-	ref, err := bridge.PostInspection(ctx, chat, *channel, r)
-	if errors.Is(err, bridge.ErrNoReportSurface) {
+	ref, err := report.Post(ctx, chat, *channel, r)
+	if errors.Is(err, report.ErrNoSurface) {
 		return fmt.Errorf("the %s surface cannot post reports; run without --post to print it", cfg.Chat)
 	}
 	if ref.IsZero() && err != nil {
@@ -135,7 +142,7 @@ func reportSince(s string, now time.Time, loc *time.Location, period time.Durati
 	if s == "" {
 		return now.Add(-period), nil
 	}
-	if d, err := bridge.ParseReportPeriod(s); err == nil {
+	if d, err := report.ParsePeriod(s); err == nil {
 		return now.Add(-d), nil
 	}
 	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 )
 
@@ -85,13 +86,13 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	results := make(chan bridge.AuthResult, 8)
-	a := bridge.NewAuth(cfg.AuthConfig(), bridge.AuthDeps{
+	results := make(chan auth.Result, 8)
+	a := auth.New(cfg.AuthConfig(), auth.Deps{
 		State: st, Marketplaces: mps, Stores: cfg.StoreList,
 		Logger: log,
 		// Forged callbacks to this temporary listener are counted, not logged each.
 		Refusals: bridge.NewRefusals(log.With("component", "http"), nil, cfg.HTTP.RefusalLogInterval),
-		OnResult: func(r bridge.AuthResult) {
+		OnResult: func(r auth.Result) {
 			select {
 			case results <- r:
 			default:
@@ -110,7 +111,7 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 
 	link, err := a.Link(ctx, id, bridge.AuthRequester{Surface: "cli", UserID: who, UserName: who})
-	if errors.Is(err, bridge.ErrUnknownStore) {
+	if errors.Is(err, auth.ErrUnknownStore) {
 		audit(false, bridge.TextNoStoreToUpdate)
 		return errors.New(bridge.TextNoStoreToUpdate)
 	}
@@ -143,7 +144,7 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 		defer cancel()
 		_ = srv.Stop(sctx)
 	}()
-	fmt.Fprintf(stdout, "Waiting for the callback at %s … (Ctrl-C to stop)\n", cfg.PublicBaseURL()+bridge.CallbackPath(link.Store.Platform))
+	fmt.Fprintf(stdout, "Waiting for the callback at %s … (Ctrl-C to stop)\n", cfg.PublicBaseURL()+auth.CallbackPath(link.Store.Platform))
 	// Past the link's lifetime the callback would be refused anyway.
 	timeout := time.NewTimer(time.Until(link.ExpiresAt) + 5*time.Second)
 	defer timeout.Stop()

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 
+	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/internal/sqlstore"
 	"github.com/shopbridge/shopbridge/state/statetest"
 )
@@ -35,3 +36,12 @@ func (l legacyDB) Exec(ctx context.Context, query string, args ...any) error {
 }
 
 func (l legacyDB) Close() error { return l.db.Close() }
+
+// LatestSchema is the schema version this build migrates a schema to.
+func LatestSchema() int {
+	ms, err := state.Migrations(migrationFiles, "migrations")
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].Version
+}

@@ -45,8 +45,15 @@
 //     and own messages and ignores messages the queue does not hold;
 //     InboundBacklog lists the conversation waiting longest first (then by
 //     store and ID); SetThread refuses the empty ThreadRef;
+//   - the bridge's records: a store without an authorization record has
+//     the zero record; TakeAuthRequest deletes what it returns (a second
+//     take is ErrNotFound); LastReportPosted counts posted deliveries only;
+//     Templates lists by name, then the default, sites and stores;
 //   - a database of schema version 2 (WithLegacy) keeps its relayed
-//     messages as known messages of the queue: own, posted or silent.
+//     messages as known messages of the queue: own, posted or silent; one
+//     of version 6 keeps the records it held as JSON in meta as typed
+//     records (times at millisecond precision), and meta keeps only the
+//     surfaces' keys.
 package statetest
 
 import (
@@ -89,6 +96,10 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"restarts", restartTests},
 		{"thread_events", threadEventTests},
 		{"audit", auditTests},
+		{"auth_records", authRecordTests},
+		{"auth_requests", authRequestTests},
+		{"report_deliveries", reportDeliveryTests},
+		{"templates", templateTests},
 		{"meta", metaTests},
 		{"reopen", reopenTests},
 		{"upgrade", upgradeTests},

@@ -165,4 +165,5 @@ var upgradeTests = []test{
 			t.Error("a message relayed before the upgrade was recorded again")
 		}
 	}},
+	upgradeRecordsTest,
 }

@@ -116,19 +116,7 @@ func (s *Store) UnfinishedReplies(ctx context.Context) ([]bridge.Reply, error) {
 // Replies lists rows created at or after since, oldest first (every store's
 // for "").
 func (s *Store) Replies(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.Reply, error) {
-	var (
-		out []bridge.Reply
-		err error
-	)
-	if store == "" {
-		out, err = queryAll(ctx, s, scanReply,
-			`SELECT `+replyColumns+` FROM replies WHERE created_at >= $1 ORDER BY created_at, id`,
-			state.UnixNano(since))
-	} else {
-		out, err = queryAll(ctx, s, scanReply,
-			`SELECT `+replyColumns+` FROM replies WHERE store = $1 AND created_at >= $2 ORDER BY created_at, id`,
-			string(store), state.UnixNano(since))
-	}
+	out, err := querySince(ctx, s, scanReply, replyColumns, "replies", "created_at", store, since)
 	if err != nil {
 		return nil, s.wrapErr(err, "list replies of store %q", store)
 	}

@@ -41,19 +41,7 @@ func (s *Store) RecordResponse(ctx context.Context, r bridge.ResponseEvent) erro
 // Responses lists a store's first responses (every store's for "") at or
 // after since, oldest first.
 func (s *Store) Responses(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.ResponseEvent, error) {
-	var (
-		out []bridge.ResponseEvent
-		err error
-	)
-	if store == "" {
-		out, err = queryAll(ctx, s, scanResponse,
-			`SELECT `+responseColumns+` FROM responses WHERE responded_at >= $1 ORDER BY responded_at, id`,
-			state.UnixNano(since))
-	} else {
-		out, err = queryAll(ctx, s, scanResponse,
-			`SELECT `+responseColumns+` FROM responses WHERE store = $1 AND responded_at >= $2 ORDER BY responded_at, id`,
-			string(store), state.UnixNano(since))
-	}
+	out, err := querySince(ctx, s, scanResponse, responseColumns, "responses", "responded_at", store, since)
 	if err != nil {
 		return nil, s.wrapErr(err, "list responses of store %q", store)
 	}

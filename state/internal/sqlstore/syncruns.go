@@ -37,19 +37,7 @@ func (s *Store) RecordSync(ctx context.Context, run bridge.SyncRun) error {
 // SyncRuns lists a store's runs (every store's for "") that started at or
 // after since, oldest first.
 func (s *Store) SyncRuns(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.SyncRun, error) {
-	var (
-		out []bridge.SyncRun
-		err error
-	)
-	if store == "" {
-		out, err = queryAll(ctx, s, scanSyncRun,
-			`SELECT `+syncRunColumns+` FROM sync_runs WHERE started_at >= $1 ORDER BY started_at, id`,
-			state.UnixNano(since))
-	} else {
-		out, err = queryAll(ctx, s, scanSyncRun,
-			`SELECT `+syncRunColumns+` FROM sync_runs WHERE store = $1 AND started_at >= $2 ORDER BY started_at, id`,
-			string(store), state.UnixNano(since))
-	}
+	out, err := querySince(ctx, s, scanSyncRun, syncRunColumns, "sync_runs", "started_at", store, since)
 	if err != nil {
 		return nil, s.wrapErr(err, "list sync runs of store %q", store)
 	}

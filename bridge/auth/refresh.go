@@ -1,17 +1,19 @@
-package bridge
+package auth
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // Start starts the refresher: it refreshes each store's access token
 // RefreshMargin before it expires, warns ExpiryWarning before a store's
 // authorization lapses, and marks a store "needs update" (with an alert)
 // when the platform refuses a refresh. It returns at once.
-func (a *Auth) Start(ctx context.Context) error {
+func (a *Flow) Start(ctx context.Context) error {
 	if a.cancel != nil {
 		return nil
 	}
@@ -22,7 +24,7 @@ func (a *Auth) Start(ctx context.Context) error {
 }
 
 // Stop stops the refresher and waits for it.
-func (a *Auth) Stop(ctx context.Context) error {
+func (a *Flow) Stop(ctx context.Context) error {
 	if a.cancel == nil {
 		return nil
 	}
@@ -36,14 +38,14 @@ func (a *Auth) Stop(ctx context.Context) error {
 }
 
 // Wake makes the refresher look at the tokens now (new tokens were saved).
-func (a *Auth) Wake() {
+func (a *Flow) Wake() {
 	select {
 	case a.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (a *Auth) run(ctx context.Context) {
+func (a *Flow) run(ctx context.Context) {
 	defer close(a.done)
 	for {
 		wait := a.check(ctx)
@@ -58,7 +60,7 @@ func (a *Auth) run(ctx context.Context) {
 
 // check looks at every store once, refreshes what is due, and returns how
 // long to sleep before the next look.
-func (a *Auth) check(ctx context.Context) time.Duration {
+func (a *Flow) check(ctx context.Context) time.Duration {
 	next := a.clock.Now().Add(a.cfg.CheckInterval)
 	for _, s := range a.stores() {
 		if ctx.Err() != nil {
@@ -73,12 +75,12 @@ func (a *Auth) check(ctx context.Context) time.Duration {
 
 // checkStore handles one store and returns when it next needs a look (zero:
 // nothing scheduled before the regular check).
-func (a *Auth) checkStore(ctx context.Context, s Store) time.Time {
+func (a *Flow) checkStore(ctx context.Context, s bridge.Store) time.Time {
 	if _, err := a.authorizer(s); err != nil {
 		return time.Time{}
 	}
 	t, err := a.state.LoadTokens(ctx, s.ID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, bridge.ErrNotFound) {
 		// Never authorized, or still on tokens from the config whose expiry
 		// is unknown: the client refreshes those when they are refused.
 		return time.Time{}
@@ -87,7 +89,7 @@ func (a *Auth) checkStore(ctx context.Context, s Store) time.Time {
 		a.log.Warn("refresher: could not load tokens", "store", string(s.ID), "err", err)
 		return time.Time{}
 	}
-	rec, err := loadAuthRecord(ctx, a.state, s.ID)
+	rec, err := a.state.StoreAuthRecord(ctx, s.ID)
 	if err != nil {
 		a.log.Warn("refresher: could not read the authorization record", "store", string(s.ID), "err", err)
 	}
@@ -121,13 +123,13 @@ func (a *Auth) checkStore(ctx context.Context, s Store) time.Time {
 	}
 	nt, err := a.refreshStore(ctx, s)
 	if err != nil {
-		if k := Classify(err); k == KindAuth || k == KindPermanent {
+		if k := bridge.Classify(err); k == bridge.KindAuth || k == bridge.KindPermanent {
 			delete(a.retry, s.ID)
 			return next
 		}
 		r := a.retry[s.ID]
 		r.delay = min(max(r.delay*2, a.cfg.RetryInterval), a.cfg.CheckInterval)
-		if ra := RetryAfterOf(err); ra > r.delay {
+		if ra := bridge.RetryAfterOf(err); ra > r.delay {
 			r.delay = ra
 		}
 		r.at = now.Add(r.delay)
@@ -151,21 +153,21 @@ func earliest(a, b time.Time) time.Time {
 // refreshStore refreshes a store's tokens through its marketplace and
 // keeps the books: the attempt is recorded, a refusal marks the store
 // "needs update" and alerts, a success clears that.
-func (a *Auth) refreshStore(ctx context.Context, s Store) (Tokens, error) {
+func (a *Flow) refreshStore(ctx context.Context, s bridge.Store) (bridge.Tokens, error) {
 	az, err := a.authorizer(s)
 	if err != nil {
-		return Tokens{}, err
+		return bridge.Tokens{}, err
 	}
 	t, err := az.RefreshTokens(ctx, s)
 	if err != nil {
-		reason := ReasonOf(err)
-		kind := Classify(err)
+		reason := bridge.ReasonOf(err)
+		kind := bridge.Classify(err)
 		a.log.Warn("token refresh failed", "store", string(s.ID), "kind", kind.String(), "err", err)
 		a.recordAttempt(ctx, s, false, "token refresh failed: "+reason)
-		if kind == KindAuth || kind == KindPermanent {
+		if kind == bridge.KindAuth || kind == bridge.KindPermanent {
 			a.markNeedsUpdate(ctx, s, reason)
 		}
-		return Tokens{}, err
+		return bridge.Tokens{}, err
 	}
 	a.recordAttempt(ctx, s, true, "tokens refreshed")
 	a.clearNeedsUpdate(ctx, s, "tokens refreshed")

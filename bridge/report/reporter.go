@@ -1,8 +1,7 @@
-package bridge
+package report
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,23 +9,26 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/internal/reportfmt"
 )
 
-// ErrNoReportSurface is returned when the chat surface can post no report.
-var ErrNoReportSurface = errors.New("the chat surface cannot post reports")
+// ErrNoSurface is returned when the chat surface can post no report.
+var ErrNoSurface = errors.New("the chat surface cannot post reports")
 
-// PostInspection posts a report through the surface's richest capability:
-// InspectionPoster, else ReportPoster with the plain text (which has no
-// channel choice), else ErrNoReportSurface.
-func PostInspection(ctx context.Context, chat Chat, channel string, r Report) (ChatMessageRef, error) {
-	if p, ok := chat.(InspectionPoster); ok {
+// Post posts a report through the surface's richest capability:
+// bridge.InspectionPoster, else ReportPoster with the plain text (which has no
+// channel choice), else ErrNoSurface.
+func Post(ctx context.Context, chat bridge.Chat, channel string, r bridge.Report) (bridge.ChatMessageRef, error) {
+	if p, ok := chat.(bridge.InspectionPoster); ok {
 		return p.PostInspection(ctx, channel, r)
 	}
-	if p, ok := chat.(ReportPoster); ok {
+	if p, ok := chat.(bridge.ReportPoster); ok {
 		body := strings.TrimPrefix(r.Text(nil), r.Title+"\n")
 		return p.PostReport(ctx, r.Title, body)
 	}
-	return ChatMessageRef{}, ErrNoReportSurface
+	return bridge.ChatMessageRef{}, ErrNoSurface
 }
 
 // Reporter computes the daily inspection report, posts it on its schedules
@@ -34,17 +36,20 @@ func PostInspection(ctx context.Context, chat Chat, channel string, r Report) (C
 //
 // A scheduled report is posted at most once: before posting, the reporter
 // records its intent under the report's key (schedule and local date) in
-// State.Meta; after posting, the posted message. A post that failed is
+// ReportDeliveries; after posting, the posted message. A post that failed is
 // retried with backoff. If the bridge stopped between posting and
 // recording, the intent is found at the next start: a surface that can
-// look (InspectionFinder) is asked whether the report is there, and it is
+// look (bridge.InspectionFinder) is asked whether the report is there, and it is
 // posted only if it is not; on a surface that cannot look, it is not posted
 // again (marked unconfirmed and logged) — a report is never posted twice.
 type Reporter struct {
-	e            *Engine
-	cfg          ReportConfig
-	schedules    []reportSchedule
-	configTokens map[StoreID]bool
+	state        ReporterState
+	chat         bridge.Chat
+	stores       func() []bridge.Store
+	clock        bridge.Clock
+	cfg          Config
+	schedules    []schedule
+	configTokens map[bridge.StoreID]bool
 	log          *slog.Logger
 
 	mu      sync.Mutex
@@ -53,13 +58,13 @@ type Reporter struct {
 	running bool
 }
 
-// ReporterOption configures a Reporter.
-type ReporterOption func(*Reporter)
+// Option configures a Reporter.
+type Option func(*Reporter)
 
 // WithConfigTokens names stores whose tokens come from the configuration
 // file: until the bridge saves refreshed ones, the report says so instead
 // of "no saved tokens".
-func WithConfigTokens(ids ...StoreID) ReporterOption {
+func WithConfigTokens(ids ...bridge.StoreID) Option {
 	return func(r *Reporter) {
 		for _, id := range ids {
 			r.configTokens[id] = true
@@ -67,16 +72,47 @@ func WithConfigTokens(ids ...StoreID) ReporterOption {
 	}
 }
 
-// NewReporter builds the reporter of an engine and registers the `report`
-// command; nothing runs until Start.
-func NewReporter(e *Engine, cfg ReportConfig, opts ...ReporterOption) (*Reporter, error) {
+// ReporterState is what the reporter reads and keeps: the state a report
+// is computed from, and the records of its scheduled reports.
+type ReporterState interface {
+	State
+	bridge.ReportDeliveries
+}
+
+// Deps are what the reporter runs on.
+type Deps struct {
+	State ReporterState
+	// Chat is the surface reports are posted through (InspectionPoster,
+	// else ReportPoster; InspectionFinder after a crash).
+	Chat bridge.Chat
+	// Stores returns the current store list (the engine's: it may change).
+	Stores func() []bridge.Store
+	Clock  bridge.Clock
+	Logger *slog.Logger
+}
+
+// New builds the reporter; its `report` command joins the engine's
+// when it is registered (Engine.Register). Nothing runs until Start.
+func New(cfg Config, d Deps, opts ...Option) (*Reporter, error) {
 	cfg.SetDefaults()
 	if p := cfg.Validate(); len(p) > 0 {
 		return nil, fmt.Errorf("report configuration: %s", strings.Join(p, "; "))
 	}
-	r := &Reporter{e: e, cfg: cfg, configTokens: map[StoreID]bool{}, log: e.log.With("component", "report")}
+	if d.Clock == nil {
+		d.Clock = bridge.SystemClock{}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Stores == nil {
+		d.Stores = func() []bridge.Store { return nil }
+	}
+	r := &Reporter{
+		state: d.State, chat: d.Chat, stores: d.Stores, clock: d.Clock,
+		cfg: cfg, configTokens: map[bridge.StoreID]bool{}, log: d.Logger.With("component", "report"),
+	}
 	for _, s := range cfg.Schedules {
-		rs, err := newReportSchedule(s)
+		rs, err := newSchedule(s)
 		if err != nil {
 			return nil, err
 		}
@@ -85,16 +121,20 @@ func NewReporter(e *Engine, cfg ReportConfig, opts ...ReporterOption) (*Reporter
 	for _, o := range opts {
 		o(r)
 	}
-	e.Commands().Register(Command{
-		Name: "report", Args: "[24h|7d] [here]",
-		Help: "post the daily inspection report now, for the past 24 h or the given period (here: in this channel)",
-		Run:  r.command,
-	})
 	return r, nil
 }
 
+// Commands is `report`.
+func (r *Reporter) Commands() []bridge.Command {
+	return []bridge.Command{{
+		Name: "report", Args: "[24h|7d] [here]",
+		Help: "post the daily inspection report now, for the past 24 h or the given period (here: in this channel)",
+		Run:  r.command,
+	}}
+}
+
 // Config returns the effective configuration.
-func (r *Reporter) Config() ReportConfig { return r.cfg }
+func (r *Reporter) Config() Config { return r.cfg }
 
 // Start runs one scheduler per schedule until Stop.
 func (r *Reporter) Start(ctx context.Context) error {
@@ -143,22 +183,22 @@ func (r *Reporter) Stop(ctx context.Context) error {
 // Build computes the report of [since, until) for the given stores (all
 // the engine's when nil), rendered in the time zone tz ("" for the
 // configured one).
-func (r *Reporter) Build(ctx context.Context, since, until time.Time, stores []Store, tz string) (Report, error) {
+func (r *Reporter) Build(ctx context.Context, since, until time.Time, stores []bridge.Store, tz string) (bridge.Report, error) {
 	if stores == nil {
-		stores = r.e.Stores()
+		stores = r.stores()
 	}
 	cfg := r.cfg
 	if tz != "" {
 		cfg.Timezone = tz
 	}
-	return BuildReport(ctx, ReportSource{
-		State: r.e.state, Stores: stores, Now: r.e.clock.Now(), ConfigTokens: r.configTokens,
+	return Build(ctx, Source{
+		State: r.state, Stores: stores, Now: r.clock.Now(), ConfigTokens: r.configTokens,
 	}, cfg, since, until)
 }
 
 // run is one schedule's loop.
-func (r *Reporter) run(ctx context.Context, s reportSchedule) {
-	clock := r.e.clock
+func (r *Reporter) run(ctx context.Context, s schedule) {
+	clock := r.clock
 	last := s.prev(clock.Now())
 	// The latest report due before this start: posted late within the
 	// window, or resolved if a crash cut its posting short.
@@ -167,7 +207,7 @@ func (r *Reporter) run(ctx context.Context, s reportSchedule) {
 		next := s.next(last)
 		for now := clock.Now(); now.Before(next); now = clock.Now() {
 			// Wake at least hourly, so a wall clock that jumped is noticed.
-			if !sleep(ctx, clock, min(next.Sub(now), time.Hour)) {
+			if !r.wait(ctx, min(next.Sub(now), time.Hour)) {
 				return
 			}
 		}
@@ -178,10 +218,21 @@ func (r *Reporter) run(ctx context.Context, s reportSchedule) {
 	}
 }
 
+// wait waits for d on the reporter's clock, or until ctx ends; it reports
+// whether d passed.
+func (r *Reporter) wait(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-r.clock.After(d):
+		return true
+	}
+}
+
 // deliverWithRetry delivers a scheduled report, retrying a failed post with
 // backoff until it is posted, the attempts run out, or the schedule's next
 // report is due (it then covers this period too).
-func (r *Reporter) deliverWithRetry(ctx context.Context, s reportSchedule, fire time.Time, late bool) {
+func (r *Reporter) deliverWithRetry(ctx context.Context, s schedule, fire time.Time, late bool) {
 	backoff := r.cfg.RetryBackoff
 	nextFire := s.next(fire)
 	for attempt := 1; ; attempt++ {
@@ -192,66 +243,36 @@ func (r *Reporter) deliverWithRetry(ctx context.Context, s reportSchedule, fire 
 			r.log.Error("giving up posting the report; the next one covers its period", "schedule", s.Name, "key", s.key(fire), "attempts", attempt)
 			return
 		}
-		if !r.e.clock.Now().Add(backoff).Before(nextFire) {
+		if !r.clock.Now().Add(backoff).Before(nextFire) {
 			return
 		}
-		if !sleep(ctx, r.e.clock, backoff) {
+		if !r.wait(ctx, backoff) {
 			return
 		}
 		backoff = min(backoff*2, 30*time.Minute)
 	}
 }
 
-// Delivery states of a scheduled report, kept in State.Meta.
-const (
-	deliveryPosting     = "posting"
-	deliveryPosted      = "posted"
-	deliveryFailed      = "failed"
-	deliveryUnconfirmed = "unconfirmed"
-)
-
-// reportDelivery is the record of one scheduled report.
-type reportDelivery struct {
-	Status    string         `json:"status"`
-	Since     time.Time      `json:"since"`
-	Until     time.Time      `json:"until"`
-	Attempts  int            `json:"attempts"`
-	Ref       ChatMessageRef `json:"ref,omitzero"`
-	Error     string         `json:"error,omitempty"`
-	UpdatedAt time.Time      `json:"updated_at"`
-}
-
-func deliveryKey(key string) string        { return "report:delivery:" + key }
-func lastReportKey(schedule string) string { return "report:last:" + schedule }
-
-func (r *Reporter) loadDelivery(ctx context.Context, key string) (reportDelivery, bool, error) {
-	raw, err := r.e.state.Meta(ctx, deliveryKey(key))
-	if errors.Is(err, ErrNotFound) || (err == nil && raw == "") {
-		return reportDelivery{}, false, nil
+func (r *Reporter) loadDelivery(ctx context.Context, key string) (bridge.ReportDelivery, bool, error) {
+	d, err := r.state.ReportDelivery(ctx, key)
+	if errors.Is(err, bridge.ErrNotFound) {
+		return bridge.ReportDelivery{Key: key}, false, nil
 	}
 	if err != nil {
-		return reportDelivery{}, false, err
-	}
-	var d reportDelivery
-	if err := json.Unmarshal([]byte(raw), &d); err != nil {
-		return reportDelivery{}, false, fmt.Errorf("delivery record %s: %w", key, err)
+		return bridge.ReportDelivery{}, false, err
 	}
 	return d, true, nil
 }
 
-func (r *Reporter) saveDelivery(ctx context.Context, key string, d reportDelivery) error {
-	d.UpdatedAt = r.e.clock.Now().UTC()
-	data, err := json.Marshal(d)
-	if err != nil {
-		return err
-	}
-	return r.e.state.SetMeta(context.WithoutCancel(ctx), deliveryKey(key), string(data))
+func (r *Reporter) saveDelivery(ctx context.Context, d bridge.ReportDelivery) error {
+	d.UpdatedAt = r.clock.Now().UTC()
+	return r.state.SaveReportDelivery(context.WithoutCancel(ctx), d)
 }
 
 // deliver posts the report of one fire time unless it was posted, and
 // reports whether a retry is due. late marks a report due before this
 // start: it is posted only within the late window.
-func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time, late bool) (retry bool) {
+func (r *Reporter) deliver(ctx context.Context, s schedule, fire time.Time, late bool) (retry bool) {
 	key := s.key(fire)
 	log := r.log.With("schedule", s.Name, "key", key)
 	d, found, err := r.loadDelivery(ctx, key)
@@ -260,29 +281,28 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 		return true
 	}
 	switch d.Status {
-	case deliveryPosted, deliveryUnconfirmed:
+	case bridge.DeliveryPosted, bridge.DeliveryUnconfirmed:
 		return false
-	case deliveryPosting, deliveryFailed:
+	case bridge.DeliveryPosting, bridge.DeliveryFailed:
 		// An attempt was made and its outcome was not recorded (a crash) or
 		// it failed (the post may still have reached the surface).
-		if finder, ok := r.e.chat.(InspectionFinder); ok {
+		if finder, ok := r.chat.(bridge.InspectionFinder); ok {
 			ref, there, ferr := finder.FindInspection(ctx, s.Channel, key, d.Until.Add(-time.Hour))
 			switch {
-			case ferr != nil && d.Status == deliveryPosting:
+			case ferr != nil && d.Status == bridge.DeliveryPosting:
 				log.Warn("could not check whether the report was posted before the restart; will look again", "err", ferr)
 				return true
 			case ferr == nil && there:
-				d.Status, d.Ref, d.Error = deliveryPosted, ref, ""
-				if err := r.saveDelivery(ctx, key, d); err != nil {
+				d.Status, d.Ref, d.Error = bridge.DeliveryPosted, ref, ""
+				if err := r.saveDelivery(ctx, d); err != nil {
 					log.Error("could not record the report as posted", "err", err)
 				}
-				r.setLast(ctx, s, d.Until)
 				log.Info("the report was already posted; not posting it again", "message", ref.ID)
 				return false
 			}
-		} else if d.Status == deliveryPosting {
-			d.Status = deliveryUnconfirmed
-			if err := r.saveDelivery(ctx, key, d); err != nil {
+		} else if d.Status == bridge.DeliveryPosting {
+			d.Status = bridge.DeliveryUnconfirmed
+			if err := r.saveDelivery(ctx, d); err != nil {
 				log.Error("could not record the report as unconfirmed", "err", err)
 			}
 			log.Warn("the bridge stopped while posting this report and the surface cannot tell whether it arrived; " +
@@ -290,22 +310,22 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 			return false
 		}
 	}
-	now := r.e.clock.Now()
+	now := r.clock.Now()
 	if late && now.Sub(fire) > r.cfg.LateWindow {
 		return false
 	}
 	if !found {
-		d.Until = fire
+		d.Schedule, d.Until = s.Name, fire
 		d.Since = r.periodStart(ctx, s, fire)
 	}
 	// The intent, before anything is posted.
-	d.Status, d.Attempts, d.Error = deliveryPosting, d.Attempts+1, ""
-	if err := r.saveDelivery(ctx, key, d); err != nil {
+	d.Status, d.Attempts, d.Error = bridge.DeliveryPosting, d.Attempts+1, ""
+	if err := r.saveDelivery(ctx, d); err != nil {
 		log.Error("could not record the report's intent; not posting", "err", err)
 		return true
 	}
-	var stores []Store
-	for _, st := range r.e.Stores() {
+	var stores []bridge.Store
+	for _, st := range r.stores() {
 		if s.covers(st) {
 			stores = append(stores, st)
 		}
@@ -313,24 +333,23 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 	rep, err := r.Build(ctx, d.Since, d.Until, stores, s.Timezone)
 	if err == nil {
 		rep.Key = key
-		var ref ChatMessageRef
-		ref, err = PostInspection(ctx, r.e.chat, s.Channel, rep)
+		var ref bridge.ChatMessageRef
+		ref, err = Post(ctx, r.chat, s.Channel, rep)
 		if !ref.IsZero() {
 			if err != nil {
 				log.Warn("report summary posted, but not all of its details", "err", err)
 			}
-			d.Status, d.Ref, d.Error = deliveryPosted, ref, ""
-			if err := r.saveDelivery(ctx, key, d); err != nil {
+			d.Status, d.Ref, d.Error = bridge.DeliveryPosted, ref, ""
+			if err := r.saveDelivery(ctx, d); err != nil {
 				// Never retried: the report is out.
 				log.Error("could not record the report as posted", "err", err)
 			}
-			r.setLast(ctx, s, d.Until)
 			log.Info("report posted", "message", ref.ID, "since", d.Since, "until", d.Until)
 			return false
 		}
 	}
-	d.Status, d.Error = deliveryFailed, ReasonOf(err)
-	if serr := r.saveDelivery(ctx, key, d); serr != nil {
+	d.Status, d.Error = bridge.DeliveryFailed, bridge.ReasonOf(err)
+	if serr := r.saveDelivery(ctx, d); serr != nil {
 		log.Error("could not record the report's failure", "err", serr)
 	}
 	log.Warn("could not post the report; will retry", "attempt", d.Attempts, "err", err)
@@ -339,56 +358,50 @@ func (r *Reporter) deliver(ctx context.Context, s reportSchedule, fire time.Time
 
 // periodStart is where a scheduled report's period begins: at the end of
 // the schedule's previous report, within MaxPeriod; else Period before.
-func (r *Reporter) periodStart(ctx context.Context, s reportSchedule, until time.Time) time.Time {
+func (r *Reporter) periodStart(ctx context.Context, s schedule, until time.Time) time.Time {
 	since := until.Add(-r.cfg.Period)
-	raw, err := r.e.state.Meta(ctx, lastReportKey(s.Name))
-	if err != nil || raw == "" {
+	last, err := r.state.LastReportPosted(ctx, s.Name)
+	if err != nil {
+		r.log.Warn("could not read the end of the schedule's previous report", "schedule", s.Name, "err", err)
 		return since
 	}
-	last, err := time.Parse(time.RFC3339Nano, raw)
-	if err != nil || !last.Before(until) || until.Sub(last) > r.cfg.MaxPeriod {
+	if last.IsZero() || !last.Before(until) || until.Sub(last) > r.cfg.MaxPeriod {
 		return since
 	}
 	return last
 }
 
-func (r *Reporter) setLast(ctx context.Context, s reportSchedule, until time.Time) {
-	if err := r.e.state.SetMeta(context.WithoutCancel(ctx), lastReportKey(s.Name), until.UTC().Format(time.RFC3339Nano)); err != nil {
-		r.log.Warn("could not record the end of the report's period", "schedule", s.Name, "err", err)
-	}
-}
-
 // command is `report [period] [here]`.
-func (r *Reporter) command(ctx context.Context, req CommandRequest, args []string) CommandResponse {
+func (r *Reporter) command(ctx context.Context, req bridge.CommandRequest, args []string) bridge.CommandResponse {
 	period, here := r.cfg.Period, false
 	for _, a := range args {
 		if strings.EqualFold(a, "here") {
 			here = true
 			continue
 		}
-		d, err := ParseReportPeriod(a)
+		d, err := ParsePeriod(a)
 		if err != nil {
-			return CommandResponse{Text: "Usage: report [24h|7d] [here] — " + err.Error(), Error: true}
+			return bridge.CommandResponse{Text: "Usage: report [24h|7d] [here] — " + err.Error(), Error: true}
 		}
 		period = d
 	}
-	now := r.e.clock.Now()
+	now := r.clock.Now()
 	rep, err := r.Build(ctx, now.Add(-period), now, nil, "")
 	if err != nil {
 		r.log.Error("could not compute the report", "err", err)
-		return CommandResponse{Text: "Could not compute the report; the error is logged.", Error: true}
+		return bridge.CommandResponse{Text: "Could not compute the report; the error is logged.", Error: true}
 	}
 	channel := ""
 	if here {
 		channel = req.Channel
 	}
-	ref, err := PostInspection(ctx, r.e.chat, channel, rep)
+	ref, err := Post(ctx, r.chat, channel, rep)
 	switch {
-	case errors.Is(err, ErrNoReportSurface):
-		return CommandResponse{Text: rep.Text(nil)}
+	case errors.Is(err, ErrNoSurface):
+		return bridge.CommandResponse{Text: rep.Text(nil)}
 	case ref.IsZero() && err != nil:
 		r.log.Warn("could not post the report on request", "err", err)
-		return CommandResponse{Text: "Could not post the report: " + ReasonOf(err), Error: true}
+		return bridge.CommandResponse{Text: "Could not post the report: " + bridge.ReasonOf(err), Error: true}
 	case err != nil:
 		r.log.Warn("report summary posted, but not all of its details", "err", err)
 	}
@@ -396,16 +409,16 @@ func (r *Reporter) command(ctx context.Context, req CommandRequest, args []strin
 	if here {
 		where = "this channel"
 	}
-	return CommandResponse{Text: fmt.Sprintf("Posted the inspection report (%s) to %s: %s.", reportPeriodText(rep), where, rep.Headline())}
+	return bridge.CommandResponse{Text: fmt.Sprintf("Posted the inspection report (%s) to %s: %s.", periodText(rep), where, rep.Headline())}
 }
 
-func reportPeriodText(r Report) string {
-	return reportTime(r.Since, r.Location, r.Until) + " → " + reportTime(r.Until, r.Location, r.Until)
+func periodText(r bridge.Report) string {
+	return reportfmt.Time(r.Since, r.Location, r.Until) + " → " + reportfmt.Time(r.Until, r.Location, r.Until)
 }
 
-// ParseReportPeriod parses a report period: a Go duration ("24h", "90m")
+// ParsePeriod parses a report period: a Go duration ("24h", "90m")
 // or a number of days ("7d"), at most 90 days.
-func ParseReportPeriod(s string) (time.Duration, error) {
+func ParsePeriod(s string) (time.Duration, error) {
 	var d time.Duration
 	if n, ok := strings.CutSuffix(strings.ToLower(s), "d"); ok {
 		days, err := strconv.Atoi(n)

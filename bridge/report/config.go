@@ -1,17 +1,19 @@
-package bridge
+package report
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// ReportConfig configures the daily inspection report: when and where it is
+// Config configures the daily inspection report: when and where it is
 // posted, the reply SLA, and the thresholds behind each checklist verdict.
-type ReportConfig struct {
+type Config struct {
 	// Schedules post the report at a local time; several are allowed (for
 	// example one per region channel). None means on request only.
-	Schedules []ReportSchedule `yaml:"schedules"`
+	Schedules []Schedule `yaml:"schedules"`
 	// Timezone renders reports made on request (the command and the CLI);
 	// default the first schedule's, else UTC.
 	Timezone string `yaml:"timezone"`
@@ -32,12 +34,12 @@ type ReportConfig struct {
 	RetryBackoff  time.Duration `yaml:"retry_backoff"`
 	RetryAttempts int           `yaml:"retry_attempts"`
 	// MaxListed bounds the missed replies listed by name (default 20).
-	MaxListed  int              `yaml:"max_listed"`
-	Thresholds ReportThresholds `yaml:"thresholds"`
+	MaxListed  int                     `yaml:"max_listed"`
+	Thresholds bridge.ReportThresholds `yaml:"thresholds"`
 }
 
-// ReportSchedule is one scheduled report.
-type ReportSchedule struct {
+// Schedule is one scheduled report.
+type Schedule struct {
 	// Name identifies the schedule in state (default "HH:MM Zone").
 	Name string `yaml:"name"`
 	// Time is the local time of day, "HH:MM" (24-hour).
@@ -52,43 +54,8 @@ type ReportSchedule struct {
 	Sites  []string `yaml:"sites"`
 }
 
-// ReportThresholds decide each checklist line's verdict (✅ ⚠️ ❌).
-type ReportThresholds struct {
-	// DowntimeCritical: more downtime than this in the period is ❌ (default
-	// 30m); any incident is ⚠️, a store down at report time ❌.
-	DowntimeCritical time.Duration `yaml:"downtime_critical"`
-	// SlowSync is the "loading too long" line of the panel (default 10s):
-	// one sync slower is ⚠️, SlowSyncsCritical of them ❌ (default 10).
-	SlowSync          time.Duration `yaml:"slow_sync"`
-	SlowSyncsCritical int           `yaml:"slow_syncs_critical"`
-	// StaleSync: no successful sync for longer is ❌ (default 15m).
-	StaleSync time.Duration `yaml:"stale_sync"`
-	// TokenWarn: a refresh token or proxy expiring within this is ⚠️
-	// (default 168h, 7 days); expired is ❌.
-	TokenWarn time.Duration `yaml:"token_warn"`
-	// SendLatencyWarn: a send latency p95 above it is ⚠️ (default 30s).
-	SendLatencyWarn time.Duration `yaml:"send_latency_warn"`
-	// FailureRateCritical: more failed replies than this share of finished
-	// ones is ❌ (default 0.1); any failure is ⚠️.
-	FailureRateCritical float64 `yaml:"failure_rate_critical"`
-	// PendingWarn: a reply still unsent after this is ⚠️ (default 5m).
-	PendingWarn time.Duration `yaml:"pending_warn"`
-	// MissedCritical: this many conversations waiting beyond the SLA is ❌
-	// (default 5); one is ⚠️.
-	MissedCritical int `yaml:"missed_critical"`
-	// ResponseWarn and ResponseCritical bound the first-response p90
-	// (defaults: the SLA, and 1h).
-	ResponseWarn     time.Duration `yaml:"response_warn"`
-	ResponseCritical time.Duration `yaml:"response_critical"`
-	// FullResyncsWarn: this many restarts without saved state is ⚠️ (default 1).
-	FullResyncsWarn int `yaml:"full_resyncs_warn"`
-	// BacklogWarn: a buyer message recorded but not posted for longer is ⚠️
-	// (default 10m).
-	BacklogWarn time.Duration `yaml:"backlog_warn"`
-}
-
 // SetDefaults fills what the configuration leaves out.
-func (c *ReportConfig) SetDefaults() {
+func (c *Config) SetDefaults() {
 	if c.SLA == 0 {
 		c.SLA = 15 * time.Minute
 	}
@@ -167,16 +134,16 @@ func (c *ReportConfig) SetDefaults() {
 	}
 }
 
-// DefaultReportConfig returns the defaults, without schedules.
-func DefaultReportConfig() ReportConfig {
-	var c ReportConfig
+// DefaultConfig returns the defaults, without schedules.
+func DefaultConfig() Config {
+	var c Config
 	c.SetDefaults()
 	return c
 }
 
 // Validate returns one line per problem, prefixed with the YAML path
 // ("report.schedules[0].time: …").
-func (c ReportConfig) Validate() []string {
+func (c Config) Validate() []string {
 	var p []string
 	add := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
 	if _, err := time.LoadLocation(c.Timezone); c.Timezone != "" && err != nil {
@@ -185,7 +152,7 @@ func (c ReportConfig) Validate() []string {
 	names := map[string]int{}
 	for i, s := range c.Schedules {
 		where := fmt.Sprintf("report.schedules[%d]", i)
-		if _, _, err := parseReportClock(s.Time); err != nil {
+		if _, _, err := parseClock(s.Time); err != nil {
 			add("%s.time: %q is not a time of day like 09:00 (24-hour HH:MM)", where, s.Time)
 		}
 		if _, err := time.LoadLocation(s.Timezone); err != nil {
@@ -238,8 +205,8 @@ func (c ReportConfig) Validate() []string {
 	return p
 }
 
-// parseReportClock parses "HH:MM" (24-hour).
-func parseReportClock(s string) (hour, minute int, err error) {
+// parseClock parses "HH:MM" (24-hour).
+func parseClock(s string) (hour, minute int, err error) {
 	t, err := time.Parse("15:04", strings.TrimSpace(s))
 	if err != nil {
 		return 0, 0, err
@@ -247,9 +214,9 @@ func parseReportClock(s string) (hour, minute int, err error) {
 	return t.Hour(), t.Minute(), nil
 }
 
-// reportLocation loads a time zone, UTC for "" or an unknown one (Validate
+// location loads a time zone, UTC for "" or an unknown one (Validate
 // reports those).
-func reportLocation(name string) *time.Location {
+func location(name string) *time.Location {
 	if name == "" {
 		return time.UTC
 	}

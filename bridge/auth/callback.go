@@ -1,6 +1,7 @@
-package bridge
+package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,20 +9,22 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // RegisterRoutes registers the authorization callback,
 // GET /auth/{platform}/callback, on the bridge's listener.
-func (a *Auth) RegisterRoutes(r Routes) {
+func (a *Flow) RegisterRoutes(r bridge.Routes) {
 	r.Handle("GET /auth/{platform}/callback", http.HandlerFunc(a.serveCallback))
 }
 
-func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
+func (a *Flow) serveCallback(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("platform")
 	if p == "" { // a router without path patterns
 		p = strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/auth/"), "/callback")
 	}
-	res, err := a.Callback(r.Context(), Platform(p), r.URL.Query())
+	res, err := a.Callback(r.Context(), bridge.Platform(p), r.URL.Query())
 	// The page's URL carries the code and the state: keep it out of referrers and caches.
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -36,15 +39,15 @@ func (a *Auth) serveCallback(w http.ResponseWriter, r *http.Request) {
 		}
 		writeAuthPage(w, http.StatusOK, "Store authorized",
 			fmt.Sprintf("shopbridge saved new tokens for %s.%s You can close this page.", res.Store.Label(), until))
-	case errors.Is(err, ErrAuthState):
+	case errors.Is(err, ErrInvalidState):
 		writeAuthPage(w, http.StatusBadRequest, "This authorization link is not valid any more",
 			"It expired or was already used. Ask an admin to run /shopbridge store update for a new link.")
 	case errors.Is(err, ErrShopMismatch):
-		writeAuthPage(w, http.StatusBadRequest, "Wrong shop", ReasonOf(err)+" Ask an admin for a new link and log in as the owner of that shop.")
+		writeAuthPage(w, http.StatusBadRequest, "Wrong shop", bridge.ReasonOf(err)+" Ask an admin for a new link and log in as the owner of that shop.")
 	case errors.Is(err, ErrUnknownStore):
 		writeAuthPage(w, http.StatusNotFound, "Unknown store", "This bridge has no such store any more. Ask an admin to refresh the store list.")
 	default:
-		writeAuthPage(w, http.StatusBadGateway, "Authorization failed", ReasonOf(err)+" Ask an admin to run /shopbridge store update again.")
+		writeAuthPage(w, http.StatusBadGateway, "Authorization failed", bridge.ReasonOf(err)+" Ask an admin to run /shopbridge store update again.")
 	}
 }
 
@@ -60,10 +63,10 @@ func writeAuthPage(w http.ResponseWriter, status int, title, text string) {
 // known, unused and unexpired and name this store and platform; the shop
 // must be the store's; the code is exchanged for tokens, which the
 // marketplace client saves. The result is recorded, audited and confirmed
-// in chat. Errors wrap ErrAuthState, ErrShopMismatch, ErrUnknownStore or
+// in chat. Errors wrap ErrInvalidState, ErrShopMismatch, ErrUnknownStore or
 // the exchange's classified error, and carry no secret.
-func (a *Auth) Callback(ctx context.Context, p Platform, q url.Values) (AuthResult, error) {
-	id := StoreID(q.Get("store"))
+func (a *Flow) Callback(ctx context.Context, p bridge.Platform, q url.Values) (Result, error) {
+	id := bridge.StoreID(q.Get("store"))
 	st, err := a.consumeState(ctx, q.Get("state"), id, p)
 	if id == "" {
 		id = st.Store
@@ -71,43 +74,43 @@ func (a *Auth) Callback(ctx context.Context, p Platform, q url.Values) (AuthResu
 	if err != nil {
 		// No alert: anyone can call this URL; only the log hears about it,
 		// once per kind and then as counts (a flood of forged callbacks).
-		if errors.Is(err, ErrAuthState) && a.refusals != nil {
-			a.refusals.Refuse(AuthCallbackEndpoint, "invalid_state", "store", string(id), "platform", string(p))
+		if errors.Is(err, ErrInvalidState) && a.refusals != nil {
+			a.refusals.Refuse(CallbackEndpoint, "invalid_state", "store", string(id), "platform", string(p))
 		} else {
 			a.log.Warn("authorization callback refused", "store", string(id), "platform", string(p), "err", err)
 		}
-		return AuthResult{}, err
+		return Result{}, err
 	}
 	s, ok := a.store(id)
 	if !ok {
-		return a.finish(ctx, Store{ID: id, Platform: p}, st, Tokens{}, ErrUnknownStore)
+		return a.finish(ctx, bridge.Store{ID: id, Platform: p}, st, bridge.Tokens{}, ErrUnknownStore)
 	}
 	code := q.Get("code")
 	if code == "" {
-		return a.finish(ctx, s, st, Tokens{}, errors.New("the platform sent back no authorization code (was the authorization cancelled?)"))
+		return a.finish(ctx, s, st, bridge.Tokens{}, errors.New("the platform sent back no authorization code (was the authorization cancelled?)"))
 	}
 	if shop := q.Get("shop_id"); shop != "" && shop != s.ShopID {
-		return a.finish(ctx, s, st, Tokens{}, fmt.Errorf("%w: the shop owner approved shop %s, but store %s is shop %s.", ErrShopMismatch, shop, s.ID, s.ShopID))
+		return a.finish(ctx, s, st, bridge.Tokens{}, fmt.Errorf("%w: the shop owner approved shop %s, but store %s is shop %s.", ErrShopMismatch, shop, s.ID, s.ShopID))
 	}
 	az, err := a.authorizer(s)
 	if err != nil {
-		return a.finish(ctx, s, st, Tokens{}, err)
+		return a.finish(ctx, s, st, bridge.Tokens{}, err)
 	}
 	t, err := az.ExchangeCode(ctx, s, code)
 	return a.finish(ctx, s, st, t, err)
 }
 
 // finish records, audits and announces a callback's outcome.
-func (a *Auth) finish(ctx context.Context, s Store, st authState, t Tokens, err error) (AuthResult, error) {
+func (a *Flow) finish(ctx context.Context, s bridge.Store, st bridge.AuthRequest, t bridge.Tokens, err error) (Result, error) {
 	ctx = context.WithoutCancel(ctx)
-	res := AuthResult{Store: s, OK: err == nil, Tokens: t, Err: err}
+	res := Result{Store: s, OK: err == nil, Tokens: t, Err: err}
 	var result string
 	if err != nil {
-		result = "authorization failed: " + ReasonOf(err)
+		result = "authorization failed: " + bridge.ReasonOf(err)
 		a.log.Warn("store authorization failed", "store", string(s.ID), "err", err)
 		a.recordAttempt(ctx, s, false, result)
-		a.alert(ctx, Alert{Severity: SeverityWarning, Title: "Store authorization failed: " + s.Label(), Stores: []StoreID{s.ID},
-			Text: fmt.Sprintf("%s could not be authorized: %s\nRun `/shopbridge store update %s` for a new link.", s.Label(), ReasonOf(err), s.ID)})
+		a.alert(ctx, bridge.Alert{Severity: bridge.SeverityWarning, Title: "Store authorization failed: " + s.Label(), Stores: []bridge.StoreID{s.ID},
+			Text: fmt.Sprintf("%s could not be authorized: %s\nRun `/shopbridge store update %s` for a new link.", s.Label(), bridge.ReasonOf(err), s.ID)})
 	} else {
 		until := "unknown"
 		if !t.AccessExpiresAt.IsZero() {
@@ -118,14 +121,14 @@ func (a *Auth) finish(ctx context.Context, s Store, st authState, t Tokens, err 
 		a.recordAttempt(ctx, s, true, "authorized by the shop owner")
 		a.clearNeedsUpdate(ctx, s, "authorized again by the shop owner")
 		by := ""
-		if name := firstNonEmpty(st.By.UserName, st.By.UserID); name != "" {
+		if name := cmp.Or(st.By.UserName, st.By.UserID); name != "" {
 			by = " (requested by " + name + ")"
 		}
-		a.alert(ctx, Alert{Severity: SeverityInfo, Title: "Store authorized: " + s.Label(), Stores: []StoreID{s.ID},
+		a.alert(ctx, bridge.Alert{Severity: bridge.SeverityInfo, Title: "Store authorized: " + s.Label(), Stores: []bridge.StoreID{s.ID},
 			Text: fmt.Sprintf("The shop owner approved %s%s: new tokens saved, the access token is valid until %s.", s.Label(), by, until)})
 		a.Wake()
 	}
-	if aerr := a.state.RecordAudit(ctx, AuditEntry{
+	if aerr := a.state.RecordAudit(ctx, bridge.AuditEntry{
 		At: a.clock.Now(), Surface: "http", UserID: st.By.UserID, UserName: st.By.UserName,
 		Command: "store authorize " + string(s.ID) + " (callback)", OK: err == nil, Result: result,
 	}); aerr != nil {
@@ -137,7 +140,7 @@ func (a *Auth) finish(ctx context.Context, s Store, st authState, t Tokens, err 
 	return res, err
 }
 
-func (a *Auth) alert(ctx context.Context, al Alert) {
+func (a *Flow) alert(ctx context.Context, al bridge.Alert) {
 	if a.chat == nil {
 		return
 	}
@@ -146,15 +149,6 @@ func (a *Auth) alert(ctx context.Context, al Alert) {
 	}
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-// AuthCallbackEndpoint names the authorization callback in refusal logs and
+// CallbackEndpoint names the authorization callback in refusal logs and
 // in shopbridge_refused_requests_total.
-const AuthCallbackEndpoint = "auth_callback"
+const CallbackEndpoint = "auth_callback"

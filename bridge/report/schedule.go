@@ -1,39 +1,41 @@
-package bridge
+package report
 
 import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// reportSchedule is a validated ReportSchedule: a local time of day in a
+// schedule is a validated Schedule: a local time of day in a
 // time zone. Fire times are computed on local calendar dates with
 // time.Date, so a 09:00 report stays at 09:00 local across DST changes (the
 // day is 23 or 25 hours long); a time that does not exist on the day the
 // clocks spring forward fires at the first moment after the gap (02:30 →
 // 03:30), and a time that exists twice when they fall back fires once.
-type reportSchedule struct {
-	ReportSchedule
+type schedule struct {
+	Schedule
 	hour, minute int
 	loc          *time.Location
 }
 
-func newReportSchedule(s ReportSchedule) (reportSchedule, error) {
-	h, m, err := parseReportClock(s.Time)
+func newSchedule(s Schedule) (schedule, error) {
+	h, m, err := parseClock(s.Time)
 	if err != nil {
-		return reportSchedule{}, fmt.Errorf("report schedule %q: time %q is not HH:MM", s.Name, s.Time)
+		return schedule{}, fmt.Errorf("report schedule %q: time %q is not HH:MM", s.Name, s.Time)
 	}
 	loc, err := time.LoadLocation(s.Timezone)
 	if err != nil {
-		return reportSchedule{}, fmt.Errorf("report schedule %q: time zone %q: %w", s.Name, s.Timezone, err)
+		return schedule{}, fmt.Errorf("report schedule %q: time zone %q: %w", s.Name, s.Timezone, err)
 	}
-	return reportSchedule{ReportSchedule: s, hour: h, minute: m, loc: loc}, nil
+	return schedule{Schedule: s, hour: h, minute: m, loc: loc}, nil
 }
 
 // on is the fire time on a local date (the day may overflow the month).
 // A wall time that the clocks skip is read with the offset in force before
 // the change, so it lands after the gap (02:30 → 03:30), never before it.
-func (s reportSchedule) on(y int, m time.Month, d int) time.Time {
+func (s schedule) on(y int, m time.Month, d int) time.Time {
 	t := time.Date(y, m, d, s.hour, s.minute, 0, 0, s.loc)
 	if t.Hour() == s.hour && t.Minute() == s.minute {
 		return t
@@ -44,7 +46,7 @@ func (s reportSchedule) on(y int, m time.Month, d int) time.Time {
 }
 
 // next is the first fire time strictly after t.
-func (s reportSchedule) next(t time.Time) time.Time {
+func (s schedule) next(t time.Time) time.Time {
 	y, m, d := t.In(s.loc).Date()
 	for i := 0; ; i++ {
 		if f := s.on(y, m, d+i); f.After(t) {
@@ -54,7 +56,7 @@ func (s reportSchedule) next(t time.Time) time.Time {
 }
 
 // prev is the last fire time at or before t.
-func (s reportSchedule) prev(t time.Time) time.Time {
+func (s schedule) prev(t time.Time) time.Time {
 	y, m, d := t.In(s.loc).Date()
 	for i := 0; ; i++ {
 		if f := s.on(y, m, d-i); !f.After(t) {
@@ -65,17 +67,17 @@ func (s reportSchedule) prev(t time.Time) time.Time {
 
 // key names the report of fire time f: the schedule and the local date, so
 // a schedule posts at most one report per local day.
-func (s reportSchedule) key(f time.Time) string {
+func (s schedule) key(f time.Time) string {
 	return s.Name + "@" + f.In(s.loc).Format("2006-01-02")
 }
 
 // covers reports whether the schedule's report includes a store.
-func (s reportSchedule) covers(st Store) bool {
+func (s schedule) covers(st bridge.Store) bool {
 	if len(s.Stores) == 0 && len(s.Sites) == 0 {
 		return true
 	}
 	for _, id := range s.Stores {
-		if StoreID(id) == st.ID {
+		if bridge.StoreID(id) == st.ID {
 			return true
 		}
 	}
