@@ -30,11 +30,13 @@ type poster struct {
 	// rate-limits it).
 	holdUntil time.Time
 	holdFails int
-	// holding counts workers asleep until the hold ends.
-	holding int
-	streak    int
-	inflight  int
-	wake      chan struct{}
+	// holding counts workers asleep until the hold ends; holdWake is when
+	// the last of their timers fires.
+	holding  int
+	holdWake time.Time
+	streak   int
+	inflight int
+	wake     chan struct{}
 }
 
 // freshEvery bounds how many conversations with a thread are taken in a row
@@ -123,7 +125,8 @@ func (p *poster) idle() bool {
 	}
 	// Held: what is ready waits for the clock (a worker sleeps on the hold's
 	// timer), not for work in progress.
-	return p.holding > 0 || p.r.clock.Now().Before(p.holdUntil)
+	now := p.r.clock.Now()
+	return now.Before(p.holdUntil) || (p.holding > 0 && now.Before(p.holdWake))
 }
 
 func (p *poster) work(ctx context.Context) {
@@ -133,8 +136,14 @@ func (p *poster) work(ctx context.Context) {
 			var timer <-chan time.Time
 			if hold > 0 {
 				timer = p.r.clock.After(hold)
+				// Read after the timer is taken: if the clock moved meanwhile,
+				// this is later than the timer, never earlier.
+				wake := p.r.clock.Now().Add(hold)
 				p.mu.Lock()
 				p.holding++
+				if wake.After(p.holdWake) {
+					p.holdWake = wake
+				}
 				p.mu.Unlock()
 			}
 			select {
