@@ -31,7 +31,7 @@ func newMetricsCollector(e *bridge.Engine, refusals *bridge.Refusals) *metricsCo
 		refused: prometheus.NewDesc("shopbridge_refused_requests_total",
 			"Requests the listener refused, by endpoint and reason (forged or stale signatures, wrong secrets, invalid authorization states, bodies too large or too slow); the log shows only the first of each kind and a count per interval.",
 			[]string{"endpoint", "reason"}, nil),
-		storeUp: prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
+		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
 		relayed:    prometheus.NewDesc("shopbridge_messages_relayed_total", "Marketplace messages posted into chat threads.", store, nil),
 		recorded:   prometheus.NewDesc("shopbridge_messages_recorded_total", "New marketplace messages recorded in the inbound queue to be posted.", store, nil),
 		syncs:      prometheus.NewDesc("shopbridge_syncs_total", "Store syncs by result.", append(store, "result"), nil),
