@@ -152,6 +152,7 @@ func New(cfg Config) *Simulator {
 	}
 	s.controlRoutes(mux)
 	s.addDialect(mux, newLazadaDialect(s))
+	s.lazadaControlRoutes(mux)
 	s.handler = mux
 	return s
 }
@@ -267,8 +268,8 @@ func (s *Simulator) SetFault(f Fault) (FaultID, error) {
 		return 0, fmt.Errorf("simulator: %w", err)
 	}
 	id := s.faults.add(f, s.clock.Now())
-	s.log.Info("fault set", "id", int(id), "kind", string(f.Kind), "path", f.Path, "shop_id", f.ShopID)
-	if f.Kind == FaultRefuse {
+	s.log.Info("fault set", "id", int(id), "kind", string(f.Kind), "path", f.Path, "shop_id", f.ShopID, "platform", string(f.Platform))
+	if f.Kind == FaultRefuse && f.Platform == "" {
 		s.refuse()
 		if f.For > 0 {
 			s.wg.Add(1)
@@ -318,7 +319,7 @@ func (s *Simulator) refuse() {
 }
 
 func (s *Simulator) reopenIfNoRefuse() {
-	if s.faults.has(FaultRefuse, s.clock.Now()) {
+	if s.faults.listenerRefused(s.clock.Now()) {
 		return
 	}
 	s.srvMu.Lock()
