@@ -122,7 +122,7 @@ type Simulator struct {
 	ln        net.Listener
 	addr      string
 	refusing  bool
-	conns     map[net.Conn]struct{}
+	conns     map[net.Conn]http.ConnState
 	started   bool
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -141,7 +141,7 @@ func New(cfg Config) *Simulator {
 		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)),
 		faults: newFaults(),
 		calls:  newCallCounter(),
-		conns:  map[net.Conn]struct{}{},
+		conns:  map[net.Conn]http.ConnState{},
 		closed: make(chan struct{}),
 	}
 	s.shopee = newShopeeDialect(s)
@@ -225,9 +225,13 @@ func (s *Simulator) trackConn(c net.Conn, st http.ConnState) {
 			c.Close()
 			return
 		}
-		s.conns[c] = struct{}{}
+		s.conns[c] = st
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
+	default:
+		if _, ok := s.conns[c]; ok {
+			s.conns[c] = st
+		}
 	}
 }
 
@@ -247,6 +251,15 @@ func (s *Simulator) Close() error {
 		close(s.closed)
 		s.srvMu.Lock()
 		srv := s.srv
+		// A connection a client opened ahead (an HTTP transport dials
+		// spare connections under concurrent calls) and never sent a
+		// request on would hold Shutdown for 5 s: nothing is lost by
+		// closing it.
+		for c, st := range s.conns {
+			if st == http.StateNew {
+				_ = c.Close()
+			}
+		}
 		s.srvMu.Unlock()
 		if srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
