@@ -144,13 +144,19 @@ func TestWebhookMessagesAreRecordedThroughPushes(t *testing.T) {
 	if n := r.mp.lists.Load() - polls; n > 1 {
 		t.Errorf("the engine polled %d times for one new conversation, want at most the type-13 hint's", n)
 	}
-	// The next message of a known conversation costs no call at all.
+	// The next message of a known conversation costs no call at all. The
+	// type-13 hint's poll runs in the engine's own time: wait until it has
+	// started, and let a manual sync (the syncer runs one at a time) see it
+	// finished, so that its calls are not counted below.
 	r.waitWebhooksDone(t)
+	bridgetest.Eventually(t, "the type-13 hint's poll", func() bool { return r.mp.lists.Load() > polls })
+	r.sync(t)
+	polls = r.mp.lists.Load()
 	r.sim.ResetCalls()
 	m2 := r.say(t, buyer(1), "and in blue?")
 	r.waitPosted(t, m2.ID)
-	if n := r.sim.TotalCalls(); n != 0 || r.mp.lists.Load()-polls > 1 {
-		t.Errorf("calls for a webhook of a known conversation: %v", r.sim.Calls())
+	if n := r.sim.TotalCalls(); n != 0 || r.mp.lists.Load() != polls {
+		t.Errorf("calls for a webhook of a known conversation: %v, polls %d", r.sim.Calls(), r.mp.lists.Load()-polls)
 	}
 	// Invisible messages are acknowledged and never shown.
 	hidden, err := r.sim.AddTikTokMessage(shopID, buyer(1), simulator.FromSystem, "NOTIFICATION", map[string]any{"content": "Rate us"}, false)
