@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +20,9 @@ import (
 	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/bridge/templates"
+	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
+	"github.com/shopbridge/shopbridge/platforms/tiktok"
 	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/postgres"
 	"github.com/shopbridge/shopbridge/state/sqlite"
@@ -144,12 +147,75 @@ func newServer(lc fx.Lifecycle, cfg *Config, log *slog.Logger) *Server {
 	return s
 }
 
-// marketplaceOptions provides one client per platform in use.
+// marketplaceOptions provides one client per platform in use (a store is
+// on it, or its section is valid: see Config.PlatformEnabled), each as a
+// bridge.Marketplace in the "marketplaces" group, and the one
+// *bridge.Pushes that the engine attaches to and that the Lazada and TikTok
+// clients record the messages of pushes and webhooks into.
 func marketplaceOptions(cfg *Config) fx.Option {
-	if cfg.Shopee == nil {
-		return fx.Options()
+	opts := []fx.Option{fx.Provide(bridge.NewPushes)}
+	if cfg.PlatformEnabled(bridge.PlatformShopee) {
+		opts = append(opts, fx.Provide(fx.Annotate(newShopee, fx.ResultTags(`group:"marketplaces"`))))
 	}
-	return fx.Provide(fx.Annotate(newShopee, fx.ResultTags(`group:"marketplaces"`)))
+	if cfg.PlatformEnabled(bridge.PlatformLazada) {
+		opts = append(opts, fx.Provide(fx.Annotate(newLazada, fx.ResultTags(`group:"marketplaces"`, `group:"list_calls"`))))
+	}
+	if cfg.PlatformEnabled(bridge.PlatformTikTok) {
+		opts = append(opts, fx.Provide(fx.Annotate(newTikTok, fx.ResultTags(`group:"marketplaces"`))))
+	}
+	return fx.Options(opts...)
+}
+
+// platformParams are what the Lazada and TikTok clients are built from.
+type platformParams struct {
+	fx.In
+	Config   *Config
+	State    bridge.State
+	Pushes   *bridge.Pushes
+	Hints    *bridge.Hints
+	Routes   bridge.Routes
+	Refusals *bridge.Refusals
+	Clock    bridge.Clock
+	Logger   *slog.Logger
+}
+
+// newLazada builds the push-first Lazada client: its push endpoint records
+// into the shared Pushes, and its IM list calls are counted in /metrics.
+func newLazada(p platformParams) (bridge.Marketplace, listCallCounter, error) {
+	log := p.Logger.With("platform", "lazada")
+	c, err := lazada.New(*p.Config.Lazada, lazada.Deps{
+		Tokens: p.State, InitialTokens: p.Config.InitialTokens(), Pushes: p.Pushes,
+		Stores: p.Config.StoresOf(bridge.PlatformLazada), Hints: p.Hints, Clock: p.Clock,
+		Logger: quietRefusals(log, "push refused: "),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	c.RegisterRoutes(countingRoutes{routes: p.Routes, refusals: p.Refusals, path: c.Config().PushPath,
+		endpoint: LazadaPushEndpoint, verify: func(body []byte, sig string) bool {
+			return hmac.Equal([]byte(sig), []byte(lazada.PushSignature(p.Config.Lazada.AppKey, p.Config.Lazada.AppSecret, body)))
+		}})
+	return c, c, nil
+}
+
+// newTikTok builds the TikTok Shop client: webhooks record into the shared
+// Pushes, the engine polls it as a safety net (bridge.PollPolicy), and its
+// redirect path forwards the shop owner to the core's callback.
+func newTikTok(p platformParams) (bridge.Marketplace, error) {
+	log := p.Logger.With("platform", "tiktok")
+	c, err := tiktok.New(*p.Config.TikTok, tiktok.Deps{
+		Tokens: p.State, InitialTokens: p.Config.InitialTokens(), Pushes: p.Pushes,
+		Stores: p.Config.StoresOf(bridge.PlatformTikTok), Hints: p.Hints, Clock: p.Clock,
+		Logger: quietRefusals(log, "webhook refused: "),
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.RegisterRoutes(countingRoutes{routes: p.Routes, refusals: p.Refusals, path: c.Config().WebhookPath,
+		endpoint: TikTokWebhookEndpoint, verify: func(body []byte, sig string) bool {
+			return hmac.Equal([]byte(sig), []byte(tiktok.WebhookSignature(p.Config.TikTok.AppKey, p.Config.TikTok.AppSecret, body)))
+		}})
+	return c, nil
 }
 
 func newShopee(lc fx.Lifecycle, cfg *Config, st bridge.State, hints *bridge.Hints, routes bridge.Routes, refusals *bridge.Refusals, clock bridge.Clock, log *slog.Logger) (bridge.Marketplace, error) {
@@ -210,6 +276,8 @@ type engineParams struct {
 	Hints        *bridge.Hints
 	Server       *Server
 	Refusals     *bridge.Refusals
+	Pushes       *bridge.Pushes
+	ListCalls    []listCallCounter `group:"list_calls"`
 }
 
 // newEngine builds the engine; with a config file, `stores refresh` reads
@@ -217,13 +285,13 @@ type engineParams struct {
 func newEngine(p engineParams) *bridge.Engine {
 	deps := bridge.EngineDeps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
-		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints,
+		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints, Pushes: p.Pushes,
 	}
 	if p.Config.path != "" {
 		deps.StoreLoader = configStoreLoader(p.Config.path, p.State)
 	}
 	e := bridge.NewEngine(p.Config.EngineConfig(), deps)
-	registerMetrics(p.Server, e, p.Refusals)
+	registerMetrics(p.Server, e, p.Refusals, p.ListCalls...)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
 		if h.Down {

@@ -482,3 +482,87 @@ func TestBridgeStoreUpdateAndStoresRefresh(t *testing.T) {
 	}
 	assertNotIn(t, "the logs and the console", logs.String()+out.String(), issued.AccessToken, issued.RefreshToken, sim.PartnerKey())
 }
+
+// `shopbridge store authorize` for a Lazada and a TikTok Shop store: each
+// client's authorization link, the platform's page (the simulator's, which
+// approves at once), the callback (TikTok's through its fixed redirect path
+// on the CLI's own listener), and the new tokens saved.
+func TestStoreAuthorizeCLILazadaAndTikTok(t *testing.T) {
+	t.Setenv("SHOPBRIDGE_SECRET_KEY", testSecretKey)
+	listen := freeListen(t)
+	sim := newDemoSimulator(demoShops{lazada: 1, tiktok: 1}, "http://"+listen)
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := sim.Start(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); sim.Close() })
+	dir := t.TempDir()
+	// The simulator's store config (app sections and stores) without the
+	// initial tokens: the stores are authorized from scratch.
+	var stores []string
+	for _, line := range strings.Split(sim.StoreConfigYAML(), "\n") {
+		if !strings.Contains(line, "access_token:") && !strings.Contains(line, "refresh_token:") {
+			stores = append(stores, line)
+		}
+	}
+	path := filepath.Join(dir, "shopbridge.yaml")
+	data := fmt.Sprintf("log: {level: info}\nhttp: {listen: %q}\nstate: {path: %q}\nchat: console\n%s", listen, filepath.Join(dir, "state.db"), strings.Join(stores, "\n"))
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		store, shop, param string
+		link               *regexp.Regexp
+	}{
+		{"lazada-sg-2001", "2001", "seller_id", regexp.MustCompile(`http://\S+/oauth/authorize\?\S+`)},
+		{"tiktok-th-3001", "3001", "shop_id", regexp.MustCompile(`http://\S+/open/authorize\?\S+`)},
+	} {
+		t.Run(c.store, func(t *testing.T) {
+			before, _ := sim.Tokens(c.shop)
+			var stdout, stderr syncBuffer
+			done := make(chan int, 1)
+			go func() {
+				done <- run([]string{"store", "authorize", c.store, "--config", path}, strings.NewReader(""), &stdout, &stderr)
+			}()
+			var link string
+			waitFor(t, "the CLI printed the link and listens", func() bool {
+				link = c.link.FindString(stdout.String())
+				return link != "" && strings.Contains(stdout.String(), "Waiting for the callback")
+			})
+			u, err := url.Parse(link)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			q.Set(c.param, c.shop)
+			u.RawQuery = q.Encode()
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(u.String())
+			if err != nil {
+				t.Fatalf("browser: %v", err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "Store authorized") {
+				t.Fatalf("callback page: %d %s\nstderr:\n%s", resp.StatusCode, page, stderr.String())
+			}
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("the CLI did not exit after the callback")
+			}
+			if !strings.Contains(stdout.String(), "Store "+c.store+" authorized: new tokens saved") {
+				t.Fatalf("stdout:\n%s", stdout.String())
+			}
+			issued, _ := sim.Tokens(c.shop)
+			if issued.AccessToken == before.AccessToken {
+				t.Error("the simulator issued no new tokens")
+			}
+			assertEncryptedAtRest(t, dir, issued.AccessToken, issued.RefreshToken)
+			assertNotIn(t, "the CLI's output", stdout.String()+stderr.String(), issued.AccessToken, issued.RefreshToken,
+				sim.LazadaConfig().AppSecret, sim.TikTok().AppSecret)
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +21,9 @@ import (
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/report"
+	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
+	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
 // Config is the whole configuration file.
@@ -33,9 +36,13 @@ type Config struct {
 	Console  console.Config   `yaml:"console"`
 	Slack    *slack.Config    `yaml:"slack"`
 	Telegram *telegram.Config `yaml:"telegram"`
-	Shopee   *shopee.Config   `yaml:"shopee"`
-	Stores   []StoreConfig    `yaml:"stores"`
-	Auth     AuthSection      `yaml:"auth"`
+	// The marketplace apps: a section is needed only when a store uses
+	// its platform (and its ${ENV} references only then).
+	Shopee *shopee.Config `yaml:"shopee"`
+	Lazada *lazada.Config `yaml:"lazada"`
+	TikTok *tiktok.Config `yaml:"tiktok"`
+	Stores []StoreConfig  `yaml:"stores"`
+	Auth   AuthSection    `yaml:"auth"`
 
 	// Report schedules the daily inspection report and sets its thresholds.
 	Report report.Config `yaml:"report"`
@@ -169,6 +176,13 @@ type SyncConfig struct {
 	SendBackoff      time.Duration `yaml:"send_backoff"`
 	SendBackoffMax   time.Duration `yaml:"send_backoff_max"`
 	ShutdownGrace    time.Duration `yaml:"shutdown_grace"`
+	// Push-driven stores (Lazada): the health check's interval, the delay
+	// of the one-off history import after a store is added or authorized,
+	// and how long replies may go without any push before the store is
+	// flagged.
+	HealthInterval time.Duration `yaml:"health_interval"`
+	ImportDelay    time.Duration `yaml:"import_delay"`
+	PushSilence    time.Duration `yaml:"push_silence"`
 	// SendTimeout is each send attempt's deadline; ReconcileMargin how long
 	// after it a marketplace may still apply the request.
 	SendTimeout     time.Duration `yaml:"send_timeout"`
@@ -197,7 +211,108 @@ type StoreConfig struct {
 	RefreshToken string `yaml:"refresh_token"`
 }
 
-var knownSites = map[string]bool{"MY": true, "SG": true, "TH": true, "PH": true, "VN": true, "ID": true, "TW": true, "BR": true, "MX": true, "CO": true, "CL": true}
+// marketplace is what the config knows of one platform: its sites, its
+// own store checks, and whether the config has its app section.
+type marketplace struct {
+	platform bridge.Platform
+	// sites are the platform's site codes a store may name.
+	sites []string
+	// validateStore is the client package's ValidateStore.
+	validateStore func(bridge.Store) []string
+	// section is the app section's YAML key; hasSection and
+	// validateSection read it from a config.
+	section         string
+	hasSection      func(*Config) bool
+	validateSection func(*Config) []string
+	// missingSection is the line for a used platform without its section.
+	missingSection string
+}
+
+// marketplaces are the platforms a store may be on, in the order the
+// config and its problems name them.
+var marketplaces = []marketplace{
+	{
+		platform:        bridge.PlatformShopee,
+		sites:           []string{"BR", "CL", "CO", "ID", "MX", "MY", "PH", "SG", "TH", "TW", "VN"},
+		validateStore:   shopee.ValidateStore,
+		section:         "shopee",
+		hasSection:      func(c *Config) bool { return c.Shopee != nil },
+		validateSection: func(c *Config) []string { return c.Shopee.Validate() },
+		missingSection:  "shopee: stores use shopee but the shopee section (partner_id, partner_key) is missing",
+	},
+	{
+		platform:        bridge.PlatformLazada,
+		sites:           sortedKeys(lazada.DefaultGateways),
+		validateStore:   lazada.ValidateStore,
+		section:         "lazada",
+		hasSection:      func(c *Config) bool { return c.Lazada != nil },
+		validateSection: func(c *Config) []string { return c.Lazada.Validate() },
+		missingSection:  "lazada: stores use lazada but the lazada section (app_key, app_secret) is missing",
+	},
+	{
+		platform: bridge.PlatformTikTok,
+		// TikTok Shop's markets (seller_base_region); the client does not
+		// depend on the site, which only labels the store.
+		sites:           []string{"BR", "DE", "ES", "FR", "GB", "ID", "IE", "IT", "JP", "MX", "MY", "PH", "SG", "TH", "US", "VN"},
+		validateStore:   tiktok.ValidateStore,
+		section:         "tiktok",
+		hasSection:      func(c *Config) bool { return c.TikTok != nil },
+		validateSection: func(c *Config) []string { return c.TikTok.Validate() },
+		missingSection:  "tiktok: stores use tiktok but the tiktok section (app_key, app_secret, service_id) is missing",
+	},
+}
+
+// marketplaceOf returns what the config knows of platform p.
+func marketplaceOf(p string) (marketplace, bool) {
+	for _, m := range marketplaces {
+		if string(m.platform) == p {
+			return m, true
+		}
+	}
+	return marketplace{}, false
+}
+
+// platformNames lists the known platforms: "shopee, lazada, tiktok".
+func platformNames() string {
+	names := make([]string, len(marketplaces))
+	for i, m := range marketplaces {
+		names[i] = string(m.platform)
+	}
+	return strings.Join(names, ", ")
+}
+
+// UsesPlatform reports whether a configured store is on platform p.
+func (c *Config) UsesPlatform(p bridge.Platform) bool {
+	for _, s := range c.Stores {
+		if s.Platform == string(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// PlatformEnabled reports whether the bridge builds platform p's client:
+// a store uses it, or its section is present and valid (so that `stores
+// refresh` can add a store of it later). A section nobody uses whose
+// ${ENV} secrets are not set is left out quietly.
+func (c *Config) PlatformEnabled(p bridge.Platform) bool {
+	m, ok := marketplaceOf(string(p))
+	if !ok || !m.hasSection(c) {
+		return false
+	}
+	return c.UsesPlatform(p) || len(m.validateSection(c)) == 0
+}
+
+// StoresOf returns the configured stores of platform p.
+func (c *Config) StoresOf(p bridge.Platform) []bridge.Store {
+	var out []bridge.Store
+	for _, s := range c.Stores {
+		if s.Platform == string(p) {
+			out = append(out, s.Store())
+		}
+	}
+	return out
+}
 
 // SetDefaults fills what the file leaves out.
 func (c *Config) SetDefaults() {
@@ -233,6 +348,12 @@ func (c *Config) SetDefaults() {
 	if c.Shopee != nil {
 		c.Shopee.SetDefaults()
 	}
+	if c.Lazada != nil {
+		c.Lazada.SetDefaults()
+	}
+	if c.TikTok != nil {
+		c.TikTok.SetDefaults()
+	}
 	c.Auth.SetDefaults()
 	c.Report.SetDefaults()
 }
@@ -248,7 +369,7 @@ func (c *Config) EngineConfig() bridge.EngineConfig {
 		SendAttempts: s.SendAttempts, SendBackoff: s.SendBackoff, SendBackoffMax: s.SendBackoffMax,
 		ShutdownGrace: s.ShutdownGrace, SendTimeout: s.SendTimeout, ReconcileMargin: s.ReconcileMargin,
 		PostConcurrency: s.PostConcurrency, PostBatch: s.PostBatch, PostBackoff: s.PostBackoff, PostBackoffMax: s.PostBackoffMax,
-		BacklogRescan: s.BacklogRescan,
+		BacklogRescan: s.BacklogRescan, HealthInterval: s.HealthInterval, ImportDelay: s.ImportDelay, PushSilence: s.PushSilence,
 	}
 }
 
@@ -284,7 +405,8 @@ func (c *Config) Validate() []string {
 		"sync.probe_timeout": c.Sync.ProbeTimeout, "sync.post_backoff": c.Sync.PostBackoff,
 		"sync.post_backoff_max": c.Sync.PostBackoffMax, "sync.backlog_rescan": c.Sync.BacklogRescan,
 		"sync.send_timeout": c.Sync.SendTimeout, "sync.reconcile_margin": c.Sync.ReconcileMargin,
-		"sync.auth_retry": c.Sync.AuthRetry,
+		"sync.auth_retry": c.Sync.AuthRetry, "sync.health_interval": c.Sync.HealthInterval,
+		"sync.import_delay": c.Sync.ImportDelay, "sync.push_silence": c.Sync.PushSilence,
 	} {
 		if d < 0 {
 			add("%s: must not be negative, got %s", name, d)
@@ -328,7 +450,7 @@ func (c *Config) Validate() []string {
 	if len(c.Stores) == 0 {
 		add("stores: no store configured (add at least one under stores:)")
 	}
-	usesShopee := false
+	used := map[bridge.Platform]bool{}
 	seen := map[string]int{}
 	for i, s := range c.Stores {
 		where := fmt.Sprintf("stores[%d]", i)
@@ -342,27 +464,39 @@ func (c *Config) Validate() []string {
 		} else {
 			seen[s.ID] = i
 		}
-		switch s.Platform {
-		case "shopee":
-			usesShopee = true
-			for _, line := range shopee.ValidateStore(s.Store()) {
-				add("%s: %s", where, line)
-			}
-		case "lazada", "tiktok":
-			add("%s.platform: %s is not supported by this build yet (shopee is)", where, s.Platform)
-		case "":
-			add("%s.platform: missing (shopee)", where)
-		default:
-			add("%s.platform: %q is not a marketplace (shopee, lazada, tiktok)", where, s.Platform)
-		}
+		// reported: the fields that already have a line, so that the
+		// platform's own check does not say the same again.
+		reported := map[string]bool{}
 		if s.ShopID == "" {
 			add("%s.shop_id: missing", where)
+			reported["shop_id"] = true
 		}
 		if s.Name == "" {
 			add("%s.name: missing", where)
 		}
-		if !knownSites[strings.ToUpper(s.Site)] {
-			add("%s.site: %q is not a known site (%s)", where, s.Site, strings.Join(sortedKeys(knownSites), ", "))
+		m, known := marketplaceOf(s.Platform)
+		switch {
+		case known:
+			used[m.platform] = true
+			if !slices.Contains(m.sites, strings.ToUpper(s.Site)) {
+				add("%s.site: %q is not a known %s site (%s)", where, s.Site, m.platform, strings.Join(m.sites, ", "))
+				reported["site"] = true
+			}
+			for _, line := range m.validateStore(s.Store()) {
+				field, msg := splitStoreLine(line, s.ID)
+				if field != "" && reported[field] {
+					continue
+				}
+				if field == "" {
+					add("%s: %s", where, msg)
+				} else {
+					add("%s.%s: %s", where, field, msg)
+				}
+			}
+		case s.Platform == "":
+			add("%s.platform: missing (%s)", where, platformNames())
+		default:
+			add("%s.platform: %q is not a marketplace (%s)", where, s.Platform, platformNames())
 		}
 		if s.Proxy != "" {
 			if u, err := url.Parse(s.Proxy); err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {
@@ -378,14 +512,32 @@ func (c *Config) Validate() []string {
 			add("%s: give both access_token and refresh_token, or neither (then run `shopbridge store authorize %s`)", where, s.ID)
 		}
 	}
-	if usesShopee {
-		if c.Shopee == nil {
-			add("shopee: stores use shopee but the shopee section (partner_id, partner_key) is missing")
-		} else {
-			p = append(p, c.Shopee.Validate()...)
+	// An app section is checked only when a store uses its platform.
+	for _, m := range marketplaces {
+		if !used[m.platform] {
+			continue
 		}
+		if !m.hasSection(c) {
+			add("%s", m.missingSection)
+			continue
+		}
+		p = append(p, m.validateSection(c)...)
 	}
 	return p
+}
+
+// splitStoreLine splits a client package's ValidateStore line
+// ("stores.<id>.shop_id: must be …") into its field and message.
+func splitStoreLine(line, id string) (field, msg string) {
+	rest, ok := strings.CutPrefix(line, "stores."+id+".")
+	if !ok {
+		return "", line
+	}
+	field, msg, ok = strings.Cut(rest, ": ")
+	if !ok {
+		return "", line
+	}
+	return field, msg
 }
 
 // Store converts the store's config to the domain type.
@@ -440,11 +592,16 @@ func redactURL(raw string) string {
 
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
-// expandEnv replaces ${NAME} with the environment's value; it reports each
-// unset variable once, with its line.
-func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []string) {
-	var problems []string
-	seen := map[string]bool{}
+// unsetEnv is a ${NAME} reference to a variable the environment lacks.
+type unsetEnv struct {
+	line int // 1-based
+	name string
+}
+
+// expandEnv replaces ${NAME} with the environment's value and returns the
+// references to unset variables, in file order.
+func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []unsetEnv) {
+	var unset []unsetEnv
 	lines := bytes.Split(data, []byte("\n"))
 	for i, line := range lines {
 		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] == '#' {
@@ -453,16 +610,91 @@ func expandEnv(data []byte, lookup func(string) (string, bool)) ([]byte, []strin
 		lines[i] = envRef.ReplaceAllFunc(line, func(m []byte) []byte {
 			name := string(m[2 : len(m)-1])
 			v, ok := lookup(name)
-			if !ok && !seen[name] {
-				seen[name] = true
-				problems = append(problems, fmt.Sprintf("line %d: environment variable %s is not set", i+1, name))
+			if !ok {
+				unset = append(unset, unsetEnv{line: i + 1, name: name})
 			}
 			// Quote-safe: the value is inserted as is, so secrets with
 			// YAML-special characters should be quoted in the file.
 			return []byte(v)
 		})
 	}
-	return bytes.Join(lines, []byte("\n")), problems
+	return bytes.Join(lines, []byte("\n")), unset
+}
+
+// unusedSections finds, in the file as written (before ${ENV} expansion),
+// the line ranges of the optional sections the config does not use: a
+// marketplace app no store is on, a chat surface that is not the chosen
+// one. An unset variable referenced only there is not a problem. When the
+// file cannot be read that way, nothing is excused (the real decode
+// reports why).
+func unusedSections(data []byte) [][2]int {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var head struct {
+		Chat   string `yaml:"chat"`
+		Stores []struct {
+			Platform string `yaml:"platform"`
+		} `yaml:"stores"`
+	}
+	// A value that only parses once expanded leaves the head partial:
+	// then fewer sections are excused, never more.
+	_ = root.Decode(&head)
+	doc := root.Content[0]
+	keys := map[string]bool{}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		keys[doc.Content[i].Value] = true
+	}
+	used := map[string]bool{}
+	for _, s := range head.Stores {
+		used[s.Platform] = true
+	}
+	chat := head.Chat
+	if chat == "" {
+		switch {
+		case keys["slack"]:
+			chat = "slack"
+		case keys["telegram"]:
+			chat = "telegram"
+		}
+	}
+	optional := map[string]bool{"slack": chat != "slack", "telegram": chat != "telegram"}
+	for _, m := range marketplaces {
+		optional[m.section] = !used[string(m.platform)]
+	}
+	var out [][2]int
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		key := doc.Content[i]
+		if !optional[key.Value] {
+			continue
+		}
+		end := int(^uint(0) >> 1)
+		if i+2 < len(doc.Content) {
+			end = doc.Content[i+2].Line - 1
+		}
+		out = append(out, [2]int{key.Line, end})
+	}
+	return out
+}
+
+// envProblems is one line per unset variable, at its first reference
+// outside the unused sections.
+func envProblems(unset []unsetEnv, unused [][2]int) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, u := range unset {
+		excused := false
+		for _, r := range unused {
+			excused = excused || (u.line >= r[0] && u.line <= r[1])
+		}
+		if excused || seen[u.name] {
+			continue
+		}
+		seen[u.name] = true
+		out = append(out, fmt.Sprintf("line %d: environment variable %s is not set", u.line, u.name))
+	}
+	return out
 }
 
 // ConfigError lists every problem found in a configuration.
@@ -494,7 +726,8 @@ func LoadConfig(path string) (*Config, error) {
 
 // ParseConfig is LoadConfig on bytes.
 func ParseConfig(path string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
-	expanded, problems := expandEnv(data, lookup)
+	expanded, unset := expandEnv(data, lookup)
+	problems := envProblems(unset, unusedSections(data))
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 func env(vars map[string]string) func(string) (string, bool) {
@@ -58,8 +60,16 @@ func TestEachMistakeHasItsOwnLine(t *testing.T) {
 		{"store without id", "stores: [{platform: shopee, shop_id: '1', name: x, site: MY}]\n", "stores[0].id: missing"},
 		{"duplicate id", "stores: [{id: a, platform: shopee, shop_id: '1', name: x, site: MY}, {id: a, platform: shopee, shop_id: '2', name: y, site: SG}]\n", `stores[1] (a).id: "a" is used by stores[0] too`},
 		{"unknown platform", "stores: [{id: a, platform: ebay, shop_id: '1', name: x, site: MY}]\n", `"ebay" is not a marketplace`},
-		{"unsupported platform", "stores: [{id: a, platform: lazada, shop_id: '1', name: x, site: MY}]\n", "lazada is not supported by this build yet"},
-		{"unknown site", "stores: [{id: a, platform: shopee, shop_id: '1', name: x, site: XX}]\n", `site: "XX" is not a known site`},
+		{"unknown site", "stores: [{id: a, platform: shopee, shop_id: '1', name: x, site: XX}]\n", `stores[0] (a).site: "XX" is not a known shopee site (BR, CL, CO, ID, MX, MY, PH, SG, TH, TW, VN)`},
+		{"lazada site", "stores: [{id: a, platform: lazada, shop_id: '1', name: x, site: TW}]\n", `stores[0] (a).site: "TW" is not a known lazada site (ID, MY, PH, SG, TH, VN)`},
+		{"tiktok site", "stores: [{id: a, platform: tiktok, shop_id: '1', name: x, site: CL}]\n", `stores[0] (a).site: "CL" is not a known tiktok site`},
+		{"lazada seller id", "stores: [{id: a, platform: lazada, shop_id: 'sg-1', name: x, site: SG}]\n", "stores[0] (a).shop_id: must be Lazada's numeric seller_id"},
+		{"tiktok shop id", "stores: [{id: a, platform: tiktok, shop_id: 'abc', name: x, site: MY}]\n", "stores[0] (a).shop_id: must be TikTok Shop's numeric shop ID"},
+		{"lazada section missing", "stores: [{id: a, platform: lazada, shop_id: '1', name: x, site: SG}]\n", "lazada: stores use lazada but the lazada section"},
+		{"tiktok section missing", "stores: [{id: a, platform: tiktok, shop_id: '1', name: x, site: MY}]\n", "tiktok: stores use tiktok but the tiktok section"},
+		{"lazada section checked", "lazada: {app_key: '1'}\nstores: [{id: a, platform: lazada, shop_id: '1', name: x, site: SG}]\n", "lazada.app_secret: must be set"},
+		{"tiktok section checked", "tiktok: {app_key: k}\nstores: [{id: a, platform: tiktok, shop_id: '1', name: x, site: MY}]\n", "tiktok.app_secret"},
+		{"platform missing", "stores: [{id: a, shop_id: '1', name: x, site: MY}]\n", "stores[0] (a).platform: missing (shopee, lazada, tiktok)"},
 		{"bad proxy", "stores: [{id: a, platform: shopee, shop_id: '1', name: x, site: MY, proxy: 'ftp://x'}]\n", "proxy"},
 		{"bad proxy date", "stores: [{id: a, platform: shopee, shop_id: '1', name: x, site: MY, proxy_expires: soon}]\n", `proxy_expires: "soon" is not a date`},
 		{"half tokens", "stores: [{id: a, platform: shopee, shop_id: '1', name: x, site: MY, access_token: t}]\n", "give both access_token and refresh_token"},
@@ -145,5 +155,107 @@ func TestCheckConfigReportsEveryLine(t *testing.T) {
 	code := run([]string{"check-config", "--config", path}, nil, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "log.level") || !strings.Contains(errb.String(), "chat:") {
 		t.Fatalf("check-config: exit %d, %q", code, errb.String())
+	}
+}
+
+// threePlatforms is a config with stores of all three marketplaces.
+const threePlatforms = `
+chat: console
+shopee:
+  partner_id: 2001887
+  partner_key: ${SHOPEE_KEY}
+lazada:
+  app_key: "100123"
+  app_secret: ${LAZADA_SECRET}
+tiktok:
+  app_key: 6abcd1234
+  app_secret: ${TIKTOK_SECRET}
+  service_id: "7431458374265161478"
+stores:
+  - {id: shopee-my, platform: shopee, shop_id: "1001", name: Main, site: MY}
+  - {id: lazada-sg, platform: lazada, shop_id: "200100", name: Lion, site: sg}
+  - {id: tiktok-th, platform: tiktok, shop_id: "7494049642642441621", name: Bazaar, site: TH}
+`
+
+func TestStoresOfAllThreePlatformsInOneConfig(t *testing.T) {
+	cfg, err := ParseConfig("t.yaml", []byte(threePlatforms), env(map[string]string{"SHOPEE_KEY": "k", "LAZADA_SECRET": "l", "TIKTOK_SECRET": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Lazada.AppSecret != "l" || cfg.Lazada.PushPath != "/push/lazada" || cfg.TikTok.AppSecret != "t" || cfg.TikTok.WebhookPath != "/webhook/tiktok" {
+		t.Fatalf("sections not read or not defaulted: lazada %+v, tiktok %+v", cfg.Lazada, cfg.TikTok)
+	}
+	for _, p := range []bridge.Platform{bridge.PlatformShopee, bridge.PlatformLazada, bridge.PlatformTikTok} {
+		if !cfg.PlatformEnabled(p) || len(cfg.StoresOf(p)) != 1 {
+			t.Errorf("%s: enabled %v with %d stores, want enabled with 1", p, cfg.PlatformEnabled(p), len(cfg.StoresOf(p)))
+		}
+	}
+	if s := cfg.StoresOf(bridge.PlatformLazada)[0]; s.Site != "SG" || s.ShopID != "200100" {
+		t.Errorf("lazada store %+v, want site SG (upper-cased)", s)
+	}
+}
+
+func TestUnusedSectionNeedsNoEnvironment(t *testing.T) {
+	// Only a Shopee store: the lazada and tiktok sections (and the
+	// telegram one of another chat surface) may keep their ${ENV}
+	// references unset; the used sections may not.
+	y := strings.Replace(threePlatforms, `  - {id: lazada-sg`, `  # - {id: lazada-sg`, 1)
+	y = strings.Replace(y, `  - {id: tiktok-th`, `  # - {id: tiktok-th`, 1)
+	y += "telegram:\n  token: ${TELEGRAM_BOT_TOKEN}\n"
+	cfg, err := ParseConfig("t.yaml", []byte(y), env(map[string]string{"SHOPEE_KEY": "k"}))
+	if err != nil {
+		t.Fatalf("unused sections must not need their variables: %v", err)
+	}
+	if cfg.PlatformEnabled(bridge.PlatformLazada) || cfg.PlatformEnabled(bridge.PlatformTikTok) || !cfg.PlatformEnabled(bridge.PlatformShopee) {
+		t.Errorf("an unused section without its secret must not build a client")
+	}
+	// The used section's variable is still required, with its line.
+	_, err = ParseConfig("t.yaml", []byte(y), env(nil))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || len(ce.Problems) == 0 || !strings.Contains(ce.Problems[0], "line 5: environment variable SHOPEE_KEY is not set") {
+		t.Fatalf("want the used section's variable reported, got %v", err)
+	}
+	for _, p := range ce.Problems {
+		if strings.Contains(p, "LAZADA_SECRET") || strings.Contains(p, "TIKTOK_SECRET") || strings.Contains(p, "TELEGRAM") {
+			t.Errorf("an unused section's variable is reported: %s", p)
+		}
+	}
+	// Once a store uses Lazada, its section's variable is required.
+	_, err = ParseConfig("t.yaml", []byte(threePlatforms), env(map[string]string{"SHOPEE_KEY": "k", "TIKTOK_SECRET": "t"}))
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "line 8: environment variable LAZADA_SECRET is not set") {
+		t.Fatalf("want LAZADA_SECRET reported once a store uses lazada, got %v", err)
+	}
+}
+
+func TestUnusedValidSectionStillBuildsItsClient(t *testing.T) {
+	// A valid section without stores yet: its client is built, so that
+	// `stores refresh` can add a store of it without a restart.
+	y := strings.Replace(threePlatforms, `  - {id: tiktok-th`, `  # - {id: tiktok-th`, 1)
+	cfg, err := ParseConfig("t.yaml", []byte(y), env(map[string]string{"SHOPEE_KEY": "k", "LAZADA_SECRET": "l", "TIKTOK_SECRET": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.PlatformEnabled(bridge.PlatformTikTok) {
+		t.Error("a valid tiktok section without stores should still be enabled")
+	}
+}
+
+// The example shows the Lazada and TikTok sections and stores, commented:
+// uncommented (with their variables set) they make a valid three-platform
+// config.
+func TestInitExampleShowsAllThreePlatforms(t *testing.T) {
+	uncommented := strings.NewReplacer("\n# lazada:", "\nlazada:", "#   app_key", "  app_key", "#   app_secret", "  app_secret",
+		"#   service_id", "  service_id", "\n# tiktok:", "\ntiktok:", "  # - id:", "  - id:", "  #   platform", "    platform",
+		"  #   shop_id", "    shop_id", "  #   name", "    name", "  #   site", "    site").Replace(exampleConfig)
+	vars := map[string]string{"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_APP_TOKEN": "xapp-1-A1-2-abc", "SHOPEE_PARTNER_KEY": "key",
+		"SHOPEE_MY_MAIN_ACCESS_TOKEN": "at", "SHOPEE_MY_MAIN_REFRESH_TOKEN": "rt", "LAZADA_APP_SECRET": "ls", "TIKTOK_APP_SECRET": "ts"}
+	cfg, err := ParseConfig("example.yaml", []byte(uncommented), env(vars))
+	if err != nil {
+		t.Fatalf("the example with Lazada and TikTok uncommented: %v\n%s", err, uncommented)
+	}
+	for _, p := range []bridge.Platform{bridge.PlatformShopee, bridge.PlatformLazada, bridge.PlatformTikTok} {
+		if len(cfg.StoresOf(p)) != 1 {
+			t.Errorf("%s: %d stores in the uncommented example, want 1", p, len(cfg.StoresOf(p)))
+		}
 	}
 }

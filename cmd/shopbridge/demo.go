@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,14 +22,17 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
+	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
 // demoOptions are the knobs of `shopbridge demo`.
 type demoOptions struct {
 	duration time.Duration
-	shops    int
+	shops    demoShops
 	buyers   int
 	interval time.Duration
 	dbPath   string
@@ -36,19 +40,45 @@ type demoOptions struct {
 	verbose  bool
 	outage   time.Duration
 	every    time.Duration
+	// outagePlatform is the marketplace the (first) outage takes down.
+	outagePlatform string
+}
+
+// demoShops is how many shops of each platform the demo runs.
+type demoShops struct{ shopee, lazada, tiktok int }
+
+func (n demoShops) total() int { return n.shopee + n.lazada + n.tiktok }
+
+// platforms lists the platforms with shops, in the config's order.
+func (n demoShops) platforms() []bridge.Platform {
+	var out []bridge.Platform
+	for _, p := range []struct {
+		p bridge.Platform
+		n int
+	}{{bridge.PlatformShopee, n.shopee}, {bridge.PlatformLazada, n.lazada}, {bridge.PlatformTikTok, n.tiktok}} {
+		if p.n > 0 {
+			out = append(out, p.p)
+		}
+	}
+	return out
 }
 
 // cmdDemo runs a whole bridge on this machine: the marketplace simulator
-// over loopback HTTP with several Shopee shops and scripted buyers, the real
-// Shopee client, SQLite state, and the console surface (or Slack/Telegram
-// when their tokens are in the environment), with scripted agents answering
-// and a periodic outage.
+// over loopback HTTP with Shopee, Lazada and TikTok Shop shops side by side
+// and scripted buyers, the real clients (Shopee polled, Lazada push-first,
+// TikTok by webhook with its safety-net poll), SQLite state, and the
+// console surface (or Slack/Telegram when their tokens are in the
+// environment), with scripted agents answering and an outage of one
+// marketplace at a time.
 func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o demoOptions
 	fs.DurationVar(&o.duration, "duration", 0, "run this long, then print a summary and exit (0: until interrupted)")
-	fs.IntVar(&o.shops, "shops", 4, "how many Shopee shops")
+	fs.IntVar(&o.shops.shopee, "shops", 2, "how many Shopee shops")
+	fs.IntVar(&o.shops.lazada, "lazada", 1, "how many Lazada shops (push-first)")
+	fs.IntVar(&o.shops.tiktok, "tiktok", 1, "how many TikTok Shop shops")
+	fs.StringVar(&o.outagePlatform, "outage-platform", "lazada", "the marketplace the outage takes down (shopee, lazada or tiktok); without --duration the outages rotate through the platforms in use")
 	fs.IntVar(&o.buyers, "buyers", 4, "scripted buyers per shop")
 	fs.DurationVar(&o.interval, "interval", 400*time.Millisecond, "wait between two buyer messages")
 	fs.StringVar(&o.dbPath, "db", "", "state database (default: a fresh one in a temporary folder)")
@@ -61,8 +91,16 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	// The console surface and the demo's own lines share the terminal.
 	stdout = &lockedWriter{w: stdout}
-	if o.shops < 1 || o.buyers < 1 {
-		return errors.New("demo: --shops and --buyers must be at least 1")
+	if o.shops.shopee < 0 || o.shops.lazada < 0 || o.shops.tiktok < 0 || o.shops.total() < 1 || o.buyers < 1 {
+		return errors.New("demo: --shops, --lazada and --tiktok must not be negative, with at least one shop in all, and --buyers must be at least 1")
+	}
+	switch bridge.Platform(o.outagePlatform) {
+	case bridge.PlatformShopee, bridge.PlatformLazada, bridge.PlatformTikTok:
+	default:
+		return fmt.Errorf("demo: --outage-platform %q is not shopee, lazada or tiktok", o.outagePlatform)
+	}
+	if !slices.Contains(o.shops.platforms(), bridge.Platform(o.outagePlatform)) {
+		o.outagePlatform = string(o.shops.platforms()[0])
 	}
 	if o.outage == 0 {
 		o.outage = 8 * time.Second
@@ -88,8 +126,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		return err
 	}
-	pushURL := "http://" + listen + "/push/shopee"
-	sim := newDemoSimulator(o.shops, pushURL)
+	bridgeURL := "http://" + listen
+	sim := newDemoSimulator(o.shops, bridgeURL)
 	simCtx, stopSim := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSim()
 	if err := sim.Start(simCtx, "127.0.0.1:0"); err != nil {
@@ -97,7 +135,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer sim.Close()
 
-	cfg := demoConfig(sim, listen, pushURL, o.dbPath)
+	cfg := demoConfig(sim, listen, o.dbPath)
 	cfg.SetDefaults()
 	if problems := cfg.Validate(); len(problems) > 0 {
 		return &ConfigError{Path: "demo", Problems: problems}
@@ -121,7 +159,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := app.Start(startCtx); err != nil {
 		return fmt.Errorf("demo: start: %w", err)
 	}
-	fmt.Fprintf(stdout, "demo: %d Shopee shops on the simulator at %s, chat surface %s, state %s\n", o.shops, sim.URL(), cfg.Chat, o.dbPath)
+	fmt.Fprintf(stdout, "demo: %d Shopee, %d Lazada and %d TikTok Shop shops on the simulator at %s, chat surface %s, state %s\n",
+		o.shops.shopee, o.shops.lazada, o.shops.tiktok, sim.URL(), cfg.Chat, o.dbPath)
 	if surface != nil {
 		fmt.Fprintln(stdout, `demo: type "reply T1 your text", "retry <id>", "/status" or "/help"; scripted agents answer too`)
 	}
@@ -137,7 +176,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	d := &demoRun{sim: sim, engine: engine, surface: surface, out: stdout, log: log,
-		replied: map[bridge.ThreadRef]time.Time{}, retried: map[bridge.ChatMessageRef]bool{}}
+		replied: map[bridge.ThreadRef]time.Time{}, retried: map[bridge.ChatMessageRef]bool{},
+		replyPlatform: map[bridge.ChatMessageRef]bridge.Platform{}}
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); d.outages(runCtx, o) }()
@@ -146,17 +186,22 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	buyers.Stop()
 	wg.Wait()
 
-	// Settle: a last sync of every store and a moment for replies in flight.
-	settleCtx, cancelSettle := context.WithTimeout(context.Background(), 20*time.Second)
+	// Settle: pushes and webhooks still being delivered (Lazada delivers a
+	// failed push again, every 2 s on the demo's simulator), a last sync of
+	// every store, replies in flight, and the posting of what is recorded.
+	settleCtx, cancelSettle := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelSettle()
 	sim.ClearFaults()
+	d.waitDeliveries(settleCtx)
 	for _, s := range engine.Stores() {
 		if _, err := engine.SyncNow(settleCtx, s.ID); err != nil {
 			log.Warn("final sync failed", "store", s.ID, "err", err)
 		}
 	}
 	d.waitReplies(settleCtx)
-	summary := d.summary(settleCtx, state, o.shops)
+	d.waitPosted(settleCtx)
+	d.waitRecovered(settleCtx, state)
+	summary := d.summary(settleCtx, state)
 	stopCtx, cancelStop := context.WithTimeout(context.Background(), stopTimeout(cfg))
 	defer cancelStop()
 	if err := app.Stop(stopCtx); err != nil {
@@ -179,24 +224,50 @@ func freeAddr() (string, error) {
 
 // demoConfig points a bridge at the simulator, with timings short enough to
 // show an outage, its alert and the catch-up within a minute.
-func demoConfig(sim *simulator.Simulator, listen, pushURL, dbPath string) *Config {
-	sh := &shopee.Config{PartnerID: sim.PartnerID(), PartnerKey: sim.PartnerKey(), BaseURL: sim.URL(), PushCallbackURL: pushURL}
+func demoConfig(sim *simulator.Simulator, listen, dbPath string) *Config {
+	base := "http://" + listen
 	cfg := &Config{
-		Log:    LogConfig{Level: "warn"},
-		HTTP:   HTTPConfig{Listen: listen},
-		State:  StateConfig{Backend: "sqlite", Path: dbPath},
-		Shopee: sh,
+		Log:   LogConfig{Level: "warn"},
+		HTTP:  HTTPConfig{Listen: listen},
+		State: StateConfig{Backend: "sqlite", Path: dbPath},
 		Sync: SyncConfig{
 			PollInterval: 2 * time.Second, FailureThreshold: 2, Debounce: 3 * time.Second,
 			ProbeBackoffMax: 3 * time.Second, SendBackoff: time.Second, SendBackoffMax: 4 * time.Second, SendAttempts: demoSendAttempts,
 			SyncTimeout: 20 * time.Second, ShutdownGrace: 5 * time.Second,
+			// A reply whose outcome is unknown (cut off by an outage, a 5xx)
+			// is looked for after 4 s, not 50.
+			SendTimeout: 3 * time.Second, ReconcileMargin: time.Second,
+			// Lazada: a health check every 2 s (1 min in production) and the
+			// history import 5 s after the start (12 min).
+			HealthInterval: 2 * time.Second, ImportDelay: 5 * time.Second,
 		},
 	}
+	used := map[bridge.Platform]bool{}
 	for _, s := range sim.StoreConfigs() {
+		used[s.Platform] = true
 		cfg.Stores = append(cfg.Stores, StoreConfig{
 			ID: string(s.ID), Platform: string(s.Platform), ShopID: s.ShopID, Name: s.Name, Site: s.Site,
 			AccessToken: s.AccessToken, RefreshToken: s.RefreshToken,
 		})
+	}
+	// The demo's outages last seconds: one quick retry of a read, so that
+	// two failed syncs in a row (the alert) fit in them.
+	demoHTTP := httpx.Config{Timeout: 5 * time.Second, RetryMax: 1, RetryWaitMin: 200 * time.Millisecond, RetryWaitMax: time.Second}
+	if used[bridge.PlatformShopee] {
+		cfg.Shopee = &shopee.Config{PartnerID: sim.PartnerID(), PartnerKey: sim.PartnerKey(), BaseURL: sim.URL(),
+			PushCallbackURL: base + shopee.DefaultPushPath, HTTP: demoHTTP}
+	}
+	if used[bridge.PlatformLazada] {
+		lc := sim.LazadaConfig()
+		cfg.Lazada = &lazada.Config{AppKey: lc.AppKey, AppSecret: lc.AppSecret, GatewayURL: sim.URL() + "/rest",
+			AuthURL: sim.URL() + "/rest", AuthorizeURL: sim.URL() + "/oauth/authorize", HTTP: demoHTTP}
+	}
+	if used[bridge.PlatformTikTok] {
+		tc := sim.TikTok()
+		cfg.TikTok = &tiktok.Config{AppKey: tc.AppKey, AppSecret: tc.AppSecret, BaseURL: sim.URL(), AuthURL: sim.URL(),
+			AuthorizeURL: sim.URL() + "/open/authorize", ServiceID: tc.ServiceID, HTTP: demoHTTP,
+			// The safety-net poll at its shortest (5 min in production).
+			PollInterval: tiktok.MinPollInterval}
 	}
 	// Slack or Telegram when their tokens are in the environment.
 	switch {
@@ -242,16 +313,27 @@ type demoRun struct {
 	replied map[bridge.ThreadRef]time.Time
 	replies []bridge.ChatMessageRef
 	retried map[bridge.ChatMessageRef]bool
-	outageN int
+	// replyPlatform is the platform of each scripted reply's thread.
+	replyPlatform map[bridge.ChatMessageRef]bridge.Platform
+	// failing is the store whose sends fail until the scripted failing
+	// reply shows failed (nil before it is set up); failRef is that reply.
+	failing *bridge.Store
+	failRef bridge.ChatMessageRef
+	failSet bool
 }
 
-// outages takes the marketplace down periodically: once at 30% of a timed
-// run, or every --outage-every.
+// outages takes one marketplace down at a time: once at 30% of a timed
+// run (--outage-platform), or every --outage-every, rotating through the
+// platforms in use. Its API refuses connections and its pushes and
+// webhooks are not delivered (Lazada delivers them again later, TikTok's
+// are caught by the poll); the other marketplaces keep working.
 func (d *demoRun) outages(ctx context.Context, o demoOptions) {
 	first := o.every / 2
 	if o.duration > 0 {
 		first = o.duration * 3 / 10
 	}
+	platforms := o.shops.platforms()
+	next := slices.Index(platforms, bridge.Platform(o.outagePlatform))
 	wait := first
 	for {
 		select {
@@ -259,11 +341,11 @@ func (d *demoRun) outages(ctx context.Context, o demoOptions) {
 			return
 		case <-time.After(wait):
 		}
-		fmt.Fprintf(d.out, "demo: simulating a marketplace outage for %s\n", o.outage)
-		d.sim.SetFault(simulator.Fault{Kind: simulator.FaultRefuse, For: o.outage})
-		d.mu.Lock()
-		d.outageN++
-		d.mu.Unlock()
+		p := platforms[next%len(platforms)]
+		next++
+		fmt.Fprintf(d.out, "demo: simulating a %s outage for %s (the other marketplaces keep working)\n", p, o.outage)
+		d.sim.SetFault(simulator.Fault{Kind: simulator.FaultRefuse, Platform: p, For: o.outage})
+		d.sim.SetFault(simulator.Fault{Kind: simulator.FaultDropPushes, Platform: p, For: o.outage})
 		if o.duration > 0 {
 			return
 		}
@@ -301,28 +383,42 @@ func (d *demoRun) agents(ctx context.Context) {
 			}
 			d.mu.Lock()
 			last := d.replied[th.Ref]
+			// The store whose sends are made to fail gets no other reply
+			// until the failing one shows failed: the fault counts sends.
+			busy := d.failing != nil && d.failing.ID == th.Header.Store.ID && d.surface.ReplyStatuses()[d.failRef].Status != bridge.ReplyFailed
 			d.mu.Unlock()
-			if time.Since(last) < 6*time.Second {
+			if time.Since(last) < 6*time.Second || busy {
 				continue
 			}
 			n++
-			if n == 3 {
-				// The marketplace keeps failing this one until the bridge
-				// gives up: it shows failed with the reason and a Retry,
-				// and the agent presses Retry.
-				d.sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorServer, Path: "send_message", ShopID: th.Header.Store.ShopID, Count: demoSendAttempts})
+			pl := th.Header.Store.Platform
+			failHere := n >= 3 && !d.failSet && pl == bridge.PlatformShopee
+			if failHere {
+				// Shopee keeps failing this one until the bridge gives up:
+				// it shows failed with the reason and a Retry, and the
+				// agent presses Retry.
+				d.sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorServer, Platform: pl, Path: "send_message", ShopID: th.Header.Store.ShopID, Count: demoSendAttempts})
 			}
 			if ctx.Err() != nil {
 				return
 			}
 			ref, err := d.surface.Say(ctx, th.Ref, "agent-ana", demoAnswers[n%len(demoAnswers)])
 			if err != nil {
-				d.log.Warn("demo agent could not reply", "err", err)
+				if ctx.Err() == nil {
+					d.log.Warn("demo agent could not reply", "err", err)
+				}
 				continue
+			}
+			if failHere {
+				d.mu.Lock()
+				store := th.Header.Store
+				d.failing, d.failRef, d.failSet = &store, ref, true
+				d.mu.Unlock()
 			}
 			d.mu.Lock()
 			d.replied[th.Ref] = time.Now()
 			d.replies = append(d.replies, ref)
+			d.replyPlatform[ref] = pl
 			d.mu.Unlock()
 			break // one reply per tick, like a person typing
 		}
@@ -373,39 +469,136 @@ func (d *demoRun) waitReplies(ctx context.Context) {
 	}
 }
 
-// summary counts, by comparing what the marketplace holds with what the
-// chat received, how many buyer messages were lost or duplicated.
-func (d *demoRun) summary(ctx context.Context, state bridge.State, shops int) string {
-	buyerMsgs, lost, dup := 0, 0, 0
+// waitDeliveries waits until the simulator has no push or webhook left to
+// deliver: Lazada's failed pushes are delivered again (every 2 s here),
+// TikTok's webhooks retried or dropped.
+func (d *demoRun) waitDeliveries(ctx context.Context) {
+	for {
+		st := d.sim.LazadaPushStats()
+		pending := st.Waiting + st.InFlight
+		for _, w := range d.sim.TikTokWebhooks() {
+			if !w.Delivered && !w.Dropped && !w.GivenUp {
+				pending++
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			d.log.Warn("demo: pushes still waiting for delivery", "pending", pending)
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitRecovered waits until no marketplace incident is open: an outage
+// that ended just before the run did is being debounced and caught up.
+func (d *demoRun) waitRecovered(ctx context.Context, state bridge.State) {
+	if d.surface == nil {
+		return
+	}
+	for {
+		open := 0
+		if incs, err := state.Incidents(ctx, time.Time{}); err == nil {
+			for _, in := range incs {
+				if in.Scope == "marketplace" && in.EndedAt.IsZero() {
+					open++
+				}
+			}
+		}
+		if open == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitPosted waits until every recorded message is posted.
+func (d *demoRun) waitPosted(ctx context.Context) {
+	if d.surface == nil {
+		return // Slack or Telegram: nothing is counted, and they may not answer
+	}
+	for {
+		pending := 0
+		if backlog, err := d.engine.Backlog(ctx); err == nil {
+			for _, b := range backlog {
+				pending += b.Pending
+			}
+		}
+		if pending == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// platformCount is the summary of one platform.
+type platformCount struct {
+	stores, buyerMsgs, threads, sent, lost, dup int
+}
+
+// summary counts, per platform, by comparing what the marketplace holds
+// with what the chat received, how many buyer messages were lost or
+// duplicated.
+func (d *demoRun) summary(ctx context.Context, state bridge.State) string {
 	counted := d.surface != nil
+	per := map[bridge.Platform]*platformCount{}
+	var order []bridge.Platform
+	platformOf := map[bridge.StoreID]bridge.Platform{}
+	count := func(p bridge.Platform) *platformCount {
+		if per[p] == nil {
+			per[p] = &platformCount{}
+			order = append(order, p)
+		}
+		return per[p]
+	}
+	var lazadaShops []string
 	for _, s := range d.engine.Stores() {
+		c := count(s.Platform)
+		c.stores++
+		platformOf[s.ID] = s.Platform
+		if s.Platform == bridge.PlatformLazada {
+			lazadaShops = append(lazadaShops, s.ShopID)
+		}
 		for _, m := range d.sim.Messages(s.ShopID) {
 			if m.From != simulator.FromBuyer {
 				continue
 			}
-			buyerMsgs++
+			c.buyerMsgs++
 			if !counted {
 				continue
 			}
 			switch n := d.surface.PostedCount(bridge.MessageID(m.ID)); {
 			case n == 0:
-				lost++
-				if lost <= 5 {
+				c.lost++
+				if c.lost <= 5 {
 					d.log.Error("demo: buyer message never reached the chat", "store", s.ID, "conversation", m.ConversationID, "message", m.ID, "type", m.Type, "at", m.CreatedAt)
 				}
 			case n > 1:
-				dup += n - 1
+				c.dup += n - 1
 			}
 		}
 	}
-	threads, sent, failedRetried := 0, 0, 0
+	failedRetried := 0
 	if counted {
-		threads = len(d.surface.Threads())
+		for _, th := range d.surface.Threads() {
+			count(th.Header.Store.Platform).threads++
+		}
 		st := d.surface.ReplyStatuses()
 		d.mu.Lock()
 		for _, ref := range d.replies {
 			if r, ok := st[ref]; ok && r.Status == bridge.ReplySent {
-				sent++
+				count(d.replyPlatform[ref]).sent++
 				if d.retried[ref] {
 					failedRetried++
 				}
@@ -413,21 +606,60 @@ func (d *demoRun) summary(ctx context.Context, state bridge.State, shops int) st
 		}
 		d.mu.Unlock()
 	}
-	recovered, caught := 0, 0
+	var outages []string
 	if incs, err := state.Incidents(ctx, time.Time{}); err == nil {
 		for _, in := range incs {
-			if in.Scope == "marketplace" && !in.EndedAt.IsZero() && !in.CatchUpFailed {
-				recovered++
-				caught += in.CaughtUp
+			if in.Scope != "marketplace" || in.EndedAt.IsZero() || in.CatchUpFailed {
+				continue
 			}
+			var names, platforms []string
+			for _, id := range in.Stores {
+				names = append(names, string(id))
+				if p := string(platformOf[id]); !slices.Contains(platforms, p) {
+					platforms = append(platforms, p)
+				}
+			}
+			outages = append(outages, fmt.Sprintf("%s outage recovered (alert named %s; %d caught up)",
+				strings.Join(platforms, "+"), strings.Join(names, ", "), in.CaughtUp))
 		}
 	}
-	if !counted {
-		return fmt.Sprintf("demo: %d stores, %d buyer messages, %d outage recovered (%d caught up); lost/duplicated are counted on the console surface only",
-			shops, buyerMsgs, recovered, caught)
+	head := fmt.Sprintf("demo: %d stores", len(d.engine.Stores()))
+	if len(outages) == 0 {
+		head += ", no outage recovered"
+	} else {
+		head += ", " + strings.Join(outages, ", ")
 	}
-	return fmt.Sprintf("demo: %d stores, %d buyer messages in %d threads, %d replies sent, %d failed then retried, %d outage recovered (%d caught up), lost %d, duplicated %d",
-		shops, buyerMsgs, threads, sent, failedRetried, recovered, caught, lost, dup)
+	if counted {
+		head += fmt.Sprintf(", %d reply failed then retried", failedRetried)
+	}
+	if p := d.sim.LazadaPushStats(); p.Redelivered > 0 {
+		head += fmt.Sprintf(", %d Lazada pushes delivered again", p.Redelivered)
+	}
+	parts := []string{head}
+	for _, p := range order {
+		c := per[p]
+		stores := "stores"
+		if c.stores == 1 {
+			stores = "store"
+		}
+		if !counted {
+			parts = append(parts, fmt.Sprintf("%s %d %s: %d buyer messages", p, c.stores, stores, c.buyerMsgs))
+			continue
+		}
+		part := fmt.Sprintf("%s %d %s: %d buyer messages in %d threads, %d replies sent", p, c.stores, stores, c.buyerMsgs, c.threads, c.sent)
+		if p == bridge.PlatformLazada {
+			calls := 0
+			for _, shop := range lazadaShops {
+				calls += d.sim.LazadaPolling(shop).ListCalls
+			}
+			part += fmt.Sprintf(", %d IM list calls (history import only)", calls)
+		}
+		parts = append(parts, part+fmt.Sprintf(", lost %d, duplicated %d", c.lost, c.dup))
+	}
+	if !counted {
+		parts = append(parts, "lost/duplicated are counted on the console surface only")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // lockedWriter serialises writes of several goroutines to one writer.

@@ -3,30 +3,52 @@ package main
 import (
 	"bytes"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-// The demo runs the whole bridge (simulator over loopback HTTP, the real
-// Shopee client, SQLite, the console) and counts lost and duplicated buyer
-// messages by comparing the simulator with what the console received.
+// The demo runs the whole bridge (simulator over loopback HTTP with Shopee,
+// Lazada and TikTok Shop shops, the real clients, SQLite, the console), takes
+// Lazada down for a while, and counts lost and duplicated buyer messages per
+// platform by comparing the simulator with what the console received.
 func TestDemoLosesAndDuplicatesNothing(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the demo runs for 12 seconds")
+		t.Skip("the demo runs for 15 seconds")
 	}
 	var out, errb bytes.Buffer
-	code := run([]string{"demo", "--duration", "12s", "--shops", "3", "--buyers", "3", "--interval", "200ms", "--outage", "5s"}, strings.NewReader(""), &out, &errb)
+	code := run([]string{"demo", "--duration", "15s", "--shops", "2", "--lazada", "1", "--tiktok", "1", "--buyers", "3",
+		"--interval", "200ms", "--outage", "5s", "--outage-platform", "lazada"}, strings.NewReader(""), &out, &errb)
 	if code != 0 {
 		t.Fatalf("demo exit %d\nstderr:\n%s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	summary := lines[len(lines)-1]
-	re := regexp.MustCompile(`^demo: 3 stores, (\d+) buyer messages in (\d+) threads, (\d+) replies sent, .* lost 0, duplicated 0$`)
-	m := re.FindStringSubmatch(summary)
-	if m == nil {
-		t.Fatalf("summary %q: want 3 stores, lost 0, duplicated 0\nstderr:\n%s", summary, errb.String())
+	if !strings.HasPrefix(summary, "demo: 4 stores, ") {
+		t.Fatalf("summary %q: want 4 stores\nstderr:\n%s", summary, errb.String())
 	}
-	if m[1] == "0" || m[2] == "0" {
-		t.Fatalf("the demo should relay buyer messages into threads: %q", summary)
+	// The outage of Lazada: its alert names the Lazada store only.
+	if m := regexp.MustCompile(`lazada outage recovered \(alert named ([^;]+);`).FindStringSubmatch(summary); m == nil || m[1] != "lazada-sg-2001" {
+		t.Errorf("summary %q: want the lazada outage recovered with an alert naming lazada-sg-2001 alone", summary)
+	}
+	for _, p := range []string{"shopee 2 stores", "lazada 1 store", "tiktok 1 store"} {
+		re := regexp.MustCompile(regexp.QuoteMeta(p) + `: (\d+) buyer messages in (\d+) threads, (\d+) replies sent, [^;]*lost (\d+), duplicated (\d+)`)
+		m := re.FindStringSubmatch(summary)
+		if m == nil {
+			t.Errorf("summary %q: no counts for %s", summary, p)
+			continue
+		}
+		if m[1] == "0" || m[2] == "0" {
+			t.Errorf("%s: the demo should relay buyer messages into threads: %q", p, m[0])
+		}
+		if m[4] != "0" || m[5] != "0" {
+			t.Errorf("%s: lost %s, duplicated %s; want 0 and 0\nstderr:\n%s", p, m[4], m[5], errb.String())
+		}
+	}
+	// Lazada is never polled: its IM lists are called by the history import only.
+	if m := regexp.MustCompile(`lazada 1 store: [^;]*, (\d+) IM list calls \(history import only\)`).FindStringSubmatch(summary); m == nil {
+		t.Errorf("summary %q: no Lazada list-call count", summary)
+	} else if n, _ := strconv.Atoi(m[1]); n > 10 {
+		t.Errorf("Lazada IM list calls: %d, want only the history import's few", n)
 	}
 }

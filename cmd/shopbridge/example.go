@@ -43,6 +43,10 @@ sync:
   import_window: 24h      # first start: unanswered conversations younger than this
   note_prefix: "note:"    # thread replies starting with this stay internal
   send_attempts: 6        # automatic attempts of a reply before it shows failed
+  # Lazada stores are push-first (never polled):
+  # health_interval: 1m   # their cheap health call (/seller/get)
+  # import_delay: 12m     # one-off history import this long after a store is added or authorized
+  # push_silence: 10m     # replies sent but no push since: the store is flagged
 
 # Store authorization ("/shopbridge store update <store>" or
 # "shopbridge store authorize <store>") and token upkeep.
@@ -89,6 +93,9 @@ slack:
 #   alerts_chat: -1001234567890
 #   admins: [123456789]
 
+# The marketplace apps. A section is needed (and its ${…} variables set) only
+# when a store below is on its platform. Setup of each app (scopes, push and
+# webhook URLs): platforms/README.md.
 shopee:
   partner_id: 2001887
   partner_key: ${SHOPEE_PARTNER_KEY}
@@ -97,16 +104,49 @@ shopee:
   # push_max_age: 10m    # signed pushes older than this are refused (replays)
   # push_max_skew: 5m    # ... and so are those dated further than this in the future
 
+# Lazada (LazOP) is push-first: messages arrive by push only; the IM lists are
+# called only by the one-off history import and the repair command.
+# lazada:
+#   app_key: "100123"
+#   app_secret: ${LAZADA_APP_SECRET}
+#   # Push URL in the Lazada console: https://bridge.example.com/push/lazada —
+#   # HTTPS with an OV or EV certificate (Let's Encrypt/DV is refused).
+#   # push_path: /push/lazada
+#   # gateway_url: ""                # one gateway for every site (sandbox, simulator)
+#   # max_list_calls_per_hour: 30    # safety cap on the IM lists per store
+
+# TikTok Shop (Partner API 202309): webhooks carry the messages, a poll every
+# 5 minutes is the safety net. The customer-service scope needs your Partner
+# Manager's approval.
+# tiktok:
+#   app_key: 6abcd1234
+#   app_secret: ${TIKTOK_APP_SECRET}
+#   service_id: "7431458374265161478"  # from Partner Center's authorization link
+#   # Webhook URL in Partner Center: https://bridge.example.com/webhook/tiktok
+#   # (HTTPS, a domain name, no port); Redirect URL: …/auth/tiktok/redirect.
+#   # poll_interval: 5m
+#   # daily_quota: 10000
+
 stores:
   - id: shopee-my-main
     platform: shopee
     shop_id: "14701711"
     name: Main Store
-    site: MY
+    site: MY              # shopee: BR CL CO ID MX MY PH SG TH TW VN
     # channel: C0CCCCCCCCC            # this store's own channel
     # proxy: http://user:pass@proxy.example:3128
     # proxy_expires: 2026-12-31
     # Tokens you already hold; otherwise run "shopbridge store authorize shopee-my-main".
     access_token: ${SHOPEE_MY_MAIN_ACCESS_TOKEN}
     refresh_token: ${SHOPEE_MY_MAIN_REFRESH_TOKEN}
+  # - id: lazada-sg-main
+  #   platform: lazada
+  #   shop_id: "1000123456"   # the seller_id
+  #   name: Lion City Goods
+  #   site: SG                # lazada: ID MY PH SG TH VN (picks the country gateway)
+  # - id: tiktok-th-main
+  #   platform: tiktok
+  #   shop_id: "7494049642642441621"   # TikTok's numeric shop ID
+  #   name: Bangkok Bazaar
+  #   site: TH                # tiktok: BR DE ES FR GB ID IE IT JP MX MY PH SG TH US VN
 `

@@ -1,4 +1,4 @@
-// Command shopbridge bridges Shopee (and later Lazada and TikTok Shop) buyer
+// Command shopbridge bridges Shopee, Lazada and TikTok Shop buyer
 // conversations into Slack or Telegram threads.
 //
 //	shopbridge run --config shopbridge.yaml   run the bridge
@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,7 +29,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const usage = `shopbridge — Shopee buyer chats in Slack or Telegram threads.
+const usage = `shopbridge — Shopee, Lazada and TikTok Shop buyer chats in Slack or Telegram threads.
 
 Usage:
   shopbridge run --config shopbridge.yaml [--new-state]
@@ -165,6 +166,12 @@ func cmdCheckConfig(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d stores, chat surface %s, state %s at %s)\n", *path, len(cfg.Stores), cfg.Chat, cfg.State.Backend, cfg.State.Path)
+	var per []string
+	for _, m := range marketplaces {
+		if n := len(cfg.StoresOf(m.platform)); n > 0 {
+			per = append(per, fmt.Sprintf("%s %d", m.platform, n))
+		}
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d stores: %s; chat surface %s, state %s at %s)\n", *path, len(cfg.Stores), strings.Join(per, ", "), cfg.Chat, cfg.State.Backend, cfg.State.Path)
 	return nil
 }

@@ -14,24 +14,45 @@ import (
 // metricsCollector exposes the engine's counters to Prometheus, read at
 // scrape time so the core needs no metrics library.
 type metricsCollector struct {
-	e        *bridge.Engine
-	refusals *bridge.Refusals
+	e         *bridge.Engine
+	refusals  *bridge.Refusals
+	listCalls map[bridge.Platform]listCallCounter
 
 	storeUp, relayed, recorded, syncs, lastSync, lastSyncOK *prometheus.Desc
 	chatUp, stateUp, replies, queued                        *prometheus.Desc
 	pending, oldest                                         *prometheus.Desc
 	refused                                                 *prometheus.Desc
+	lists, listsRefused                                     *prometheus.Desc
 }
 
-func newMetricsCollector(e *bridge.Engine, refusals *bridge.Refusals) *metricsCollector {
+// listCallCounter is a push-driven client (Lazada) that counts the calls it
+// makes to the conversation and message lists it must not poll.
+type listCallCounter interface {
+	Platform() bridge.Platform
+	ListCalls(store bridge.StoreID) int
+	ListCallsRefused(store bridge.StoreID) int
+}
+
+func newMetricsCollector(e *bridge.Engine, refusals *bridge.Refusals, lists ...listCallCounter) *metricsCollector {
 	store := []string{"store", "platform", "site"}
+	byPlatform := map[bridge.Platform]listCallCounter{}
+	for _, l := range lists {
+		byPlatform[l.Platform()] = l
+	}
 	return &metricsCollector{
-		e:        e,
-		refusals: refusals,
+		e:         e,
+		refusals:  refusals,
+		listCalls: byPlatform,
+		lists: prometheus.NewDesc("shopbridge_marketplace_list_calls_total",
+			"Conversation and message list calls of a push-driven store (Lazada), which the bridge never polls: only the one-off history import and admin repairs make them, so at idle this does not grow.",
+			store, nil),
+		listsRefused: prometheus.NewDesc("shopbridge_marketplace_list_calls_refused_total",
+			"List calls of a push-driven store that the client's hourly safety cap (lazada.max_list_calls_per_hour) refused.",
+			store, nil),
 		refused: prometheus.NewDesc("shopbridge_refused_requests_total",
 			"Requests the listener refused, by endpoint and reason (forged or stale signatures, wrong secrets, invalid authorization states, bodies too large or too slow); the log shows only the first of each kind and a count per interval.",
 			[]string{"endpoint", "reason"}, nil),
-		storeUp: prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
+		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
 		relayed:    prometheus.NewDesc("shopbridge_messages_relayed_total", "Marketplace messages posted into chat threads.", store, nil),
 		recorded:   prometheus.NewDesc("shopbridge_messages_recorded_total", "New marketplace messages recorded in the inbound queue to be posted.", store, nil),
 		syncs:      prometheus.NewDesc("shopbridge_syncs_total", "Store syncs by result.", append(store, "result"), nil),
@@ -47,7 +68,7 @@ func newMetricsCollector(e *bridge.Engine, refusals *bridge.Refusals) *metricsCo
 }
 
 func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest, m.refused} {
+	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest, m.refused, m.lists, m.listsRefused} {
 		ch <- d
 	}
 }
@@ -71,6 +92,10 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 		if !s.LastSyncOK.IsZero() {
 			ch <- prometheus.MustNewConstMetric(m.lastSyncOK, prometheus.GaugeValue, float64(s.LastSyncOK.UnixNano())/1e9, l...)
 		}
+		if lc := m.listCalls[s.Platform]; lc != nil {
+			ch <- prometheus.MustNewConstMetric(m.lists, prometheus.CounterValue, float64(lc.ListCalls(s.Store)), l...)
+			ch <- prometheus.MustNewConstMetric(m.listsRefused, prometheus.CounterValue, float64(lc.ListCallsRefused(s.Store)), l...)
+		}
 	}
 	ch <- prometheus.MustNewConstMetric(m.chatUp, prometheus.GaugeValue, b2f(st.ChatUp))
 	ch <- prometheus.MustNewConstMetric(m.stateUp, prometheus.GaugeValue, b2f(st.StateUp))
@@ -92,8 +117,8 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // registerMetrics serves /metrics on the bridge's listener.
-func registerMetrics(s *Server, e *bridge.Engine, refusals *bridge.Refusals) {
+func registerMetrics(s *Server, e *bridge.Engine, refusals *bridge.Refusals, lists ...listCallCounter) {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(newMetricsCollector(e, refusals), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(newMetricsCollector(e, refusals, lists...), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 }

@@ -15,7 +15,9 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
+	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
+	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
 const storeUsage = `Usage:
@@ -130,6 +132,7 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 
 	srv := NewServer(cfg.HTTP, log.With("component", "http"))
 	a.RegisterRoutes(srv)
+	authRedirects(srv, mps)
 	if err := srv.Start(ctx); err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
 			audit(true, "link created; the running bridge receives the callback")
@@ -175,11 +178,14 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 }
 
-// cliMarketplaces builds the marketplace clients the CLI needs: no push
-// routes and no lost-push recovery, which belong to the running bridge.
+// cliMarketplaces builds the marketplace clients the CLI needs, one per
+// platform in use: no push or webhook routes and no lost-push recovery,
+// which belong to the running bridge. TikTok's redirect path is served by
+// the running bridge (or by cmdStoreAuthorize's own listener through
+// cliRoutes).
 func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.Marketplace, error) {
 	var out []bridge.Marketplace
-	if cfg.Shopee != nil {
+	if cfg.PlatformEnabled(bridge.PlatformShopee) {
 		c, err := shopee.New(*cfg.Shopee, shopee.Deps{
 			Tokens: st, InitialTokens: cfg.InitialTokens(), Logger: log.With("platform", "shopee"),
 		})
@@ -188,7 +194,38 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 		}
 		out = append(out, c)
 	}
+	if cfg.PlatformEnabled(bridge.PlatformLazada) {
+		c, err := lazada.New(*cfg.Lazada, lazada.Deps{
+			Tokens: st, InitialTokens: cfg.InitialTokens(), Stores: cfg.StoresOf(bridge.PlatformLazada),
+			Logger: log.With("platform", "lazada"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if cfg.PlatformEnabled(bridge.PlatformTikTok) {
+		c, err := tiktok.New(*cfg.TikTok, tiktok.Deps{
+			Tokens: st, InitialTokens: cfg.InitialTokens(), Stores: cfg.StoresOf(bridge.PlatformTikTok),
+			Logger: log.With("platform", "tiktok"),
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
 	return out, nil
+}
+
+// authRedirects registers, on the CLI's own listener, the redirect
+// endpoints a platform with one fixed Redirect URL has (TikTok's
+// auth_redirect_path, which forwards to the core's callback).
+func authRedirects(srv bridge.Routes, mps []bridge.Marketplace) {
+	for _, m := range mps {
+		if c, ok := m.(*tiktok.Client); ok {
+			srv.Handle(c.Config().AuthRedirectPath, c.AuthRedirectHandler())
+		}
+	}
 }
 
 // cliUser names who ran a CLI command, for the audit.

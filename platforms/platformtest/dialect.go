@@ -16,7 +16,9 @@ import (
 // the Shopee one, used when Env.Dialect is nil.
 type Dialect interface {
 	// MessageTypes lists the platform's message types the simulator can
-	// produce from a buyer, each with the kind the client must decode it as.
+	// produce from a buyer, each with the kind the client must decode it as
+	// (types that are events of the platform rather than the buyer's, which
+	// a client shows as system messages, do not belong here).
 	MessageTypes() []MessageType
 	// BuyerSends stores a buyer message of type typ (one of MessageTypes)
 	// with sample content varied by n, and pushes it as the platform does.
@@ -29,6 +31,38 @@ type Dialect interface {
 	Path(api API) string
 	// SetPushCallback sets where the simulator pushes ("" stops pushes).
 	SetPushCallback(url string)
+}
+
+// Check names a part of a contract case that a platform may not have, as
+// its documentation says: a Dialect that implements Exceptions skips it,
+// with the reason logged, and the rest of the case still runs.
+type Check string
+
+// The checks a platform may be excused from.
+const (
+	// CheckStalePushRefused: a correctly signed push two days old (older
+	// than any platform's replay window) is refused with 401. Whatever the
+	// status, such a push must have no effect.
+	CheckStalePushRefused Check = "a stale signed push is refused with 401"
+	// CheckEmptyPushAccepted: an empty, unsigned push (Shopee's push URL
+	// verification) is answered 2xx.
+	CheckEmptyPushAccepted Check = "an empty verification push is answered 2xx"
+)
+
+// Exceptions is an optional Dialect extension for a platform that, as
+// documented, departs from a check of the contract.
+type Exceptions interface {
+	// Skip returns why check does not apply to the platform ("" when it
+	// does).
+	Skip(check Check) string
+}
+
+// skip is why the Env's platform is excused from check ("" when it is not).
+func (e *Env) skip(check Check) string {
+	if x, ok := e.dialect().(Exceptions); ok {
+		return x.Skip(check)
+	}
+	return ""
 }
 
 // MessageType is one message type of a platform.

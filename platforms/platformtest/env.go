@@ -63,19 +63,23 @@ type Env struct {
 	// side, fault paths, push target); nil means ShopeeDialect{Sim}.
 	Dialect Dialect
 
-	// Pushes, for a push-driven client (bridge.PushDriven), is the
-	// bridge.Pushes its push endpoint records into: the suite then runs in
-	// push-first mode and attaches a Recorder to it. The simulator must push
-	// to the client's endpoint from the start. Nil runs the polling contract.
+	// Pushes is the bridge.Pushes the client's push endpoint records the
+	// messages pushes carry into (Lazada's IM pushes, TikTok Shop's
+	// webhooks); the suite attaches a Recorder to it, and the simulator must
+	// push to the client's endpoint from the start. For a push-driven
+	// client (bridge.PushDriven) the suite runs the push-first contract; for
+	// a polled one (TikTok Shop) the polling contract, where every message
+	// must also reach the Recorder by push. Nil runs the polling contract
+	// with pushes as hints (Shopee).
 	Pushes *bridge.Pushes
-	// Recorder is what the suite attached to Pushes (push-first mode).
+	// Recorder is what the suite attached to Pushes.
 	Recorder *Recorder
 	// PushRetry is how long the simulator waits, on Clock, before it
 	// delivers again a push that was not acknowledged (push-first mode).
 	PushRetry time.Duration
 	// Quiesce stops the simulator's pushes and waits until the client's
 	// push endpoint handles none (close the simulator, then the push
-	// server). In push-first mode the suite calls it before the Recorder's
+	// server). With Pushes set the suite calls it before the Recorder's
 	// engine stops, which must not happen with a push half recorded.
 	Quiesce func()
 }

@@ -197,13 +197,20 @@ var controlEndpoints = []string{
 	"POST /_sim/buyer_says {shop_id, buyer_id, text | type, content}",
 	"POST /_sim/seller_centre_says {shop_id, buyer_id, text}",
 	"GET /_sim/messages?shop_id=", "GET /_sim/conversations?shop_id=",
-	"GET /_sim/faults", "POST /_sim/faults {kind, path, shop_id, count, status, delay, retry_after, for}",
+	"GET /_sim/faults", "POST /_sim/faults {kind, platform, path, shop_id, count, status, delay, retry_after, for}",
 	"DELETE /_sim/faults", "DELETE /_sim/faults/{id}",
 	"GET /_sim/tokens?shop_id=", "POST /_sim/tokens/expire {shop_id}", "POST /_sim/tokens/revoke {shop_id}",
 	"GET /_sim/auth_code?shop_id=",
 	"POST /_sim/buyers {shops, buyers_per_shop, interval, messages, seed, non_text}", "DELETE /_sim/buyers",
 	"GET /_sim/calls", "DELETE /_sim/calls", "GET /_sim/lost_pushes",
 	"POST /_sim/push_callback {url}", "GET /_sim/store_config",
+	"GET /_sim/lazada/config", "POST /_sim/lazada/push_callback {url}", "GET /_sim/lazada/push_stats",
+	"GET /_sim/lazada/polling?shop_id=", "POST /_sim/lazada/restore_permission",
+	"POST /_sim/lazada/messages {shop_id, buyer_id, type, text, translation, from, auto_reply, process_msg, content}",
+	"POST /_sim/lazada/recall {shop_id, message_id}", "GET /_sim/lazada/app.yaml",
+	"GET /_sim/tiktok/config", "GET /_sim/tiktok/webhooks", "POST /_sim/tiktok/webhook_url {url}",
+	"POST /_sim/tiktok/can_send {conversation_id, can_send}", "GET /_sim/tiktok/quota?shop_id=", "POST /_sim/tiktok/quota {shop_id, used}",
+	"POST /_sim/tiktok/messages {shop_id, buyer_id, from, type, content, hidden}", "GET /_sim/tiktok/app.yaml",
 }
 
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -10,8 +10,9 @@
 // shopee_unverified.go.
 //
 // The state (shops, buyers, conversations, messages) and the fault
-// injection are shared; a dialect (shopee.go, shopee_*.go) renders them. The
-// Lazada and TikTok dialects are meant to plug in beside it.
+// injection are shared; a dialect renders them: Shopee's (shopee*.go),
+// Lazada's (lazada*.go, served under /rest) and TikTok Shop's (tiktok*.go),
+// all on one listener. A shop's Platform picks its dialect.
 //
 // # Go API
 //
@@ -27,7 +28,8 @@
 //	base := sim.URL()                    // "http://127.0.0.1:port": the client's base_url
 //	sim.PartnerID(); sim.PartnerKey()    // the partner app it accepts
 //	sim.Tokens("1001")                   // current TokenInfo (initial tokens for the bridge's config)
-//	sim.StoreConfigs(); sim.StoreConfigYAML() // a config that points a bridge at it
+//	sim.StoreConfigs(); sim.StoreConfigYAML() // a config that points a bridge at it (every dialect with shops)
+//	sim.LazadaAppYAML(); sim.TikTokAppYAML()  // one dialect's app section
 //
 //	sim.BuyerSays("1001", "555", "is this in stock?")          // buyer message (+ push)
 //	sim.BuyerSends("1001", "555", "image", nil)                // any type, sample content
@@ -38,6 +40,7 @@
 //
 //	id, _ := sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorRateLimit, Path: "get_message", Count: 2})
 //	sim.SetFault(simulator.Fault{Kind: simulator.FaultRefuse, For: 30 * time.Second}) // outage
+//	sim.SetFault(simulator.Fault{Kind: simulator.FaultHTTP5xx, Platform: bridge.PlatformLazada}) // one marketplace down
 //	sim.ClearFault(id); sim.ClearFaults(); sim.Faults()
 //	sim.ExpireAccessToken("1001"); sim.RevokeTokens("1001"); sim.AuthorizationCode("1001")
 //	sim.SetPushCallback(url); sim.LostPushes()
@@ -46,7 +49,9 @@
 // Fault kinds: refuse (connection refused; needs Start), hang, slow (Delay),
 // http_5xx (Status), http_429 (RetryAfter), error_server, error_rate_limit,
 // drop_pushes, shuffle_pages and repeat_pages. A fault can be limited to a
-// Path substring and a ShopID, to Count requests, and to a duration For.
+// Path substring, a ShopID and a Platform (one dialect's requests and
+// pushes; a refuse fault with a Platform closes that dialect's connections
+// instead of the shared listener), to Count requests, and to a duration For.
 //
 // # Control API
 //
@@ -55,7 +60,11 @@
 // POST /_sim/seller_centre_says, GET /_sim/messages?shop_id=, POST and
 // DELETE /_sim/faults, POST /_sim/tokens/expire and /revoke, POST and DELETE
 // /_sim/buyers, GET /_sim/calls, GET /_sim/lost_pushes, POST
-// /_sim/push_callback, GET /_sim/store_config. Durations are Go duration
+// /_sim/push_callback, GET /_sim/store_config; per dialect
+// /_sim/lazada/… (config, push_callback, push_stats, polling,
+// restore_permission, messages, recall, app.yaml) and /_sim/tiktok/…
+// (config, webhooks, webhook_url, can_send, quota, messages, app.yaml).
+// Durations are Go duration
 // strings ("2s"). A refuse fault set through the control API needs "for",
 // since the control API shares the refused listener.
 package simulator

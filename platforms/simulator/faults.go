@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // FaultKind is one kind of injected failure. Faults are shared by every
@@ -52,6 +54,13 @@ type Fault struct {
 	Path string `json:"path,omitempty"`
 	// ShopID limits the fault to requests (or pushes) of one shop.
 	ShopID string `json:"shop_id,omitempty"`
+	// Platform limits the fault to one dialect's requests and pushes
+	// (shopee, lazada, tiktok): an outage of one marketplace while the
+	// others keep working. A refuse fault with a Platform does not close
+	// the shared listener: that dialect's requests have their connection
+	// closed instead (so a send may have reached it, unlike a refused
+	// dial).
+	Platform bridge.Platform `json:"platform,omitempty"`
 	// Count is how many requests the fault affects before it lapses; 0
 	// means until cleared.
 	Count int `json:"count,omitempty"`
@@ -130,6 +139,11 @@ func (f Fault) validate() error {
 	}
 	if f.Kind == FaultSlow && f.Delay <= 0 {
 		return fmt.Errorf("fault slow needs a positive delay")
+	}
+	switch f.Platform {
+	case "", bridge.PlatformShopee, bridge.PlatformLazada, bridge.PlatformTikTok:
+	default:
+		return fmt.Errorf("fault platform %q is not shopee, lazada or tiktok", f.Platform)
 	}
 	if f.Count < 0 || f.For < 0 {
 		return fmt.Errorf("fault count and for must not be negative")
@@ -212,22 +226,9 @@ func (fs *faults) list(now time.Time) []ActiveFault {
 	return out
 }
 
-// has reports whether a fault of kind is active (without consuming it).
-func (fs *faults) has(kind FaultKind, now time.Time) bool {
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	fs.expireLocked(now)
-	for _, a := range fs.active {
-		if a.Fault.Kind == kind {
-			return true
-		}
-	}
-	return false
-}
-
 // take returns the active faults among kinds that match path and shopID,
 // in installation order, consuming one use of each counted fault.
-func (fs *faults) take(now time.Time, path, shopID string, kinds ...FaultKind) []ActiveFault {
+func (fs *faults) take(now time.Time, platform bridge.Platform, path, shopID string, kinds ...FaultKind) []ActiveFault {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.expireLocked(now)
@@ -239,7 +240,8 @@ func (fs *faults) take(now time.Time, path, shopID string, kinds ...FaultKind) [
 			match = match || a.Fault.Kind == k
 		}
 		match = match && (a.Fault.Path == "" || strings.Contains(path, a.Fault.Path)) &&
-			(a.Fault.ShopID == "" || a.Fault.ShopID == shopID)
+			(a.Fault.ShopID == "" || a.Fault.ShopID == shopID) &&
+			(a.Fault.Platform == "" || a.Fault.Platform == platform)
 		if match {
 			out = append(out, *a)
 			if a.Fault.Count > 0 {
@@ -295,8 +297,8 @@ type errorWriter func(w http.ResponseWriter, kind FaultKind, status int)
 
 // applyFaults runs the request faults matching path and shopID. It reports
 // whether it answered the request (the handler must then stop).
-func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, path, shopID string, render errorWriter) bool {
-	if s.faults.has(FaultRefuse, s.clock.Now()) {
+func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, platform bridge.Platform, path, shopID string, render errorWriter) bool {
+	if s.faults.refusing(platform, s.clock.Now()) {
 		// Only reached when the handler is mounted on someone else's
 		// listener (or a request raced the close): drop the connection.
 		if hj, ok := w.(http.Hijacker); ok {
@@ -308,7 +310,7 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, path, sh
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
 	}
-	for _, af := range s.faults.take(s.clock.Now(), path, shopID, requestFaults...) {
+	for _, af := range s.faults.take(s.clock.Now(), platform, path, shopID, requestFaults...) {
 		f := af.Fault
 		switch f.Kind {
 		case FaultSlow:
@@ -375,3 +377,22 @@ func (s *Simulator) hang(r *http.Request, af ActiveFault) bool {
 		}
 	}
 }
+
+// refusing reports whether a refuse fault covers platform's requests: an
+// unscoped one (the listener is closed; only a request racing the close
+// gets here) or one scoped to the platform.
+func (fs *faults) refusing(platform bridge.Platform, now time.Time) bool {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.expireLocked(now)
+	for _, a := range fs.active {
+		if a.Fault.Kind == FaultRefuse && (a.Fault.Platform == "" || a.Fault.Platform == platform) {
+			return true
+		}
+	}
+	return false
+}
+
+// listenerRefused reports whether an unscoped refuse fault is active (the
+// listener stays closed).
+func (fs *faults) listenerRefused(now time.Time) bool { return fs.refusing("", now) }

@@ -220,7 +220,7 @@ func (d *lazadaDialect) api(mux *http.ServeMux, path string, auth lazadaAuth, h 
 		}
 		params := r.Form // query and form body together
 		shopID := d.shopOfToken(params.Get("access_token"))
-		if s.applyFaults(w, r, path, shopID, d.writeFault) {
+		if s.applyFaults(w, r, bridge.PlatformLazada, path, shopID, d.writeFault) {
 			return
 		}
 		allowed := false

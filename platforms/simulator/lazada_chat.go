@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // The IM endpoints [DOC LZ-IM]: both lists page backwards in time from
@@ -327,7 +329,7 @@ func (d *lazadaDialect) sessionList(w http.ResponseWriter, r *http.Request, req 
 		return
 	}
 	s := d.s
-	quirks := s.faults.take(s.clock.Now(), "/im/session/list", req.shopID, FaultShufflePages, FaultRepeatPages)
+	quirks := s.faults.take(s.clock.Now(), bridge.PlatformLazada, "/im/session/list", req.shopID, FaultShufflePages, FaultRepeatPages)
 	s.mu.Lock()
 	shop := s.shops[req.shopID]
 	var sel []*conversation
@@ -404,7 +406,7 @@ func (d *lazadaDialect) messageList(w http.ResponseWriter, r *http.Request, req 
 		return
 	}
 	s := d.s
-	quirks := s.faults.take(s.clock.Now(), "/im/message/list", req.shopID, FaultShufflePages, FaultRepeatPages)
+	quirks := s.faults.take(s.clock.Now(), bridge.PlatformLazada, "/im/message/list", req.shopID, FaultShufflePages, FaultRepeatPages)
 	s.mu.Lock()
 	shop := s.shops[req.shopID]
 	c := shop.convs[req.params.Get("session_id")]

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // Lazada pushes [DOC LZ-PUSH, LZ-PUSHIM]: every new message of a shop,
@@ -158,7 +160,7 @@ func (d *lazadaDialect) wait() { d.push.wg.Wait() }
 // deliver makes one attempt.
 func (p *lazadaPusher) deliver(ctx context.Context, job lazadaPush) {
 	s := p.d.s
-	if len(s.faults.take(s.clock.Now(), "push", job.shopID, FaultDropPushes)) > 0 {
+	if len(s.faults.take(s.clock.Now(), bridge.PlatformLazada, "push", job.shopID, FaultDropPushes)) > 0 {
 		p.failed(job)
 		return
 	}

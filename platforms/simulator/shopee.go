@@ -94,7 +94,7 @@ func (d *shopeeDialect) api(mux *http.ServeMux, method, path string, auth shopee
 		s := d.s
 		s.calls.add(path)
 		q := r.URL.Query()
-		if s.applyFaults(w, r, path, q.Get("shop_id"), d.writeFault) {
+		if s.applyFaults(w, r, bridge.PlatformShopee, path, q.Get("shop_id"), d.writeFault) {
 			return
 		}
 		if r.Method != method {

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // The sellerchat endpoints [SDK SH-TS, SH-GO, SH-PHP; ordering OBS SH-OBS].
@@ -50,7 +52,7 @@ func (d *shopeeDialect) getConversationList(w http.ResponseWriter, r *http.Reque
 		return
 	}
 	s := d.s
-	quirks := s.faults.take(s.clock.Now(), path, req.shopID, FaultShufflePages, FaultRepeatPages)
+	quirks := s.faults.take(s.clock.Now(), bridge.PlatformShopee, path, req.shopID, FaultShufflePages, FaultRepeatPages)
 	s.mu.Lock()
 	shop := s.shops[req.shopID]
 	convs := shop.sortedConversations()
@@ -120,7 +122,7 @@ func (d *shopeeDialect) getMessage(w http.ResponseWriter, r *http.Request, req s
 	}
 	size = min(size, shopeeMaxPageSize)
 	s := d.s
-	quirks := s.faults.take(s.clock.Now(), path, req.shopID, FaultShufflePages, FaultRepeatPages)
+	quirks := s.faults.take(s.clock.Now(), bridge.PlatformShopee, path, req.shopID, FaultShufflePages, FaultRepeatPages)
 	s.mu.Lock()
 	shop := s.shops[req.shopID]
 	c := shop.convs[q.Get("conversation_id")]

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // Webchat push (code 10) delivery and the lost-push list [DOC SH-PUSH,
@@ -100,7 +102,7 @@ func (d *shopeeDialect) wait() { d.pushWG.Wait() }
 // deliver posts one push, redelivering after PushRetryWaits, and lists it
 // as lost when every attempt failed or a drop_pushes fault matches.
 func (d *shopeeDialect) deliver(ctx context.Context, job pushJob) {
-	if len(d.s.faults.take(d.s.clock.Now(), "push", job.shopID, FaultDropPushes)) > 0 {
+	if len(d.s.faults.take(d.s.clock.Now(), bridge.PlatformShopee, "push", job.shopID, FaultDropPushes)) > 0 {
 		d.addLost(job)
 		return
 	}

@@ -122,7 +122,7 @@ type Simulator struct {
 	ln        net.Listener
 	addr      string
 	refusing  bool
-	conns     map[net.Conn]struct{}
+	conns     map[net.Conn]http.ConnState
 	started   bool
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -141,7 +141,7 @@ func New(cfg Config) *Simulator {
 		rng:    rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)),
 		faults: newFaults(),
 		calls:  newCallCounter(),
-		conns:  map[net.Conn]struct{}{},
+		conns:  map[net.Conn]http.ConnState{},
 		closed: make(chan struct{}),
 	}
 	s.shopee = newShopeeDialect(s)
@@ -152,6 +152,7 @@ func New(cfg Config) *Simulator {
 	}
 	s.controlRoutes(mux)
 	s.addDialect(mux, newLazadaDialect(s))
+	s.lazadaControlRoutes(mux)
 	s.handler = mux
 	return s
 }
@@ -224,9 +225,13 @@ func (s *Simulator) trackConn(c net.Conn, st http.ConnState) {
 			c.Close()
 			return
 		}
-		s.conns[c] = struct{}{}
+		s.conns[c] = st
 	case http.StateClosed, http.StateHijacked:
 		delete(s.conns, c)
+	default:
+		if _, ok := s.conns[c]; ok {
+			s.conns[c] = st
+		}
 	}
 }
 
@@ -246,6 +251,15 @@ func (s *Simulator) Close() error {
 		close(s.closed)
 		s.srvMu.Lock()
 		srv := s.srv
+		// A connection a client opened ahead (an HTTP transport dials
+		// spare connections under concurrent calls) and never sent a
+		// request on would hold Shutdown for 5 s: nothing is lost by
+		// closing it.
+		for c, st := range s.conns {
+			if st == http.StateNew {
+				_ = c.Close()
+			}
+		}
 		s.srvMu.Unlock()
 		if srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -267,8 +281,8 @@ func (s *Simulator) SetFault(f Fault) (FaultID, error) {
 		return 0, fmt.Errorf("simulator: %w", err)
 	}
 	id := s.faults.add(f, s.clock.Now())
-	s.log.Info("fault set", "id", int(id), "kind", string(f.Kind), "path", f.Path, "shop_id", f.ShopID)
-	if f.Kind == FaultRefuse {
+	s.log.Info("fault set", "id", int(id), "kind", string(f.Kind), "path", f.Path, "shop_id", f.ShopID, "platform", string(f.Platform))
+	if f.Kind == FaultRefuse && f.Platform == "" {
 		s.refuse()
 		if f.For > 0 {
 			s.wg.Add(1)
@@ -318,7 +332,7 @@ func (s *Simulator) refuse() {
 }
 
 func (s *Simulator) reopenIfNoRefuse() {
-	if s.faults.has(FaultRefuse, s.clock.Now()) {
+	if s.faults.listenerRefused(s.clock.Now()) {
 		return
 	}
 	s.srvMu.Lock()

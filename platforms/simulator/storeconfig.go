@@ -45,8 +45,11 @@ func (s *Simulator) StoreConfigs() []StoreConfig {
 }
 
 // StoreConfigYAML renders a config fragment that points a bridge at the
-// simulator: the shopee app (partner ID and key, base URL) and one store per
-// shop with its initial tokens.
+// simulator: the app section of each platform that has shops (shopee:
+// partner ID and key, base URL; lazada: app key and secret, gateway and
+// auth URLs; tiktok: app key and secret, API, auth and authorize URLs,
+// service ID) and one store per shop with its initial tokens. Without any
+// shop it renders the shopee section alone.
 func (s *Simulator) StoreConfigYAML() string {
 	type store struct {
 		ID           string `yaml:"id"`
@@ -57,17 +60,32 @@ func (s *Simulator) StoreConfigYAML() string {
 		AccessToken  string `yaml:"access_token"`
 		RefreshToken string `yaml:"refresh_token"`
 	}
-	var doc struct {
-		Shopee struct {
-			PartnerID  int64  `yaml:"partner_id"`
-			PartnerKey string `yaml:"partner_key"`
-			BaseURL    string `yaml:"base_url"`
-		} `yaml:"shopee"`
-		Stores []store `yaml:"stores"`
+	type shopeeApp struct {
+		PartnerID  int64  `yaml:"partner_id"`
+		PartnerKey string `yaml:"partner_key"`
+		BaseURL    string `yaml:"base_url"`
 	}
-	doc.Shopee.PartnerID, doc.Shopee.PartnerKey, doc.Shopee.BaseURL = s.cfg.PartnerID, s.cfg.PartnerKey, s.URL()
+	var doc struct {
+		Shopee *shopeeApp        `yaml:"shopee,omitempty"`
+		Lazada *lazadaAppSection `yaml:"lazada,omitempty"`
+		TikTok *tiktokAppSection `yaml:"tiktok,omitempty"`
+		Stores []store           `yaml:"stores"`
+	}
+	used := map[bridge.Platform]bool{}
 	for _, sc := range s.StoreConfigs() {
+		used[sc.Platform] = true
 		doc.Stores = append(doc.Stores, store{string(sc.ID), string(sc.Platform), sc.ShopID, sc.Name, sc.Site, sc.AccessToken, sc.RefreshToken})
+	}
+	if used[bridge.PlatformShopee] || len(used) == 0 {
+		doc.Shopee = &shopeeApp{s.cfg.PartnerID, s.cfg.PartnerKey, s.URL()}
+	}
+	if used[bridge.PlatformLazada] {
+		a := s.lazadaAppSection()
+		doc.Lazada = &a
+	}
+	if used[bridge.PlatformTikTok] {
+		a := s.tiktokAppSection()
+		doc.TikTok = &a
 	}
 	b, err := yaml.Marshal(doc)
 	if err != nil {
@@ -75,4 +93,34 @@ func (s *Simulator) StoreConfigYAML() string {
 	}
 	return "# shopbridge config fragment for the marketplace simulator at " + s.URL() + "\n" +
 		"# The tokens are initial ones: once the bridge refreshes them, the saved ones win.\n" + string(b)
+}
+
+// lazadaAppSection is the lazada: section of a bridge config that points
+// at the simulator's Lazada dialect (one gateway for every site).
+type lazadaAppSection struct {
+	AppKey       string `yaml:"app_key"`
+	AppSecret    string `yaml:"app_secret"`
+	GatewayURL   string `yaml:"gateway_url"`
+	AuthURL      string `yaml:"auth_url"`
+	AuthorizeURL string `yaml:"authorize_url"`
+}
+
+func (s *Simulator) lazadaAppSection() lazadaAppSection {
+	c := s.LazadaConfig()
+	return lazadaAppSection{AppKey: c.AppKey, AppSecret: c.AppSecret, GatewayURL: s.URL() + "/rest",
+		AuthURL: s.URL() + "/rest", AuthorizeURL: s.URL() + "/oauth/authorize"}
+}
+
+// LazadaAppYAML renders the lazada: section of a bridge config that points
+// at the simulator (the stores come from StoreConfigYAML).
+func (s *Simulator) LazadaAppYAML() string {
+	var doc struct {
+		Lazada lazadaAppSection `yaml:"lazada"`
+	}
+	doc.Lazada = s.lazadaAppSection()
+	b, err := yaml.Marshal(doc)
+	if err != nil {
+		return "# cannot render: " + err.Error() + "\n"
+	}
+	return "# the Lazada app of the marketplace simulator at " + s.URL() + "\n" + string(b)
 }

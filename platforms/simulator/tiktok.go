@@ -234,7 +234,7 @@ func (d *tiktokDialect) routes(mux *http.ServeMux) {
 func (d *tiktokDialect) counted(key string, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		d.s.calls.add(key)
-		if d.s.applyFaults(w, r, r.URL.Path, "", d.writeFault) {
+		if d.s.applyFaults(w, r, bridge.PlatformTikTok, r.URL.Path, "", d.writeFault) {
 			return
 		}
 		h(w, r)
@@ -247,7 +247,7 @@ func (d *tiktokDialect) api(mux *http.ServeMux, method, pattern string, auth tik
 	mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
 		s := d.s
 		s.calls.add(method + " " + pattern)
-		if s.applyFaults(w, r, r.URL.Path, d.shopOfRequest(r), d.writeFault) {
+		if s.applyFaults(w, r, bridge.PlatformTikTok, r.URL.Path, d.shopOfRequest(r), d.writeFault) {
 			return
 		}
 		var body []byte

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // The customer-service endpoints of the TikTok dialect [DOC TT-CS].
@@ -256,7 +258,7 @@ func (d *tiktokDialect) getConversations(w http.ResponseWriter, r *http.Request,
 		cursor = n
 	}
 	s := d.s
-	quirks := s.faults.take(s.clock.Now(), path, req.shopID, FaultShufflePages, FaultRepeatPages)
+	quirks := s.faults.take(s.clock.Now(), bridge.PlatformTikTok, path, req.shopID, FaultShufflePages, FaultRepeatPages)
 	s.mu.Lock()
 	shop := s.shops[req.shopID]
 	var sel []*conversation
@@ -315,7 +317,7 @@ func (d *tiktokDialect) getMessages(w http.ResponseWriter, r *http.Request, req 
 	}
 	path := r.URL.Path
 	s := d.s
-	quirks := s.faults.take(s.clock.Now(), path, req.shopID, FaultShufflePages, FaultRepeatPages)
+	quirks := s.faults.take(s.clock.Now(), bridge.PlatformTikTok, path, req.shopID, FaultShufflePages, FaultRepeatPages)
 	s.mu.Lock()
 	shop := s.shops[req.shopID]
 	c := shop.convs[r.PathValue("conversation_id")]

@@ -74,22 +74,30 @@ func tiktokErrorStatus(code int) int {
 // TikTokAppYAML renders the tiktok: section of a bridge config that points
 // at the simulator (the stores come from StoreConfigYAML).
 func (s *Simulator) TikTokAppYAML() string {
-	c := s.TikTok()
 	var doc struct {
-		TikTok struct {
-			AppKey       string `yaml:"app_key"`
-			AppSecret    string `yaml:"app_secret"`
-			BaseURL      string `yaml:"base_url"`
-			AuthURL      string `yaml:"auth_url"`
-			AuthorizeURL string `yaml:"authorize_url"`
-			ServiceID    string `yaml:"service_id"`
-		} `yaml:"tiktok"`
+		TikTok tiktokAppSection `yaml:"tiktok"`
 	}
-	doc.TikTok.AppKey, doc.TikTok.AppSecret, doc.TikTok.ServiceID = c.AppKey, c.AppSecret, c.ServiceID
-	doc.TikTok.BaseURL, doc.TikTok.AuthURL, doc.TikTok.AuthorizeURL = s.URL(), s.URL(), s.URL()+"/open/authorize"
+	doc.TikTok = s.tiktokAppSection()
 	b, err := yaml.Marshal(doc)
 	if err != nil {
 		return "# cannot render: " + err.Error() + "\n"
 	}
 	return "# the TikTok Shop app of the marketplace simulator at " + s.URL() + "\n" + string(b)
+}
+
+// tiktokAppSection is the tiktok: section of a bridge config that points
+// at the simulator's TikTok dialect.
+type tiktokAppSection struct {
+	AppKey       string `yaml:"app_key"`
+	AppSecret    string `yaml:"app_secret"`
+	BaseURL      string `yaml:"base_url"`
+	AuthURL      string `yaml:"auth_url"`
+	AuthorizeURL string `yaml:"authorize_url"`
+	ServiceID    string `yaml:"service_id"`
+}
+
+func (s *Simulator) tiktokAppSection() tiktokAppSection {
+	c := s.TikTok()
+	return tiktokAppSection{AppKey: c.AppKey, AppSecret: c.AppSecret, ServiceID: c.ServiceID,
+		BaseURL: s.URL(), AuthURL: s.URL(), AuthorizeURL: s.URL() + "/open/authorize"}
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // Webhooks of the TikTok dialect [DOC TT-WH]: type 14 for every new
@@ -153,7 +155,7 @@ func (d *tiktokDialect) startPushes() {
 				case <-ctx.Done():
 					return
 				case h := <-w.q:
-					if len(d.s.faults.take(d.s.clock.Now(), "webhook", h.ShopID, FaultDropPushes)) > 0 {
+					if len(d.s.faults.take(d.s.clock.Now(), bridge.PlatformTikTok, "webhook", h.ShopID, FaultDropPushes)) > 0 {
 						w.update(h, func(h *TikTokWebhook) { h.Dropped = true })
 						continue
 					}
