@@ -29,6 +29,8 @@ type Monitor struct {
 	log    *slog.Logger
 	// label names a store in alerts; known says whether it is configured.
 	label func(StoreID) (string, bool)
+	// pushDriven says whether a store's messages arrive by push only.
+	pushDriven func(StoreID) bool
 
 	mu     sync.Mutex
 	stores map[StoreID]*health
@@ -60,6 +62,9 @@ type MonitorDeps struct {
 	Logger *slog.Logger
 	// Label names a store for alerts and says whether it is configured.
 	Label func(StoreID) (string, bool)
+	// PushDriven says whether a store's messages arrive by push only
+	// (Lazada); nil: none does.
+	PushDriven func(StoreID) bool
 }
 
 type health struct {
@@ -134,7 +139,7 @@ type StoreHealth struct {
 func (h StoreHealth) Up() bool { return !h.Down && !h.NeedsUpdate }
 
 func newMonitor(cfg EngineConfig, d MonitorDeps) *Monitor {
-	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, stores: map[StoreID]*health{}}
+	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, pushDriven: d.PushDriven, stores: map[StoreID]*health{}}
 }
 
 func (m *Monitor) healthLocked(id StoreID) *health {
@@ -372,8 +377,12 @@ func (m *Monitor) alertFor(in Incident) Alert {
 }
 
 func (m *Monitor) downAlert(in Incident) Alert {
-	text := fmt.Sprintf("Stores: %s\nSince: %s\nError: %s\nPolling has backed off to probes; the conversation list will catch up by itself once the network is back.",
-		m.storeNames(in.Stores), in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error)
+	next := "Polling has backed off to probes; the conversation list will catch up by itself once the network is back."
+	if m.allPushDriven(in.Stores) {
+		next = "Health checks continue; the marketplace delivers the pushes it could not deliver again once the network is back (Lazada: every 30 minutes, up to 12 times)."
+	}
+	text := fmt.Sprintf("Stores: %s\nSince: %s\nError: %s\n%s",
+		m.storeNames(in.Stores), in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error, next)
 	return Alert{Severity: SeverityCritical, Title: TextInterrupted, Text: text, Stores: in.Stores}
 }
 
@@ -509,4 +518,18 @@ func (m *Monitor) setBase(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.base = ctx
+}
+
+// allPushDriven reports whether every store of ids receives its messages
+// by push only.
+func (m *Monitor) allPushDriven(ids []StoreID) bool {
+	if m.pushDriven == nil || len(ids) == 0 {
+		return false
+	}
+	for _, id := range ids {
+		if !m.pushDriven(id) {
+			return false
+		}
+	}
+	return true
 }

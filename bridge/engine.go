@@ -107,7 +107,15 @@ func NewEngine(cfg EngineConfig, deps EngineDeps) *Engine {
 		e.stores[s.ID] = s
 		e.order = append(e.order, s.ID)
 	}
-	e.mon = newMonitor(cfg, MonitorDeps{State: deps.State, Alerts: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Label: e.storeLabel})
+	e.mon = newMonitor(cfg, MonitorDeps{State: deps.State, Alerts: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Label: e.storeLabel,
+		PushDriven: func(id StoreID) bool {
+			st, ok := e.Store(id)
+			if !ok {
+				return false
+			}
+			_, pd := e.mps[st.Platform].(PushDriven)
+			return pd
+		}})
 	e.headers = newHeaderUpdater(deps.Chat, deps.Logger)
 	e.relay = newRelay(RelayConfig{
 		Concurrency: cfg.PostConcurrency, Batch: cfg.PostBatch,

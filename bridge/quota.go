@@ -62,7 +62,7 @@ func (m *Monitor) quotaAlert(until time.Time) func(Incident) Alert {
 				Text: fmt.Sprintf("Paused for %s by the marketplace's quota; syncing again.", in.EndedAt.Sub(in.StartedAt).Round(time.Minute))}
 		}
 		return Alert{Severity: SeverityWarning, Title: "Store paused until " + until.UTC().Format("15:04 UTC") + ": " + m.storeNames(in.Stores), Stores: in.Stores,
-			Text: fmt.Sprintf("%s.\nThe marketplace refuses this store's calls until then (its daily quota); new buyer messages are fetched when it resumes, and replies wait.", in.Error)}
+			Text: fmt.Sprintf("%s.\nThe marketplace refuses this store's calls until then (its daily quota): messages its webhooks carry are still posted, polling resumes then, and replies wait until then.", in.Error)}
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"errors"
 	"fmt"
 	"io"
@@ -186,15 +185,12 @@ func newLazada(p platformParams) (bridge.Marketplace, listCallCounter, error) {
 	c, err := lazada.New(*p.Config.Lazada, lazada.Deps{
 		Tokens: p.State, InitialTokens: p.Config.InitialTokens(), Pushes: p.Pushes,
 		Stores: p.Config.StoresOf(bridge.PlatformLazada), Hints: p.Hints, Clock: p.Clock,
-		Logger: quietRefusals(log, "push refused: "),
+		Logger: log, Refusals: p.Refusals,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	c.RegisterRoutes(countingRoutes{routes: p.Routes, refusals: p.Refusals, path: c.Config().PushPath,
-		endpoint: LazadaPushEndpoint, verify: func(body []byte, sig string) bool {
-			return hmac.Equal([]byte(sig), []byte(lazada.PushSignature(p.Config.Lazada.AppKey, p.Config.Lazada.AppSecret, body)))
-		}})
+	c.RegisterRoutes(p.Routes)
 	return c, c, nil
 }
 
@@ -206,15 +202,12 @@ func newTikTok(p platformParams) (bridge.Marketplace, error) {
 	c, err := tiktok.New(*p.Config.TikTok, tiktok.Deps{
 		Tokens: p.State, InitialTokens: p.Config.InitialTokens(), Pushes: p.Pushes,
 		Stores: p.Config.StoresOf(bridge.PlatformTikTok), Hints: p.Hints, Clock: p.Clock,
-		Logger: quietRefusals(log, "webhook refused: "),
+		Logger: log, Refusals: p.Refusals,
 	})
 	if err != nil {
 		return nil, err
 	}
-	c.RegisterRoutes(countingRoutes{routes: p.Routes, refusals: p.Refusals, path: c.Config().WebhookPath,
-		endpoint: TikTokWebhookEndpoint, verify: func(body []byte, sig string) bool {
-			return hmac.Equal([]byte(sig), []byte(tiktok.WebhookSignature(p.Config.TikTok.AppKey, p.Config.TikTok.AppSecret, body)))
-		}})
+	c.RegisterRoutes(p.Routes)
 	return c, nil
 }
 

@@ -73,6 +73,8 @@ type Deps struct {
 	Clock bridge.Clock
 	// Logger defaults to discarding.
 	Logger *slog.Logger
+	// Refusals counts refused pushes (forged, stale); nil logs each one.
+	Refusals *bridge.Refusals
 }
 
 // Client is the Lazada marketplace client. It is safe for concurrent use.
@@ -86,6 +88,7 @@ type Client struct {
 	hints    *bridge.Hints
 	clock    bridge.Clock
 	log      *slog.Logger
+	refusals *bridge.Refusals
 
 	mu         sync.Mutex
 	tokenCache map[bridge.StoreID]*storeTokens
@@ -127,15 +130,15 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	authBase, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
 	log := deps.Logger.With("platform", string(bridge.PlatformLazada))
 	c := &Client{
-		cfg:        cfg,
-		authBase:   authBase,
-		http:       httpx.New(cfg.HTTP, string(bridge.PlatformLazada), deps.Clock, log),
-		tokens:     deps.Tokens,
-		initial:    deps.InitialTokens,
-		pushes:     deps.Pushes,
-		hints:      deps.Hints,
-		clock:      deps.Clock,
-		log:        log,
+		cfg:      cfg,
+		authBase: authBase,
+		http:     httpx.New(cfg.HTTP, string(bridge.PlatformLazada), deps.Clock, log),
+		tokens:   deps.Tokens,
+		initial:  deps.InitialTokens,
+		pushes:   deps.Pushes,
+		hints:    deps.Hints,
+		clock:    deps.Clock,
+		log:      log, refusals: deps.Refusals,
 		tokenCache: map[bridge.StoreID]*storeTokens{},
 		byShop:     map[string]bridge.Store{},
 		nameless:   map[sessionKey]bool{},

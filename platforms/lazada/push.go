@@ -44,8 +44,8 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.PushMaxBodyBytes))
 	if err != nil {
-		c.log.Warn("push refused: body unreadable or too large", "error", err.Error())
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		status, reason := bridge.BodyRefusal(err)
+		c.refuse(w, status, reason, "remote", r.RemoteAddr)
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -56,12 +56,11 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	sig := r.Header.Get("Authorization")
 	switch {
 	case sig == "":
-		c.log.Warn("push refused: no Authorization header", "remote", r.RemoteAddr)
-		w.WriteHeader(http.StatusUnauthorized)
+		c.refuse(w, http.StatusUnauthorized, "unsigned", "remote", r.RemoteAddr)
 		return
 	case !verifyPush(c.cfg.AppKey, c.cfg.AppSecret, body, sig):
-		c.log.Warn("push refused: signature mismatch (are lazada.app_key and app_secret those of the app the push is for?)", "remote", r.RemoteAddr)
-		w.WriteHeader(http.StatusUnauthorized)
+		c.refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
+			"hint", "are lazada.app_key and app_secret those of the app the push is for?")
 		return
 	}
 	p, err := decodePush(body)
@@ -75,13 +74,10 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	if at, now := msTime(int64(p.Timestamp)), c.clock.Now(); !at.IsZero() {
 		switch {
 		case c.cfg.PushMaxAge > 0 && now.Sub(at) > c.cfg.PushMaxAge:
-			c.log.Warn("push refused: timestamp older than push_max_age (replayed?)", "seller_id", seller, "age", now.Sub(at).Round(time.Second))
-			w.WriteHeader(http.StatusUnauthorized)
+			c.refuse(w, http.StatusUnauthorized, "stale", "seller_id", seller, "age", now.Sub(at).Round(time.Second))
 			return
 		case c.cfg.PushMaxSkew > 0 && at.Sub(now) > c.cfg.PushMaxSkew:
-			c.log.Warn("push refused: timestamp further in the future than push_max_skew (kept for a later replay, or a clock far off?)",
-				"seller_id", seller, "ahead", at.Sub(now).Round(time.Second))
-			w.WriteHeader(http.StatusUnauthorized)
+			c.refuse(w, http.StatusUnauthorized, "future", "seller_id", seller, "ahead", at.Sub(now).Round(time.Second))
 			return
 		}
 	}
@@ -218,4 +214,19 @@ func buyerOf(m wireMessage) string {
 		return string(m.ToAccountID)
 	}
 	return ""
+}
+
+// PushEndpoint names the push endpoint in refusal logs and metrics.
+const PushEndpoint = "lazada_push"
+
+// refuse answers a refused push and counts it: the first of each reason is
+// logged with attrs, a flood only as counts (bridge.Refusals), because
+// anyone can post to the push URL.
+func (c *Client) refuse(w http.ResponseWriter, status int, reason string, attrs ...any) {
+	if c.refusals != nil {
+		c.refusals.Refuse(PushEndpoint, reason, attrs...)
+	} else {
+		c.log.Warn("push refused", append([]any{"reason", reason}, attrs...)...)
+	}
+	w.WriteHeader(status)
 }

@@ -49,22 +49,25 @@ type Deps struct {
 	Clock bridge.Clock
 	// Logger defaults to discarding.
 	Logger *slog.Logger
+	// Refusals counts refused pushes (forged, stale); nil logs each one.
+	Refusals *bridge.Refusals
 }
 
 // Client is the TikTok Shop marketplace client. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    *url.URL
-	auth    *url.URL
-	http    *httpx.Client
-	tokens  bridge.TokenStore
-	initial map[bridge.StoreID]bridge.Tokens
-	pushes  *bridge.Pushes
-	hints   *bridge.Hints
-	clock   bridge.Clock
-	log     *slog.Logger
-	quota   *quotaGate
-	seen    *seenNotifications
+	cfg      Config
+	base     *url.URL
+	auth     *url.URL
+	http     *httpx.Client
+	tokens   bridge.TokenStore
+	initial  map[bridge.StoreID]bridge.Tokens
+	pushes   *bridge.Pushes
+	hints    *bridge.Hints
+	clock    bridge.Clock
+	log      *slog.Logger
+	refusals *bridge.Refusals
+	quota    *quotaGate
+	seen     *seenNotifications
 
 	mu      sync.Mutex
 	stores  map[bridge.StoreID]*storeState
@@ -107,7 +110,7 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		pushes:  deps.Pushes,
 		hints:   deps.Hints,
 		clock:   deps.Clock,
-		log:     log,
+		log:     log, refusals: deps.Refusals,
 		quota:   newQuotaGate(),
 		seen:    newSeenNotifications(),
 		stores:  map[bridge.StoreID]*storeState{},

@@ -53,19 +53,18 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.WebhookMaxBodyBytes))
 	if err != nil {
-		c.log.Warn("webhook refused: body unreadable or too large", "error", err.Error())
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		status, reason := bridge.BodyRefusal(err)
+		c.refuse(w, status, reason, "remote", r.RemoteAddr)
 		return
 	}
 	sig := r.Header.Get("Authorization")
 	switch {
 	case sig == "":
-		c.log.Warn("webhook refused: no Authorization header", "remote", r.RemoteAddr)
-		w.WriteHeader(http.StatusUnauthorized)
+		c.refuse(w, http.StatusUnauthorized, "unsigned", "remote", r.RemoteAddr)
 		return
 	case !verifyWebhook(c.cfg.AppKey, c.cfg.AppSecret, body, sig):
-		c.log.Warn("webhook refused: signature mismatch (is tiktok.app_key/app_secret the app the webhook is registered for?)", "remote", r.RemoteAddr)
-		w.WriteHeader(http.StatusUnauthorized)
+		c.refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
+			"hint", "is tiktok.app_key/app_secret the app the webhook is registered for?")
 		return
 	}
 	wh, err := decodeWebhook(body)
@@ -81,8 +80,8 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	now := c.clock.Now()
 	if at := unixSeconds(int64(wh.Timestamp)); c.cfg.WebhookMaxAge > 0 && !at.IsZero() && now.Sub(at) > c.cfg.WebhookMaxAge {
-		c.log.Warn("webhook ignored: timestamp older than webhook_max_age (replayed?)", "shop_id", shopID, "type", int64(wh.Type), "age", now.Sub(at).Round(time.Second))
-		w.WriteHeader(http.StatusOK)
+		// Acknowledged (a retry would be as old), but counted like a refusal.
+		c.refuse(w, http.StatusOK, "stale", "shop_id", shopID, "type", int64(wh.Type), "age", now.Sub(at).Round(time.Second))
 		return
 	}
 	id := string(wh.NotificationID)
@@ -248,4 +247,19 @@ func withClockTimeout(parent context.Context, c bridge.Clock, d time.Duration) (
 		}
 	}()
 	return ctx, func() { close(done); cancel(context.Canceled) }
+}
+
+// WebhookEndpoint names the webhook endpoint in refusal logs and metrics.
+const WebhookEndpoint = "tiktok_webhook"
+
+// refuse answers a refused webhook and counts it: the first of each reason
+// is logged with attrs, a flood only as counts (bridge.Refusals), because
+// anyone can post to the webhook URL.
+func (c *Client) refuse(w http.ResponseWriter, status int, reason string, attrs ...any) {
+	if c.refusals != nil {
+		c.refusals.Refuse(WebhookEndpoint, reason, attrs...)
+	} else {
+		c.log.Warn("webhook refused", append([]any{"reason", reason}, attrs...)...)
+	}
+	w.WriteHeader(status)
 }
