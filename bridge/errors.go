@@ -162,5 +162,3 @@ var (
 // surface (root message deleted, topic deleted): the engine opens a new thread
 // that says it continues the conversation, re-maps it and posts again.
 var ErrThreadGone = errors.New("thread no longer exists")
-
-func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

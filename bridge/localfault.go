@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"fmt"
 )
 
 // StateError is a failure of the bridge's own state database (disk full,
@@ -21,36 +20,10 @@ func (e *StateError) Error() string { return "state database: " + e.Op + ": " + 
 
 func (e *StateError) Unwrap() error { return e.Err }
 
-// stateErr wraps a state failure as a StateError; nil stays nil, and the
-// classified ErrNotFound / ErrConflict answers stay as they are (they are
-// answers, not faults).
-func stateErr(write bool, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) || errors.Is(err, context.Canceled) {
-		return err
-	}
-	var se *StateError
-	if errors.As(err, &se) {
-		return err
-	}
-	return &StateError{Op: op, Write: write, Err: err}
-}
-
 // IsStateError reports whether err is a failure of the state database.
 func IsStateError(err error) bool {
 	var se *StateError
 	return errors.As(err, &se)
-}
-
-// stateReason is a short reason for an alert about the state database.
-func stateReason(err error) string {
-	var se *StateError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s: %v", se.Op, se.Err)
-	}
-	return err.Error()
 }
 
 type probeKey struct{}

@@ -258,36 +258,3 @@ type TimerClock interface {
 
 // AfterFunc runs f after d on the system clock.
 func (SystemClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
-
-// withClockTimeout is context.WithTimeout on clock c: ctx ends d from now
-// on c (a fake clock in tests), with context.DeadlineExceeded as its error.
-func withClockTimeout(parent context.Context, c Clock, d time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(parent)
-	expire := func() { cancel(context.DeadlineExceeded) }
-	if tc, ok := c.(TimerClock); ok {
-		stop := tc.AfterFunc(d, expire)
-		return ctx, func() { stop(); cancel(context.Canceled) }
-	}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-c.After(d):
-			expire()
-		case <-done:
-		}
-	}()
-	return ctx, func() { close(done); cancel(context.Canceled) }
-}
-
-// sleep waits for d on clock c or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, c Clock, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-c.After(d):
-		return true
-	}
-}

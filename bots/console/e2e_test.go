@@ -13,6 +13,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/console"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -42,7 +43,7 @@ type e2e struct {
 	clock *bridgetest.Clock
 	mp    *bridgetest.Marketplace
 	store bridge.Store
-	eng   *bridge.Engine
+	eng   *engine.Engine
 	s     *console.Surface
 	term  *terminal
 	in    *io.PipeWriter
@@ -72,10 +73,10 @@ func startOn(t *testing.T, clock *bridgetest.Clock, mp *bridgetest.Marketplace, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.eng = bridge.NewEngine(bridge.EngineConfig{
+	e.eng = engine.New(engine.Config{
 		PollInterval: 30 * time.Second, PollJitter: 0.0001, FailureThreshold: 3, Debounce: 3 * time.Second,
 		SendBackoff: time.Second, SendBackoffMax: 8 * time.Second, SendAttempts: 4, ShutdownGrace: 2 * time.Second,
-	}, bridge.EngineDeps{State: st, Chat: e.s, Marketplaces: []bridge.Marketplace{e.mp}, Stores: []bridge.Store{e.store}, Clock: e.clock})
+	}, engine.Deps{State: st, Chat: e.s, Marketplaces: []bridge.Marketplace{e.mp}, Stores: []bridge.Store{e.store}, Clock: e.clock})
 	if err := e.eng.Start(ctx); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}

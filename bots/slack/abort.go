@@ -14,7 +14,7 @@ var errAborted = errors.New("slack: call cut at shutdown (the shutdown grace is 
 // at once, so that a stop ends within the application's shutdown grace.
 //
 // The core makes some chat calls on contexts a stop does not cut (a post
-// and the record of it belong together, see bridge.Relay), and Slack may be
+// and the record of it belong together, see engine.Relay), and Slack may be
 // unreachable or silent: each such call would then hold the stop for
 // RequestTimeout (30s), more with retries and pacing waits. The
 // application calls AbortCalls when the grace is over. A call cut this way

@@ -14,6 +14,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack/fakeslack"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -33,7 +34,7 @@ type e2e struct {
 	clock *bridgetest.Clock
 	slack *fakeslack.Server
 	mp    *bridgetest.Marketplace
-	eng   *bridge.Engine
+	eng   *engine.Engine
 	seq   int
 }
 

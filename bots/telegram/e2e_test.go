@@ -13,6 +13,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/telegram/telegramtest"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -27,7 +28,7 @@ type e2e struct {
 	clock *bridgetest.Clock
 	api   *telegramtest.Server
 	mp    *bridgetest.Marketplace
-	eng   *bridge.Engine
+	eng   *engine.Engine
 }
 
 func startE2E(t *testing.T, setup ...func(*telegramtest.Server)) *e2e {

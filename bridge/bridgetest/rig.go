@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 )
 
 // EngineOptions configures StartEngine.
@@ -24,7 +25,7 @@ type EngineOptions struct {
 	Stores []bridge.Store
 	// Config is the engine's config. Nil means hourly polls (tests sync
 	// with SyncNow), a one-second send backoff and two send attempts.
-	Config *bridge.EngineConfig
+	Config *engine.Config
 	// AdvanceWithin: every timer due within it fires as soon as something
 	// waits on it (default two minutes); longer ones are left to the test.
 	AdvanceWithin time.Duration
@@ -32,7 +33,7 @@ type EngineOptions struct {
 
 // EngineRig is a started engine on a fake clock and fake marketplace.
 type EngineRig struct {
-	Engine      *bridge.Engine
+	Engine      *engine.Engine
 	State       bridge.State
 	Marketplace *Marketplace
 	Clock       *Clock
@@ -51,7 +52,7 @@ func StartEngine(tb testing.TB, o EngineOptions) *EngineRig {
 	if o.AdvanceWithin == 0 {
 		o.AdvanceWithin = 2 * time.Minute
 	}
-	cfg := bridge.EngineConfig{PollInterval: time.Hour, PollJitter: 0.0001, SendBackoff: time.Second, SendAttempts: 2}
+	cfg := engine.Config{PollInterval: time.Hour, PollJitter: 0.0001, SendBackoff: time.Second, SendAttempts: 2}
 	if o.Config != nil {
 		cfg = *o.Config
 	}
@@ -70,7 +71,7 @@ func StartEngine(tb testing.TB, o EngineOptions) *EngineRig {
 		tb.Fatalf("surface: %v", err)
 	}
 	mp := NewMarketplace(platform, clock)
-	eng := bridge.NewEngine(cfg, bridge.EngineDeps{State: st, Chat: surface, Marketplaces: []bridge.Marketplace{mp}, Stores: o.Stores, Clock: clock})
+	eng := engine.New(cfg, engine.Deps{State: st, Chat: surface, Marketplaces: []bridge.Marketplace{mp}, Stores: o.Stores, Clock: clock})
 	actx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); clock.FireTimersWithin(actx, o.AdvanceWithin) }()

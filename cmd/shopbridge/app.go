@@ -17,6 +17,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/bridge/templates"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
@@ -74,7 +75,7 @@ func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx
 		),
 		marketplaceOptions(cfg),
 		chatOptions(cfg),
-		fx.Invoke(func(*bridge.Engine, *auth.Flow, *report.Reporter, *templates.Book) {}),
+		fx.Invoke(func(*engine.Engine, *auth.Flow, *report.Reporter, *templates.Book) {}),
 		fx.Invoke(cutChatCallsAtGrace),
 	}
 	return fx.Options(opts...)
@@ -275,15 +276,15 @@ type engineParams struct {
 
 // newEngine builds the engine; with a config file, `stores refresh` reads
 // it again.
-func newEngine(p engineParams) *bridge.Engine {
-	deps := bridge.EngineDeps{
+func newEngine(p engineParams) *engine.Engine {
+	deps := engine.Deps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Config.StoreList(),
 		Clock: p.Clock, Logger: p.Logger, Hints: p.Hints, Pushes: p.Pushes,
 	}
 	if p.Config.path != "" {
 		deps.StoreLoader = configStoreLoader(p.Config.path, p.State)
 	}
-	e := bridge.NewEngine(p.Config.EngineConfig(), deps)
+	e := engine.New(p.Config.EngineConfig(), deps)
 	registerMetrics(p.Server, e, p.Refusals, p.ListCalls...)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
@@ -316,7 +317,7 @@ func newEngine(p engineParams) *bridge.Engine {
 }
 
 // newTemplates registers the quick reply templates with the engine.
-func newTemplates(e *bridge.Engine, st bridge.State, clock bridge.Clock, log *slog.Logger) (*templates.Book, error) {
+func newTemplates(e *engine.Engine, st bridge.State, clock bridge.Clock, log *slog.Logger) (*templates.Book, error) {
 	book := templates.New(templates.Deps{State: st, Store: e.Store, Clock: clock, Logger: log})
 	if err := e.Register(book); err != nil {
 		return nil, err

@@ -9,13 +9,14 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 )
 
 type authParams struct {
 	fx.In
 	Lifecycle    fx.Lifecycle
 	Config       *Config
-	Engine       *bridge.Engine
+	Engine       *engine.Engine
 	Routes       bridge.Routes
 	State        bridge.State
 	Chat         bridge.Chat
@@ -50,7 +51,7 @@ func newAuth(p authParams) (*auth.Flow, error) {
 // given in the file for a store without saved ones are saved, so a store
 // added by a refresh starts with them (the marketplace client read the
 // file's tokens only at start); saved tokens always win.
-func configStoreLoader(path string, tokens bridge.TokenStore) bridge.StoreLoader {
+func configStoreLoader(path string, tokens bridge.TokenStore) engine.StoreLoader {
 	return func(ctx context.Context) ([]bridge.Store, error) {
 		cfg, err := LoadConfig(path)
 		if err != nil {

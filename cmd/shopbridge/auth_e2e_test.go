@@ -23,6 +23,7 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
 	"github.com/shopbridge/shopbridge/state"
@@ -418,7 +419,7 @@ func TestBridgeStoreUpdateAndStoresRefresh(t *testing.T) {
 	var out, logs syncBuffer
 	stdin, closeIn := io.Pipe()
 	defer closeIn.Close()
-	var engine *bridge.Engine
+	var engine *engine.Engine
 	ctx := context.Background()
 	log := newLogger(cfg.Log, &logs)
 	st, err := openState(ctx, cfg, log, stateOptions{})

@@ -20,6 +20,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
@@ -359,9 +360,9 @@ func (c *Config) SetDefaults() {
 }
 
 // EngineConfig maps the sync section onto the engine's settings.
-func (c *Config) EngineConfig() bridge.EngineConfig {
+func (c *Config) EngineConfig() engine.Config {
 	s := c.Sync
-	return bridge.EngineConfig{
+	return engine.Config{
 		PollInterval: s.PollInterval, FailureThreshold: s.FailureThreshold, Debounce: s.Debounce,
 		ProbeInterval: s.ProbeInterval, ProbeFastFor: s.ProbeFastFor, ProbeBackoffMax: s.ProbeBackoffMax, ProbeTimeout: s.ProbeTimeout, AuthRetry: s.AuthRetry,
 		ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,

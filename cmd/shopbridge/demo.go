@@ -22,6 +22,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/httpx"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
@@ -146,7 +147,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	defer state.Close()
 	var (
-		engine  *bridge.Engine
+		engine  *engine.Engine
 		surface *console.Surface
 	)
 	populate := []any{&engine}
@@ -304,7 +305,7 @@ const demoSendAttempts = 3
 // demoRun holds what the scripted parts of the demo share.
 type demoRun struct {
 	sim     *simulator.Simulator
-	engine  *bridge.Engine
+	engine  *engine.Engine
 	surface *console.Surface
 	out     io.Writer
 	log     *slog.Logger

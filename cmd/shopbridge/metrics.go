@@ -9,12 +9,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 )
 
 // metricsCollector exposes the engine's counters to Prometheus, read at
 // scrape time so the core needs no metrics library.
 type metricsCollector struct {
-	e         *bridge.Engine
+	e         *engine.Engine
 	refusals  *bridge.Refusals
 	listCalls map[bridge.Platform]listCallCounter
 
@@ -33,7 +34,7 @@ type listCallCounter interface {
 	ListCallsRefused(store bridge.StoreID) int
 }
 
-func newMetricsCollector(e *bridge.Engine, refusals *bridge.Refusals, lists ...listCallCounter) *metricsCollector {
+func newMetricsCollector(e *engine.Engine, refusals *bridge.Refusals, lists ...listCallCounter) *metricsCollector {
 	store := []string{"store", "platform", "site"}
 	byPlatform := map[bridge.Platform]listCallCounter{}
 	for _, l := range lists {
@@ -117,7 +118,7 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // registerMetrics serves /metrics on the bridge's listener.
-func registerMetrics(s *Server, e *bridge.Engine, refusals *bridge.Refusals, lists ...listCallCounter) {
+func registerMetrics(s *Server, e *engine.Engine, refusals *bridge.Refusals, lists ...listCallCounter) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(newMetricsCollector(e, refusals, lists...), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -23,7 +24,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	defer st.Close()
 	store := bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1", Name: "Main", Site: "MY"}
-	e := bridge.NewEngine(bridge.EngineConfig{}, bridge.EngineDeps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{store}, Clock: clock})
+	e := engine.New(engine.Config{}, engine.Deps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{store}, Clock: clock})
 	ctx := context.Background()
 	if err := e.Start(ctx); err != nil {
 		t.Fatal(err)

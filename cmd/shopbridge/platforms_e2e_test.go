@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bots/console"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
 )
@@ -29,7 +30,7 @@ type threeRig struct {
 	t       *testing.T
 	sim     *simulator.Simulator
 	cfg     *Config
-	engine  *bridge.Engine
+	engine  *engine.Engine
 	surface *console.Surface
 	stores  map[bridge.Platform][]bridge.Store
 	buyerN  int

@@ -19,13 +19,14 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
 // newReporter builds the daily inspection reporter and registers its
 // `report` command with the engine: its schedules start after the engine
 // and stop before it.
-func newReporter(lc fx.Lifecycle, cfg *Config, e *bridge.Engine, st bridge.State, chat bridge.Chat, clock bridge.Clock, log *slog.Logger) (*report.Reporter, error) {
+func newReporter(lc fx.Lifecycle, cfg *Config, e *engine.Engine, st bridge.State, chat bridge.Chat, clock bridge.Clock, log *slog.Logger) (*report.Reporter, error) {
 	r, err := report.New(cfg.Report, report.Deps{State: st, Chat: chat, Stores: e.Stores, Clock: clock, Logger: log},
 		report.WithConfigTokens(configTokenStores(cfg)...))
 	if err != nil {

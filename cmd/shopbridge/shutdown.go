@@ -6,6 +6,7 @@ import (
 	"go.uber.org/fx"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 )
 
 // stopMargin is what a stop may take beyond the shutdown grace: closing the
@@ -17,7 +18,7 @@ func shutdownGrace(cfg *Config) time.Duration {
 	if cfg.Sync.ShutdownGrace > 0 {
 		return cfg.Sync.ShutdownGrace
 	}
-	return bridge.DefaultEngineConfig().ShutdownGrace
+	return engine.DefaultConfig().ShutdownGrace
 }
 
 // stopTimeout bounds a whole stop (fx's stop context): the engine's part
@@ -39,7 +40,7 @@ type callAborter interface{ AbortCalls() }
 // It is invoked after the engine is built, so its hook runs before the
 // engine's on stop (fx stops in reverse order) and the grace is counted
 // from the start of the stop.
-func cutChatCallsAtGrace(lc fx.Lifecycle, cfg *Config, chat bridge.Chat, clock bridge.Clock, _ *bridge.Engine) {
+func cutChatCallsAtGrace(lc fx.Lifecycle, cfg *Config, chat bridge.Chat, clock bridge.Clock, _ *engine.Engine) {
 	a, ok := chat.(callAborter)
 	if !ok {
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/httpx"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
@@ -27,7 +28,7 @@ type e2e struct {
 	sim     *simulator.Simulator
 	client  *lazada.Client
 	chat    *bridgetest.Chat
-	eng     *bridge.Engine
+	eng     *engine.Engine
 	store   bridge.Store
 	pushURL string
 }
@@ -68,7 +69,7 @@ func newE2E(t testing.TB) *e2e {
 	}
 	client.RegisterRoutes(mux)
 	chat := bridgetest.NewChat()
-	eng := bridge.NewEngine(bridge.EngineConfig{PollJitter: 0.0001}, bridge.EngineDeps{
+	eng := engine.New(engine.Config{PollJitter: 0.0001}, engine.Deps{
 		State: db, Chat: chat, Marketplaces: []bridge.Marketplace{client}, Stores: []bridge.Store{store},
 		Clock: clock, Hints: hints, Pushes: pushes,
 	})

@@ -88,7 +88,7 @@ func TestEngineMarksARecalledMessage(t *testing.T) {
 	r.delivered(t)
 	rec.WaitFor(t, "the system message recorded", func() bool { return rec.Count() == 2 })
 	if got, _ := rec.Message(bridge.MessageID(m.ID)); !got.Recalled {
-		t.Skip("CORE GAP: bridge.Queue.recordLocked drops a recall of a message it already holds " +
+		t.Skip("CORE GAP: engine.Queue.recordLocked drops a recall of a message it already holds " +
 			"(known IDs are left out of the batch, so RecordInbound never sees Recalled); the client records it again with Recalled set " +
 			"(TestRecallIsRecordedAgainAsRecalled)")
 	}

@@ -8,13 +8,14 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // Recorder is the engine side of a push-driven Env's bridge.Pushes: what
 // the platform's pushes carry reaches it exactly as in the bridge. Pushes
 // attaches its sink only from inside package bridge, so the Recorder runs
-// the real bridge.Engine (on state/sqlite ":memory:", the fake chat and a
+// the real engine.Engine (on state/sqlite ":memory:", the fake chat and a
 // clock of its own that never moves, so it never imports or checks health
 // on its own) over a state that records every inbound message the queue
 // stores: a message recorded once shows once, a recall shows as a second,
@@ -50,8 +51,8 @@ func AttachRecorder(t testing.TB, pushes *bridge.Pushes, stores ...bridge.Store)
 		list = append(list, m)
 	}
 	never := 100 * 365 * 24 * time.Hour
-	eng := bridge.NewEngine(bridge.EngineConfig{PollInterval: never, HealthInterval: never, ImportDelay: never, PollJitter: 0.0001},
-		bridge.EngineDeps{State: r.state, Chat: bridgetest.NewChat(), Marketplaces: list, Stores: stores, Clock: clock, Pushes: pushes})
+	eng := engine.New(engine.Config{PollInterval: never, HealthInterval: never, ImportDelay: never, PollJitter: 0.0001},
+		engine.Deps{State: r.state, Chat: bridgetest.NewChat(), Marketplaces: list, Stores: stores, Clock: clock, Pushes: pushes})
 	if err := eng.Start(ctx); err != nil {
 		db.Close()
 		t.Fatalf("platformtest: start the recording engine: %v", err)

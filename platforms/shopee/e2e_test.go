@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/httpx"
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
@@ -26,7 +27,7 @@ type e2e struct {
 	client  *shopee.Client
 	db      *sqlite.DB
 	chat    *bridgetest.Chat
-	eng     *bridge.Engine
+	eng     *engine.Engine
 	hints   *bridge.Hints
 	store   bridge.Store
 	initial bridge.Tokens
@@ -89,7 +90,7 @@ func (r *e2e) start(t testing.TB) {
 	} else {
 		r.chat = r.chat.Reopen()
 	}
-	r.eng = bridge.NewEngine(bridge.EngineConfig{PollInterval: time.Hour, PollJitter: 0.0001}, bridge.EngineDeps{
+	r.eng = engine.New(engine.Config{PollInterval: time.Hour, PollJitter: 0.0001}, engine.Deps{
 		State: r.db, Chat: r.chat, Marketplaces: []bridge.Marketplace{client}, Stores: []bridge.Store{r.store},
 		Clock: r.clock, Hints: r.hints,
 	})

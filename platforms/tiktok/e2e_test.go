@@ -13,19 +13,20 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
 	"github.com/shopbridge/shopbridge/platforms/tiktok"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // e2e is the real engine on the TikTok client: simulator → client (polls
-// and webhooks) → bridge.Engine → SQLite (:memory:) → fake chat, on one
+// and webhooks) → engine.Engine → SQLite (:memory:) → fake chat, on one
 // fake clock. The engine attaches itself to the env's bridge.Pushes.
 type e2e struct {
 	*env
 	db   *sqlite.DB
 	chat *bridgetest.Chat
-	eng  *bridge.Engine
+	eng  *engine.Engine
 	mp   *countingMarketplace
 }
 
@@ -57,7 +58,7 @@ func newE2E(t testing.TB, opts ...envOption) *e2e {
 	t.Cleanup(func() { db.Close() })
 	e.use(e.newClient(t, db))
 	r := &e2e{env: e, db: db, chat: bridgetest.NewChat(), mp: &countingMarketplace{Client: e.client}}
-	r.eng = bridge.NewEngine(bridge.EngineConfig{PollJitter: 0.0001}, bridge.EngineDeps{
+	r.eng = engine.New(engine.Config{PollJitter: 0.0001}, engine.Deps{
 		State: db, Chat: r.chat, Marketplaces: []bridge.Marketplace{r.mp}, Stores: []bridge.Store{e.store},
 		Clock: e.clock, Hints: e.hints, Pushes: e.pushes,
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -19,7 +20,7 @@ type engineRig struct {
 	mp    *bridgetest.Marketplace
 	chat  *bridgetest.Chat
 	db    *sqlite.DB
-	eng   *bridge.Engine
+	eng   *engine.Engine
 	store bridge.Store
 }
 
@@ -31,7 +32,7 @@ func startEngine(tb testing.TB, path string, clock *bridgetest.Clock, mp *bridge
 		tb.Fatalf("sqlite.Open: %v", err)
 	}
 	store := bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}
-	eng := bridge.NewEngine(bridge.EngineConfig{PollInterval: time.Hour, PollJitter: 0.0001}, bridge.EngineDeps{
+	eng := engine.New(engine.Config{PollInterval: time.Hour, PollJitter: 0.0001}, engine.Deps{
 		State: db, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{store}, Clock: clock,
 	})
 	if err := eng.Start(ctx); err != nil {

@@ -1,0 +1,226 @@
+package engine
+
+import "time"
+
+// Config holds the engine's timings and limits. Zero fields take the
+// defaults of DefaultConfig.
+type Config struct {
+	// PollInterval is how often each store is polled; PollJitter spreads polls
+	// by up to that fraction of the interval.
+	PollInterval time.Duration
+	PollJitter   float64
+	// FailureThreshold is how many failed syncs in a row make a store "down".
+	FailureThreshold int
+	// Debounce is how long success must hold before a catch-up starts.
+	Debounce time.Duration
+	// ProbeInterval is the wait between probes of a down store during its
+	// first ProbeFastFor; after that the wait doubles up to ProbeBackoffMax.
+	ProbeInterval time.Duration
+	ProbeFastFor  time.Duration
+	// ProbeBackoffMax caps the wait between probes while a store is down.
+	ProbeBackoffMax time.Duration
+	// ProbeTimeout bounds one probe (made without the client's retries).
+	ProbeTimeout time.Duration
+	// HealthInterval is how often a push-driven store (Lazada) is checked
+	// with its platform's cheap health call; ImportDelay is how long after
+	// a push-driven store is added or authorized its one-off history import
+	// runs (the platform copies the history first); PushSilence is how long
+	// after a reply was sent without any push since such a store is flagged.
+	HealthInterval time.Duration
+	ImportDelay    time.Duration
+	PushSilence    time.Duration
+	// AuthRetry is how often a store whose tokens the marketplace refuses
+	// is tried again without an admin's action (each try is one refused
+	// refresh); new tokens saved by an authorization end the wait at once.
+	AuthRetry time.Duration
+	// ImportWindow bounds what a first start imports: unanswered conversations
+	// whose last buyer message is younger than this.
+	ImportWindow time.Duration
+	// HistoryLimit is how many recent messages a newly opened thread gets.
+	HistoryLimit int
+	// CursorOverlap re-lists conversations this far before the cursor, so
+	// marketplace clock jitter loses nothing (message IDs de-duplicate).
+	CursorOverlap time.Duration
+	// SyncConcurrency bounds conversations synced at once per store.
+	SyncConcurrency int
+	// SyncTimeout bounds one sync of one store.
+	SyncTimeout time.Duration
+	// NotePrefix keeps an agent's thread message internal.
+	NotePrefix string
+	// SendAttempts bounds automatic attempts of one reply; SendBackoff is the
+	// first wait, doubling up to SendBackoffMax.
+	SendAttempts   int
+	SendBackoff    time.Duration
+	SendBackoffMax time.Duration
+	// SendWorkers is how many replies are sent at once.
+	SendWorkers int
+	// ReconcileWindow is how many recent messages are checked for a reply
+	// whose outcome is unknown before it is sent again.
+	ReconcileWindow int
+	// SendTimeout is each send attempt's deadline: the client gives up then.
+	// ReconcileMargin is how long after that deadline the marketplace may
+	// still apply a request it received: a reply whose outcome is unknown
+	// is looked for, and sent again if missing, only after both.
+	SendTimeout     time.Duration
+	ReconcileMargin time.Duration
+	// ShutdownGrace lets in-flight sends finish on stop.
+	ShutdownGrace time.Duration
+	// ResumedAfter is how quiet a conversation must have been for a new buyer
+	// message to be surfaced as "resumed".
+	ResumedAfter time.Duration
+	// PostConcurrency is how many conversations of one chat destination are
+	// posted at once; PostBatch the most pending messages of a conversation
+	// handed to the surface in one call (it combines them into as few posts
+	// as its limits allow).
+	PostConcurrency int
+	PostBatch       int
+	// PostBackoff is the first wait after a failed post, doubling up to
+	// PostBackoffMax.
+	PostBackoff    time.Duration
+	PostBackoffMax time.Duration
+	// BacklogRescan is how often the inbound backlog is read again from
+	// state (it is also read at start), so nothing recorded is left behind.
+	BacklogRescan time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		PollInterval:     30 * time.Second,
+		PollJitter:       0.1,
+		FailureThreshold: 3,
+		Debounce:         3 * time.Second,
+		ProbeInterval:    time.Second,
+		ProbeFastFor:     2 * time.Minute,
+		ProbeBackoffMax:  2 * time.Minute,
+		ProbeTimeout:     5 * time.Second,
+		AuthRetry:        6 * time.Hour,
+		HealthInterval:   time.Minute,
+		ImportDelay:      12 * time.Minute,
+		PushSilence:      10 * time.Minute,
+		ImportWindow:     24 * time.Hour,
+		HistoryLimit:     20,
+		CursorOverlap:    30 * time.Second,
+		SyncConcurrency:  4,
+		SyncTimeout:      2 * time.Minute,
+		NotePrefix:       "note:",
+		SendAttempts:     6,
+		SendBackoff:      2 * time.Second,
+		SendBackoffMax:   2 * time.Minute,
+		SendWorkers:      4,
+		ReconcileWindow:  30,
+		SendTimeout:      20 * time.Second,
+		ReconcileMargin:  30 * time.Second,
+		ShutdownGrace:    10 * time.Second,
+		ResumedAfter:     24 * time.Hour,
+		PostConcurrency:  4,
+		PostBatch:        50,
+		PostBackoff:      time.Second,
+		PostBackoffMax:   time.Minute,
+		BacklogRescan:    time.Minute,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.PollInterval <= 0 {
+		c.PollInterval = d.PollInterval
+	}
+	if c.PollJitter < 0 || c.PollJitter >= 1 {
+		c.PollJitter = d.PollJitter
+	}
+	if c.FailureThreshold <= 0 {
+		c.FailureThreshold = d.FailureThreshold
+	}
+	if c.Debounce <= 0 {
+		c.Debounce = d.Debounce
+	}
+	if c.ProbeInterval <= 0 {
+		c.ProbeInterval = d.ProbeInterval
+	}
+	if c.ProbeFastFor <= 0 {
+		c.ProbeFastFor = d.ProbeFastFor
+	}
+	if c.ProbeBackoffMax <= 0 {
+		c.ProbeBackoffMax = d.ProbeBackoffMax
+	}
+	if c.ProbeBackoffMax < c.ProbeInterval {
+		c.ProbeBackoffMax = c.ProbeInterval
+	}
+	if c.ProbeTimeout <= 0 {
+		c.ProbeTimeout = d.ProbeTimeout
+	}
+	if c.AuthRetry <= 0 {
+		c.AuthRetry = d.AuthRetry
+	}
+	if c.HealthInterval <= 0 {
+		c.HealthInterval = d.HealthInterval
+	}
+	if c.ImportDelay <= 0 {
+		c.ImportDelay = d.ImportDelay
+	}
+	if c.PushSilence <= 0 {
+		c.PushSilence = d.PushSilence
+	}
+	if c.ImportWindow <= 0 {
+		c.ImportWindow = d.ImportWindow
+	}
+	if c.HistoryLimit <= 0 {
+		c.HistoryLimit = d.HistoryLimit
+	}
+	if c.CursorOverlap <= 0 {
+		c.CursorOverlap = d.CursorOverlap
+	}
+	if c.SyncConcurrency <= 0 {
+		c.SyncConcurrency = d.SyncConcurrency
+	}
+	if c.SyncTimeout <= 0 {
+		c.SyncTimeout = d.SyncTimeout
+	}
+	if c.NotePrefix == "" {
+		c.NotePrefix = d.NotePrefix
+	}
+	if c.SendAttempts <= 0 {
+		c.SendAttempts = d.SendAttempts
+	}
+	if c.SendBackoff <= 0 {
+		c.SendBackoff = d.SendBackoff
+	}
+	if c.SendBackoffMax <= 0 {
+		c.SendBackoffMax = d.SendBackoffMax
+	}
+	if c.SendWorkers <= 0 {
+		c.SendWorkers = d.SendWorkers
+	}
+	if c.ReconcileWindow <= 0 {
+		c.ReconcileWindow = d.ReconcileWindow
+	}
+	if c.SendTimeout <= 0 {
+		c.SendTimeout = d.SendTimeout
+	}
+	if c.ReconcileMargin <= 0 {
+		c.ReconcileMargin = d.ReconcileMargin
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = d.ShutdownGrace
+	}
+	if c.ResumedAfter <= 0 {
+		c.ResumedAfter = d.ResumedAfter
+	}
+	if c.PostConcurrency <= 0 {
+		c.PostConcurrency = d.PostConcurrency
+	}
+	if c.PostBatch <= 0 {
+		c.PostBatch = d.PostBatch
+	}
+	if c.PostBackoff <= 0 {
+		c.PostBackoff = d.PostBackoff
+	}
+	if c.PostBackoffMax <= 0 {
+		c.PostBackoffMax = d.PostBackoffMax
+	}
+	if c.BacklogRescan <= 0 {
+		c.BacklogRescan = d.BacklogRescan
+	}
+	return c
+}
