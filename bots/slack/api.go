@@ -131,7 +131,7 @@ func (s *Surface) do(ctx context.Context, c call, fn func(context.Context) error
 			if ctx.Err() == nil && attempt < s.cfg.Pacing.TransientRetries && (c.idempotent || pe.NotDelivered) {
 				attempt++
 				s.log.Debug("transient Slack failure; retrying", "op", c.op, "method", c.method, "attempt", attempt, "err", pe)
-				if !sleep(ctx, s.clock, backoff) {
+				if !bridge.Sleep(ctx, s.clock, backoff) {
 					return pe
 				}
 				backoff *= 2
@@ -150,19 +150,6 @@ func answered(err error) bool {
 	var se slack.SlackErrorResponse
 	var sc slack.StatusCodeError
 	return errors.As(err, &se) || errors.As(err, &sc)
-}
-
-// sleep waits d on the clock; it reports false when ctx ended first.
-func sleep(ctx context.Context, clock bridge.Clock, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	select {
-	case <-ctx.Done():
-		return false
-	case <-clock.After(d):
-		return true
-	}
 }
 
 // ignoreCodes turns the listed Slack error codes into success.

@@ -165,7 +165,7 @@ func (s *Surface) handleMessage(ctx context.Context, h bridge.ChatHandler, m mes
 			return
 		}
 		s.log.Warn("the bridge could not take an agent's reply; retrying", "attempt", attempt, "err", err)
-		if !sleep(ctx, s.clock, backoff) {
+		if !bridge.Sleep(ctx, s.clock, backoff) {
 			return
 		}
 		backoff *= 2

@@ -74,7 +74,7 @@ func (s *Surface) identify(ctx context.Context) {
 			s.health.transport(false, err)
 		}
 		s.log.Warn("could not check the Slack token; retrying", "err", err)
-		if !sleep(ctx, s.clock, backoff) {
+		if !bridge.Sleep(ctx, s.clock, backoff) {
 			return
 		}
 		backoff = min(backoff*2, s.cfg.ReconnectBackoffMax)

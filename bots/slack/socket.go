@@ -84,7 +84,7 @@ func (s *Surface) runSocket(ctx context.Context, h bridge.ChatHandler) {
 				s.health.transport(false, pe)
 			}
 		}
-		if !sleep(ctx, s.clock, backoff) {
+		if !bridge.Sleep(ctx, s.clock, backoff) {
 			return
 		}
 		backoff = min(backoff*2, s.cfg.ReconnectBackoffMax)

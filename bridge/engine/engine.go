@@ -274,7 +274,7 @@ func (e *Engine) listen(ctx context.Context) {
 		}
 		e.log.Error("chat surface stopped listening; starting it again", "surface", e.chat.Name(), "in", backoff, "err", err)
 		e.mon.chatFailure(err)
-		if !sleep(ctx, e.clock, backoff) {
+		if !bridge.Sleep(ctx, e.clock, backoff) {
 			return
 		}
 		backoff = min(backoff*2, time.Minute)

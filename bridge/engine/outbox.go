@@ -373,7 +373,7 @@ func (o *Outbox) process(ctx context.Context, id bridge.ReplyID) {
 		o.setStatus(ctx, r)
 	}
 	conv := bridge.Conversation{ID: rec.ID, BuyerID: rec.BuyerID, BuyerName: rec.BuyerName, LastBuyerAt: rec.LastBuyerAt, SellerSince: rec.SellerStreak}
-	sctx, cancel := withClockTimeout(ctx, o.clock, o.cfg.SendTimeout)
+	sctx, cancel := bridge.WithTimeout(ctx, o.clock, o.cfg.SendTimeout)
 	msg, err := mp.SendText(sctx, st, conv, r.Text)
 	timedOut := context.Cause(sctx) == context.DeadlineExceeded
 	cancel()

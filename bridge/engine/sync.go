@@ -231,7 +231,7 @@ func (sy *syncer) probe(ctx context.Context, st bridge.Store) time.Duration {
 		return d.mon.probeBackoff(st.ID)
 	}
 	// First success: wait for stable success before the catch-up.
-	if !sleep(ctx, d.clock, d.cfg.Debounce) {
+	if !bridge.Sleep(ctx, d.clock, d.cfg.Debounce) {
 		return 0
 	}
 	if err := check(); err != nil {

@@ -133,7 +133,7 @@ func (c *Client) onNewMessage(parent context.Context, wh wireWebhook) int {
 		}
 		return http.StatusOK
 	}
-	ctx, cancel := withClockTimeout(parent, c.clock, c.cfg.WebhookDeadline)
+	ctx, cancel := bridge.WithTimeout(parent, c.clock, c.cfg.WebhookDeadline)
 	defer cancel()
 	conv := c.webhookConversation(ctx, shopID, convID)
 	err := c.pushes.Record(ctx, bridge.PlatformTikTok, shopID, conv, []bridge.Message{msg})
@@ -168,7 +168,7 @@ func (c *Client) webhookConversation(ctx context.Context, shopID string, id brid
 	if err != nil || known {
 		return conv
 	}
-	lctx, cancel := withClockTimeout(ctx, c.clock, c.cfg.WebhookDeadline/2)
+	lctx, cancel := bridge.WithTimeout(ctx, c.clock, c.cfg.WebhookDeadline/2)
 	defer cancel()
 	if _, err := c.conversationPage(lctx, store, ""); err != nil {
 		c.log.Debug("could not look up a new conversation for its buyer", "store", string(store.ID), "conversation", string(id), "err", err)
@@ -227,26 +227,6 @@ func (s *seenNotifications) add(id string, now time.Time, keep time.Duration) {
 		s.order = append(s.order, id)
 	}
 	s.until[id] = now.Add(keep)
-}
-
-// withClockTimeout is context.WithTimeout on clock c (a fake clock in tests).
-func withClockTimeout(parent context.Context, c bridge.Clock, d time.Duration) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancelCause(parent)
-	expire := func() { cancel(context.DeadlineExceeded) }
-	if tc, ok := c.(bridge.TimerClock); ok {
-		stop := tc.AfterFunc(d, expire)
-		return ctx, func() { stop(); cancel(context.Canceled) }
-	}
-	done := make(chan struct{})
-	go func() {
-		select {
-		case <-c.After(d):
-			expire()
-		case <-done:
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, func() { close(done); cancel(context.Canceled) }
 }
 
 // WebhookEndpoint names the webhook endpoint in refusal logs and metrics.

@@ -1,18 +1,16 @@
-package engine
+package bridge
 
 import (
 	"context"
 	"time"
-
-	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// withClockTimeout is context.WithTimeout on clock c: ctx ends d from now
+// WithTimeout is context.WithTimeout on clock c: the context ends d from now
 // on c (a fake clock in tests), with context.DeadlineExceeded as its error.
-func withClockTimeout(parent context.Context, c bridge.Clock, d time.Duration) (context.Context, context.CancelFunc) {
+func WithTimeout(parent context.Context, c Clock, d time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
 	expire := func() { cancel(context.DeadlineExceeded) }
-	if tc, ok := c.(bridge.TimerClock); ok {
+	if tc, ok := c.(TimerClock); ok {
 		stop := tc.AfterFunc(d, expire)
 		return ctx, func() { stop(); cancel(context.Canceled) }
 	}
@@ -22,13 +20,15 @@ func withClockTimeout(parent context.Context, c bridge.Clock, d time.Duration) (
 		case <-c.After(d):
 			expire()
 		case <-done:
+		case <-ctx.Done():
 		}
 	}()
 	return ctx, func() { close(done); cancel(context.Canceled) }
 }
 
-// sleep waits for d on clock c or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, c bridge.Clock, d time.Duration) bool {
+// Sleep waits for d on clock c or until ctx ends; it reports whether d
+// passed.
+func Sleep(ctx context.Context, c Clock, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
