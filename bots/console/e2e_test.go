@@ -19,23 +19,6 @@ import (
 
 var start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 
-type terminal struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (t *terminal) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.buf.Write(p)
-}
-
-func (t *terminal) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.buf.String()
-}
-
 // e2e runs the engine on the fake marketplace and SQLite with the console
 // surface reading a pipe, as `shopbridge demo` does with a terminal.
 type e2e struct {
@@ -45,7 +28,7 @@ type e2e struct {
 	store bridge.Store
 	eng   *engine.Engine
 	s     *console.Surface
-	term  *terminal
+	term  *bridgetest.Buffer
 	in    *io.PipeWriter
 	stop  func()
 }
@@ -61,7 +44,7 @@ func startE2E(t *testing.T) *e2e {
 func startOn(t *testing.T, clock *bridgetest.Clock, mp *bridgetest.Marketplace, dbPath string) *e2e {
 	t.Helper()
 	ctx := context.Background()
-	e := &e2e{t: t, clock: clock, mp: mp, term: &terminal{},
+	e := &e2e{t: t, clock: clock, mp: mp, term: &bridgetest.Buffer{},
 		store: bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}}
 	st, err := sqlite.Open(ctx, dbPath)
 	if err != nil {

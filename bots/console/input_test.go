@@ -1,12 +1,10 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/shopbridge/shopbridge/bridge"
@@ -21,24 +19,7 @@ type listening struct {
 	in     *io.PipeWriter
 	cancel context.CancelFunc
 	done   chan error
-	logs   *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs   *bridgetest.Buffer
 }
 
 func listen(t *testing.T, cfg Config) *listening {
@@ -55,7 +36,7 @@ func listenWith(t *testing.T, cfg Config, h bridge.ChatHandler, replies ReplySto
 	if w, ok := h.(interface{ recorder() *handler }); ok {
 		rec = w.recorder()
 	}
-	l := &listening{out: &output{t: t}, h: rec, in: pw, done: make(chan error, 1), logs: &lockedBuffer{}}
+	l := &listening{out: &output{t: t}, h: rec, in: pw, done: make(chan error, 1), logs: &bridgetest.Buffer{}}
 	s, err := New(cfg, Deps{Out: l.out, In: pr, Clock: bridgetest.NewClock(t0), Logger: slog.New(slog.NewTextHandler(l.logs, nil)), Replies: replies})
 	if err != nil {
 		t.Fatal(err)

@@ -1,13 +1,11 @@
 package slack
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -183,7 +181,7 @@ func (f *fixture) autoAdvance() {
 // testLogger logs into a buffer that is shown when the test fails and is
 // checked for secrets when it ends.
 func testLogger(t *testing.T) *slog.Logger {
-	lb := &logBuffer{}
+	lb := &bridgetest.Buffer{}
 	t.Cleanup(func() {
 		out := lb.String()
 		for _, s := range []string{fakeslack.BotToken, fakeslack.AppToken, secret} {
@@ -196,23 +194,6 @@ func testLogger(t *testing.T) *slog.Logger {
 		}
 	})
 	return slog.New(slog.NewTextHandler(lb, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 var errTest = errors.New("state unavailable")

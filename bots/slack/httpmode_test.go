@@ -183,7 +183,7 @@ func TestHTTPModeForgedFloodLogsBoundedLines(t *testing.T) {
 	fake.AddChannel(chInbox, chAlerts)
 	cfg := testConfig(fake)
 	cfg.Mode, cfg.AppToken, cfg.SigningSecret = ModeHTTP, "", secret
-	logs := &logBuffer{}
+	logs := &bridgetest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	refusals := bridge.NewRefusals(log, clock, 0)
 	mux := http.NewServeMux()

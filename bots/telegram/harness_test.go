@@ -1,14 +1,12 @@
 package telegram
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +33,7 @@ type harness struct {
 	s     *Surface
 	h     *bridgetest.Handler
 	mux   *http.ServeMux
-	logs  *syncBuffer
+	logs  *bridgetest.Buffer
 	stop  context.CancelFunc
 	done  chan struct{}
 }
@@ -62,7 +60,7 @@ func newHarnessClock(t testing.TB, fire bool, opts ...option) *harness {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &bridgetest.Buffer{}
 	mux := http.NewServeMux()
 	s, err := New(cfg, Deps{Clock: clock, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Routes: mux})
 	if err != nil {
@@ -152,18 +150,7 @@ func (hs *harness) stopListening() {
 // neither); it fails the test after 10 s.
 func (hs *harness) waitFor(what string, cond func() bool) {
 	hs.t.Helper()
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		select {
-		case <-hs.api.Activity():
-		case <-hs.h.Changed():
-		case <-tick.C:
-		case <-deadline:
-			hs.t.Fatalf("timed out waiting for %s", what)
-		}
-	}
+	bridgetest.Eventually(hs.t, what, cond, hs.api.Activity, hs.h.Changed)
 }
 
 // forumThread opens a thread for testHeader in the inbox.
@@ -186,23 +173,6 @@ func lastHealth(h *bridgetest.Handler) bridgetest.HealthReport {
 		return r
 	}
 	return bridgetest.HealthReport{OK: true}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func mustAtoi(s string) int {

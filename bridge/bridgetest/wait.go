@@ -2,6 +2,7 @@ package bridgetest
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -15,16 +16,15 @@ func Eventually(t testing.TB, what string, cond func() bool, changed ...func() <
 	defer cancel()
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
+	cases := make([]reflect.SelectCase, 2+len(changed))
+	cases[0] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())}
+	cases[1] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(tick.C)}
 	for !cond() {
-		var ch <-chan struct{}
-		if len(changed) > 0 {
-			ch = changed[0]()
+		for i, ch := range changed {
+			cases[2+i] = reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch())}
 		}
-		select {
-		case <-ctx.Done():
+		if chosen, _, _ := reflect.Select(cases); chosen == 0 {
 			t.Fatalf("timed out waiting until %s", what)
-		case <-ch:
-		case <-tick.C:
 		}
 	}
 }

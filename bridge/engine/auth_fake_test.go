@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -114,24 +113,6 @@ func (m *authMarketplace) failRefresh(err error) {
 	m.refreshErr = err
 }
 
-// logBuffer collects log output safely across goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 var (
 	authStore   = bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}
 	noAuthStore = bridge.Store{ID: "lazada-sg", Platform: bridge.PlatformLazada, ShopID: "2002", Name: "SG Shop", Site: "SG"}
@@ -148,7 +129,7 @@ type authFixture struct {
 	eng   *engine.Engine
 	auth  *auth.Flow
 	mux   *http.ServeMux
-	logs  *logBuffer
+	logs  *bridgetest.Buffer
 }
 
 const publicURL = "https://bridge.example.com"
@@ -162,7 +143,7 @@ func newAuthFixture(t *testing.T, cfg auth.Config, opts ...func(*engine.Deps)) *
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	f := &authFixture{t: t, clock: bridgetest.NewClock(t0), state: st, chat: bridgetest.NewChat(), mux: http.NewServeMux(), logs: &logBuffer{}}
+	f := &authFixture{t: t, clock: bridgetest.NewClock(t0), state: st, chat: bridgetest.NewChat(), mux: http.NewServeMux(), logs: &bridgetest.Buffer{}}
 	f.mp = newAuthMarketplace(f.clock, st)
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	deps := engine.Deps{

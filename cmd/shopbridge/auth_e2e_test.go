@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,35 +29,11 @@ import (
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
-// syncBuffer is a bytes.Buffer safe across goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitFor polls cond in real time (for work done by other goroutines or
 // processes, never for timing logic).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	bridgetest.Eventually(t, what, cond)
 }
 
 // openInBrowser plays the shop owner: it opens the authorization link with
@@ -135,7 +110,7 @@ func TestAuthorizationFlowAgainstSimulator(t *testing.T) {
 	ctx := context.Background()
 	clock := bridgetest.NewClock(time.Now().UTC().Truncate(time.Second))
 	sim := startSimulator(t, clock, "1001", "2002")
-	logs := &syncBuffer{}
+	logs := &bridgetest.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
@@ -332,7 +307,7 @@ func TestStoreAuthorizeCLI(t *testing.T) {
 	sim := startSimulator(t, nil, "1001")
 	dir := t.TempDir()
 	path := writeConfig(t, dir, freeListen(t), sim, storeYAML("shopee-my-1001", "1001", "MY"))
-	var stdout, stderr syncBuffer
+	var stdout, stderr bridgetest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"store", "authorize", "shopee-my-1001", "--config", path}, strings.NewReader(""), &stdout, &stderr)
@@ -416,7 +391,7 @@ func TestBridgeStoreUpdateAndStoresRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out, logs syncBuffer
+	var out, logs bridgetest.Buffer
 	stdin, closeIn := io.Pipe()
 	defer closeIn.Close()
 	var engine *engine.Engine
@@ -520,7 +495,7 @@ func TestStoreAuthorizeCLILazadaAndTikTok(t *testing.T) {
 	} {
 		t.Run(c.store, func(t *testing.T) {
 			before, _ := sim.Tokens(c.shop)
-			var stdout, stderr syncBuffer
+			var stdout, stderr bridgetest.Buffer
 			done := make(chan int, 1)
 			go func() {
 				done <- run([]string{"store", "authorize", c.store, "--config", path}, strings.NewReader(""), &stdout, &stderr)

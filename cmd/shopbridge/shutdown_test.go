@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 )
 
@@ -159,7 +160,7 @@ func TestDemoExitsWhenSlackDoesNotAnswer(t *testing.T) {
 	t.Setenv("SLACK_APP_TOKEN", "xapp-1")
 	t.Setenv("SLACK_CHANNEL", "C0123456789")
 	t.Setenv("SLACK_API_URL", api.srv.URL+"/")
-	var out, errb syncBuffer
+	var out, errb bridgetest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run([]string{"demo", "--duration", "2s", "--shops", "1", "--buyers", "1"}, strings.NewReader(""), &out, &errb)

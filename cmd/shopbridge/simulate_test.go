@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 )
 
 // `shopbridge simulate` prints a config fragment for all three dialects
 // that, with a chat surface, is a valid bridge config.
 func TestSimulatePrintsAConfigForAllThreeDialects(t *testing.T) {
-	var out, errb syncBuffer
+	var out, errb bridgetest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

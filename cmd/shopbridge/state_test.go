@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/state"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
@@ -111,7 +112,7 @@ func TestRunRefusesAnEmptyStateFile(t *testing.T) {
 	}
 
 	// --new-state takes it as a new database: the bridge starts.
-	var stdout, stderr syncBuffer
+	var stdout, stderr bridgetest.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

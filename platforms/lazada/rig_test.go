@@ -29,7 +29,7 @@ type rig struct {
 	rec     *fakeRecorder
 	hints   *bridge.Hints
 	store   bridge.Store
-	logs    *syncBuffer
+	logs    *bridgetest.Buffer
 	pushURL string
 	cfg     lazada.Config
 	srv     *httptest.Server
@@ -68,7 +68,7 @@ func newRigWith(t testing.TB, o rigOptions) *rig {
 	t.Cleanup(func() { cancel(); sim.Close() })
 	store := bridge.Store{ID: simulator.StoreID(shop), Platform: bridge.PlatformLazada, ShopID: shop.ShopID, Name: shop.Name, Site: shop.Site}
 	r := &rig{clock: clock, sim: sim, tokens: platformtest.NewMemTokens(), rec: newFakeRecorder(), hints: bridge.NewHints(),
-		store: store, logs: &syncBuffer{}, pushURL: srv.URL + lazada.DefaultPushPath, srv: srv}
+		store: store, logs: &bridgetest.Buffer{}, pushURL: srv.URL + lazada.DefaultPushPath, srv: srv}
 	cfg := simConfig(sim)
 	if o.mutate != nil {
 		o.mutate(&cfg)
@@ -213,24 +213,6 @@ func (f *fakeRecorder) byID(id string) []recorded {
 		}
 	}
 	return out
-}
-
-// syncBuffer is a goroutine-safe log buffer.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // withEngine gives the rig's client a real bridge.Pushes with the real
