@@ -197,7 +197,7 @@ func (e *Engine) commands() []bridge.Command {
 						return unknownStore(store)
 					}
 				}
-				if store == "" && !e.mon.hasFailedCatchUp() {
+				if store == "" && !e.mon.HasFailedCatchUp() {
 					// Nothing failed: sync every store now.
 					total := 0
 					for _, s := range e.Stores() {

@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/shopbridge/shopbridge/bridge/monitor"
+)
 
 // Config holds the engine's timings and limits. Zero fields take the
 // defaults of DefaultConfig.
@@ -223,4 +227,12 @@ func (c Config) withDefaults() Config {
 		c.BacklogRescan = d.BacklogRescan
 	}
 	return c
+}
+
+// monitorConfig is the part of the configuration the monitor uses.
+func (c Config) monitorConfig() monitor.Config {
+	return monitor.Config{
+		FailureThreshold: c.FailureThreshold, ProbeInterval: c.ProbeInterval, ProbeFastFor: c.ProbeFastFor,
+		ProbeBackoffMax: c.ProbeBackoffMax, AuthRetry: c.AuthRetry,
+	}
 }

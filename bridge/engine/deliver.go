@@ -79,8 +79,8 @@ func (r *Relay) deliver(ctx context.Context, k convKey) outcome {
 		}
 		break
 	}
-	r.mon.chatSuccess()
-	r.mon.stateSuccess()
+	r.mon.ChatSuccess()
+	r.mon.StateSuccess()
 	if o := r.updateEdited(crit, st, k); o.err != nil {
 		o.hasThread = true
 		return o
@@ -248,7 +248,7 @@ func (r *Relay) post(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHea
 
 // stateFault reports a state failure and backs the conversation off.
 func (r *Relay) stateFault(err error) outcome {
-	r.mon.stateFailure(err)
+	r.mon.StateFailure(err)
 	return outcome{err: err, more: true}
 }
 
@@ -262,7 +262,7 @@ func (r *Relay) chatFault(k convKey, err error, hasThread bool) outcome {
 		o.holdDest = true
 	}
 	if bridge.Classify(err) != bridge.KindRateLimited {
-		r.mon.chatFailure(err)
+		r.mon.ChatFailure(err)
 	}
 	r.log.Warn("could not post into the chat; will retry", "store", k.store, "conversation", k.conv, "err", err)
 	return o

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
 // Deps are the ports and helpers the engine runs on.
@@ -49,7 +50,7 @@ type Engine struct {
 	loadStores StoreLoader
 	mps        map[bridge.Platform]bridge.Marketplace
 	cmds       *Dispatcher
-	mon        *Monitor
+	mon        *monitor.Monitor
 	outbox     *Outbox
 	queue      *Queue
 	relay      *Relay
@@ -109,7 +110,7 @@ func New(cfg Config, deps Deps) *Engine {
 		e.stores[s.ID] = s
 		e.order = append(e.order, s.ID)
 	}
-	e.mon = newMonitor(cfg, MonitorDeps{State: deps.State, Alerts: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Label: e.storeLabel,
+	e.mon = monitor.New(cfg.monitorConfig(), monitor.Deps{State: deps.State, Alerts: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Label: e.storeLabel,
 		PushDriven: func(id bridge.StoreID) bool {
 			st, ok := e.Store(id)
 			if !ok {
@@ -201,7 +202,7 @@ func (e *Engine) Register(f bridge.Feature) error {
 func (e *Engine) Commands() *Dispatcher { return e.cmds }
 
 // Monitor returns the connectivity monitor.
-func (e *Engine) Monitor() *Monitor { return e.mon }
+func (e *Engine) Monitor() *monitor.Monitor { return e.mon }
 
 // Config returns the engine's effective configuration.
 func (e *Engine) Config() Config { return e.cfg }
@@ -224,10 +225,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	// alert) runs under hard, which ends only when the stop's grace is over.
 	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
 	e.hardCancel = hardCancel
-	e.mon.setBase(hard)
+	e.mon.SetBase(hard)
 	e.recordStart(ctx)
 	e.restoreAuth(ctx)
-	if err := e.mon.restore(ctx); err != nil {
+	if err := e.mon.Restore(ctx); err != nil {
 		e.log.Warn("could not restore open incidents", "err", err)
 	}
 	if err := e.outbox.start(runCtx); err != nil {
@@ -273,7 +274,7 @@ func (e *Engine) listen(ctx context.Context) {
 			err = errors.New("listener returned")
 		}
 		e.log.Error("chat surface stopped listening; starting it again", "surface", e.chat.Name(), "in", backoff, "err", err)
-		e.mon.chatFailure(err)
+		e.mon.ChatFailure(err)
 		if !bridge.Sleep(ctx, e.clock, backoff) {
 			return
 		}
@@ -463,7 +464,7 @@ func (e *Engine) Backlog(ctx context.Context) ([]DestinationBacklog, error) {
 // RetryCatchUp runs the catch-up again for stores whose catch-up failed
 // (all of the open incident's stores, or only store if given).
 func (e *Engine) RetryCatchUp(ctx context.Context, store bridge.StoreID) (int, error) {
-	ids := e.mon.failedCatchUps(store)
+	ids := e.mon.FailedCatchUps(store)
 	if len(ids) == 0 {
 		if store == "" {
 			return 0, fmt.Errorf("no failed sync to retry")

@@ -89,11 +89,11 @@ func (e *Engine) Command(ctx context.Context, c bridge.CommandRequest) bridge.Co
 // SurfaceHealth feeds the surface's connection state to the monitor.
 func (e *Engine) SurfaceHealth(ok bool, err error) {
 	if ok {
-		e.mon.chatSuccess()
+		e.mon.ChatSuccess()
 		return
 	}
 	if err == nil {
 		err = errors.New("disconnected")
 	}
-	e.mon.chatFailure(err)
+	e.mon.ChatFailure(err)
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
 // Outbox sends agent replies to buyers. A reply is stored (queued) before
@@ -27,7 +28,7 @@ type Outbox struct {
 	mps     func(bridge.Platform) bridge.Marketplace
 	locks   *convLocks
 	headers *headerUpdater
-	mon     *Monitor
+	mon     *monitor.Monitor
 	// authRefused is told when the marketplace refuses a store's tokens.
 	authRefused func(ctx context.Context, s bridge.Store, err error)
 	sentHook    func(bridge.StoreID, time.Time)
@@ -77,7 +78,7 @@ type OutboxDeps struct {
 	Marketplaces func(bridge.Platform) bridge.Marketplace
 	Locks        *convLocks
 	Headers      *headerUpdater
-	Monitor      *Monitor
+	Monitor      *monitor.Monitor
 	AuthRefused  func(ctx context.Context, s bridge.Store, err error)
 	// Sent, when set, is told of each reply the marketplace accepted.
 	Sent func(bridge.StoreID, time.Time)
@@ -365,7 +366,7 @@ func (o *Outbox) process(ctx context.Context, id bridge.ReplyID) {
 	r.AttemptStartedAt, r.AttemptDeadline = now, now.Add(o.cfg.SendTimeout)
 	if err := o.state.UpdateReply(ctx, r); err != nil {
 		o.log.Error("record reply as sending; not sending it yet", "reply", r.ID, "err", err)
-		o.mon.stateFailure(stateErr(true, fmt.Sprintf("record reply %d as sending", r.ID), err))
+		o.mon.StateFailure(stateErr(true, fmt.Sprintf("record reply %d as sending", r.ID), err))
 		o.schedule(r.ID, o.cfg.SendBackoff)
 		return
 	}
@@ -401,7 +402,7 @@ func (o *Outbox) process(ctx context.Context, id bridge.ReplyID) {
 	switch bridge.Classify(err) {
 	case bridge.KindAuth:
 		o.fail(ctx, r, bridge.ReasonOf(err))
-		if o.mon.authRefused(st.ID, err) {
+		if o.mon.AuthRefused(st.ID, err) {
 			o.log.Warn("store needs update: the marketplace refuses its tokens", "store", st.ID, "err", err)
 		}
 		if o.authRefused != nil {
@@ -443,7 +444,7 @@ func (o *Outbox) finishSent(ctx context.Context, st bridge.Store, rec bridge.Con
 	r.NextAttemptAt = time.Time{}
 	if err := o.state.UpdateReply(ctx, r); err != nil {
 		o.log.Error("record reply as sent", "reply", r.ID, "err", err)
-		o.mon.stateFailure(stateErr(true, fmt.Sprintf("record reply %d as sent", r.ID), err))
+		o.mon.StateFailure(stateErr(true, fmt.Sprintf("record reply %d as sent", r.ID), err))
 	}
 	if msg.SentAt.IsZero() {
 		msg.SentAt = now
@@ -458,7 +459,7 @@ func (o *Outbox) finishSent(ctx context.Context, st bridge.Store, rec bridge.Con
 		own := bridge.InboundMessage{Store: st.ID, Message: msg, Status: bridge.InboundOwn, Chat: r.ChatMessage, RecordedAt: now, PostedAt: now}
 		if _, err := o.state.RecordInbound(ctx, bridge.InboundBatch{Conversation: after, Messages: []bridge.InboundMessage{own}}); err != nil {
 			o.log.Error("record sent reply", "reply", r.ID, "err", err)
-			o.mon.stateFailure(stateErr(true, fmt.Sprintf("record sent reply %d", r.ID), err))
+			o.mon.StateFailure(stateErr(true, fmt.Sprintf("record sent reply %d", r.ID), err))
 		}
 	}
 	o.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // poster drains the conversations of one destination. Conversations whose
@@ -201,7 +203,7 @@ func (p *poster) finish(k convKey, out outcome) {
 		}
 	case out.holdDest:
 		p.holdFails++
-		wait := max(backoff(p.r.cfg.Backoff, p.r.cfg.BackoffMax, p.holdFails), out.retryAfter)
+		wait := max(bridge.Backoff(p.r.cfg.Backoff, p.r.cfg.BackoffMax, p.holdFails), out.retryAfter)
 		if until := now.Add(wait); until.After(p.holdUntil) {
 			p.holdUntil = until
 		}
@@ -213,7 +215,7 @@ func (p *poster) finish(k convKey, out outcome) {
 		}
 	default:
 		p.fails[k]++
-		cool = max(backoff(p.r.cfg.Backoff, p.r.cfg.BackoffMax, p.fails[k]), out.retryAfter)
+		cool = max(bridge.Backoff(p.r.cfg.Backoff, p.r.cfg.BackoffMax, p.fails[k]), out.retryAfter)
 		p.cooling[k] = true
 	}
 	p.mu.Unlock()
@@ -240,13 +242,4 @@ func (p *poster) finish(k convKey, out outcome) {
 	}
 	p.signal()
 	p.r.idleChanged()
-}
-
-// backoff is base doubled for each failure after the first, capped at max.
-func backoff(base, maxWait time.Duration, failures int) time.Duration {
-	d := base
-	for i := 1; i < failures && d < maxWait; i++ {
-		d *= 2
-	}
-	return min(d, maxWait)
 }

@@ -32,11 +32,11 @@ func (e *Engine) RecordPushed(ctx context.Context, p bridge.Platform, shopID str
 	_, err := e.queue.Record(ctx, st, c, msgs)
 	if err != nil {
 		if bridge.IsStateError(err) {
-			e.mon.stateFailure(err)
+			e.mon.StateFailure(err)
 		}
 		return err
 	}
-	e.mon.stateSuccess()
+	e.mon.StateSuccess()
 	return nil
 }
 
@@ -60,7 +60,7 @@ func (e *Engine) ConversationKnown(ctx context.Context, p bridge.Platform, shopI
 // PushSeen notes that a push arrived for the shop (PushSink).
 func (e *Engine) PushSeen(p bridge.Platform, shopID string) {
 	if st, ok := e.storeByShop(p, shopID); ok {
-		e.mon.pushSeen(st.ID, e.clock.Now())
+		e.mon.PushSeen(st.ID, e.clock.Now())
 	}
 }
 
@@ -73,6 +73,6 @@ func (e *Engine) noteSent(id bridge.StoreID, at time.Time) {
 		return
 	}
 	if _, pd := e.mps[st.Platform].(bridge.PushDriven); pd {
-		e.mon.pushExpected(id, at)
+		e.mon.PushExpected(id, at)
 	}
 }

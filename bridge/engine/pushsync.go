@@ -47,7 +47,7 @@ func (sy *syncer) pushPass(ctx context.Context, st bridge.Store, pd bridge.PushD
 	if err := pd.CheckHealth(ctx, st); err != nil {
 		return n, fmt.Errorf("health check of store %s: %w", st.ID, err)
 	}
-	d.mon.checkPushes(st.ID, d.cfg.PushSilence)
+	d.mon.CheckPushes(st.ID, d.cfg.PushSilence)
 	if err := d.state.SaveSyncCursor(ctx, st.ID, cursor, d.clock.Now()); err != nil {
 		return n, stateErr(true, fmt.Sprintf("save sync state of store %s", st.ID), err)
 	}

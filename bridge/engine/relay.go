@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
 // Relay posts the inbound queue into the chat: one poster per destination (a
@@ -22,7 +23,7 @@ type Relay struct {
 	router  bridge.Router
 	stores  func(bridge.StoreID) (bridge.Store, bool)
 	headers *headerUpdater
-	mon     *Monitor
+	mon     *monitor.Monitor
 	clock   bridge.Clock
 	log     *slog.Logger
 
@@ -68,7 +69,7 @@ type RelayDeps struct {
 	Chat    bridge.Chat
 	Stores  func(bridge.StoreID) (bridge.Store, bool)
 	Headers *headerUpdater
-	Monitor *Monitor
+	Monitor *monitor.Monitor
 	Clock   bridge.Clock
 	Logger  *slog.Logger
 }
@@ -108,7 +109,7 @@ func (r *Relay) rescan(ctx context.Context) {
 	if err != nil {
 		if ctx.Err() == nil {
 			r.log.Warn("could not read the inbound backlog; will try again", "err", err)
-			r.mon.stateFailure(stateErr(false, "read the inbound backlog", err))
+			r.mon.StateFailure(stateErr(false, "read the inbound backlog", err))
 		}
 		return
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
-	"github.com/shopbridge/shopbridge/bridge/engine"
+	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
 // checkingHarness is a harness whose surface combines a conversation's
@@ -166,12 +166,12 @@ func TestDiskFullPostsNothingTwiceAndNamesTheDatabase(t *testing.T) {
 		}
 	}
 	alerts := cc.Alerts()
-	if len(alerts) != 1 || alerts[0].Last().Title != engine.TextStateWriteFailed {
+	if len(alerts) != 1 || alerts[0].Last().Title != monitor.TextStateWriteFailed {
 		var titles []string
 		for _, a := range alerts {
 			titles = append(titles, a.Last().Title)
 		}
-		t.Fatalf("alerts %q, want one %q", titles, engine.TextStateWriteFailed)
+		t.Fatalf("alerts %q, want one %q", titles, monitor.TextStateWriteFailed)
 	}
 	if text := alerts[0].Last().Text; !strings.Contains(text, "disk is full") || !strings.Contains(text, "not a network outage") {
 		t.Fatalf("state alert must say why and that it is local: %q", text)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -23,15 +22,6 @@ func stateErr(write bool, op string, err error) error {
 		return err
 	}
 	return &bridge.StateError{Op: op, Write: write, Err: err}
-}
-
-// stateReason is a short reason for an alert about the state database.
-func stateReason(err error) string {
-	var se *bridge.StateError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s: %v", se.Op, se.Err)
-	}
-	return err.Error()
 }
 
 func isNotFound(err error) bool { return errors.Is(err, bridge.ErrNotFound) }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
 // syncRequest asks a syncer to run now.
@@ -41,7 +42,7 @@ type syncerDeps struct {
 	mp    bridge.Marketplace
 	queue *Queue
 	locks *convLocks
-	mon   *Monitor
+	mon   *monitor.Monitor
 	clock bridge.Clock
 	log   *slog.Logger
 	// authRefused is told when the marketplace refuses the store's tokens;
@@ -163,7 +164,7 @@ func (sy *syncer) run(ctx context.Context) {
 			}
 			continue
 		}
-		if hold, wait := d.mon.authHold(st.ID); hold && wait > 0 && req.reason != "manual" && req.reason != "authorized" {
+		if hold, wait := d.mon.AuthHold(st.ID); hold && wait > 0 && req.reason != "manual" && req.reason != "authorized" {
 			// The marketplace refuses the store's tokens: calling it on every
 			// poll would only repeat the refused refresh. Wait for new tokens
 			// (they wake this syncer) or the next try.
@@ -173,7 +174,7 @@ func (sy *syncer) run(ctx context.Context) {
 			}
 			continue
 		}
-		if wait := d.mon.quotaHold(st.ID); wait > 0 && req.reason != "manual" {
+		if wait := d.mon.QuotaHold(st.ID); wait > 0 && req.reason != "manual" {
 			// The marketplace's quota is used up until then: a push hint or a
 			// poll would only be refused again.
 			next = wait
@@ -182,7 +183,7 @@ func (sy *syncer) run(ctx context.Context) {
 			}
 			continue
 		}
-		if d.mon.storeDown(st.ID) && !req.catchUp {
+		if d.mon.StoreDown(st.ID) && !req.catchUp {
 			next = sy.probe(ctx, st)
 			if req.done != nil {
 				req.done <- syncResult{err: fmt.Errorf("store %s is unreachable", st.ID)}
@@ -227,24 +228,24 @@ func (sy *syncer) probe(ctx context.Context, st bridge.Store) time.Duration {
 		return err
 	}
 	if err := check(); err != nil {
-		d.mon.storeFailure(st.ID, err)
-		return d.mon.probeBackoff(st.ID)
+		d.mon.StoreFailure(st.ID, err)
+		return d.mon.ProbeBackoff(st.ID)
 	}
 	// First success: wait for stable success before the catch-up.
 	if !bridge.Sleep(ctx, d.clock, d.cfg.Debounce) {
 		return 0
 	}
 	if err := check(); err != nil {
-		d.mon.storeFailure(st.ID, err)
-		return d.mon.probeBackoff(st.ID)
+		d.mon.StoreFailure(st.ID, err)
+		return d.mon.ProbeBackoff(st.ID)
 	}
 	res := sy.syncOnce(ctx, st, true)
 	if bridge.IsStateError(res.err) {
 		// The marketplace is back; the state database is what failed. The
 		// store stays down (probing) until a catch-up can be recorded.
-		return d.mon.probeBackoff(st.ID)
+		return d.mon.ProbeBackoff(st.ID)
 	}
-	d.mon.storeRecovered(st.ID, res.messages, res.err)
+	d.mon.StoreRecovered(st.ID, res.messages, res.err)
 	if _, ok := d.mp.(bridge.PushDriven); ok {
 		return sy.nextPushPass()
 	}
@@ -294,10 +295,10 @@ func (sy *syncer) syncOnce(ctx context.Context, st bridge.Store, catchUp bool) s
 	}
 	switch {
 	case err == nil:
-		d.mon.stateSuccess()
-		d.mon.storeSuccess(st.ID, n)
-		d.mon.quotaResumed(st.ID)
-		if d.mon.authRestored(st.ID) {
+		d.mon.StateSuccess()
+		d.mon.StoreSuccess(st.ID, n)
+		d.mon.QuotaResumed(st.ID)
+		if d.mon.AuthRestored(st.ID) {
 			d.log.Info("store works again: the marketplace accepts its tokens", "store", st.ID)
 			if d.authWorks != nil {
 				d.authWorks(context.WithoutCancel(ctx), st)
@@ -306,21 +307,21 @@ func (sy *syncer) syncOnce(ctx context.Context, st bridge.Store, catchUp bool) s
 	case bridge.IsStateError(err):
 		// A local fault, not the marketplace's: the monitor alerts about the
 		// state database, and the store is not counted as failing.
-		d.mon.stateFailure(err)
-		d.mon.storeSuccess(st.ID, 0)
+		d.mon.StateFailure(err)
+		d.mon.StoreSuccess(st.ID, 0)
 	case errors.Is(err, context.Canceled) && ctx.Err() == nil:
 		d.log.Info("sync superseded", "store", st.ID)
 	case ctx.Err() != nil:
-	case bridge.Classify(err) == bridge.KindRateLimited && bridge.RetryAfterOf(err) >= quotaPauseMin:
+	case bridge.Classify(err) == bridge.KindRateLimited && bridge.RetryAfterOf(err) >= monitor.QuotaPauseMin:
 		// A quota, not an outage: pause until it resets (the syncer waits
 		// RetryAfter) and say so once.
-		d.mon.storeSuccess(st.ID, 0)
-		d.mon.quotaPaused(st.ID, d.clock.Now().Add(bridge.RetryAfterOf(err)), bridge.ReasonOf(err))
+		d.mon.StoreSuccess(st.ID, 0)
+		d.mon.QuotaPaused(st.ID, d.clock.Now().Add(bridge.RetryAfterOf(err)), bridge.ReasonOf(err))
 	case bridge.Classify(err) == bridge.KindAuth:
 		// Not a network outage: the store's authorization is gone. The
 		// authorization flow marks it "needs update" and alerts once; the
 		// store is not up, and is tried again only every AuthRetry.
-		if d.mon.authRefused(st.ID, err) {
+		if d.mon.AuthRefused(st.ID, err) {
 			d.log.Warn("store needs update: the marketplace refuses its tokens; syncing waits for a new authorization",
 				"store", st.ID, "retry_in", d.cfg.AuthRetry, "err", err)
 		}
@@ -329,7 +330,7 @@ func (sy *syncer) syncOnce(ctx context.Context, st bridge.Store, catchUp bool) s
 		}
 	default:
 		d.log.Warn("sync failed", "store", st.ID, "err", err)
-		d.mon.storeFailure(st.ID, err)
+		d.mon.StoreFailure(st.ID, err)
 	}
 	return syncResult{messages: n, err: err}
 }

@@ -1,4 +1,4 @@
-package engine
+package monitor
 
 import (
 	"context"
@@ -50,8 +50,8 @@ type alerter interface {
 	UpdateAlert(ctx context.Context, ref bridge.AlertRef, a bridge.Alert) error
 }
 
-// MonitorDeps are what the monitor runs on.
-type MonitorDeps struct {
+// Deps are what the monitor runs on.
+type Deps struct {
 	State  bridge.IncidentLog
 	Alerts alerter
 	Clock  bridge.Clock
@@ -128,7 +128,7 @@ type StoreHealth struct {
 // Up reports whether the store works: reachable and authorized.
 func (h StoreHealth) Up() bool { return !h.Down && !h.NeedsUpdate }
 
-func newMonitor(cfg Config, d MonitorDeps) *Monitor {
+func New(cfg Config, d Deps) *Monitor {
 	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, pushDriven: d.PushDriven, stores: map[bridge.StoreID]*health{}}
 }
 
@@ -166,7 +166,7 @@ func (m *Monitor) ChatHealth() StoreHealth {
 	return out
 }
 
-func (m *Monitor) storeDown(id bridge.StoreID) bool {
+func (m *Monitor) StoreDown(id bridge.StoreID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.healthLocked(id).down
@@ -176,7 +176,7 @@ func (m *Monitor) storeDown(id bridge.StoreID) bool {
 // ProbeInterval during the first ProbeFastFor of probing, so that a
 // restored marketplace is seen within about ProbeInterval; then doubling up
 // to ProbeBackoffMax, so a long outage costs few calls.
-func (m *Monitor) probeBackoff(id bridge.StoreID) time.Duration {
+func (m *Monitor) ProbeBackoff(id bridge.StoreID) time.Duration {
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -188,13 +188,13 @@ func (m *Monitor) probeBackoff(id bridge.StoreID) time.Duration {
 		return m.cfg.ProbeInterval
 	}
 	h.slowProbes++
-	return backoff(m.cfg.ProbeInterval, m.cfg.ProbeBackoffMax, h.slowProbes+1)
+	return bridge.Backoff(m.cfg.ProbeInterval, m.cfg.ProbeBackoffMax, h.slowProbes+1)
 }
 
 // storeSuccess records a successful sync that relayed n messages. A
 // successful sync of a store whose catch-up had failed completes that
 // catch-up too.
-func (m *Monitor) storeSuccess(id bridge.StoreID, n int) {
+func (m *Monitor) StoreSuccess(id bridge.StoreID, n int) {
 	m.mu.Lock()
 	h := m.healthLocked(id)
 	if !h.down {
@@ -204,11 +204,11 @@ func (m *Monitor) storeSuccess(id bridge.StoreID, n int) {
 	pendingCatchUp := m.current != nil && m.current.failed[id] && !m.current.down[id]
 	m.mu.Unlock()
 	if pendingCatchUp {
-		m.storeRecovered(id, n, nil)
+		m.StoreRecovered(id, n, nil)
 	}
 }
 
-func (m *Monitor) storeFailure(id bridge.StoreID, err error) {
+func (m *Monitor) StoreFailure(id bridge.StoreID, err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	h := m.healthLocked(id)
@@ -236,7 +236,7 @@ func (m *Monitor) storeFailure(id bridge.StoreID, err error) {
 
 // storeRecovered is called after a down store passed the debounce and ran
 // its catch-up sync (err is the catch-up's result).
-func (m *Monitor) storeRecovered(id bridge.StoreID, caught int, err error) {
+func (m *Monitor) StoreRecovered(id bridge.StoreID, caught int, err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	h := m.healthLocked(id)
@@ -270,7 +270,7 @@ func (m *Monitor) storeRecovered(id bridge.StoreID, caught int, err error) {
 
 // failedCatchUps returns the stores of the open incident whose catch-up
 // failed (only store, if given).
-func (m *Monitor) failedCatchUps(store bridge.StoreID) []bridge.StoreID {
+func (m *Monitor) FailedCatchUps(store bridge.StoreID) []bridge.StoreID {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ids []bridge.StoreID
@@ -400,7 +400,7 @@ func (m *Monitor) catchUpFailedAlert(in bridge.Incident) bridge.Alert {
 // chatFailure counts a chat surface failure; past the threshold the surface
 // is down: that is logged loudly (the alerts channel may be what is broken)
 // and an alert is attempted.
-func (m *Monitor) chatFailure(err error) {
+func (m *Monitor) ChatFailure(err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	if !m.chat.fail(now, err, m.cfg.FailureThreshold) {
@@ -415,7 +415,7 @@ func (m *Monitor) chatFailure(err error) {
 }
 
 // chatSuccess resets the surface's failure count and closes its incident.
-func (m *Monitor) chatSuccess() {
+func (m *Monitor) ChatSuccess() {
 	m.mu.Lock()
 	if !m.chat.down {
 		m.chat.failures = 0
@@ -446,7 +446,7 @@ func (m *Monitor) chatAlert(in bridge.Incident) bridge.Alert {
 // restore adopts a marketplace incident left open by a previous run: its
 // stores start as down, so they are probed, debounced and caught up, and its
 // alert is edited when they recover.
-func (m *Monitor) restore(ctx context.Context) error {
+func (m *Monitor) Restore(ctx context.Context) error {
 	incs, err := m.state.Incidents(ctx, m.clock.Now())
 	if err != nil {
 		return err
@@ -475,7 +475,7 @@ func (m *Monitor) restore(ctx context.Context) error {
 	return nil
 }
 
-func (m *Monitor) hasFailedCatchUp() bool {
+func (m *Monitor) HasFailedCatchUp() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.current != nil && len(m.current.failed) > 0
@@ -504,7 +504,7 @@ func (m *Monitor) baseCtx() context.Context {
 	return m.base
 }
 
-func (m *Monitor) setBase(ctx context.Context) {
+func (m *Monitor) SetBase(ctx context.Context) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.base = ctx

@@ -1,4 +1,4 @@
-package engine
+package monitor
 
 import (
 	"fmt"
@@ -34,7 +34,7 @@ func (m *Monitor) pushStateLocked(id bridge.StoreID) *pushState {
 }
 
 // pushSeen records a push for the store; it clears a "pushes stopped" flag.
-func (m *Monitor) pushSeen(id bridge.StoreID, at time.Time) {
+func (m *Monitor) PushSeen(id bridge.StoreID, at time.Time) {
 	m.mu.Lock()
 	ps := m.pushStateLocked(id)
 	ps.lastPush, ps.expected, ps.sent = at, time.Time{}, 0
@@ -51,7 +51,7 @@ func (m *Monitor) pushSeen(id bridge.StoreID, at time.Time) {
 }
 
 // pushExpected records a reply sent for a push-driven store.
-func (m *Monitor) pushExpected(id bridge.StoreID, at time.Time) {
+func (m *Monitor) PushExpected(id bridge.StoreID, at time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ps := m.pushStateLocked(id)
@@ -63,7 +63,7 @@ func (m *Monitor) pushExpected(id bridge.StoreID, at time.Time) {
 
 // checkPushes flags the store when a reply was sent more than silence ago
 // and no push arrived since.
-func (m *Monitor) checkPushes(id bridge.StoreID, silence time.Duration) {
+func (m *Monitor) CheckPushes(id bridge.StoreID, silence time.Duration) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	ps := m.pushStateLocked(id)

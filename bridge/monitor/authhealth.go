@@ -1,7 +1,6 @@
-package engine
+package monitor
 
 import (
-	"context"
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
@@ -16,7 +15,7 @@ import (
 
 // authRefused records that the store's tokens are refused; it reports
 // whether that is news (one log line and one alert per change, not per poll).
-func (m *Monitor) authRefused(id bridge.StoreID, err error) bool {
+func (m *Monitor) AuthRefused(id bridge.StoreID, err error) bool {
 	now := m.clock.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -31,7 +30,7 @@ func (m *Monitor) authRefused(id bridge.StoreID, err error) bool {
 
 // authRestored records that the store's tokens work again (new tokens were
 // saved, or a sync succeeded); it reports whether the store needed an update.
-func (m *Monitor) authRestored(id bridge.StoreID) bool {
+func (m *Monitor) AuthRestored(id bridge.StoreID) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.healthLocked(id)
@@ -42,7 +41,7 @@ func (m *Monitor) authRestored(id bridge.StoreID) bool {
 
 // authHold reports whether the store waits for re-authorization, and how
 // long until its next try (zero: try now).
-func (m *Monitor) authHold(id bridge.StoreID) (bool, time.Duration) {
+func (m *Monitor) AuthHold(id bridge.StoreID) (bool, time.Duration) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.healthLocked(id)
@@ -52,28 +51,12 @@ func (m *Monitor) authHold(id bridge.StoreID) (bool, time.Duration) {
 	return true, max(h.authTried.Add(m.cfg.AuthRetry).Sub(m.clock.Now()), 0)
 }
 
-// restoreAuth marks the stores whose saved authorization record needs an
-// update, without a new alert (it was posted when it happened), at start.
-func (e *Engine) restoreAuth(ctx context.Context) {
-	now := e.clock.Now()
-	for _, id := range e.order {
-		sa, err := bridge.StoreAuthStatus(ctx, e.state, id)
-		if err != nil || !sa.NeedsUpdate {
-			continue
-		}
-		e.mon.mu.Lock()
-		h := e.mon.healthLocked(id)
-		h.needsUpdate, h.authReason, h.authSince, h.authTried = true, sa.Reason, sa.Since, now
-		e.mon.mu.Unlock()
-		e.log.Warn("store needs update (re-authorization); it is synced again once new tokens are saved", "store", id, "since", sa.Since.UTC().Format(time.RFC3339))
-	}
-}
-
-// StoreAuthorized is told by the authorization flow that new tokens were
-// saved for the store: it is up again as far as its tokens go, and syncs now.
-func (e *Engine) StoreAuthorized(s bridge.Store) {
-	e.mon.authRestored(s.ID)
-	if sy := e.syncerFor(s.ID); sy != nil {
-		sy.wake(syncRequest{reason: "authorized"})
-	}
+// RestoreNeedsUpdate marks a store whose saved authorization record needs
+// an update, at start, without a new alert (it was posted when it
+// happened); tried is when it counts as last tried.
+func (m *Monitor) RestoreNeedsUpdate(id bridge.StoreID, reason string, since, tried time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h := m.healthLocked(id)
+	h.needsUpdate, h.authReason, h.authSince, h.authTried = true, reason, since, tried
 }

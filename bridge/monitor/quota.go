@@ -1,4 +1,4 @@
-package engine
+package monitor
 
 import (
 	"fmt"
@@ -12,13 +12,13 @@ import (
 // That is not a network outage: the store pauses until then, says so once
 // (one alert, edited when it resumes), and status shows until when.
 
-// quotaPauseMin is the shortest wait treated as a quota pause rather than
+// QuotaPauseMin is the shortest wait treated as a quota pause rather than
 // a rate limit to wait out.
-const quotaPauseMin = 10 * time.Minute
+const QuotaPauseMin = 10 * time.Minute
 
 // quotaPaused records that the store is paused until until; it reports
 // whether that is news.
-func (m *Monitor) quotaPaused(id bridge.StoreID, until time.Time, reason string) {
+func (m *Monitor) QuotaPaused(id bridge.StoreID, until time.Time, reason string) {
 	m.mu.Lock()
 	h := m.healthLocked(id)
 	if !h.pausedUntil.IsZero() && !until.After(h.pausedUntil) {
@@ -42,7 +42,7 @@ func (m *Monitor) quotaPaused(id bridge.StoreID, until time.Time, reason string)
 }
 
 // quotaResumed ends a store's quota pause (a call succeeded again).
-func (m *Monitor) quotaResumed(id bridge.StoreID) {
+func (m *Monitor) QuotaResumed(id bridge.StoreID) {
 	m.mu.Lock()
 	h := m.healthLocked(id)
 	inc := h.pauseInc
@@ -69,7 +69,7 @@ func (m *Monitor) quotaAlert(until time.Time) func(bridge.Incident) bridge.Alert
 }
 
 // quotaHold reports how long the store's quota pause still lasts (zero: none).
-func (m *Monitor) quotaHold(id bridge.StoreID) time.Duration {
+func (m *Monitor) QuotaHold(id bridge.StoreID) time.Duration {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	h := m.healthLocked(id)

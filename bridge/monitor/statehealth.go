@@ -1,4 +1,4 @@
-package engine
+package monitor
 
 import (
 	"errors"
@@ -20,7 +20,7 @@ const (
 // never as a network outage. Messages are not lost meanwhile: what could not
 // be recorded is fetched again, and what could not be marked posted is
 // remembered and not posted again.
-func (m *Monitor) stateFailure(err error) {
+func (m *Monitor) StateFailure(err error) {
 	now := m.clock.Now()
 	m.mu.Lock()
 	if !m.db.fail(now, err, m.cfg.FailureThreshold) {
@@ -36,7 +36,7 @@ func (m *Monitor) stateFailure(err error) {
 
 // stateSuccess closes the state database's incident after a successful
 // write; it is cheap when there is none.
-func (m *Monitor) stateSuccess() {
+func (m *Monitor) StateSuccess() {
 	m.mu.Lock()
 	if !m.db.down {
 		m.db.failures = 0
@@ -86,4 +86,13 @@ func stateAlert(write bool) func(bridge.Incident) bridge.Alert {
 				"Buyer messages wait on the marketplace and in the queue; nothing is posted twice, and the backlog drains by itself once the database works again.",
 				in.StartedAt.UTC().Format("2006-01-02 15:04:05 UTC"), in.Error)}
 	}
+}
+
+// stateReason is a short reason for an alert about the state database.
+func stateReason(err error) string {
+	var se *bridge.StateError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s: %v", se.Op, se.Err)
+	}
+	return err.Error()
 }
