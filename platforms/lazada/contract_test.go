@@ -14,6 +14,7 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // TestContract runs the push-first marketplace contract on the Lazada
@@ -141,7 +142,12 @@ func newEnv(t testing.TB, o platformtest.Options) *platformtest.Env {
 		},
 		Dialect:   lazadaDialect{sim},
 		Pushes:    pushes,
+		OpenState: openState,
 		PushRetry: lc.PushRetryInterval,
 		Quiesce:   func() { cancel(); sim.Close(); pushSrv.Close() },
 	}
 }
+
+// openState opens the state of platformtest's recording engine: SQLite in
+// memory.
+func openState(ctx context.Context) (bridge.State, error) { return sqlite.Open(ctx, sqlite.Memory) }

@@ -72,6 +72,9 @@ type Env struct {
 	// must also reach the Recorder by push. Nil runs the polling contract
 	// with pushes as hints (Shopee).
 	Pushes *bridge.Pushes
+	// OpenState opens the fresh state the Recorder's engine runs on (SQLite
+	// in memory, say); required with Pushes.
+	OpenState OpenState
 	// Recorder is what the suite attached to Pushes.
 	Recorder *Recorder
 	// PushRetry is how long the simulator waits, on Clock, before it

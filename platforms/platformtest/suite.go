@@ -56,7 +56,7 @@ func Run(t *testing.T, newEnv Factory) {
 	build := func(t testing.TB, o Options) *Env {
 		e := newEnv(t, o)
 		if e.Pushes != nil {
-			e.Recorder = AttachRecorder(t, e.Pushes, e.Store)
+			e.Recorder = AttachRecorder(t, e.Pushes, e.OpenState, e.Store)
 			if e.Quiesce != nil {
 				t.Cleanup(e.Quiesce) // runs before the Recorder stops
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
 	"github.com/shopbridge/shopbridge/platforms/tiktok"
+	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // TestContract runs the marketplace contract on the TikTok Shop client and
@@ -166,7 +167,9 @@ func newContractEnv(t testing.TB, o platformtest.Options) *platformtest.Env {
 		PushBody: func(at time.Time) []byte { return webhookBody(at) },
 		Dialect:  tiktokDialect{sim},
 		Pushes:   pushes,
-		Quiesce:  func() { cancel(); sim.Close(); srv.Close() },
+		// The recording engine's state: SQLite in memory.
+		OpenState: func(ctx context.Context) (bridge.State, error) { return sqlite.Open(ctx, sqlite.Memory) },
+		Quiesce:   func() { cancel(); sim.Close(); srv.Close() },
 	}
 }
 
