@@ -14,6 +14,7 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/platforms/simulator/simcontract"
 )
 
 // TestContract runs the push-first marketplace contract on the Lazada
@@ -22,7 +23,8 @@ func TestContract(t *testing.T) {
 	platformtest.Run(t, newEnv)
 }
 
-// lazadaDialect is platformtest's view of the simulator's Lazada dialect.
+// lazadaDialect is the contract suite's view of the simulator's Lazada
+// dialect (simcontract.Dialect).
 type lazadaDialect struct{ sim *simulator.Simulator }
 
 var lazadaKinds = map[string]platformtest.MessageType{
@@ -131,7 +133,7 @@ func newEnv(t testing.TB, o platformtest.Options) *platformtest.Env {
 	client.RegisterRoutes(mux)
 	lc := sim.LazadaConfig()
 	return &platformtest.Env{
-		Client: client, Sim: sim, Store: store, Tokens: tokens, Clock: clock, Hints: hints,
+		Client: client, Backend: simcontract.New(sim, lazadaDialect{sim}), Store: store, Tokens: tokens, Clock: clock, Hints: hints,
 		Push: client.PushHandler(), PushURL: pushURL,
 		SignPush: func(body []byte) (string, string) {
 			return "Authorization", simulator.LazadaPushSignature(lc.AppKey, lc.AppSecret, body)
@@ -139,9 +141,13 @@ func newEnv(t testing.TB, o platformtest.Options) *platformtest.Env {
 		PushBody: func(at time.Time) []byte {
 			return simulator.LazadaIMPushBody(shop.ShopID, "4611686018427399999", buyer(99), fmt.Sprintf("lz%d", at.UnixNano()), "hello", at)
 		},
-		Dialect:   lazadaDialect{sim},
 		Pushes:    pushes,
+		OpenState: openState,
 		PushRetry: lc.PushRetryInterval,
 		Quiesce:   func() { cancel(); sim.Close(); pushSrv.Close() },
 	}
 }
+
+// openState opens the state of platformtest's recording engine: SQLite in
+// memory.
+func openState(context.Context) (bridge.State, error) { return bridgetest.NewMemState(nil), nil }

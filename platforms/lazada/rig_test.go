@@ -220,7 +220,7 @@ func (f *fakeRecorder) byID(id string) []recorded {
 // rigOptions{pushes: p}. The simulator and the push server stop before
 // the engine does, so no push is half recorded when it stops.
 func (r *rig) withEngine(t testing.TB, p *bridge.Pushes) *platformtest.Recorder {
-	rec := platformtest.AttachRecorder(t, p, r.store)
+	rec := platformtest.AttachRecorder(t, p, openState, r.store)
 	t.Cleanup(func() { r.sim.Close(); r.srv.Close() })
 	return rec
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
-	"github.com/shopbridge/shopbridge/platforms/simulator"
 )
 
 // The cases both contracts share. Where the polling contract reads with
@@ -54,14 +53,14 @@ func testSendGetsTheMessageIDBack(t *testing.T, newEnv Factory) {
 	if err != nil {
 		t.Fatalf("SendText without buyer ID: %v", err)
 	}
-	var held []simulator.Message
-	for _, m := range e.Sim.Messages(e.Store.ShopID) {
-		if m.From == simulator.FromSellerAPI {
+	var held []Message
+	for _, m := range e.Backend.Messages(e.Store.ShopID) {
+		if m.From == FromSellerAPI {
 			held = append(held, m)
 		}
 	}
 	if len(held) != 2 || held[0].ID != string(sent.ID) || held[1].ID != string(sent2.ID) || held[0].Text != "yes, 3 left" {
-		t.Fatalf("simulator holds %+v, want the two replies with IDs %s, %s", held, sent.ID, sent2.ID)
+		t.Fatalf("the backend holds %+v, want the two replies with IDs %s, %s", held, sent.ID, sent2.ID)
 	}
 	if sent.Sender != bridge.SenderSeller || sent.Conversation != conv || sent.Text != "yes, 3 left" {
 		t.Errorf("SendText returned %+v", sent)
@@ -87,15 +86,15 @@ func testSendGetsTheMessageIDBack(t *testing.T, newEnv Factory) {
 	if err := e.Client.MarkRead(ctx, e.Store, conv, sent2.ID); err != nil {
 		t.Errorf("MarkRead: %v", err)
 	}
-	if c := e.Sim.Conversations(e.Store.ShopID)[0]; c.Unread != 0 || c.LastReadMessageID != string(sent2.ID) {
-		t.Errorf("after MarkRead the simulator has %+v", c)
+	if c := e.Backend.Conversations(e.Store.ShopID)[0]; c.Unread != 0 || c.LastReadMessageID != string(sent2.ID) {
+		t.Errorf("after MarkRead the backend has %+v", c)
 	}
 }
 
 func testSellerCentre(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	first := say(t, e, buyer(1), "hello?")
-	m, err := e.dialect().SellerSays(e.Store.ShopID, buyer(1), "answered from Seller Centre")
+	m, err := e.Backend.SellerSays(e.Store.ShopID, buyer(1), "answered from Seller Centre")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,10 +117,10 @@ func testSellerCentre(t *testing.T, newEnv Factory) {
 
 func testMessageKinds(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
-	types := e.dialect().MessageTypes()
-	var sent []simulator.Message
+	types := e.Backend.MessageTypes()
+	var sent []Message
 	for _, mt := range types {
-		m, err := e.dialect().BuyerSends(e.Store.ShopID, buyer(1), mt.Type, 1)
+		m, err := e.Backend.BuyerSends(e.Store.ShopID, buyer(1), mt.Type, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -189,17 +188,17 @@ func lastSaved(t *testing.T, e *Env) bridge.Tokens {
 func testRefreshesAnExpiredToken(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	say(t, e, buyer(1), "hi")
-	before, _ := e.Sim.Tokens(e.Store.ShopID)
-	if err := e.Sim.ExpireAccessToken(e.Store.ShopID); err != nil {
+	before, _ := e.Backend.Tokens(e.Store.ShopID)
+	if err := e.Backend.ExpireAccessToken(e.Store.ShopID); err != nil {
 		t.Fatal(err)
 	}
 	n, err := read(testCtx(t), e)
 	if err != nil || (n >= 0 && n != 1) {
 		t.Fatalf("after the token expired: %d conversations, error %v; want 1 and no error", n, err)
 	}
-	after, _ := e.Sim.Tokens(e.Store.ShopID)
+	after, _ := e.Backend.Tokens(e.Store.ShopID)
 	if after.Refreshes != 1 || after.RefreshToken == before.RefreshToken {
-		t.Fatalf("simulator saw %d refreshes, want 1", after.Refreshes)
+		t.Fatalf("the backend saw %d refreshes, want 1", after.Refreshes)
 	}
 	if s := lastSaved(t, e); s.RefreshToken != after.RefreshToken || s.AccessToken != after.AccessToken {
 		t.Errorf("the saved tokens are not the new pair (refresh token persisted: %v)", s.RefreshToken == after.RefreshToken)
@@ -212,18 +211,18 @@ func testRefreshesBeforeExpiry(t *testing.T, newEnv Factory) {
 	if _, err := read(ctx, e); err != nil {
 		t.Fatal(err)
 	}
-	tok, _ := e.Sim.Tokens(e.Store.ShopID)
+	tok, _ := e.Backend.Tokens(e.Store.ShopID)
 	e.Clock.Set(tok.AccessExpiresAt.Add(time.Second))
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	if _, err := read(ctx, e); err != nil {
 		t.Fatalf("after the access token's lifetime: %v", err)
 	}
-	after, _ := e.Sim.Tokens(e.Store.ShopID)
+	after, _ := e.Backend.Tokens(e.Store.ShopID)
 	if after.Refreshes != 1 {
 		t.Errorf("got %d refreshes, want 1", after.Refreshes)
 	}
-	if e.Sim.TotalCalls() != 2 {
-		t.Errorf("want one refresh and one read call (no refused call first), got %v", e.Sim.Calls())
+	if e.Backend.TotalCalls() != 2 {
+		t.Errorf("want one refresh and one read call (no refused call first), got %v", e.Backend.Calls())
 	}
 	if lastSaved(t, e).RefreshToken != after.RefreshToken {
 		t.Error("the new refresh token was not saved")
@@ -235,7 +234,7 @@ func testConcurrentCallsRefreshOnce(t *testing.T, newEnv Factory) {
 	ctx := testCtx(t)
 	say(t, e, buyer(1), "hi")
 	conv := conversationOf(t, e, buyer(1))
-	if err := e.Sim.ExpireAccessToken(e.Store.ShopID); err != nil {
+	if err := e.Backend.ExpireAccessToken(e.Store.ShopID); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -260,7 +259,7 @@ func testConcurrentCallsRefreshOnce(t *testing.T, newEnv Factory) {
 			t.Errorf("concurrent call: %v", err)
 		}
 	}
-	if tok, _ := e.Sim.Tokens(e.Store.ShopID); tok.Refreshes != 1 {
+	if tok, _ := e.Backend.Tokens(e.Store.ShopID); tok.Refreshes != 1 {
 		t.Errorf("8 concurrent calls with an expired token made %d refreshes, want 1 (a second would spend a used refresh token)", tok.Refreshes)
 	}
 }
@@ -268,11 +267,11 @@ func testConcurrentCallsRefreshOnce(t *testing.T, newEnv Factory) {
 func testNewTokenUnusedUntilSaved(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	ctx := testCtx(t)
-	if err := e.Sim.ExpireAccessToken(e.Store.ShopID); err != nil {
+	if err := e.Backend.ExpireAccessToken(e.Store.ShopID); err != nil {
 		t.Fatal(err)
 	}
 	e.Tokens.FailSaves(true)
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	_, err := read(ctx, e)
 	if err == nil {
 		t.Fatal("a call succeeded although the new refresh token could not be saved")
@@ -280,16 +279,16 @@ func testNewTokenUnusedUntilSaved(t *testing.T, newEnv Factory) {
 	if k := kindOf(err); k != bridge.KindTransient {
 		t.Errorf("unsaved tokens: kind %s, want transient", k)
 	}
-	tok, _ := e.Sim.Tokens(e.Store.ShopID)
+	tok, _ := e.Backend.Tokens(e.Store.ShopID)
 	if tok.Refreshes != 1 {
 		t.Fatalf("got %d refreshes, want 1", tok.Refreshes)
 	}
-	calls := e.Sim.Calls()
+	calls := e.Backend.Calls()
 	e.Tokens.FailSaves(false)
 	if _, err := read(ctx, e); err != nil {
 		t.Fatalf("once saving works again: %v", err)
 	}
-	if tok2, _ := e.Sim.Tokens(e.Store.ShopID); tok2.Refreshes != 1 {
+	if tok2, _ := e.Backend.Tokens(e.Store.ShopID); tok2.Refreshes != 1 {
 		t.Errorf("the kept pair was not reused: %d refreshes", tok2.Refreshes)
 	}
 	if lastSaved(t, e).RefreshToken != tok.RefreshToken {
@@ -301,7 +300,7 @@ func testNewTokenUnusedUntilSaved(t *testing.T, newEnv Factory) {
 		readAPI = APIHealth
 	}
 	for path, n := range calls {
-		if strings.Contains(path, e.dialect().Path(readAPI)) && n > 1 {
+		if strings.Contains(path, e.Backend.Path(readAPI)) && n > 1 {
 			t.Errorf("the read API was called %d times before the tokens were saved", n)
 		}
 	}
@@ -309,7 +308,7 @@ func testNewTokenUnusedUntilSaved(t *testing.T, newEnv Factory) {
 
 func testRevokedStoreIsAuthError(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
-	if err := e.Sim.RevokeTokens(e.Store.ShopID); err != nil {
+	if err := e.Backend.RevokeTokens(e.Store.ShopID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := read(testCtx(t), e)
@@ -329,13 +328,13 @@ func testBadSignatureIsPermanent(t *testing.T, newEnv Factory) {
 func testRateLimitsAreClassified(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	ctx := testCtx(t)
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultErrorRateLimit})
+	setFault(t, e, Fault{Kind: FaultRateLimit})
 	_, err := read(ctx, e)
 	if pe := platformErr(t, err); pe.Kind != bridge.KindRateLimited || pe.RetryAfter <= 0 || pe.Code == "" {
 		t.Errorf("rate-limit envelope: got %+v, want rate-limited with a wait and the code", pe)
 	}
-	e.Sim.ClearFaults()
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultHTTP429, RetryAfter: 7 * time.Second})
+	e.Backend.ClearFaults()
+	setFault(t, e, Fault{Kind: FaultHTTP429, RetryAfter: 7 * time.Second})
 	_, err = read(ctx, e)
 	if pe := platformErr(t, err); pe.Kind != bridge.KindRateLimited || pe.RetryAfter != 7*time.Second {
 		t.Errorf("HTTP 429: got %+v, want rate-limited after 7s", pe)
@@ -347,29 +346,29 @@ func testServerErrorsRetriedForReads(t *testing.T, newEnv Factory) {
 	e.Pump(t)
 	ctx := testCtx(t)
 	say(t, e, buyer(1), "hi")
-	for _, kind := range []simulator.FaultKind{simulator.FaultErrorServer, simulator.FaultHTTP5xx} {
-		setFault(t, e, simulator.Fault{Kind: kind, Count: 1})
-		e.Sim.ResetCalls()
+	for _, kind := range []FaultKind{FaultServerError, FaultHTTP5xx} {
+		setFault(t, e, Fault{Kind: kind, Count: 1})
+		e.Backend.ResetCalls()
 		n, err := read(ctx, e)
 		if err != nil || (n >= 0 && n != 1) {
 			t.Errorf("%s once: got %d conversations, %v; want the retry to succeed", kind, n, err)
 		}
-		if e.Sim.TotalCalls() != 2 {
-			t.Errorf("%s once: %d calls, want 2", kind, e.Sim.TotalCalls())
+		if e.Backend.TotalCalls() != 2 {
+			t.Errorf("%s once: %d calls, want 2", kind, e.Backend.TotalCalls())
 		}
-		setFault(t, e, simulator.Fault{Kind: kind})
+		setFault(t, e, Fault{Kind: kind})
 		_, err = read(ctx, e)
 		if kindOf(err) != bridge.KindTransient {
 			t.Errorf("%s for good: got %v, want transient", kind, err)
 		}
-		e.Sim.ClearFaults()
+		e.Backend.ClearFaults()
 	}
 }
 
 func sellerAPIMessages(e *Env) int {
 	n := 0
-	for _, m := range e.Sim.Messages(e.Store.ShopID) {
-		if m.From == simulator.FromSellerAPI {
+	for _, m := range e.Backend.Messages(e.Store.ShopID) {
+		if m.From == FromSellerAPI {
 			n++
 		}
 	}
@@ -382,25 +381,25 @@ func testSendIsNotRetried(t *testing.T, newEnv Factory) {
 	ctx := testCtx(t)
 	say(t, e, buyer(1), "hi")
 	conv := bridge.Conversation{ID: conversationOf(t, e, buyer(1)), BuyerID: buyer(1)}
-	for _, kind := range []simulator.FaultKind{simulator.FaultErrorServer, simulator.FaultHTTP5xx} {
-		setFault(t, e, simulator.Fault{Kind: kind, Path: e.dialect().Path(APISend), Count: 1})
-		e.Sim.ResetCalls()
+	for _, kind := range []FaultKind{FaultServerError, FaultHTTP5xx} {
+		setFault(t, e, Fault{Kind: kind, API: APISend, Count: 1})
+		e.Backend.ResetCalls()
 		_, err := e.Client.SendText(ctx, e.Store, conv, "reply")
 		if err == nil || kindOf(err) != bridge.KindTransient || platformErr(t, err).NotDelivered {
 			t.Errorf("%s on send: got %v, want transient, possibly delivered", kind, err)
 		}
-		if e.Sim.TotalCalls() != 1 {
-			t.Errorf("%s on send: %d calls %v, want exactly 1 (sends are not retried)", kind, e.Sim.TotalCalls(), e.Sim.Calls())
+		if e.Backend.TotalCalls() != 1 {
+			t.Errorf("%s on send: %d calls %v, want exactly 1 (sends are not retried)", kind, e.Backend.TotalCalls(), e.Backend.Calls())
 		}
 	}
 	if n := sellerAPIMessages(e); n != 0 {
-		t.Errorf("the simulator holds %d replies, want 0", n)
+		t.Errorf("the backend holds %d replies, want 0", n)
 	}
 	if _, err := e.Client.SendText(ctx, e.Store, conv, "reply"); err != nil {
 		t.Errorf("send after the faults: %v", err)
 	}
 	if n := sellerAPIMessages(e); n != 1 {
-		t.Errorf("the simulator holds %d replies, want exactly 1", n)
+		t.Errorf("the backend holds %d replies, want exactly 1", n)
 	}
 }
 
@@ -410,7 +409,7 @@ func testOutageIsTransient(t *testing.T, newEnv Factory) {
 	ctx := testCtx(t)
 	say(t, e, buyer(1), "hi")
 	conv := bridge.Conversation{ID: conversationOf(t, e, buyer(1)), BuyerID: buyer(1)}
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultRefuse})
+	setFault(t, e, Fault{Kind: FaultRefuse})
 	_, err := read(ctx, e)
 	if kindOf(err) != bridge.KindTransient {
 		t.Errorf("outage: got %v, want transient", err)
@@ -419,7 +418,7 @@ func testOutageIsTransient(t *testing.T, newEnv Factory) {
 	if err == nil || kindOf(err) != bridge.KindTransient || !platformErr(t, err).NotDelivered {
 		t.Errorf("send during an outage: got %v, want transient and certainly not delivered", err)
 	}
-	e.Sim.ClearFaults()
+	e.Backend.ClearFaults()
 	if _, err := read(ctx, e); err != nil {
 		t.Errorf("after the outage: %v", err)
 	}
@@ -427,7 +426,7 @@ func testOutageIsTransient(t *testing.T, newEnv Factory) {
 		t.Errorf("send after the outage: %v", err)
 	}
 	if n := sellerAPIMessages(e); n != 1 {
-		t.Errorf("the simulator holds %d replies, want exactly 1", n)
+		t.Errorf("the backend holds %d replies, want exactly 1", n)
 	}
 }
 
@@ -436,16 +435,16 @@ func testHangTimesOut(t *testing.T, newEnv Factory) {
 	ctx := testCtx(t)
 	say(t, e, buyer(1), "hi")
 	conv := bridge.Conversation{ID: conversationOf(t, e, buyer(1)), BuyerID: buyer(1)}
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultHang, Path: e.dialect().Path(APISend)})
-	e.Sim.ResetCalls()
+	setFault(t, e, Fault{Kind: FaultHang, API: APISend})
+	e.Backend.ResetCalls()
 	_, err := e.Client.SendText(ctx, e.Store, conv, "reply")
 	if err == nil || kindOf(err) != bridge.KindTransient || platformErr(t, err).NotDelivered {
 		t.Errorf("hanging send: got %v, want transient, possibly delivered", err)
 	}
-	if e.Sim.TotalCalls() != 1 {
-		t.Errorf("hanging send was tried %d times, want 1", e.Sim.TotalCalls())
+	if e.Backend.TotalCalls() != 1 {
+		t.Errorf("hanging send was tried %d times, want 1", e.Backend.TotalCalls())
 	}
-	e.Sim.ClearFaults()
+	e.Backend.ClearFaults()
 }
 
 func postPush(e *Env, body []byte, header, value string) *httptest.ResponseRecorder {
@@ -559,18 +558,18 @@ func testSimulatorPushReachesClient(t *testing.T, newEnv Factory) {
 		}
 		return
 	}
-	e.dialect().SetPushCallback(e.PushURL)
+	e.Backend.SetPushCallback(e.PushURL)
 	say(t, e, buyer(1), "hello")
 	select {
 	case <-e.Hints.Wake():
 	case <-time.After(10 * time.Second):
-		t.Fatal("no hint after the simulator pushed a buyer message")
+		t.Fatal("no hint after the backend pushed a buyer message")
 	}
 	if !hinted(e) {
 		t.Error("the hint is not for the store's shop")
 	}
-	if lost := e.Sim.LostPushes(); len(lost) != 0 {
-		t.Errorf("the client refused the simulator's push: %d lost", len(lost))
+	if lost := e.Backend.LostPushes(); len(lost) != 0 {
+		t.Errorf("the client refused the backend's push: %d lost", len(lost))
 	}
 }
 
@@ -580,10 +579,10 @@ func testLostPushesRecovered(t *testing.T, newEnv Factory) {
 		t.Skip("the platform has no lost-push API")
 	}
 	ctx := testCtx(t)
-	e.dialect().SetPushCallback(e.PushURL)
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultDropPushes})
+	e.Backend.SetPushCallback(e.PushURL)
+	setFault(t, e, Fault{Kind: FaultDropPushes})
 	say(t, e, buyer(1), "this push gets lost")
-	waitFor(t, "the lost push", func() bool { return len(e.Sim.LostPushes()) == 1 })
+	waitFor(t, "the lost push", func() bool { return len(e.Backend.LostPushes()) == 1 })
 	if hinted(e) {
 		t.Fatal("a dropped push produced a hint")
 	}
@@ -593,7 +592,7 @@ func testLostPushesRecovered(t *testing.T, newEnv Factory) {
 	if !hinted(e) {
 		t.Error("the recovered push produced no hint")
 	}
-	if lost := e.Sim.LostPushes(); !lost[0].Consumed {
+	if lost := e.Backend.LostPushes(); !lost[0].Consumed {
 		t.Error("the recovered push was not confirmed consumed")
 	}
 	if err := e.RecoverLostPushes(ctx); err != nil || hinted(e) {

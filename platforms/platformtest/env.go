@@ -1,5 +1,5 @@
 // Package platformtest is the marketplace contract suite: every marketplace
-// client, run against its dialect of platforms/simulator, must pass it. It
+// client, run against a Backend of its platform, must pass it. It
 // checks what the bridge relies on: paging through many conversations and
 // messages, never missing or repeating a message when pages come out of
 // order or repeat, getting a sent message's ID back (so the echo is
@@ -7,17 +7,23 @@
 // token first, classifying bad signatures, rate limits, 5xx and outages,
 // and verifying pushes (right, wrong, missing, replayed).
 //
-// A client's test calls Run with a Factory that wires a fresh simulator and
+// A client's test calls Run with a Factory that wires a fresh backend and
 // client:
 //
 //	func TestContract(t *testing.T) { platformtest.Run(t, newEnv) }
 //
-// What differs between platforms goes through the Env's Dialect (message
-// types, seller-side messages, fault paths, push target). A push-driven
-// client (bridge.PushDriven, with Env.Pushes set) runs the push-first
-// contract: new messages arrive by push into a real engine the suite
-// attaches as a Recorder, the IM lists must never be called for them, and
-// the list-paging cases run against ImportHistory instead.
+// The suite drives and inspects the marketplace only through the Env's
+// Backend, in its own terms (Message, Fault, …); what differs between
+// platforms goes through the Backend's Dialect (message types, seller-side
+// messages, API paths, push target). platforms/simulator/simcontract makes
+// a Backend of the simulator's dialects; platformtest itself imports no
+// simulator and no state adapter.
+//
+// A push-driven client (bridge.PushDriven, with Env.Pushes set) runs the
+// push-first contract: new messages arrive by push into a real engine the
+// suite attaches as a Recorder (on the state Env.OpenState opens), the IM
+// lists must never be called for them, and the list-paging cases run
+// against ImportHistory instead.
 package platformtest
 
 import (
@@ -28,25 +34,26 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
-	"github.com/shopbridge/shopbridge/platforms/simulator"
 )
 
 // Options vary the client a Factory builds.
 type Options struct {
-	// WrongKey signs with a partner/app key the simulator does not know.
+	// WrongKey signs with a partner/app key the backend does not know.
 	WrongKey bool
 	// Timeout is the client's per-attempt HTTP timeout (default 5s).
 	Timeout time.Duration
 }
 
-// Env is one client wired to a fresh, started simulator holding Store's shop.
+// Env is one client wired to a fresh, started backend holding Store's shop.
 type Env struct {
 	Client bridge.Marketplace
-	Sim    *simulator.Simulator
-	Store  bridge.Store
-	Tokens *MemTokens
-	Clock  *bridgetest.Clock
-	Hints  *bridge.Hints
+	// Backend is the marketplace the client talks to.
+	Backend Backend
+	Store   bridge.Store
+	Tokens  *MemTokens
+	// Clock is the fake clock of the client and the backend.
+	Clock *bridgetest.Clock
+	Hints *bridge.Hints
 
 	// Push is the client's push endpoint; PushURL the public URL the
 	// platform signs; SignPush returns the header that authenticates body.
@@ -59,37 +66,28 @@ type Env struct {
 	// deliver; nil when the platform has no such API.
 	RecoverLostPushes func(ctx context.Context) error
 
-	// Dialect is the platform's simulator dialect (message types, seller
-	// side, fault paths, push target); nil means ShopeeDialect{Sim}.
-	Dialect Dialect
-
 	// Pushes is the bridge.Pushes the client's push endpoint records the
 	// messages pushes carry into (Lazada's IM pushes, TikTok Shop's
-	// webhooks); the suite attaches a Recorder to it, and the simulator must
+	// webhooks); the suite attaches a Recorder to it, and the backend must
 	// push to the client's endpoint from the start. For a push-driven
 	// client (bridge.PushDriven) the suite runs the push-first contract; for
 	// a polled one (TikTok Shop) the polling contract, where every message
 	// must also reach the Recorder by push. Nil runs the polling contract
 	// with pushes as hints (Shopee).
 	Pushes *bridge.Pushes
+	// OpenState opens the fresh state the Recorder's engine runs on (SQLite
+	// in memory, say); required with Pushes.
+	OpenState OpenState
 	// Recorder is what the suite attached to Pushes.
 	Recorder *Recorder
-	// PushRetry is how long the simulator waits, on Clock, before it
+	// PushRetry is how long the backend waits, on Clock, before it
 	// delivers again a push that was not acknowledged (push-first mode).
 	PushRetry time.Duration
-	// Quiesce stops the simulator's pushes and waits until the client's
-	// push endpoint handles none (close the simulator, then the push
+	// Quiesce stops the backend's pushes and waits until the client's
+	// push endpoint handles none (close the backend, then the push
 	// server). With Pushes set the suite calls it before the Recorder's
 	// engine stops, which must not happen with a push half recorded.
 	Quiesce func()
-}
-
-// dialect returns the Env's Dialect (Shopee's when unset).
-func (e *Env) dialect() Dialect {
-	if e.Dialect != nil {
-		return e.Dialect
-	}
-	return ShopeeDialect{Sim: e.Sim}
 }
 
 // PushFirst reports whether the Env runs the push-first contract: the

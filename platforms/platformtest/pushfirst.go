@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
-	"github.com/shopbridge/shopbridge/platforms/simulator"
 )
 
 // The push-first cases: a push-driven platform's new messages arrive by
@@ -25,11 +24,11 @@ func pushDriven(t *testing.T, e *Env) bridge.PushDriven {
 	return pd
 }
 
-// listCalls counts the simulator's IM list calls.
+// listCalls counts the backend's IM list calls.
 func listCalls(e *Env) int {
 	n := 0
-	d := e.dialect()
-	for path, c := range e.Sim.Calls() {
+	d := e.Backend
+	for path, c := range e.Backend.Calls() {
 		if containsAny(path, d.Path(APIListConversations), d.Path(APIListMessages)) {
 			n += c
 		}
@@ -46,10 +45,10 @@ func containsAny(s string, subs ...string) bool {
 	return false
 }
 
-// settled waits until every message the simulator holds is recorded.
+// settled waits until every message the backend holds is recorded.
 func settled(t *testing.T, e *Env) {
 	t.Helper()
-	want := len(e.Sim.Messages(e.Store.ShopID))
+	want := len(e.Backend.Messages(e.Store.ShopID))
 	e.Recorder.WaitFor(t, fmt.Sprintf("%d messages recorded", want), func() bool { return e.Recorder.Count() >= want })
 }
 
@@ -61,7 +60,7 @@ func testImportManyConversations(t *testing.T, newEnv Factory) {
 		want[buyer(i)] = true
 		e.Clock.Advance(time.Second)
 	}
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	hist, err := pushDriven(t, e).ImportHistory(testCtx(t), e.Store, time.Time{}, 20)
 	if err != nil {
 		t.Fatalf("ImportHistory: %v", err)
@@ -105,7 +104,7 @@ func testImportManyMessages(t *testing.T, newEnv Factory) {
 	cases := []struct {
 		name  string
 		limit int
-		want  []simulator.Message
+		want  []Message
 	}{
 		{"all", 500, sent},
 		{"newest ten", 10, sent[110:]},
@@ -119,7 +118,7 @@ func testImportManyMessages(t *testing.T, newEnv Factory) {
 		if len(hist) != 1 {
 			t.Fatalf("%s: %d conversations, want 1", c.name, len(hist))
 		}
-		if got := hist[0].Messages; !slices.Equal(ids(got), simIDs(c.want)) {
+		if got := hist[0].Messages; !slices.Equal(ids(got), heldIDs(c.want)) {
 			t.Errorf("%s: got %d messages %v…, want %d oldest first", c.name, len(got), head(ids(got)), len(c.want))
 		}
 	}
@@ -128,8 +127,8 @@ func testImportManyMessages(t *testing.T, newEnv Factory) {
 func testImportOutOfOrderAndRepeatedPages(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	ctx := testCtx(t)
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultShufflePages})
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultRepeatPages})
+	setFault(t, e, Fault{Kind: FaultShufflePages})
+	setFault(t, e, Fault{Kind: FaultRepeatPages})
 	for i := range 60 {
 		say(t, e, buyer(i), "hello")
 		if i%2 == 0 {
@@ -144,7 +143,7 @@ func testImportOutOfOrderAndRepeatedPages(t *testing.T, newEnv Factory) {
 	seen := map[bridge.ConversationID]int{}
 	for _, h := range hist {
 		seen[h.Conversation.ID]++
-		if h.Conversation.BuyerID == buyer(100) && !slices.Equal(ids(h.Messages), simIDs(sent)) {
+		if h.Conversation.BuyerID == buyer(100) && !slices.Equal(ids(h.Messages), heldIDs(sent)) {
 			t.Errorf("got %d messages through shuffled, overlapping pages, want exactly %d once each, oldest first", len(h.Messages), len(sent))
 		}
 	}
@@ -158,15 +157,15 @@ func testListsAreNeverCalled(t *testing.T, newEnv Factory) {
 	ctx := testCtx(t)
 	m := say(t, e, buyer(1), "hello")
 	recorded(t, e, m.ID)
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	if _, err := e.Client.ListConversations(ctx, e.Store, time.Time{}); err == nil {
 		t.Error("ListConversations of a push-driven platform returned no error")
 	}
 	if _, err := e.Client.ListMessages(ctx, e.Store, bridge.ConversationID(m.ConversationID), "", 10); err == nil {
 		t.Error("ListMessages of a push-driven platform returned no error")
 	}
-	if n := e.Sim.TotalCalls(); n != 0 {
-		t.Errorf("the list methods made %d API calls %v, want none", n, e.Sim.Calls())
+	if n := e.Backend.TotalCalls(); n != 0 {
+		t.Errorf("the list methods made %d API calls %v, want none", n, e.Backend.Calls())
 	}
 }
 
@@ -176,7 +175,7 @@ func testListsAreNeverCalled(t *testing.T, newEnv Factory) {
 // from its push exactly once, and nothing calls the IM lists.
 func testPushesRecordedExactlyOnce(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	for round := range 25 {
 		for k := range 9 {
 			say(t, e, buyer((round*9+k*7)%40), fmt.Sprintf("round %d message %d", round, k))
@@ -185,24 +184,24 @@ func testPushesRecordedExactlyOnce(t *testing.T, newEnv Factory) {
 			}
 		}
 		if round%5 == 4 {
-			if _, err := e.dialect().SellerSays(e.Store.ShopID, buyer(round), "from Seller Centre"); err != nil {
+			if _, err := e.Backend.SellerSays(e.Store.ShopID, buyer(round), "from Seller Centre"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		e.Clock.Advance(2 * time.Second)
 	}
 	settled(t, e)
-	all := e.Sim.Messages(e.Store.ShopID)
+	all := e.Backend.Messages(e.Store.ShopID)
 	for _, m := range all {
 		if n := e.Recorder.Times(bridge.MessageID(m.ID)); n != 1 {
 			t.Errorf("message %s (%q) recorded %d times, want exactly once", m.ID, m.Text, n)
 		}
 	}
 	if e.Recorder.Count() != len(all) {
-		t.Errorf("recorded %d distinct messages, the simulator holds %d", e.Recorder.Count(), len(all))
+		t.Errorf("recorded %d distinct messages, the backend holds %d", e.Recorder.Count(), len(all))
 	}
 	if n := listCalls(e); n != 0 {
-		t.Errorf("the IM lists were called %d times %v, want never", n, e.Sim.Calls())
+		t.Errorf("the IM lists were called %d times %v, want never", n, e.Backend.Calls())
 	}
 }
 
@@ -211,12 +210,12 @@ func testUnacknowledgedPushDeliveredAgain(t *testing.T, newEnv Factory) {
 	if e.PushRetry <= 0 {
 		t.Skip("the Env does not say when the platform delivers a push again")
 	}
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultDropPushes, Count: 1})
-	m, err := e.Sim.BuyerSays(e.Store.ShopID, buyer(1), "this push is not acknowledged at first")
+	setFault(t, e, Fault{Kind: FaultDropPushes, Count: 1})
+	m, err := e.Backend.BuyerSays(e.Store.ShopID, buyer(1), "this push is not acknowledged at first")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Give the simulator time to try (in real time), then let its retry wait pass.
+	// Give the backend time to try (in real time), then let its retry wait pass.
 	waitFor(t, "the dropped push to be scheduled again", func() bool { return e.Clock.Waiters() > 0 })
 	if _, ok := e.Recorder.Message(bridge.MessageID(m.ID)); ok {
 		t.Fatal("a dropped push was recorded")

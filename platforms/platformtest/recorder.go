@@ -9,7 +9,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // Recorder is the engine side of a push-driven Env's bridge.Pushes: what
@@ -28,12 +27,20 @@ type Recorder struct {
 	state    bridge.State
 }
 
-// AttachRecorder starts the recording engine on pushes for stores; it is
-// stopped when the test ends.
-func AttachRecorder(t testing.TB, pushes *bridge.Pushes, stores ...bridge.Store) *Recorder {
+// OpenState opens a fresh, empty bridge.State (SQLite in memory, say) for
+// the Recorder's engine; the Recorder closes it when the test ends.
+type OpenState func(ctx context.Context) (bridge.State, error)
+
+// AttachRecorder starts the recording engine on pushes for stores, on the
+// state open opens; it is stopped, and the state closed, when the test
+// ends.
+func AttachRecorder(t testing.TB, pushes *bridge.Pushes, open OpenState, stores ...bridge.Store) *Recorder {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, sqlite.Memory)
+	if open == nil {
+		t.Fatal("platformtest: AttachRecorder needs an OpenState for the recording engine's state")
+	}
+	db, err := open(ctx)
 	if err != nil {
 		t.Fatalf("platformtest: open the recorder's state: %v", err)
 	}

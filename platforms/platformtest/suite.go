@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
-	"github.com/shopbridge/shopbridge/platforms/simulator"
 )
 
 // Run runs the whole contract suite, each case on a fresh Env: the
@@ -55,8 +54,11 @@ func Run(t *testing.T, newEnv Factory) {
 	}
 	build := func(t testing.TB, o Options) *Env {
 		e := newEnv(t, o)
+		if e.Backend == nil {
+			t.Fatal("platformtest: the Factory's Env has no Backend")
+		}
 		if e.Pushes != nil {
-			e.Recorder = AttachRecorder(t, e.Pushes, e.Store)
+			e.Recorder = AttachRecorder(t, e.Pushes, e.OpenState, e.Store)
 			if e.Quiesce != nil {
 				t.Cleanup(e.Quiesce) // runs before the Recorder stops
 			}
@@ -82,11 +84,11 @@ func testCtx(t *testing.T) context.Context {
 // buyer is the i-th test buyer's ID.
 func buyer(i int) string { return BuyerID(i) }
 
-func say(t *testing.T, e *Env, buyerID, text string) simulator.Message {
+func say(t *testing.T, e *Env, buyerID, text string) Message {
 	t.Helper()
-	m, err := e.Sim.BuyerSays(e.Store.ShopID, buyerID, text)
+	m, err := e.Backend.BuyerSays(e.Store.ShopID, buyerID, text)
 	if err != nil {
-		t.Fatalf("simulator: %v", err)
+		t.Fatalf("backend: %v", err)
 	}
 	if e.Recorder != nil {
 		// Push-first: the message has reached the bridge (and the client
@@ -98,12 +100,12 @@ func say(t *testing.T, e *Env, buyerID, text string) simulator.Message {
 
 func conversationOf(t *testing.T, e *Env, buyerID string) bridge.ConversationID {
 	t.Helper()
-	for _, c := range e.Sim.Conversations(e.Store.ShopID) {
+	for _, c := range e.Backend.Conversations(e.Store.ShopID) {
 		if c.BuyerID == buyerID {
 			return bridge.ConversationID(c.ID)
 		}
 	}
-	t.Fatalf("simulator has no conversation with buyer %s", buyerID)
+	t.Fatalf("the backend has no conversation with buyer %s", buyerID)
 	return ""
 }
 
@@ -115,7 +117,7 @@ func ids(ms []bridge.Message) []string {
 	return out
 }
 
-func simIDs(ms []simulator.Message) []string {
+func heldIDs(ms []Message) []string {
 	out := make([]string, len(ms))
 	for i, m := range ms {
 		out[i] = m.ID
@@ -139,9 +141,9 @@ func platformErr(t *testing.T, err error) *bridge.PlatformError {
 	return pe
 }
 
-func setFault(t *testing.T, e *Env, f simulator.Fault) {
+func setFault(t *testing.T, e *Env, f Fault) {
 	t.Helper()
-	if _, err := e.Sim.SetFault(f); err != nil {
+	if err := e.Backend.SetFault(f); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -186,29 +188,29 @@ func testIdleStoreCostsOneListCall(t *testing.T, newEnv Factory) {
 	}
 	e.Clock.Advance(time.Minute)
 	since := e.Clock.Now()
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	convs, err := e.Client.ListConversations(ctx, e.Store, since)
 	if err != nil {
 		t.Fatalf("ListConversations: %v", err)
 	}
-	if len(convs) != 0 || e.Sim.TotalCalls() != 1 {
-		t.Errorf("idle store: got %d conversations with %d API calls %v, want 0 with 1 call", len(convs), e.Sim.TotalCalls(), e.Sim.Calls())
+	if len(convs) != 0 || e.Backend.TotalCalls() != 1 {
+		t.Errorf("idle store: got %d conversations with %d API calls %v, want 0 with 1 call", len(convs), e.Backend.TotalCalls(), e.Backend.Calls())
 	}
 	// One old conversation wakes up: still one call.
 	say(t, e, buyer(3), "back again")
-	e.Sim.ResetCalls()
+	e.Backend.ResetCalls()
 	convs, err = e.Client.ListConversations(ctx, e.Store, since)
 	if err != nil {
 		t.Fatalf("ListConversations: %v", err)
 	}
-	if len(convs) != 1 || convs[0].BuyerID != buyer(3) || e.Sim.TotalCalls() != 1 {
-		t.Errorf("one active conversation: got %d conversations with %d calls, want buyer %s with 1 call", len(convs), e.Sim.TotalCalls(), buyer(3))
+	if len(convs) != 1 || convs[0].BuyerID != buyer(3) || e.Backend.TotalCalls() != 1 {
+		t.Errorf("one active conversation: got %d conversations with %d calls, want buyer %s with 1 call", len(convs), e.Backend.TotalCalls(), buyer(3))
 	}
 }
 
 // writeMany has one buyer write n messages, several per clock second.
-func writeMany(t *testing.T, e *Env, b string, n int) []simulator.Message {
-	var out []simulator.Message
+func writeMany(t *testing.T, e *Env, b string, n int) []Message {
+	var out []Message
 	for i := range n {
 		out = append(out, say(t, e, b, fmt.Sprintf("message %d", i)))
 		if i%3 == 2 {
@@ -227,7 +229,7 @@ func testPagesThroughManyMessages(t *testing.T, newEnv Factory) {
 		name  string
 		after bridge.MessageID
 		limit int
-		want  []simulator.Message
+		want  []Message
 	}{
 		{"all", "", 500, sent},
 		{"after a known message", bridge.MessageID(sent[99].ID), 500, sent[100:]},
@@ -240,7 +242,7 @@ func testPagesThroughManyMessages(t *testing.T, newEnv Factory) {
 		if err != nil {
 			t.Fatalf("%s: ListMessages: %v", c.name, err)
 		}
-		if !slices.Equal(ids(got), simIDs(c.want)) {
+		if !slices.Equal(ids(got), heldIDs(c.want)) {
 			t.Errorf("%s: got %d messages %v…, want %d oldest first", c.name, len(got), head(ids(got)), len(c.want))
 		}
 	}
@@ -251,8 +253,8 @@ func head(s []string) []string { return s[:min(len(s), 5)] }
 func testOutOfOrderAndRepeatedPages(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	ctx := testCtx(t)
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultShufflePages})
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultRepeatPages})
+	setFault(t, e, Fault{Kind: FaultShufflePages})
+	setFault(t, e, Fault{Kind: FaultRepeatPages})
 	for i := range 60 {
 		say(t, e, buyer(i), "hello")
 		if i%2 == 0 {
@@ -275,13 +277,13 @@ func testOutOfOrderAndRepeatedPages(t *testing.T, newEnv Factory) {
 	for _, c := range []struct {
 		name  string
 		after bridge.MessageID
-		want  []simulator.Message
+		want  []Message
 	}{{"all", "", sent}, {"after #50", bridge.MessageID(sent[49].ID), sent[50:]}} {
 		got, err := e.Client.ListMessages(ctx, e.Store, conv, c.after, 500)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(ids(got), simIDs(c.want)) {
+		if !slices.Equal(ids(got), heldIDs(c.want)) {
 			t.Errorf("%s: got %d messages, want exactly %d once each, oldest first", c.name, len(got), len(c.want))
 		}
 	}
@@ -293,8 +295,8 @@ func testOutOfOrderAndRepeatedPages(t *testing.T, newEnv Factory) {
 func testIncrementalSync(t *testing.T, newEnv Factory) {
 	e := newEnv(t, Options{})
 	ctx := testCtx(t)
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultShufflePages})
-	setFault(t, e, simulator.Fault{Kind: simulator.FaultRepeatPages})
+	setFault(t, e, Fault{Kind: FaultShufflePages})
+	setFault(t, e, Fault{Kind: FaultRepeatPages})
 	seen := map[bridge.MessageID]int{}
 	watermark := map[bridge.ConversationID]bridge.MessageID{}
 	var cursor time.Time
@@ -323,13 +325,13 @@ func testIncrementalSync(t *testing.T, newEnv Factory) {
 		cursor = pollStart
 		e.Clock.Advance(2 * time.Second)
 	}
-	all := e.Sim.Messages(e.Store.ShopID)
+	all := e.Backend.Messages(e.Store.ShopID)
 	for _, m := range all {
 		if n := seen[bridge.MessageID(m.ID)]; n != 1 {
 			t.Errorf("message %s (%q) seen %d times, want exactly once", m.ID, m.Text, n)
 		}
 	}
 	if len(seen) != len(all) {
-		t.Errorf("saw %d distinct messages, the simulator holds %d", len(seen), len(all))
+		t.Errorf("saw %d distinct messages, the backend holds %d", len(seen), len(all))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/platforms/simulator/simcontract"
 )
 
 func TestContract(t *testing.T) {
@@ -73,7 +74,7 @@ func newEnv(t testing.TB, o platformtest.Options) *platformtest.Env {
 	}
 	client.RegisterRoutes(mux)
 	return &platformtest.Env{
-		Client: client, Sim: sim, Store: store, Tokens: tokens, Clock: clock, Hints: hints,
+		Client: client, Backend: simcontract.New(sim, simcontract.ShopeeDialect{Sim: sim}), Store: store, Tokens: tokens, Clock: clock, Hints: hints,
 		Push:    client.PushHandler(),
 		PushURL: cfg.PushCallbackURL,
 		SignPush: func(body []byte) (string, string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/httpx"
 	"github.com/shopbridge/shopbridge/platforms/platformtest"
 	"github.com/shopbridge/shopbridge/platforms/simulator"
+	"github.com/shopbridge/shopbridge/platforms/simulator/simcontract"
 	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
@@ -29,7 +30,8 @@ func TestContract(t *testing.T) {
 	platformtest.Run(t, newContractEnv)
 }
 
-// tiktokDialect is platformtest's view of the simulator's TikTok dialect.
+// tiktokDialect is the contract suite's view of the simulator's TikTok
+// dialect (simcontract.Dialect, with platformtest.Exceptions).
 type tiktokDialect struct{ sim *simulator.Simulator }
 
 // tiktokBuyerKinds are the TikTok types a buyer sends [DOC TT-CS] and what
@@ -158,15 +160,16 @@ func newContractEnv(t testing.TB, o platformtest.Options) *platformtest.Env {
 	}
 	client.RegisterRoutes(mux)
 	return &platformtest.Env{
-		Client: client, Sim: sim, Store: store, Tokens: tokens, Clock: clock, Hints: hints,
+		Client: client, Backend: simcontract.New(sim, tiktokDialect{sim}), Store: store, Tokens: tokens, Clock: clock, Hints: hints,
 		Push: client.WebhookHandler(), PushURL: webhookURL,
 		SignPush: func(body []byte) (string, string) {
 			return "Authorization", simulator.TikTokWebhookSignature(app.AppKey, app.AppSecret, body)
 		},
 		PushBody: func(at time.Time) []byte { return webhookBody(at) },
-		Dialect:  tiktokDialect{sim},
 		Pushes:   pushes,
-		Quiesce:  func() { cancel(); sim.Close(); srv.Close() },
+		// The recording engine's state: SQLite in memory.
+		OpenState: func(context.Context) (bridge.State, error) { return bridgetest.NewMemState(nil), nil },
+		Quiesce:   func() { cancel(); sim.Close(); srv.Close() },
 	}
 }
 
