@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,7 +13,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 var start = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
@@ -36,22 +34,19 @@ type e2e struct {
 func startE2E(t *testing.T) *e2e {
 	t.Helper()
 	clock := bridgetest.NewClock(start)
-	return startOn(t, clock, bridgetest.NewMarketplace(bridge.PlatformShopee, clock), filepath.Join(t.TempDir(), "state.db"))
+	return startOn(t, clock, bridgetest.NewMarketplace(bridge.PlatformShopee, clock), bridgetest.NewMemState(clock))
 }
 
 // startOn starts a bridge with a new console on an existing marketplace and
 // database, as a restarted process would.
-func startOn(t *testing.T, clock *bridgetest.Clock, mp *bridgetest.Marketplace, dbPath string) *e2e {
+func startOn(t *testing.T, clock *bridgetest.Clock, mp *bridgetest.Marketplace, st bridge.State) *e2e {
 	t.Helper()
 	ctx := context.Background()
 	e := &e2e{t: t, clock: clock, mp: mp, term: &bridgetest.Buffer{},
 		store: bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1001", Name: "Main", Site: "MY"}}
-	st, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatalf("open state: %v", err)
-	}
 	pr, pw := io.Pipe()
 	e.in = pw
+	var err error
 	e.s, err = console.New(console.Config{User: "mei"}, console.Deps{Out: e.term, In: pr, Clock: e.clock, Meta: st})
 	if err != nil {
 		t.Fatal(err)
@@ -227,10 +222,10 @@ func TestEndToEndOutageAlert(t *testing.T) {
 // T2 (T1 still belongs to the first), and a typed reply is not mistaken
 // for a redelivery of the first run's reply.
 func TestEndToEndRestartKeepsTagsUnique(t *testing.T) {
-	dbPath := filepath.Join(t.TempDir(), "state.db")
 	clock := bridgetest.NewClock(start)
+	db := bridgetest.NewMemState(clock)
 	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
-	first := startOn(t, clock, mp, dbPath)
+	first := startOn(t, clock, mp, db)
 	clock.Advance(time.Second)
 	mp.BuyerSays(first.store.ShopID, "c1", "Alice", "hi")
 	first.sync()
@@ -238,7 +233,7 @@ func TestEndToEndRestartKeepsTagsUnique(t *testing.T) {
 	first.waitStatus(1, bridge.ReplySent)
 	first.stop()
 
-	second := startOn(t, clock, mp, dbPath)
+	second := startOn(t, clock, mp, db.Reopen())
 	clock.Advance(time.Second)
 	mp.BuyerSays(second.store.ShopID, "c2", "Bob", "hello")
 	second.sync()

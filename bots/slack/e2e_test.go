@@ -15,7 +15,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 const (
@@ -42,8 +41,7 @@ func startE2E(t *testing.T) *e2e {
 	t.Helper()
 	var fs *fakeslack.Server
 	rig := bridgetest.StartEngine(t, bridgetest.EngineOptions{
-		OpenState: func(ctx context.Context, path string) (bridge.State, error) { return sqlite.Open(ctx, path) },
-		Stores:    []bridge.Store{shop},
+		Stores: []bridge.Store{shop},
 		Chat: func(clock *bridgetest.Clock, _ bridge.State) (bridge.Chat, error) {
 			fs = fakeslack.New(fakeslack.WithClock(clock.Now))
 			t.Cleanup(fs.Close)

@@ -14,7 +14,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 const inbox = int64(-1009000000009)
@@ -35,8 +34,7 @@ func startE2E(t *testing.T, setup ...func(*telegramtest.Server)) *e2e {
 	t.Helper()
 	var api *telegramtest.Server
 	rig := bridgetest.StartEngine(t, bridgetest.EngineOptions{
-		OpenState: func(ctx context.Context, path string) (bridge.State, error) { return sqlite.Open(ctx, path) },
-		Stores:    []bridge.Store{store},
+		Stores: []bridge.Store{store},
 		Chat: func(clock *bridgetest.Clock, st bridge.State) (bridge.Chat, error) {
 			api = telegramtest.New(clock)
 			t.Cleanup(api.Close)

@@ -15,7 +15,7 @@ type EngineOptions struct {
 	// Start is the fake clock's start (default 2026-11-27 09:00 UTC).
 	Start time.Time
 	// OpenState opens the engine's state at a path in the test's temporary
-	// directory (required; e.g. a wrapper around sqlite.Open).
+	// directory; nil: an in-memory state (NewMemState) on the rig's clock.
 	OpenState func(ctx context.Context, path string) (bridge.State, error)
 	// Chat builds the surface under test on the rig's clock and state
 	// (required). Cleanups it registers run after the engine stopped.
@@ -61,9 +61,12 @@ func StartEngine(tb testing.TB, o EngineOptions) *EngineRig {
 		platform = o.Stores[0].Platform
 	}
 	clock := NewClock(o.Start)
-	st, err := o.OpenState(ctx, filepath.Join(tb.TempDir(), "state.db"))
-	if err != nil {
-		tb.Fatalf("open state: %v", err)
+	var st bridge.State = NewMemState(clock)
+	if o.OpenState != nil {
+		var err error
+		if st, err = o.OpenState(ctx, filepath.Join(tb.TempDir(), "state.db")); err != nil {
+			tb.Fatalf("open state: %v", err)
+		}
 	}
 	tb.Cleanup(func() { st.Close() })
 	surface, err := o.Chat(clock, st)

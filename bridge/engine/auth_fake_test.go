@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,7 +17,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // authMarketplace is the scripted marketplace with an authorization flow:
@@ -137,11 +135,7 @@ const publicURL = "https://bridge.example.com"
 // newAuthFixture builds the fixture; opts change the engine's deps.
 func newAuthFixture(t *testing.T, cfg auth.Config, opts ...func(*engine.Deps)) *authFixture {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "state.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := bridgetest.NewMemState(nil)
 	t.Cleanup(func() { st.Close() })
 	f := &authFixture{t: t, clock: bridgetest.NewClock(t0), state: st, chat: bridgetest.NewChat(), mux: http.NewServeMux(), logs: &bridgetest.Buffer{}}
 	f.mp = newAuthMarketplace(f.clock, st)

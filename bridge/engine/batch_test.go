@@ -11,7 +11,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // A surface that batches gets a conversation's new messages in one call,
@@ -21,10 +20,7 @@ func TestBatchPosterGetsRunsOfMessages(t *testing.T) {
 	clock := bridgetest.NewClock(t0)
 	mp := bridgetest.NewMarketplace(s.Platform, clock)
 	chat := bridgetest.NewBatchChat()
-	st, err := sqlite.Open(context.Background(), sqlite.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := bridgetest.NewMemState(nil)
 	defer st.Close()
 	eng := engine.New(testConfig(), engine.Deps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{s}, Clock: clock})
 	ctx := context.Background()
@@ -98,10 +94,7 @@ func TestListenerIsRestarted(t *testing.T) {
 	clock := bridgetest.NewClock(t0)
 	mp := bridgetest.NewMarketplace(s.Platform, clock)
 	chat := &flakyListener{Chat: bridgetest.NewChat()}
-	st, err := sqlite.Open(context.Background(), sqlite.Memory)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := bridgetest.NewMemState(nil)
 	defer st.Close()
 	eng := engine.New(testConfig(), engine.Deps{State: st, Chat: chat, Marketplaces: []bridge.Marketplace{mp}, Stores: []bridge.Store{s}, Clock: clock})
 	ctx := context.Background()

@@ -6,11 +6,12 @@ import (
 	"testing"
 
 	"github.com/shopbridge/shopbridge/bridge"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
+// sqliteOpen opens the in-memory state a harness runs on by its path (a
+// second handle on the same records, as a second connection to a file).
 func sqliteOpen(path string) (bridge.State, error) {
-	return sqlite.Open(context.Background(), path)
+	return openMem(path, nil), nil
 }
 
 func TestCommandPermissionsAndErrors(t *testing.T) {

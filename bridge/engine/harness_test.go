@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
@@ -80,10 +80,7 @@ func newHarness(t testing.TB, stores ...bridge.Store) *harness {
 func (h *harness) start() {
 	h.t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, h.dbPath)
-	if err != nil {
-		h.t.Fatalf("open state: %v", err)
-	}
+	st := openMem(h.dbPath, nil)
 	h.state = st
 	if h.wrapState != nil {
 		h.state = h.wrapState(st)
@@ -103,6 +100,14 @@ func (h *harness) start() {
 	h.deps = engine.Deps{
 		State: h.state, Chat: chat, Marketplaces: mps, Stores: h.stores, Clock: h.clock, Pushes: h.pushes,
 	}
+	// The engine's log is shown when the test fails.
+	logs := &bridgetest.Buffer{}
+	h.deps.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.t.Cleanup(func() {
+		if h.t.Failed() {
+			h.t.Logf("the engine's log:\n%s", logs.String())
+		}
+	})
 	h.eng = engine.New(h.cfg, h.deps)
 	if h.beforeStart != nil {
 		h.beforeStart(h.eng)
@@ -222,6 +227,10 @@ func (h *harness) assertRelayedExactlyOnce() {
 				}
 			}
 			if len(got) != len(want) {
+				pend, _ := h.state.PendingInbound(context.Background(), s.ID, conv, 100)
+				rec, _ := h.state.Conversation(context.Background(), s.ID, conv)
+				bl, _ := h.eng.Backlog(context.Background())
+				h.t.Logf("pending in the queue: %+v\nrecord: %+v\nthread: %+v\nbacklog: %+v", pend, rec, th.Ref, bl)
 				h.t.Fatalf("store %s conversation %s: thread has buyer messages %v, marketplace has %v", s.ID, conv, got, want)
 			}
 			for i := range want {

@@ -25,8 +25,9 @@ type poster struct {
 	// busy conversations are being posted; dirty ones were notified meanwhile.
 	busy  map[convKey]bool
 	dirty map[convKey]bool
-	// cooling conversations wait for a backoff after a failure.
-	cooling map[convKey]bool
+	// cooling conversations wait for a backoff after a failure, until the
+	// time each maps to.
+	cooling map[convKey]time.Time
 	fails   map[convKey]int
 	// holdUntil pauses the whole destination (the surface is down or
 	// rate-limits it).
@@ -48,7 +49,7 @@ const freshEvery = 3
 func newPoster(r *Relay, dest string) *poster {
 	return &poster{
 		r: r, dest: dest, threaded: newReadyRing(), fresh: newReadyRing(),
-		busy: map[convKey]bool{}, dirty: map[convKey]bool{}, cooling: map[convKey]bool{}, fails: map[convKey]int{},
+		busy: map[convKey]bool{}, dirty: map[convKey]bool{}, cooling: map[convKey]time.Time{}, fails: map[convKey]int{},
 		wake: make(chan struct{}, 1),
 	}
 }
@@ -69,7 +70,7 @@ func (p *poster) add(k convKey, hasThread bool) {
 	switch {
 	case p.busy[k]:
 		p.dirty[k] = true
-	case p.cooling[k]:
+	case !p.cooling[k].IsZero():
 		// It comes back when its backoff ends.
 	case hasThread:
 		p.fresh.remove(k)
@@ -122,12 +123,17 @@ func (p *poster) idle() bool {
 	if p.inflight > 0 {
 		return false
 	}
+	now := p.r.clock.Now()
+	for _, until := range p.cooling {
+		if !now.Before(until) {
+			return false // its backoff is over: it is taken again at once
+		}
+	}
 	if p.threaded.len()+p.fresh.len() == 0 {
 		return true
 	}
 	// Held: what is ready waits for the clock (a worker sleeps on the hold's
 	// timer), not for work in progress.
-	now := p.r.clock.Now()
 	return now.Before(p.holdUntil) || (p.holding > 0 && now.Before(p.holdWake))
 }
 
@@ -189,7 +195,7 @@ func (p *poster) finish(k convKey, out outcome) {
 	p.inflight--
 	dirty := p.dirty[k]
 	delete(p.dirty, k)
-	var cool time.Duration
+	var due <-chan time.Time
 	switch {
 	case out.err == nil:
 		delete(p.fails, k)
@@ -215,12 +221,14 @@ func (p *poster) finish(k convKey, out outcome) {
 		}
 	default:
 		p.fails[k]++
-		cool = max(bridge.Backoff(p.r.cfg.Backoff, p.r.cfg.BackoffMax, p.fails[k]), out.retryAfter)
-		p.cooling[k] = true
+		cool := max(bridge.Backoff(p.r.cfg.Backoff, p.r.cfg.BackoffMax, p.fails[k]), out.retryAfter)
+		// The timer is taken before the clock is read again: it fires no
+		// later than the time idle counts it due.
+		due = p.r.clock.After(cool)
+		p.cooling[k] = p.r.clock.Now().Add(cool)
 	}
 	p.mu.Unlock()
-	if cool > 0 {
-		due := p.r.clock.After(cool)
+	if due != nil {
 		p.r.wg.Add(1)
 		go func() {
 			defer p.r.wg.Done()

@@ -13,7 +13,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/bridge/report"
-	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
 // reportChat is a chat surface that posts inspection reports (and can look
@@ -83,14 +82,11 @@ func (c *reportChat) Posts() []postedReport {
 	return append([]postedReport(nil), c.posts...)
 }
 
-// openReportState opens a SQLite state at path whose own clock (thread
-// events) is the fake clock.
+// openReportState opens the in-memory state named path whose own clock
+// (thread events) is the fake clock; opened again, it has the same records.
 func openReportState(t testing.TB, path string, clock *bridgetest.Clock) bridge.State {
 	t.Helper()
-	st, err := sqlite.Open(context.Background(), path, sqlite.WithClock(clock))
-	if err != nil {
-		t.Fatalf("open state: %v", err)
-	}
+	st := openMem(path, clock)
 	t.Cleanup(func() { st.Close() })
 	return st
 }
