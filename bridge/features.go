@@ -1,6 +1,9 @@
 package bridge
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // A Feature is a part of the bridge built on the engine in a package of its
 // own: quick reply templates, the daily inspection report, store
@@ -36,6 +39,10 @@ type StoreAuthorization interface {
 	TokensRefused(ctx context.Context, s Store, err error)
 	// TokensWork is told when a store whose tokens were refused syncs again.
 	TokensWork(ctx context.Context, s Store)
+	// ExpiryWarning is how long before a store's authorization ends it is
+	// "expiring soon" (the configured auth.expiry_warning), for status and
+	// stores as for the alert.
+	ExpiryWarning() time.Duration
 }
 
 // Messages of the commands, exact where users and docs rely on them.

@@ -204,6 +204,10 @@ func (a *Flow) TokensWork(ctx context.Context, s bridge.Store) {
 // Config returns the effective configuration.
 func (a *Flow) Config() Config { return a.cfg }
 
+// ExpiryWarning is the configured warning before a store's authorization
+// ends: status and stores call it "expiring soon" from then on.
+func (a *Flow) ExpiryWarning() time.Duration { return a.cfg.ExpiryWarning }
+
 func (a *Flow) store(id bridge.StoreID) (bridge.Store, bool) {
 	for _, s := range a.stores() {
 		if s.ID == id {

@@ -497,3 +497,18 @@ func TestSyncRefusedMarksNeedsUpdateNotOutage(t *testing.T) {
 		t.Fatalf("want one needs-update alert and no outage alert, got %q", titles)
 	}
 }
+
+// status and stores call an authorization "expiring" from the configured
+// auth.expiry_warning on, not from the default week.
+func TestStatusAndStoresUseTheConfiguredExpiryWarning(t *testing.T) {
+	tok := initialTokens()
+	tok.AccessExpiresAt = time.Time{}
+	tok.RefreshExpiresAt = t0.Add(10 * 24 * time.Hour)
+	r := startRefresher(t, auth.Config{ExpiryWarning: 14 * 24 * time.Hour}, tok)
+	if resp := r.command("stores", false); !strings.Contains(resp.Text, "expires in 10d") {
+		t.Fatalf("stores, 10 days before the end with a 14-day warning: %s", resp.Text)
+	}
+	if resp := r.command("status", false); !strings.Contains(resp.Text, "authorization expires 2026-12-07") {
+		t.Fatalf("status, 10 days before the end with a 14-day warning: %s", resp.Text)
+	}
+}

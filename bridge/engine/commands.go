@@ -181,7 +181,7 @@ func (e *Engine) commands() []bridge.Command {
 				}
 				auth := "?"
 				if sa, err := bridge.StoreAuthStatus(ctx, e.state, s.ID); err == nil {
-					auth = sa.Summary(now, bridge.DefaultExpiryWarning)
+					auth = sa.Summary(now, e.expiryWarning())
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Platform, s.Site, s.Name, s.ShopID, state, auth)
 			}
@@ -409,7 +409,7 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 		switch {
 		case sa.NeedsUpdate:
 			fmt.Fprintf(&b, "Store %s NEEDS UPDATE since %s (%s): run `store update %s`.\n", s.ID, sa.Since.UTC().Format("2006-01-02 15:04 MST"), sa.Reason, s.ID)
-		case sa.ExpiresWithin(now, bridge.DefaultExpiryWarning):
+		case sa.ExpiresWithin(now, e.expiryWarning()):
 			fmt.Fprintf(&b, "Store %s authorization expires %s: run `store update %s`.\n", s.ID, sa.RefreshExpiresAt.UTC().Format("2006-01-02 15:04 MST"), s.ID)
 		}
 	}

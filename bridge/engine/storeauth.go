@@ -29,3 +29,12 @@ func (e *Engine) StoreAuthorized(s bridge.Store) {
 		sy.wake(syncRequest{reason: "authorized"})
 	}
 }
+
+// expiryWarning is how long before its end a store's authorization is
+// "expiring soon": the registered authorization's setting, or the default.
+func (e *Engine) expiryWarning() time.Duration {
+	if e.authorization != nil {
+		return e.authorization.ExpiryWarning()
+	}
+	return bridge.DefaultExpiryWarning
+}
