@@ -49,21 +49,11 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.LinkTTL <= 0 {
-		c.LinkTTL = d.LinkTTL
-	}
-	if c.RefreshMargin <= 0 {
-		c.RefreshMargin = d.RefreshMargin
-	}
-	if c.RetryInterval <= 0 {
-		c.RetryInterval = d.RetryInterval
-	}
-	if c.CheckInterval <= 0 {
-		c.CheckInterval = d.CheckInterval
-	}
-	if c.ExpiryWarning <= 0 {
-		c.ExpiryWarning = d.ExpiryWarning
-	}
+	bridge.Default(&c.LinkTTL, d.LinkTTL)
+	bridge.Default(&c.RefreshMargin, d.RefreshMargin)
+	bridge.Default(&c.RetryInterval, d.RetryInterval)
+	bridge.Default(&c.CheckInterval, d.CheckInterval)
+	bridge.Default(&c.ExpiryWarning, d.ExpiryWarning)
 	c.PublicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
 	return c
 }

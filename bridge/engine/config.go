@@ -3,6 +3,7 @@ package engine
 import (
 	"time"
 
+	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
@@ -127,105 +128,43 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.PollInterval <= 0 {
-		c.PollInterval = d.PollInterval
-	}
+	bridge.Default(&c.PollInterval, d.PollInterval)
 	if c.PollJitter < 0 || c.PollJitter >= 1 {
 		c.PollJitter = d.PollJitter
 	}
-	if c.FailureThreshold <= 0 {
-		c.FailureThreshold = d.FailureThreshold
-	}
-	if c.Debounce <= 0 {
-		c.Debounce = d.Debounce
-	}
-	if c.ProbeInterval <= 0 {
-		c.ProbeInterval = d.ProbeInterval
-	}
-	if c.ProbeFastFor <= 0 {
-		c.ProbeFastFor = d.ProbeFastFor
-	}
-	if c.ProbeBackoffMax <= 0 {
-		c.ProbeBackoffMax = d.ProbeBackoffMax
-	}
+	bridge.Default(&c.FailureThreshold, d.FailureThreshold)
+	bridge.Default(&c.Debounce, d.Debounce)
+	bridge.Default(&c.ProbeInterval, d.ProbeInterval)
+	bridge.Default(&c.ProbeFastFor, d.ProbeFastFor)
+	bridge.Default(&c.ProbeBackoffMax, d.ProbeBackoffMax)
 	if c.ProbeBackoffMax < c.ProbeInterval {
 		c.ProbeBackoffMax = c.ProbeInterval
 	}
-	if c.ProbeTimeout <= 0 {
-		c.ProbeTimeout = d.ProbeTimeout
-	}
-	if c.AuthRetry <= 0 {
-		c.AuthRetry = d.AuthRetry
-	}
-	if c.HealthInterval <= 0 {
-		c.HealthInterval = d.HealthInterval
-	}
-	if c.ImportDelay <= 0 {
-		c.ImportDelay = d.ImportDelay
-	}
-	if c.PushSilence <= 0 {
-		c.PushSilence = d.PushSilence
-	}
-	if c.ImportWindow <= 0 {
-		c.ImportWindow = d.ImportWindow
-	}
-	if c.HistoryLimit <= 0 {
-		c.HistoryLimit = d.HistoryLimit
-	}
-	if c.CursorOverlap <= 0 {
-		c.CursorOverlap = d.CursorOverlap
-	}
-	if c.SyncConcurrency <= 0 {
-		c.SyncConcurrency = d.SyncConcurrency
-	}
-	if c.SyncTimeout <= 0 {
-		c.SyncTimeout = d.SyncTimeout
-	}
-	if c.NotePrefix == "" {
-		c.NotePrefix = d.NotePrefix
-	}
-	if c.SendAttempts <= 0 {
-		c.SendAttempts = d.SendAttempts
-	}
-	if c.SendBackoff <= 0 {
-		c.SendBackoff = d.SendBackoff
-	}
-	if c.SendBackoffMax <= 0 {
-		c.SendBackoffMax = d.SendBackoffMax
-	}
-	if c.SendWorkers <= 0 {
-		c.SendWorkers = d.SendWorkers
-	}
-	if c.ReconcileWindow <= 0 {
-		c.ReconcileWindow = d.ReconcileWindow
-	}
-	if c.SendTimeout <= 0 {
-		c.SendTimeout = d.SendTimeout
-	}
-	if c.ReconcileMargin <= 0 {
-		c.ReconcileMargin = d.ReconcileMargin
-	}
-	if c.ShutdownGrace <= 0 {
-		c.ShutdownGrace = d.ShutdownGrace
-	}
-	if c.ResumedAfter <= 0 {
-		c.ResumedAfter = d.ResumedAfter
-	}
-	if c.PostConcurrency <= 0 {
-		c.PostConcurrency = d.PostConcurrency
-	}
-	if c.PostBatch <= 0 {
-		c.PostBatch = d.PostBatch
-	}
-	if c.PostBackoff <= 0 {
-		c.PostBackoff = d.PostBackoff
-	}
-	if c.PostBackoffMax <= 0 {
-		c.PostBackoffMax = d.PostBackoffMax
-	}
-	if c.BacklogRescan <= 0 {
-		c.BacklogRescan = d.BacklogRescan
-	}
+	bridge.Default(&c.ProbeTimeout, d.ProbeTimeout)
+	bridge.Default(&c.AuthRetry, d.AuthRetry)
+	bridge.Default(&c.HealthInterval, d.HealthInterval)
+	bridge.Default(&c.ImportDelay, d.ImportDelay)
+	bridge.Default(&c.PushSilence, d.PushSilence)
+	bridge.Default(&c.ImportWindow, d.ImportWindow)
+	bridge.Default(&c.HistoryLimit, d.HistoryLimit)
+	bridge.Default(&c.CursorOverlap, d.CursorOverlap)
+	bridge.Default(&c.SyncConcurrency, d.SyncConcurrency)
+	bridge.Default(&c.SyncTimeout, d.SyncTimeout)
+	bridge.Default(&c.NotePrefix, d.NotePrefix)
+	bridge.Default(&c.SendAttempts, d.SendAttempts)
+	bridge.Default(&c.SendBackoff, d.SendBackoff)
+	bridge.Default(&c.SendBackoffMax, d.SendBackoffMax)
+	bridge.Default(&c.SendWorkers, d.SendWorkers)
+	bridge.Default(&c.ReconcileWindow, d.ReconcileWindow)
+	bridge.Default(&c.SendTimeout, d.SendTimeout)
+	bridge.Default(&c.ReconcileMargin, d.ReconcileMargin)
+	bridge.Default(&c.ShutdownGrace, d.ShutdownGrace)
+	bridge.Default(&c.ResumedAfter, d.ResumedAfter)
+	bridge.Default(&c.PostConcurrency, d.PostConcurrency)
+	bridge.Default(&c.PostBatch, d.PostBatch)
+	bridge.Default(&c.PostBackoff, d.PostBackoff)
+	bridge.Default(&c.PostBackoffMax, d.PostBackoffMax)
+	bridge.Default(&c.BacklogRescan, d.BacklogRescan)
 	return c
 }
 
