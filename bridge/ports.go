@@ -205,27 +205,6 @@ type ActionEvent struct {
 	Thread   ThreadRef
 }
 
-// CommandRequest is one admin or agent command, e.g. Text "sync retry shop-my".
-type CommandRequest struct {
-	Surface  string
-	UserID   string
-	UserName string
-	// Admin is decided by the surface from its configured admins.
-	Admin   bool
-	Channel string
-	Text    string
-}
-
-// CommandResponse is the answer to a command or an action. Text is plain
-// text; surfaces escape and format it. Public answers are posted for
-// everyone, others only to the asking user.
-type CommandResponse struct {
-	Text   string
-	Public bool
-	// Error marks a refusal or failure, which surfaces may style.
-	Error bool
-}
-
 // Notice is a private answer to one user, in a thread or channel.
 type Notice struct {
 	Thread  ThreadRef
