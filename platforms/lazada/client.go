@@ -82,17 +82,15 @@ type Client struct {
 	cfg      Config
 	authBase *url.URL
 	http     *httpx.Client
-	tokens   bridge.TokenStore
-	initial  map[bridge.StoreID]bridge.Tokens
+	tok      *httpx.TokenProvider
 	pushes   PushRecorder
 	hints    *bridge.Hints
 	clock    bridge.Clock
 	log      *slog.Logger
 	refusals *bridge.Refusals
 
-	mu         sync.Mutex
-	tokenCache map[bridge.StoreID]*storeTokens
-	byShop     map[string]bridge.Store
+	mu     sync.Mutex
+	byShop map[string]bridge.Store
 	// nameless are sessions whose /im/session/get failed: the next push
 	// for them tries again.
 	nameless map[sessionKey]bool
@@ -133,17 +131,18 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		cfg:      cfg,
 		authBase: authBase,
 		http:     httpx.New(cfg.HTTP, string(bridge.PlatformLazada), deps.Clock, log),
-		tokens:   deps.Tokens,
-		initial:  deps.InitialTokens,
 		pushes:   deps.Pushes,
 		hints:    deps.Hints,
 		clock:    deps.Clock,
 		log:      log, refusals: deps.Refusals,
-		tokenCache: map[bridge.StoreID]*storeTokens{},
-		byShop:     map[string]bridge.Store{},
-		nameless:   map[sessionKey]bool{},
-		lists:      newListCalls(),
+		byShop:   map[string]bridge.Store{},
+		nameless: map[sessionKey]bool{},
+		lists:    newListCalls(),
 	}
+	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
+		Platform: bridge.PlatformLazada, Store: deps.Tokens, Initial: deps.InitialTokens,
+		Margin: cfg.TokenRefreshMargin, Refresh: c.refreshTokens, Clock: deps.Clock, Logger: log,
+	})
 	for _, s := range deps.Stores {
 		c.remember(s)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Error codes with a classification of their own [DOC LZ-TOKEN, LZ-IM error
@@ -110,18 +111,14 @@ func codeOf(err error) string {
 	return ""
 }
 
-// decodeErr classifies a response that could not be decoded: transient (a
-// cut or garbled body is likelier than a format change; the connectivity
-// alert surfaces it if it persists).
 func (c *Client) decodeErr(op string, err error) error {
-	return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(bridge.PlatformLazada), Op: op, Code: "bad_response", Message: err.Error()}
+	return httpx.DecodeError(bridge.PlatformLazada, op, err)
 }
 
 func (c *Client) permanentErr(op, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: string(bridge.PlatformLazada), Op: op, Message: msg}
+	return httpx.PermanentError(bridge.PlatformLazada, op, msg)
 }
 
 func (c *Client) authErr(op string, store bridge.Store, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformLazada), Op: op,
-		Message: "store " + string(store.ID) + ": " + msg}
+	return httpx.AuthError(bridge.PlatformLazada, op, store, msg)
 }

@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/platforms/httpx"
@@ -43,17 +42,13 @@ type Deps struct {
 
 // Client is the Shopee marketplace client. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    *url.URL
-	http    *httpx.Client
-	tokens  bridge.TokenStore
-	initial map[bridge.StoreID]bridge.Tokens
-	hints   *bridge.Hints
-	clock   bridge.Clock
-	log     *slog.Logger
-
-	mu     sync.Mutex
-	stores map[bridge.StoreID]*storeTokens
+	cfg   Config
+	base  *url.URL
+	http  *httpx.Client
+	tok   *httpx.TokenProvider
+	hints *bridge.Hints
+	clock bridge.Clock
+	log   *slog.Logger
 
 	pushes   *pushGuard
 	refusals *bridge.Refusals
@@ -85,19 +80,21 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	if deps.Refusals == nil {
 		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
 	}
-	return &Client{
+	c := &Client{
 		cfg:      cfg,
 		base:     base,
 		http:     httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
-		tokens:   deps.Tokens,
-		initial:  deps.InitialTokens,
 		hints:    deps.Hints,
 		clock:    deps.Clock,
 		log:      log,
-		stores:   map[bridge.StoreID]*storeTokens{},
 		pushes:   newPushGuard(cfg.PushMaxAge),
 		refusals: deps.Refusals,
-	}, nil
+	}
+	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
+		Platform: bridge.PlatformShopee, Store: deps.Tokens, Initial: deps.InitialTokens,
+		Margin: cfg.TokenRefreshMargin, Refresh: c.refreshTokens, Clock: deps.Clock, Logger: log,
+	})
+	return c, nil
 }
 
 // Platform returns bridge.PlatformShopee.

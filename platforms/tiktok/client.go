@@ -59,8 +59,7 @@ type Client struct {
 	base     *url.URL
 	auth     *url.URL
 	http     *httpx.Client
-	tokens   bridge.TokenStore
-	initial  map[bridge.StoreID]bridge.Tokens
+	tok      *httpx.TokenProvider
 	pushes   *bridge.Pushes
 	hints    *bridge.Hints
 	clock    bridge.Clock
@@ -101,22 +100,24 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	auth, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
 	log := deps.Logger.With("platform", string(bridge.PlatformTikTok))
 	c := &Client{
-		cfg:     cfg,
-		base:    base,
-		auth:    auth,
-		http:    httpx.New(cfg.HTTP, string(bridge.PlatformTikTok), deps.Clock, log),
-		tokens:  deps.Tokens,
-		initial: deps.InitialTokens,
-		pushes:  deps.Pushes,
-		hints:   deps.Hints,
-		clock:   deps.Clock,
-		log:     log, refusals: deps.Refusals,
+		cfg:    cfg,
+		base:   base,
+		auth:   auth,
+		http:   httpx.New(cfg.HTTP, string(bridge.PlatformTikTok), deps.Clock, log),
+		pushes: deps.Pushes,
+		hints:  deps.Hints,
+		clock:  deps.Clock,
+		log:    log, refusals: deps.Refusals,
 		quota:   newQuotaGate(),
 		seen:    newSeenNotifications(),
 		stores:  map[bridge.StoreID]*storeState{},
 		byShop:  map[string]bridge.Store{},
 		unknown: map[string]time.Time{},
 	}
+	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
+		Platform: bridge.PlatformTikTok, Store: deps.Tokens, Initial: deps.InitialTokens,
+		Margin: cfg.TokenRefreshMargin, Refresh: c.refreshTokens, Clock: deps.Clock, Logger: log,
+	})
 	for _, s := range deps.Stores {
 		c.learnStore(s)
 	}
@@ -161,16 +162,9 @@ func ValidateStore(s bridge.Store) []string {
 	return nil
 }
 
-// storeState is the client's per-store cache: tokens, shop_cipher and the
-// conversations it has listed.
+// storeState is the client's per-store cache: shop_cipher and the
+// conversations it has listed (its tokens are kept by the token provider).
 type storeState struct {
-	// mu single-flights token loads and refreshes: two concurrent refreshes
-	// would spend the refresh token twice.
-	mu      sync.Mutex
-	loaded  bool
-	tok     bridge.Tokens
-	unsaved bool
-
 	// cipherMu single-flights Get Authorized Shops.
 	cipherMu sync.Mutex
 	cipher   string
@@ -218,17 +212,13 @@ func (c *Client) storeOf(shopID string) (bridge.Store, bool) {
 }
 
 func (c *Client) permanentErr(op, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: string(bridge.PlatformTikTok), Op: op, Message: msg}
+	return httpx.PermanentError(bridge.PlatformTikTok, op, msg)
 }
 
 func (c *Client) authErr(op string, store bridge.Store, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformTikTok), Op: op,
-		Message: "store " + string(store.ID) + ": " + msg}
+	return httpx.AuthError(bridge.PlatformTikTok, op, store, msg)
 }
 
-// decodeErr classifies a response that could not be decoded: transient (a
-// cut or garbled body is likelier than a format change; the connectivity
-// alert surfaces it if it persists).
 func (c *Client) decodeErr(op string, err error) error {
-	return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(bridge.PlatformTikTok), Op: op, Code: "bad_response", Message: err.Error()}
+	return httpx.DecodeError(bridge.PlatformTikTok, op, err)
 }
