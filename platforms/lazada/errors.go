@@ -2,9 +2,7 @@ package lazada
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/shopbridge/shopbridge/bridge"
@@ -39,19 +37,11 @@ func (c *Client) classify(status int, h http.Header, body []byte) *bridge.Platfo
 	isEnvelope := len(body) > 0 && decodeObject(body, &env) == nil
 	code := string(env.Code)
 	if !isEnvelope || code == "" || code == "0" {
-		switch {
-		case status == http.StatusTooManyRequests:
-			return &bridge.PlatformError{Kind: bridge.KindRateLimited, Code: "http_429", RequestID: string(env.RequestID),
-				RetryAfter: retryAfter(h, c.clock.Now(), c.cfg.RateLimitWait), Message: "HTTP 429 Too Many Requests"}
-		case status >= 500 || status == http.StatusRequestTimeout:
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "http_" + strconv.Itoa(status), RequestID: string(env.RequestID),
-				Message: "HTTP " + strconv.Itoa(status)}
-		case status < 200 || status >= 300:
-			return &bridge.PlatformError{Kind: bridge.KindPermanent, Code: "http_" + strconv.Itoa(status), RequestID: string(env.RequestID),
-				Message: "HTTP " + strconv.Itoa(status)}
-		case !isEnvelope:
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "bad_response",
-				Message: fmt.Sprintf("HTTP %d with a body that is not a Lazada JSON envelope", status)}
+		if pe := httpx.StatusError(status, h, string(env.RequestID), c.clock, c.cfg.RateLimitWait); pe != nil {
+			return pe
+		}
+		if !isEnvelope {
+			return httpx.NotEnvelope(status, "Lazada")
 		}
 		// code "0": the IM APIs may still report a business failure.
 		if failed, code, msg := imFailure(env); failed {
@@ -87,7 +77,7 @@ func (c *Client) classifyCode(typ, code, msg, requestID string, status int, h ht
 	if kind == bridge.KindRateLimited {
 		pe.RetryAfter = banDuration(msg, c.cfg.RateLimitWait)
 		if h.Get("Retry-After") != "" {
-			pe.RetryAfter = retryAfter(h, c.clock.Now(), pe.RetryAfter)
+			pe.RetryAfter = httpx.RetryAfter(h, c.clock.Now(), pe.RetryAfter)
 		}
 	}
 	if pe.Message == "" {
