@@ -87,7 +87,7 @@ type Client struct {
 	hints    *bridge.Hints
 	clock    bridge.Clock
 	log      *slog.Logger
-	refusals *bridge.Refusals
+	intake   httpx.PushIntake
 
 	mu     sync.Mutex
 	byShop map[string]bridge.Store
@@ -134,7 +134,8 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		pushes:   deps.Pushes,
 		hints:    deps.Hints,
 		clock:    deps.Clock,
-		log:      log, refusals: deps.Refusals,
+		log:      log,
+		intake:   httpx.PushIntake{Endpoint: PushEndpoint, Refusals: deps.Refusals, Log: log, LogMessage: "push refused"},
 		byShop:   map[string]bridge.Store{},
 		nameless: map[sessionKey]bool{},
 		lists:    newListCalls(),

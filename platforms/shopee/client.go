@@ -50,8 +50,8 @@ type Client struct {
 	clock bridge.Clock
 	log   *slog.Logger
 
-	pushes   *pushGuard
-	refusals *bridge.Refusals
+	pushes *pushGuard
+	intake httpx.PushIntake
 }
 
 // Compile-time interface guards.
@@ -81,14 +81,14 @@ func New(cfg Config, deps Deps) (*Client, error) {
 		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
 	}
 	c := &Client{
-		cfg:      cfg,
-		base:     base,
-		http:     httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
-		hints:    deps.Hints,
-		clock:    deps.Clock,
-		log:      log,
-		pushes:   newPushGuard(cfg.PushMaxAge),
-		refusals: deps.Refusals,
+		cfg:    cfg,
+		base:   base,
+		http:   httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
+		hints:  deps.Hints,
+		clock:  deps.Clock,
+		log:    log,
+		pushes: newPushGuard(cfg.PushMaxAge),
+		intake: httpx.PushIntake{Endpoint: PushEndpoint, Refusals: deps.Refusals, Log: log, LogMessage: "push refused"},
 	}
 	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
 		Platform: bridge.PlatformShopee, Store: deps.Tokens, Initial: deps.InitialTokens,
@@ -118,4 +118,4 @@ func ValidateStore(s bridge.Store) []string {
 }
 
 // Refusals is the counter of refused pushes (Deps.Refusals or its own).
-func (c *Client) Refusals() *bridge.Refusals { return c.refusals }
+func (c *Client) Refusals() *bridge.Refusals { return c.intake.Refusals }

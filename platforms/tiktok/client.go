@@ -55,18 +55,18 @@ type Deps struct {
 
 // Client is the TikTok Shop marketplace client. It is safe for concurrent use.
 type Client struct {
-	cfg      Config
-	base     *url.URL
-	auth     *url.URL
-	http     *httpx.Client
-	tok      *httpx.TokenProvider
-	pushes   *bridge.Pushes
-	hints    *bridge.Hints
-	clock    bridge.Clock
-	log      *slog.Logger
-	refusals *bridge.Refusals
-	quota    *quotaGate
-	seen     *seenNotifications
+	cfg    Config
+	base   *url.URL
+	auth   *url.URL
+	http   *httpx.Client
+	tok    *httpx.TokenProvider
+	pushes *bridge.Pushes
+	hints  *bridge.Hints
+	clock  bridge.Clock
+	log    *slog.Logger
+	intake httpx.PushIntake
+	quota  *quotaGate
+	seen   *seenNotifications
 
 	mu      sync.Mutex
 	stores  map[bridge.StoreID]*storeState
@@ -100,14 +100,15 @@ func New(cfg Config, deps Deps) (*Client, error) {
 	auth, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
 	log := deps.Logger.With("platform", string(bridge.PlatformTikTok))
 	c := &Client{
-		cfg:    cfg,
-		base:   base,
-		auth:   auth,
-		http:   httpx.New(cfg.HTTP, string(bridge.PlatformTikTok), deps.Clock, log),
-		pushes: deps.Pushes,
-		hints:  deps.Hints,
-		clock:  deps.Clock,
-		log:    log, refusals: deps.Refusals,
+		cfg:     cfg,
+		base:    base,
+		auth:    auth,
+		http:    httpx.New(cfg.HTTP, string(bridge.PlatformTikTok), deps.Clock, log),
+		pushes:  deps.Pushes,
+		hints:   deps.Hints,
+		clock:   deps.Clock,
+		log:     log,
+		intake:  httpx.PushIntake{Endpoint: WebhookEndpoint, Refusals: deps.Refusals, Log: log, LogMessage: "webhook refused"},
 		quota:   newQuotaGate(),
 		seen:    newSeenNotifications(),
 		stores:  map[bridge.StoreID]*storeState{},
