@@ -29,11 +29,8 @@ const (
 type shopeeDialect struct {
 	s *Simulator
 
-	mu       sync.Mutex
-	access   map[string]*accessTokenInfo
-	refresh  map[string]*refreshTokenInfo
-	current  map[string]TokenInfo // shop → latest pair
-	codes    map[string]*authCode
+	mu sync.Mutex
+	tokenBook
 	callback string
 	lost     []LostPush
 	lostSeq  int64
@@ -45,16 +42,14 @@ type shopeeDialect struct {
 }
 
 func newShopeeDialect(s *Simulator) *shopeeDialect {
-	return &shopeeDialect{
+	d := &shopeeDialect{
 		s:        s,
-		access:   map[string]*accessTokenInfo{},
-		refresh:  map[string]*refreshTokenInfo{},
-		current:  map[string]TokenInfo{},
-		codes:    map[string]*authCode{},
 		callback: s.cfg.PushCallbackURL,
 		pushQ:    make(chan pushJob, 10000),
 		pushHTTP: &http.Client{Timeout: s.cfg.PushTimeout},
 	}
+	d.tokenBook = newTokenBook(&d.mu, s.clock)
+	return d
 }
 
 // shopeeRequest is a verified request.

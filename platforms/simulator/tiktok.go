@@ -118,12 +118,9 @@ func (c *TikTokConfig) setDefaults() {
 type tiktokDialect struct {
 	s *Simulator
 
-	mu        sync.Mutex
-	cfg       TikTokConfig
-	access    map[string]*accessTokenInfo
-	refresh   map[string]*refreshTokenInfo
-	current   map[string]TokenInfo
-	codes     map[string]*authCode
+	mu  sync.Mutex
+	cfg TikTokConfig
+	tokenBook
 	ciphers   map[string]string // shop → cipher
 	byCipher  map[string]string // cipher → shop
 	index     map[string]int64  // message → index
@@ -145,10 +142,6 @@ var _ dialect = (*tiktokDialect)(nil)
 func newTikTokDialect(s *Simulator) *tiktokDialect {
 	d := &tiktokDialect{
 		s:        s,
-		access:   map[string]*accessTokenInfo{},
-		refresh:  map[string]*refreshTokenInfo{},
-		current:  map[string]TokenInfo{},
-		codes:    map[string]*authCode{},
 		ciphers:  map[string]string{},
 		byCipher: map[string]string{},
 		index:    map[string]int64{},
@@ -156,6 +149,7 @@ func newTikTokDialect(s *Simulator) *tiktokDialect {
 		noSend:   map[string]bool{},
 		quota:    map[string]*tiktokQuota{},
 	}
+	d.tokenBook = newTokenBook(&d.mu, s.clock)
 	d.cfg.setDefaults()
 	d.wh = newTikTokWebhooks(d)
 	return d
