@@ -35,9 +35,7 @@ type shopeeDialect struct {
 	lost     []LostPush
 	lostSeq  int64
 
-	pushQ    chan pushJob
-	pushOnce sync.Once
-	pushWG   sync.WaitGroup
+	pushQ    pushQueue[pushJob]
 	pushHTTP *http.Client
 }
 
@@ -45,10 +43,10 @@ func newShopeeDialect(s *Simulator) *shopeeDialect {
 	d := &shopeeDialect{
 		s:        s,
 		callback: s.cfg.PushCallbackURL,
-		pushQ:    make(chan pushJob, 10000),
 		pushHTTP: &http.Client{Timeout: s.cfg.PushTimeout},
 	}
 	d.tokenBook = newTokenBook(&d.mu, s.clock)
+	d.pushQ.init()
 	return d
 }
 
