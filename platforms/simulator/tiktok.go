@@ -9,7 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -404,24 +404,27 @@ func (s *Simulator) SetTikTokQuotaUsed(shopID string, n int) {
 // TikTokSignBase is the wrapped string TikTok signs for a request to path
 // with query (sign and access_token excluded) and body: secret + path +
 // sorted key+value pairs + body + secret [DOC TT-SIGN].
+//
+// The simulator computes it on its own, step by step as the reference
+// lists them (section 3.1), rather than calling the client's signer: a
+// simulator that shared the client's code could not catch a signing bug.
 func TikTokSignBase(secret, path string, query url.Values, body []byte) string {
-	keys := make([]string, 0, len(query))
+	// 1. The query parameters but sign and access_token, in key order.
+	var params []string
 	for k := range query {
 		if k != "sign" && k != "access_token" {
-			keys = append(keys, k)
+			params = append(params, k)
 		}
 	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(secret)
-	b.WriteString(path)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(query.Get(k))
+	slices.Sort(params)
+	// 2. Each as key+value; 3. after the path; 4. then the raw body.
+	s := path
+	for _, k := range params {
+		s += k + query.Get(k)
 	}
-	b.Write(body)
-	b.WriteString(secret)
-	return b.String()
+	s += string(body)
+	// 5. Wrapped in the secret (6., the HMAC, is TikTokSign's).
+	return secret + s + secret
 }
 
 // TikTokSign signs a request as TikTok verifies it (for tests that call the
