@@ -21,9 +21,14 @@
 package httpx
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // Config tunes the HTTP layer of one marketplace client.
@@ -124,4 +129,24 @@ func CheckURL(s string) string {
 		return fmt.Sprintf("%q is not an absolute http(s) URL", s)
 	}
 	return ""
+}
+
+// Prepare checks and completes what every marketplace client's New is
+// given: problems are its config's (Config.Validate, one line each), and a
+// TokenStore is required; the clock defaults to the system clock and the
+// logger to discarding. The logger returned names the platform.
+func Prepare(platform bridge.Platform, problems []string, tokens bridge.TokenStore, clock bridge.Clock, logger *slog.Logger) (bridge.Clock, *slog.Logger, error) {
+	if len(problems) > 0 {
+		return nil, nil, errors.New(strings.Join(problems, "\n"))
+	}
+	if tokens == nil {
+		return nil, nil, errors.New(string(platform) + ": a TokenStore is required")
+	}
+	if clock == nil {
+		clock = bridge.SystemClock{}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return clock, logger.With("platform", string(platform)), nil
 }

@@ -26,7 +26,6 @@ package lazada
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -113,20 +112,12 @@ var (
 // New returns a client for cfg (defaults applied). It starts nothing.
 func New(cfg Config, deps Deps) (*Client, error) {
 	cfg.SetDefaults()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
+	clock, log, err := httpx.Prepare(bridge.PlatformLazada, cfg.Validate(), deps.Tokens, deps.Clock, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if deps.Tokens == nil {
-		return nil, errors.New("lazada: a TokenStore is required")
-	}
-	if deps.Clock == nil {
-		deps.Clock = bridge.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock = clock
 	authBase, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
-	log := deps.Logger.With("platform", string(bridge.PlatformLazada))
 	c := &Client{
 		cfg:      cfg,
 		authBase: authBase,

@@ -11,7 +11,6 @@
 package shopee
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -63,20 +62,12 @@ var (
 // New returns a client for cfg (defaults applied). It starts nothing.
 func New(cfg Config, deps Deps) (*Client, error) {
 	cfg.SetDefaults()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
+	clock, log, err := httpx.Prepare(bridge.PlatformShopee, cfg.Validate(), deps.Tokens, deps.Clock, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if deps.Tokens == nil {
-		return nil, errors.New("shopee: a TokenStore is required")
-	}
-	if deps.Clock == nil {
-		deps.Clock = bridge.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock = clock
 	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	log := deps.Logger.With("platform", string(bridge.PlatformShopee))
 	if deps.Refusals == nil {
 		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
 	}

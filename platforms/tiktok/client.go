@@ -17,7 +17,6 @@
 package tiktok
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -84,21 +83,13 @@ var (
 // New returns a client for cfg (defaults applied). It starts nothing.
 func New(cfg Config, deps Deps) (*Client, error) {
 	cfg.SetDefaults()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
+	clock, log, err := httpx.Prepare(bridge.PlatformTikTok, cfg.Validate(), deps.Tokens, deps.Clock, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if deps.Tokens == nil {
-		return nil, errors.New("tiktok: a TokenStore is required")
-	}
-	if deps.Clock == nil {
-		deps.Clock = bridge.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock = clock
 	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	auth, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
-	log := deps.Logger.With("platform", string(bridge.PlatformTikTok))
 	c := &Client{
 		cfg:     cfg,
 		base:    base,
