@@ -223,21 +223,7 @@ func lazadaContent(typ string, held map[string]any) (map[string]any, bool, strin
 			c[k] = v
 		}
 	}
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			switch v := c[k].(type) {
-			case string:
-				if v != "" {
-					return v
-				}
-			case json.Number:
-				return v.String()
-			case int, int64, float64:
-				return fmt.Sprint(v)
-			}
-		}
-		return ""
-	}
+	str := func(keys ...string) string { return contentString(c, keys...) }
 	switch lazadaTemplate(typ) {
 	case 1, 2, 10015:
 		out := map[string]any{"txt": str("text", "txt")}
