@@ -21,8 +21,14 @@
 package httpx
 
 import (
+	"errors"
 	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/shopbridge/shopbridge/bridge"
 )
 
 // Config tunes the HTTP layer of one marketplace client.
@@ -61,27 +67,13 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.RetryMax == 0 {
-		c.RetryMax = DefaultRetryMax
-	}
-	if c.RetryWaitMin == 0 {
-		c.RetryWaitMin = DefaultRetryWaitMin
-	}
-	if c.RetryWaitMax == 0 {
-		c.RetryWaitMax = DefaultRetryWaitMax
-	}
-	if c.MaxResponseBytes == 0 {
-		c.MaxResponseBytes = DefaultMaxResponseBytes
-	}
-	if c.RateLimit == 0 {
-		c.RateLimit = DefaultRateLimit
-	}
-	if c.RateBurst == 0 {
-		c.RateBurst = DefaultRateBurst
-	}
+	SetDefault(&c.Timeout, DefaultTimeout)
+	SetDefault(&c.RetryMax, DefaultRetryMax)
+	SetDefault(&c.RetryWaitMin, DefaultRetryWaitMin)
+	SetDefault(&c.RetryWaitMax, DefaultRetryWaitMax)
+	SetDefault(&c.MaxResponseBytes, DefaultMaxResponseBytes)
+	SetDefault(&c.RateLimit, DefaultRateLimit)
+	SetDefault(&c.RateBurst, DefaultRateBurst)
 }
 
 // Validate returns one line per problem, each naming the field under
@@ -118,4 +110,43 @@ func (c Config) Validate(prefix string) []string {
 		}
 	}
 	return errs
+}
+
+// SetDefault sets *field to def when it is unset (the zero value): what
+// the clients' Config.SetDefaults do field by field.
+func SetDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// CheckURL returns what is wrong with a configured URL ("" when nothing):
+// it must be an absolute http(s) URL.
+func CheckURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Sprintf("%q is not an absolute http(s) URL", s)
+	}
+	return ""
+}
+
+// Prepare checks and completes what every marketplace client's New is
+// given: problems are its config's (Config.Validate, one line each), and a
+// TokenStore is required; the clock defaults to the system clock and the
+// logger to discarding. The logger returned names the platform.
+func Prepare(platform bridge.Platform, problems []string, tokens bridge.TokenStore, clock bridge.Clock, logger *slog.Logger) (bridge.Clock, *slog.Logger, error) {
+	if len(problems) > 0 {
+		return nil, nil, errors.New(strings.Join(problems, "\n"))
+	}
+	if tokens == nil {
+		return nil, nil, errors.New(string(platform) + ": a TokenStore is required")
+	}
+	if clock == nil {
+		clock = bridge.SystemClock{}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return clock, logger.With("platform", string(platform)), nil
 }

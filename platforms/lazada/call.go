@@ -39,7 +39,7 @@ func (c *Client) callSeller(ctx context.Context, store bridge.Store, a apiCall) 
 	}
 	c.remember(store)
 	for try := 0; ; try++ {
-		token, err := c.accessToken(ctx, store)
+		token, err := c.tok.AccessToken(ctx, store)
 		if err != nil {
 			return nil, err
 		}
@@ -47,7 +47,7 @@ func (c *Client) callSeller(ctx context.Context, store bridge.Store, a apiCall) 
 		if err != nil {
 			if try == 0 && isAccessTokenError(err) {
 				c.log.Info("access token refused, refreshing", "store", string(store.ID), "api", a.api(), "code", codeOf(err))
-				if _, rerr := c.refresh(ctx, store, token); rerr != nil {
+				if _, rerr := c.tok.Refresh(ctx, store, token); rerr != nil {
 					return nil, rerr
 				}
 				continue

@@ -26,7 +26,6 @@ package lazada
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -82,17 +81,15 @@ type Client struct {
 	cfg      Config
 	authBase *url.URL
 	http     *httpx.Client
-	tokens   bridge.TokenStore
-	initial  map[bridge.StoreID]bridge.Tokens
+	tok      *httpx.TokenProvider
 	pushes   PushRecorder
 	hints    *bridge.Hints
 	clock    bridge.Clock
 	log      *slog.Logger
-	refusals *bridge.Refusals
+	intake   httpx.PushIntake
 
-	mu         sync.Mutex
-	tokenCache map[bridge.StoreID]*storeTokens
-	byShop     map[string]bridge.Store
+	mu     sync.Mutex
+	byShop map[string]bridge.Store
 	// nameless are sessions whose /im/session/get failed: the next push
 	// for them tries again.
 	nameless map[sessionKey]bool
@@ -115,35 +112,29 @@ var (
 // New returns a client for cfg (defaults applied). It starts nothing.
 func New(cfg Config, deps Deps) (*Client, error) {
 	cfg.SetDefaults()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
+	clock, log, err := httpx.Prepare(bridge.PlatformLazada, cfg.Validate(), deps.Tokens, deps.Clock, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if deps.Tokens == nil {
-		return nil, errors.New("lazada: a TokenStore is required")
-	}
-	if deps.Clock == nil {
-		deps.Clock = bridge.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock = clock
 	authBase, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
-	log := deps.Logger.With("platform", string(bridge.PlatformLazada))
 	c := &Client{
 		cfg:      cfg,
 		authBase: authBase,
 		http:     httpx.New(cfg.HTTP, string(bridge.PlatformLazada), deps.Clock, log),
-		tokens:   deps.Tokens,
-		initial:  deps.InitialTokens,
 		pushes:   deps.Pushes,
 		hints:    deps.Hints,
 		clock:    deps.Clock,
-		log:      log, refusals: deps.Refusals,
-		tokenCache: map[bridge.StoreID]*storeTokens{},
-		byShop:     map[string]bridge.Store{},
-		nameless:   map[sessionKey]bool{},
-		lists:      newListCalls(),
+		log:      log,
+		intake:   httpx.PushIntake{Endpoint: PushEndpoint, Refusals: deps.Refusals, Log: log, LogMessage: "push refused"},
+		byShop:   map[string]bridge.Store{},
+		nameless: map[sessionKey]bool{},
+		lists:    newListCalls(),
 	}
+	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
+		Platform: bridge.PlatformLazada, Store: deps.Tokens, Initial: deps.InitialTokens,
+		Margin: cfg.TokenRefreshMargin, Refresh: c.refreshTokens, Clock: deps.Clock, Logger: log,
+	})
 	for _, s := range deps.Stores {
 		c.remember(s)
 	}

@@ -2,7 +2,6 @@ package lazada
 
 import (
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 	"time"
@@ -101,42 +100,18 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	if c.AuthURL == "" {
-		c.AuthURL = DefaultAuthURL
-	}
-	if c.AuthorizeURL == "" {
-		c.AuthorizeURL = DefaultAuthorizeURL
-	}
-	if c.PushPath == "" {
-		c.PushPath = DefaultPushPath
-	}
-	if c.PushDeadline == 0 {
-		c.PushDeadline = DefaultPushDeadline
-	}
-	if c.PushMaxAge == 0 {
-		c.PushMaxAge = DefaultPushMaxAge
-	}
-	if c.PushMaxSkew == 0 {
-		c.PushMaxSkew = DefaultPushMaxSkew
-	}
-	if c.PushMaxBodyBytes == 0 {
-		c.PushMaxBodyBytes = DefaultPushMaxBodyBytes
-	}
-	if c.MaxListCallsPerHour == 0 {
-		c.MaxListCallsPerHour = DefaultMaxListCallsPerHour
-	}
-	if c.PageSize == 0 {
-		c.PageSize = DefaultPageSize
-	}
-	if c.MaxSessionPages == 0 {
-		c.MaxSessionPages = DefaultMaxSessionPages
-	}
-	if c.TokenRefreshMargin == 0 {
-		c.TokenRefreshMargin = DefaultTokenRefreshMargin
-	}
-	if c.RateLimitWait == 0 {
-		c.RateLimitWait = DefaultRateLimitWait
-	}
+	httpx.SetDefault(&c.AuthURL, DefaultAuthURL)
+	httpx.SetDefault(&c.AuthorizeURL, DefaultAuthorizeURL)
+	httpx.SetDefault(&c.PushPath, DefaultPushPath)
+	httpx.SetDefault(&c.PushDeadline, DefaultPushDeadline)
+	httpx.SetDefault(&c.PushMaxAge, DefaultPushMaxAge)
+	httpx.SetDefault(&c.PushMaxSkew, DefaultPushMaxSkew)
+	httpx.SetDefault(&c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
+	httpx.SetDefault(&c.MaxListCallsPerHour, DefaultMaxListCallsPerHour)
+	httpx.SetDefault(&c.PageSize, DefaultPageSize)
+	httpx.SetDefault(&c.MaxSessionPages, DefaultMaxSessionPages)
+	httpx.SetDefault(&c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	httpx.SetDefault(&c.RateLimitWait, DefaultRateLimitWait)
 	c.HTTP.SetDefaults()
 }
 
@@ -153,7 +128,7 @@ func (c Config) Validate() []string {
 		errs = append(errs, "lazada.app_secret: contains an unresolved ${...} reference")
 	}
 	if c.GatewayURL != "" {
-		if msg := checkURL(c.GatewayURL); msg != "" {
+		if msg := httpx.CheckURL(c.GatewayURL); msg != "" {
 			errs = append(errs, "lazada.gateway_url: "+msg)
 		}
 	}
@@ -166,14 +141,14 @@ func (c Config) Validate() []string {
 		if _, ok := DefaultGateways[strings.ToUpper(site)]; !ok {
 			errs = append(errs, fmt.Sprintf("lazada.gateways.%s: unknown site (Lazada sites are SG, MY, TH, VN, PH, ID)", site))
 		}
-		if msg := checkURL(c.Gateways[site]); msg != "" {
+		if msg := httpx.CheckURL(c.Gateways[site]); msg != "" {
 			errs = append(errs, fmt.Sprintf("lazada.gateways.%s: %s", site, msg))
 		}
 	}
-	if msg := checkURL(c.AuthURL); msg != "" {
+	if msg := httpx.CheckURL(c.AuthURL); msg != "" {
 		errs = append(errs, "lazada.auth_url: "+msg)
 	}
-	if msg := checkURL(c.AuthorizeURL); msg != "" {
+	if msg := httpx.CheckURL(c.AuthorizeURL); msg != "" {
 		errs = append(errs, "lazada.authorize_url: "+msg)
 	}
 	if !strings.HasPrefix(c.PushPath, "/") {
@@ -227,12 +202,4 @@ func (c Config) gateway(site string) string {
 		}
 	}
 	return DefaultGateways[site]
-}
-
-func checkURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("%q is not an absolute http(s) URL", s)
-	}
-	return ""
 }

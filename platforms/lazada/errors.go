@@ -2,12 +2,11 @@ package lazada
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Error codes with a classification of their own [DOC LZ-TOKEN, LZ-IM error
@@ -38,19 +37,11 @@ func (c *Client) classify(status int, h http.Header, body []byte) *bridge.Platfo
 	isEnvelope := len(body) > 0 && decodeObject(body, &env) == nil
 	code := string(env.Code)
 	if !isEnvelope || code == "" || code == "0" {
-		switch {
-		case status == http.StatusTooManyRequests:
-			return &bridge.PlatformError{Kind: bridge.KindRateLimited, Code: "http_429", RequestID: string(env.RequestID),
-				RetryAfter: retryAfter(h, c.clock.Now(), c.cfg.RateLimitWait), Message: "HTTP 429 Too Many Requests"}
-		case status >= 500 || status == http.StatusRequestTimeout:
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "http_" + strconv.Itoa(status), RequestID: string(env.RequestID),
-				Message: "HTTP " + strconv.Itoa(status)}
-		case status < 200 || status >= 300:
-			return &bridge.PlatformError{Kind: bridge.KindPermanent, Code: "http_" + strconv.Itoa(status), RequestID: string(env.RequestID),
-				Message: "HTTP " + strconv.Itoa(status)}
-		case !isEnvelope:
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "bad_response",
-				Message: fmt.Sprintf("HTTP %d with a body that is not a Lazada JSON envelope", status)}
+		if pe := httpx.StatusError(status, h, string(env.RequestID), c.clock, c.cfg.RateLimitWait); pe != nil {
+			return pe
+		}
+		if !isEnvelope {
+			return httpx.NotEnvelope(status, "Lazada")
 		}
 		// code "0": the IM APIs may still report a business failure.
 		if failed, code, msg := imFailure(env); failed {
@@ -86,7 +77,7 @@ func (c *Client) classifyCode(typ, code, msg, requestID string, status int, h ht
 	if kind == bridge.KindRateLimited {
 		pe.RetryAfter = banDuration(msg, c.cfg.RateLimitWait)
 		if h.Get("Retry-After") != "" {
-			pe.RetryAfter = retryAfter(h, c.clock.Now(), pe.RetryAfter)
+			pe.RetryAfter = httpx.RetryAfter(h, c.clock.Now(), pe.RetryAfter)
 		}
 	}
 	if pe.Message == "" {
@@ -110,18 +101,14 @@ func codeOf(err error) string {
 	return ""
 }
 
-// decodeErr classifies a response that could not be decoded: transient (a
-// cut or garbled body is likelier than a format change; the connectivity
-// alert surfaces it if it persists).
 func (c *Client) decodeErr(op string, err error) error {
-	return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(bridge.PlatformLazada), Op: op, Code: "bad_response", Message: err.Error()}
+	return httpx.DecodeError(bridge.PlatformLazada, op, err)
 }
 
 func (c *Client) permanentErr(op, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: string(bridge.PlatformLazada), Op: op, Message: msg}
+	return httpx.PermanentError(bridge.PlatformLazada, op, msg)
 }
 
 func (c *Client) authErr(op string, store bridge.Store, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformLazada), Op: op,
-		Message: "store " + string(store.ID) + ": " + msg}
+	return httpx.AuthError(bridge.PlatformLazada, op, store, msg)
 }

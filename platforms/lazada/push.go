@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -34,18 +33,11 @@ func (c *Client) RegisterRoutes(r bridge.Routes) { r.Handle(c.cfg.PushPath, c.Pu
 func (c *Client) PushHandler() http.Handler { return http.HandlerFunc(c.servePush) }
 
 func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
 	// Lazada's deadline is on wall time, whatever the injected clock says.
 	ctx, cancel := context.WithTimeout(r.Context(), c.cfg.PushDeadline)
 	defer cancel()
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.PushMaxBodyBytes))
-	if err != nil {
-		status, reason := bridge.BodyRefusal(err)
-		c.refuse(w, status, reason, "remote", r.RemoteAddr)
+	body, ok := c.intake.ReadBody(w, r, c.cfg.PushMaxBodyBytes)
+	if !ok {
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -53,14 +45,8 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	sig := r.Header.Get("Authorization")
-	switch {
-	case sig == "":
-		c.refuse(w, http.StatusUnauthorized, "unsigned", "remote", r.RemoteAddr)
-		return
-	case !verifyPush(c.cfg.AppKey, c.cfg.AppSecret, body, sig):
-		c.refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
-			"hint", "are lazada.app_key and app_secret those of the app the push is for?")
+	if !c.intake.CheckSignature(w, r, func(sig string) bool { return verifyPush(c.cfg.AppKey, c.cfg.AppSecret, body, sig) },
+		"are lazada.app_key and app_secret those of the app the push is for?") {
 		return
 	}
 	p, err := decodePush(body)
@@ -74,10 +60,10 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	if at, now := msTime(int64(p.Timestamp)), c.clock.Now(); !at.IsZero() {
 		switch {
 		case c.cfg.PushMaxAge > 0 && now.Sub(at) > c.cfg.PushMaxAge:
-			c.refuse(w, http.StatusUnauthorized, "stale", "seller_id", seller, "age", now.Sub(at).Round(time.Second))
+			c.intake.Refuse(w, http.StatusUnauthorized, "stale", "seller_id", seller, "age", now.Sub(at).Round(time.Second))
 			return
 		case c.cfg.PushMaxSkew > 0 && at.Sub(now) > c.cfg.PushMaxSkew:
-			c.refuse(w, http.StatusUnauthorized, "future", "seller_id", seller, "ahead", at.Sub(now).Round(time.Second))
+			c.intake.Refuse(w, http.StatusUnauthorized, "future", "seller_id", seller, "ahead", at.Sub(now).Round(time.Second))
 			return
 		}
 	}
@@ -218,15 +204,3 @@ func buyerOf(m wireMessage) string {
 
 // PushEndpoint names the push endpoint in refusal logs and metrics.
 const PushEndpoint = "lazada_push"
-
-// refuse answers a refused push and counts it: the first of each reason is
-// logged with attrs, a flood only as counts (bridge.Refusals), because
-// anyone can post to the push URL.
-func (c *Client) refuse(w http.ResponseWriter, status int, reason string, attrs ...any) {
-	if c.refusals != nil {
-		c.refusals.Refuse(PushEndpoint, reason, attrs...)
-	} else {
-		c.log.Warn("push refused", append([]any{"reason", reason}, attrs...)...)
-	}
-	w.WriteHeader(status)
-}

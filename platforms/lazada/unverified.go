@@ -10,7 +10,6 @@ package lazada
 
 import (
 	"math/big"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -110,21 +109,8 @@ func imFailure(env envelope) (failed bool, code, msg string) {
 // status, and the status only decides for a body that is not a Lazada
 // envelope (429 rate-limited, 408/5xx transient, other non-2xx permanent).
 
-// retryAfter reads a Retry-After header (seconds or an HTTP date); Lazada
+// Retry-After (read by httpx.RetryAfter: seconds or an HTTP date): Lazada
 // is not known to send one.
-func retryAfter(h http.Header, now time.Time, fallback time.Duration) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return fallback
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return fallback
-}
 
 // msTime converts a Lazada timestamp, documented in milliseconds; a value
 // that can only be seconds (or microseconds) by its magnitude is read as

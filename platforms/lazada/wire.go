@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
+
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Tolerant wire types. Lazada's samples show numbers as strings ("code":
@@ -14,55 +14,22 @@ import (
 // decoding: a field of an unexpected JSON type decodes as empty instead of
 // failing the whole response, and nothing goes through float64.
 
-// flexString accepts a JSON string, a number (kept as its exact text), a
-// boolean or null; objects and arrays decode as "".
-type flexString string
+// flexString is httpx's (httpx/wire.go).
+type flexString = httpx.FlexString
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*f = ""
-	if len(b) == 0 {
-		return nil
-	}
-	switch b[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*f = flexString(s)
-		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 't', 'f':
-		*f = flexString(b)
-	}
-	return nil
-}
-
-// flexInt accepts a JSON number or a numeric string; anything else is 0.
+// flexInt accepts a JSON number or a numeric string, spaces around it
+// tolerated; anything else is 0.
 type flexInt int64
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (f *flexInt) UnmarshalJSON(b []byte) error {
 	var s flexString
 	_ = s.UnmarshalJSON(b)
-	*f = flexInt(parseInt(string(s)))
+	*f = flexInt(httpx.ParseInt(strings.TrimSpace(string(s))))
 	return nil
 }
 
-func parseInt(s string) int64 {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n
-	}
-	if x, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(x) && math.Abs(x) < 9e18 {
-		return int64(x)
-	}
-	return 0
-}
-
-// flexBool accepts true/false, "true"/"false", 1/0, "1"/"0".
+// flexBool accepts true/false, "true"/"false", 1/0, "1"/"0" (in any case).
 type flexBool bool
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -310,13 +277,4 @@ func unquoteObject(raw []byte) []byte {
 
 // decodeObject unmarshals raw, which must be a JSON object (or null/empty,
 // which leaves v at its zero value).
-func decodeObject(raw []byte, v any) error {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return nil
-	}
-	if t[0] != '{' {
-		return fmt.Errorf("not a JSON object")
-	}
-	return json.Unmarshal(t, v)
-}
+func decodeObject(raw []byte, v any) error { return httpx.DecodeObject(raw, v) }

@@ -37,7 +37,7 @@ func (a apiCall) api() string {
 // once: the server refused the first attempt, so even a send is safe to repeat.
 func (c *Client) callShop(ctx context.Context, store bridge.Store, a apiCall) (json.RawMessage, error) {
 	for try := 0; ; try++ {
-		token, err := c.accessToken(ctx, store)
+		token, err := c.tok.AccessToken(ctx, store)
 		if err != nil {
 			return nil, err
 		}
@@ -45,7 +45,7 @@ func (c *Client) callShop(ctx context.Context, store bridge.Store, a apiCall) (j
 		if err != nil {
 			if try == 0 && isAccessTokenError(err) {
 				c.log.Info("access token refused, refreshing", "store", string(store.ID), "api", a.api(), "code", codeOf(err))
-				if _, rerr := c.refresh(ctx, store, token); rerr != nil {
+				if _, rerr := c.tok.Refresh(ctx, store, token); rerr != nil {
 					return nil, rerr
 				}
 				continue

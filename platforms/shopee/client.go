@@ -11,13 +11,11 @@
 package shopee
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/platforms/httpx"
@@ -43,20 +41,16 @@ type Deps struct {
 
 // Client is the Shopee marketplace client. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    *url.URL
-	http    *httpx.Client
-	tokens  bridge.TokenStore
-	initial map[bridge.StoreID]bridge.Tokens
-	hints   *bridge.Hints
-	clock   bridge.Clock
-	log     *slog.Logger
+	cfg   Config
+	base  *url.URL
+	http  *httpx.Client
+	tok   *httpx.TokenProvider
+	hints *bridge.Hints
+	clock bridge.Clock
+	log   *slog.Logger
 
-	mu     sync.Mutex
-	stores map[bridge.StoreID]*storeTokens
-
-	pushes   *pushGuard
-	refusals *bridge.Refusals
+	pushes *pushGuard
+	intake httpx.PushIntake
 }
 
 // Compile-time interface guards.
@@ -68,36 +62,30 @@ var (
 // New returns a client for cfg (defaults applied). It starts nothing.
 func New(cfg Config, deps Deps) (*Client, error) {
 	cfg.SetDefaults()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
+	clock, log, err := httpx.Prepare(bridge.PlatformShopee, cfg.Validate(), deps.Tokens, deps.Clock, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if deps.Tokens == nil {
-		return nil, errors.New("shopee: a TokenStore is required")
-	}
-	if deps.Clock == nil {
-		deps.Clock = bridge.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock = clock
 	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	log := deps.Logger.With("platform", string(bridge.PlatformShopee))
 	if deps.Refusals == nil {
 		deps.Refusals = bridge.NewRefusals(log, deps.Clock, 0)
 	}
-	return &Client{
-		cfg:      cfg,
-		base:     base,
-		http:     httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
-		tokens:   deps.Tokens,
-		initial:  deps.InitialTokens,
-		hints:    deps.Hints,
-		clock:    deps.Clock,
-		log:      log,
-		stores:   map[bridge.StoreID]*storeTokens{},
-		pushes:   newPushGuard(cfg.PushMaxAge),
-		refusals: deps.Refusals,
-	}, nil
+	c := &Client{
+		cfg:    cfg,
+		base:   base,
+		http:   httpx.New(cfg.HTTP, string(bridge.PlatformShopee), deps.Clock, log),
+		hints:  deps.Hints,
+		clock:  deps.Clock,
+		log:    log,
+		pushes: newPushGuard(cfg.PushMaxAge),
+		intake: httpx.PushIntake{Endpoint: PushEndpoint, Refusals: deps.Refusals, Log: log, LogMessage: "push refused"},
+	}
+	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
+		Platform: bridge.PlatformShopee, Store: deps.Tokens, Initial: deps.InitialTokens,
+		Margin: cfg.TokenRefreshMargin, Refresh: c.refreshTokens, Clock: deps.Clock, Logger: log,
+	})
+	return c, nil
 }
 
 // Platform returns bridge.PlatformShopee.
@@ -121,4 +109,4 @@ func ValidateStore(s bridge.Store) []string {
 }
 
 // Refusals is the counter of refused pushes (Deps.Refusals or its own).
-func (c *Client) Refusals() *bridge.Refusals { return c.refusals }
+func (c *Client) Refusals() *bridge.Refusals { return c.intake.Refusals }

@@ -2,7 +2,6 @@ package shopee
 
 import (
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
@@ -77,42 +76,18 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultBaseURL
-	}
-	if c.PushPath == "" {
-		c.PushPath = DefaultPushPath
-	}
-	if c.PushMaxAge == 0 {
-		c.PushMaxAge = DefaultPushMaxAge
-	}
-	if c.PushMaxSkew == 0 {
-		c.PushMaxSkew = DefaultPushMaxSkew
-	}
-	if c.PushMaxBodyBytes == 0 {
-		c.PushMaxBodyBytes = DefaultPushMaxBodyBytes
-	}
-	if c.LostPushInterval == 0 {
-		c.LostPushInterval = DefaultLostPushInterval
-	}
-	if c.ConversationPageSize == 0 {
-		c.ConversationPageSize = DefaultConversationPageSize
-	}
-	if c.MessagePageSize == 0 {
-		c.MessagePageSize = DefaultMessagePageSize
-	}
-	if c.MaxConversationPages == 0 {
-		c.MaxConversationPages = DefaultMaxConversationPages
-	}
-	if c.MaxMessagePages == 0 {
-		c.MaxMessagePages = DefaultMaxMessagePages
-	}
-	if c.TokenRefreshMargin == 0 {
-		c.TokenRefreshMargin = DefaultTokenRefreshMargin
-	}
-	if c.RateLimitWait == 0 {
-		c.RateLimitWait = DefaultRateLimitWait
-	}
+	httpx.SetDefault(&c.BaseURL, DefaultBaseURL)
+	httpx.SetDefault(&c.PushPath, DefaultPushPath)
+	httpx.SetDefault(&c.PushMaxAge, DefaultPushMaxAge)
+	httpx.SetDefault(&c.PushMaxSkew, DefaultPushMaxSkew)
+	httpx.SetDefault(&c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
+	httpx.SetDefault(&c.LostPushInterval, DefaultLostPushInterval)
+	httpx.SetDefault(&c.ConversationPageSize, DefaultConversationPageSize)
+	httpx.SetDefault(&c.MessagePageSize, DefaultMessagePageSize)
+	httpx.SetDefault(&c.MaxConversationPages, DefaultMaxConversationPages)
+	httpx.SetDefault(&c.MaxMessagePages, DefaultMaxMessagePages)
+	httpx.SetDefault(&c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	httpx.SetDefault(&c.RateLimitWait, DefaultRateLimitWait)
 	c.HTTP.SetDefaults()
 }
 
@@ -128,14 +103,14 @@ func (c Config) Validate() []string {
 	case strings.Contains(c.PartnerKey, "${"):
 		errs = append(errs, "shopee.partner_key: contains an unresolved ${...} reference")
 	}
-	if msg := checkURL(c.BaseURL); msg != "" {
+	if msg := httpx.CheckURL(c.BaseURL); msg != "" {
 		errs = append(errs, "shopee.base_url: "+msg)
 	}
 	if !strings.HasPrefix(c.PushPath, "/") {
 		errs = append(errs, fmt.Sprintf("shopee.push_path: %q must start with /", c.PushPath))
 	}
 	if c.PushCallbackURL != "" {
-		if msg := checkURL(c.PushCallbackURL); msg != "" {
+		if msg := httpx.CheckURL(c.PushCallbackURL); msg != "" {
 			errs = append(errs, "shopee.push_callback_url: "+msg)
 		}
 	}
@@ -173,12 +148,4 @@ func (c Config) Validate() []string {
 		errs = append(errs, "shopee."+e)
 	}
 	return errs
-}
-
-func checkURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Sprintf("%q is not an absolute http(s) URL", s)
-	}
-	return ""
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Shopee error codes [DOC SH-SCHEMA] with their classification. The retry
@@ -44,20 +44,12 @@ func (c *Client) classify(status int, h http.Header, body []byte) *bridge.Platfo
 	var env envelope
 	isEnvelope := decodeObject(body, &env) == nil && len(body) > 0
 	if !isEnvelope || env.Error == "" {
-		switch {
-		case status == http.StatusTooManyRequests:
-			return &bridge.PlatformError{Kind: bridge.KindRateLimited, Code: "http_429", RequestID: string(env.RequestID),
-				RetryAfter: retryAfter(h, c.clock.Now(), c.cfg.RateLimitWait), Message: "HTTP 429 Too Many Requests"}
-		case status >= 500 || status == http.StatusRequestTimeout:
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "http_" + strconv.Itoa(status), RequestID: string(env.RequestID),
-				Message: "HTTP " + strconv.Itoa(status)}
-		case status < 200 || status >= 300:
-			return &bridge.PlatformError{Kind: bridge.KindPermanent, Code: "http_" + strconv.Itoa(status), RequestID: string(env.RequestID),
-				Message: "HTTP " + strconv.Itoa(status)}
-		case !isEnvelope:
+		if pe := httpx.StatusError(status, h, string(env.RequestID), c.clock, c.cfg.RateLimitWait); pe != nil {
+			return pe
+		}
+		if !isEnvelope {
 			// A 2xx that is not a Shopee envelope: a proxy page or a cut body.
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "bad_response",
-				Message: fmt.Sprintf("HTTP %d with a body that is not a Shopee JSON envelope", status)}
+			return httpx.NotEnvelope(status, "Shopee")
 		}
 		return nil
 	}
@@ -89,7 +81,7 @@ func (c *Client) classify(status int, h http.Header, body []byte) *bridge.Platfo
 		if code == "error_limit" {
 			pe.RetryAfter = dailyLimitReset(now).Sub(now)
 		} else {
-			pe.RetryAfter = retryAfter(h, now, c.cfg.RateLimitWait)
+			pe.RetryAfter = httpx.RetryAfter(h, now, c.cfg.RateLimitWait)
 		}
 	}
 	if pe.Message == "" {

@@ -3,7 +3,6 @@ package shopee
 import (
 	"bytes"
 	"crypto/sha256"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -36,15 +35,8 @@ func (c *Client) RegisterRoutes(r bridge.Routes) {
 func (c *Client) PushHandler() http.Handler { return http.HandlerFunc(c.servePush) }
 
 func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.PushMaxBodyBytes))
-	if err != nil {
-		status, reason := bridge.BodyRefusal(err)
-		c.refuse(w, status, reason, "remote", r.RemoteAddr)
+	body, ok := c.intake.ReadBody(w, r, c.cfg.PushMaxBodyBytes)
+	if !ok {
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
@@ -55,17 +47,17 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	sig := r.Header.Get("Authorization")
 	switch {
 	case c.cfg.PushCallbackURL == "":
-		c.refuse(w, http.StatusUnauthorized, "not_configured", "hint", "shopee.push_callback_url is not set, so pushes cannot be verified")
+		c.intake.Refuse(w, http.StatusUnauthorized, "not_configured", "hint", "shopee.push_callback_url is not set, so pushes cannot be verified")
 		return
 	case sig == "":
-		c.refuse(w, http.StatusUnauthorized, "no_signature", "remote", r.RemoteAddr)
+		c.intake.Refuse(w, http.StatusUnauthorized, "no_signature", "remote", r.RemoteAddr)
 		return
 	case !verifyPushSignature(c.cfg.PartnerKey, c.cfg.PushCallbackURL, body, sig):
 		if verifyBodyOnly(c.cfg.PartnerKey, body, sig) {
-			c.refuse(w, http.StatusUnauthorized, "body_only_signature", "remote", r.RemoteAddr,
+			c.intake.Refuse(w, http.StatusUnauthorized, "body_only_signature", "remote", r.RemoteAddr,
 				"hint", "the signature covers the body only, not callback URL|body as documented")
 		} else {
-			c.refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
+			c.intake.Refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
 				"hint", "signature mismatch: is push_callback_url exactly the URL registered with Shopee?")
 		}
 		return
@@ -81,11 +73,11 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	if at := unitTime(int64(p.Timestamp)); !at.IsZero() {
 		switch {
 		case c.cfg.PushMaxAge > 0 && now.Sub(at) > c.cfg.PushMaxAge:
-			c.refuse(w, http.StatusUnauthorized, "stale", "shop_id", string(p.ShopID), "age", now.Sub(at).Round(time.Second),
+			c.intake.Refuse(w, http.StatusUnauthorized, "stale", "shop_id", string(p.ShopID), "age", now.Sub(at).Round(time.Second),
 				"hint", "timestamp older than push_max_age (replayed?)")
 			return
 		case c.cfg.PushMaxSkew > 0 && at.Sub(now) > c.cfg.PushMaxSkew:
-			c.refuse(w, http.StatusUnauthorized, "future", "shop_id", string(p.ShopID), "ahead", at.Sub(now).Round(time.Second),
+			c.intake.Refuse(w, http.StatusUnauthorized, "future", "shop_id", string(p.ShopID), "ahead", at.Sub(now).Round(time.Second),
 				"hint", "timestamp further in the future than push_max_skew (kept for a later replay, or a clock far off?)")
 			return
 		}
@@ -100,14 +92,6 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 
 // PushEndpoint names the push endpoint in refusal logs and metrics.
 const PushEndpoint = "shopee_push"
-
-// refuse answers a refused push with status and an empty body, and counts
-// it: the first of each reason is logged with attrs, a flood only as counts
-// (bridge.Refusals), because anyone can post to the push URL.
-func (c *Client) refuse(w http.ResponseWriter, status int, reason string, attrs ...any) {
-	c.refusals.Refuse(PushEndpoint, reason, attrs...)
-	w.WriteHeader(status)
-}
 
 // onPush turns a verified push into a hint or a log line.
 func (c *Client) onPush(p wirePush) {

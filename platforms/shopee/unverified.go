@@ -9,7 +9,6 @@ package shopee
 // here (and in platforms/simulator/shopee_unverified.go, which mirrors them).
 
 import (
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -87,21 +86,9 @@ func expiredTimestamp(code, message string) bool {
 // body is parsed whatever the status; the status only decides when the body
 // is not a Shopee envelope (429 → rate limited, 408/5xx → transient).
 
-// retryAfter reads a Retry-After header (seconds or an HTTP date). Shopee is
-// not known to send one; without it the configured rate_limit_wait applies.
-func retryAfter(h http.Header, now time.Time, fallback time.Duration) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return fallback
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return fallback
-}
+// Retry-After (read by httpx.RetryAfter: seconds or an HTTP date): Shopee
+// is not known to send one; without it the configured rate_limit_wait
+// applies.
 
 // dailyLimitReset is when "error_limit" (the daily call limit) lifts: 00:00
 // UTC+8 [DOC]. The zone is documented; that the limit is per partner and

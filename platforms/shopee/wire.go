@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
+
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Tolerant wire types. Shopee returns some IDs as strings in one endpoint and
@@ -13,76 +13,14 @@ import (
 // float64, and a field of an unexpected JSON type decodes as empty instead
 // of failing the whole response.
 
-// flexString accepts a JSON string, a number (kept as its exact text), a
-// boolean or null; objects and arrays decode as "".
-type flexString string
+// The tolerant types are httpx's (httpx/wire.go).
+type (
+	flexString = httpx.FlexString
+	flexInt    = httpx.FlexInt
+	flexBool   = httpx.FlexBool
+)
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*f = ""
-	if len(b) == 0 {
-		return nil
-	}
-	switch b[0] {
-	case '"':
-		// The decoder has validated b; without escapes it is the string.
-		if len(b) >= 2 && bytes.IndexByte(b, '\\') < 0 {
-			*f = flexString(b[1 : len(b)-1])
-			return nil
-		}
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*f = flexString(s)
-		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		*f = flexString(b)
-	case 't', 'f':
-		*f = flexString(b)
-	}
-	return nil
-}
-
-// flexInt accepts a JSON number or a numeric string; anything else is 0.
-// Integers are parsed exactly (no float64 rounding of 19-digit nanoseconds).
-type flexInt int64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	var s flexString
-	_ = s.UnmarshalJSON(b)
-	*f = flexInt(parseInt(string(s)))
-	return nil
-}
-
-func parseInt(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n
-	}
-	if x, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(x) && math.Abs(x) < 9e18 {
-		return int64(x)
-	}
-	return 0
-}
-
-// flexBool accepts true/false, "true"/"false", 1/0.
-type flexBool bool
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexBool) UnmarshalJSON(b []byte) error {
-	var s flexString
-	_ = s.UnmarshalJSON(b)
-	switch s {
-	case "true", "1", "True", "TRUE":
-		*f = true
-	default:
-		*f = false
-	}
-	return nil
-}
+func decodeObject(raw []byte, v any) error { return httpx.DecodeObject(raw, v) }
 
 // envelope is every response's outer object [DOC SH-API].
 type envelope struct {
@@ -329,17 +267,4 @@ func decodeLostPushes(raw []byte) (lostPushPage, error) {
 		p.LastMessageID = nil
 	}
 	return p, nil
-}
-
-// decodeObject unmarshals raw, which must be a JSON object (or null/empty,
-// which leaves v at its zero value).
-func decodeObject(raw []byte, v any) error {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return nil
-	}
-	if t[0] != '{' {
-		return fmt.Errorf("not a JSON object")
-	}
-	return json.Unmarshal(t, v)
 }

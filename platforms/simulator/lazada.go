@@ -107,12 +107,9 @@ func (c *LazadaConfig) setDefaults() {
 type lazadaDialect struct {
 	s *Simulator
 
-	mu       sync.Mutex
-	cfg      LazadaConfig
-	access   map[string]*accessTokenInfo
-	refresh  map[string]*refreshTokenInfo
-	current  map[string]TokenInfo
-	codes    map[string]*authCode
+	mu  sync.Mutex
+	cfg LazadaConfig
+	tokenBook
 	recalled map[string]bool // message IDs
 	polls    map[string][]time.Time
 	poll     map[string]*LazadaPolling
@@ -126,14 +123,11 @@ var _ dialect = (*lazadaDialect)(nil)
 func newLazadaDialect(s *Simulator) *lazadaDialect {
 	d := &lazadaDialect{
 		s:        s,
-		access:   map[string]*accessTokenInfo{},
-		refresh:  map[string]*refreshTokenInfo{},
-		current:  map[string]TokenInfo{},
-		codes:    map[string]*authCode{},
 		recalled: map[string]bool{},
 		polls:    map[string][]time.Time{},
 		poll:     map[string]*LazadaPolling{},
 	}
+	d.tokenBook = newTokenBook(&d.mu, s.clock)
 	d.cfg.setDefaults()
 	d.push.init(d)
 	return d

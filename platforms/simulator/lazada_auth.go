@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,18 +25,14 @@ func (d *lazadaDialect) authorize(shopID string) {
 // issueLocked issues a pair whose refresh token expires at refreshExpires.
 func (d *lazadaDialect) issueLocked(shopID string, refreshExpires time.Time, refreshes int) TokenInfo {
 	now := d.s.clock.Now()
-	t := TokenInfo{
+	return d.recordLocked(TokenInfo{
 		ShopID:           shopID,
 		AccessToken:      "50000" + d.s.randHex(16),
 		RefreshToken:     "50001" + d.s.randHex(16),
 		AccessExpiresAt:  now.Add(d.cfg.AccessTokenLifetime),
 		RefreshExpiresAt: refreshExpires,
 		Refreshes:        refreshes,
-	}
-	d.access[t.AccessToken] = &accessTokenInfo{shopID: shopID, expires: t.AccessExpiresAt}
-	d.refresh[t.RefreshToken] = &refreshTokenInfo{shopID: shopID, expires: t.RefreshExpiresAt}
-	d.current[shopID] = t
-	return t
+	})
 }
 
 // checkAccessToken returns the shop of a valid access token.
@@ -65,56 +60,9 @@ func (d *lazadaDialect) shopOfToken(token string) string {
 	return ""
 }
 
-func (d *lazadaDialect) tokens(shopID string) (TokenInfo, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.current[shopID]
-	return t, ok
-}
-
-func (d *lazadaDialect) expireAccess(shopID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.current[shopID]; !ok {
-		return false
-	}
-	now := d.s.clock.Now()
-	for _, a := range d.access {
-		if a.shopID == shopID && a.expires.After(now) {
-			a.expires = now
-		}
-	}
-	t := d.current[shopID]
-	t.AccessExpiresAt = now
-	d.current[shopID] = t
-	return true
-}
-
-func (d *lazadaDialect) revoke(shopID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.current[shopID]; !ok {
-		return false
-	}
-	for _, a := range d.access {
-		if a.shopID == shopID {
-			a.revoked = true
-		}
-	}
-	for _, r := range d.refresh {
-		if r.shopID == shopID {
-			r.revoked = true
-		}
-	}
-	return true
-}
-
 func (d *lazadaDialect) authCode(shopID string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	code := "0_" + d.cfg.AppKey + "_" + d.s.randHex(12)
-	d.codes[code] = &authCode{shopID: shopID, expires: d.s.clock.Now().Add(d.cfg.AuthCodeLifetime)}
-	return code
+	cfg := d.config()
+	return d.addCode("0_"+cfg.AppKey+"_"+d.s.randHex(12), shopID, cfg.AuthCodeLifetime)
 }
 
 // authorizePage is /oauth/authorize: with seller_id (a simulator-only
@@ -136,26 +84,10 @@ func (d *lazadaDialect) authorizePage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unknown seller_id", http.StatusBadRequest)
 			return
 		}
-		rq := redirect.Query()
-		rq.Set("code", d.authCode(seller))
-		redirect.RawQuery = rq.Encode()
-		http.Redirect(w, r, redirect.String(), http.StatusFound)
+		redirectWith(w, r, redirect, "code", d.authCode(seller))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintln(w, "<!doctype html><title>Authorize shopbridge (Lazada simulator)</title><h1>Choose a seller to authorize</h1><ul>")
-	for _, shop := range d.s.Shops() {
-		if shop.Platform != d.platform() {
-			continue
-		}
-		link := *r.URL
-		lq := link.Query()
-		lq.Set("seller_id", shop.ShopID)
-		link.RawQuery = lq.Encode()
-		fmt.Fprintf(w, "<li><a href=\"%s\">%s (%s, %s)</a></li>\n", html.EscapeString(link.RequestURI()),
-			html.EscapeString(shop.Name), html.EscapeString(shop.Site), html.EscapeString(shop.ShopID))
-	}
-	fmt.Fprintln(w, "</ul>")
+	d.s.shopPicker(w, r, d.platform(), "Authorize shopbridge (Lazada simulator)", "Choose a seller to authorize", "seller_id")
 }
 
 // isLazadaShop returns nil when shopID is a Lazada shop of the simulator.
@@ -202,8 +134,8 @@ func (d *lazadaDialect) tokenResponse(t TokenInfo, listKey string) map[string]an
 func (d *lazadaDialect) tokenCreate(w http.ResponseWriter, r *http.Request, req lazadaRequest) {
 	code := req.params.Get("code")
 	d.mu.Lock()
-	c, ok := d.codes[code]
-	if !ok || c.used || !d.s.clock.Now().Before(c.expires) {
+	c, ok := d.codeLocked(code)
+	if !ok {
 		d.mu.Unlock()
 		d.fail(w, "ISV", "InvalidCode", "Invalid authorization code")
 		return

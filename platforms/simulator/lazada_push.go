@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -50,10 +49,8 @@ type lazadaPush struct {
 
 // lazadaPusher delivers the dialect's pushes.
 type lazadaPusher struct {
-	d    *lazadaDialect
-	q    chan lazadaPush
-	once sync.Once
-	wg   sync.WaitGroup
+	d     *lazadaDialect
+	queue pushQueue[lazadaPush]
 
 	mu       sync.Mutex
 	callback string
@@ -63,7 +60,7 @@ type lazadaPusher struct {
 
 func (p *lazadaPusher) init(d *lazadaDialect) {
 	p.d = d
-	p.q = make(chan lazadaPush, 10000)
+	p.queue.init()
 	p.http = &http.Client{Timeout: d.cfg.PushTimeout}
 	p.callback = d.cfg.PushCallbackURL
 }
@@ -123,39 +120,15 @@ func (p *lazadaPusher) enqueue(job lazadaPush) {
 	}
 	p.stats.InFlight++
 	p.mu.Unlock()
-	select {
-	case p.q <- job:
-	default:
+	if !p.queue.offer(job) {
 		p.failed(job)
 	}
 }
 
 // startPushes starts the delivery goroutine (once).
-func (d *lazadaDialect) startPushes() {
-	p := &d.push
-	p.once.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		p.wg.Add(2)
-		go func() {
-			defer p.wg.Done()
-			<-d.s.closed
-			cancel()
-		}()
-		go func() {
-			defer p.wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case job := <-p.q:
-					p.deliver(ctx, job)
-				}
-			}
-		}()
-	})
-}
+func (d *lazadaDialect) startPushes() { d.push.queue.start(d.s.closed, d.push.deliver) }
 
-func (d *lazadaDialect) wait() { d.push.wg.Wait() }
+func (d *lazadaDialect) wait() { d.push.queue.wait() }
 
 // deliver makes one attempt.
 func (p *lazadaPusher) deliver(ctx context.Context, job lazadaPush) {
@@ -174,21 +147,7 @@ func (p *lazadaPusher) deliver(ctx context.Context, job lazadaPush) {
 		return
 	}
 	cfg := p.d.config()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cb, bytes.NewReader(job.body))
-	if err != nil {
-		p.failed(job)
-		return
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", LazadaPushSignature(cfg.AppKey, cfg.AppSecret, job.body))
-	resp, err := hc.Do(req)
-	if err != nil {
-		s.log.Debug("lazada push not delivered", "error", err.Error())
-		p.failed(job)
-		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	if s.postPush(ctx, hc, cb, job.body, LazadaPushSignature(cfg.AppKey, cfg.AppSecret, job.body), "lazada push") != http.StatusOK {
 		p.failed(job)
 		return
 	}
@@ -216,9 +175,9 @@ func (p *lazadaPusher) failed(job lazadaPush) {
 	p.stats.Waiting++
 	p.mu.Unlock()
 	job.attempt++
-	p.wg.Add(1)
+	p.queue.wg.Add(1)
 	go func() {
-		defer p.wg.Done()
+		defer p.queue.wg.Done()
 		select {
 		case <-next:
 		case <-s.closed:

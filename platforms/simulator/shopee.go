@@ -29,32 +29,25 @@ const (
 type shopeeDialect struct {
 	s *Simulator
 
-	mu       sync.Mutex
-	access   map[string]*accessTokenInfo
-	refresh  map[string]*refreshTokenInfo
-	current  map[string]TokenInfo // shop → latest pair
-	codes    map[string]*authCode
+	mu sync.Mutex
+	tokenBook
 	callback string
 	lost     []LostPush
 	lostSeq  int64
 
-	pushQ    chan pushJob
-	pushOnce sync.Once
-	pushWG   sync.WaitGroup
+	pushQ    pushQueue[pushJob]
 	pushHTTP *http.Client
 }
 
 func newShopeeDialect(s *Simulator) *shopeeDialect {
-	return &shopeeDialect{
+	d := &shopeeDialect{
 		s:        s,
-		access:   map[string]*accessTokenInfo{},
-		refresh:  map[string]*refreshTokenInfo{},
-		current:  map[string]TokenInfo{},
-		codes:    map[string]*authCode{},
 		callback: s.cfg.PushCallbackURL,
-		pushQ:    make(chan pushJob, 10000),
 		pushHTTP: &http.Client{Timeout: s.cfg.PushTimeout},
 	}
+	d.tokenBook = newTokenBook(&d.mu, s.clock)
+	d.pushQ.init()
+	return d
 }
 
 // shopeeRequest is a verified request.

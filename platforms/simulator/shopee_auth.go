@@ -2,43 +2,11 @@ package simulator
 
 import (
 	"encoding/json"
-	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 )
-
-// TokenInfo is a shop's current token pair.
-type TokenInfo struct {
-	ShopID           string    `json:"shop_id"`
-	AccessToken      string    `json:"access_token"`
-	RefreshToken     string    `json:"refresh_token"`
-	AccessExpiresAt  time.Time `json:"access_expires_at"`
-	RefreshExpiresAt time.Time `json:"refresh_expires_at"`
-	// Refreshes counts the refreshes since the shop was authorized.
-	Refreshes int `json:"refreshes"`
-}
-
-type accessTokenInfo struct {
-	shopID  string
-	expires time.Time
-	revoked bool
-}
-
-type refreshTokenInfo struct {
-	shopID  string
-	expires time.Time
-	used    bool
-	revoked bool
-}
-
-type authCode struct {
-	shopID  string
-	expires time.Time
-	used    bool
-}
 
 // authorize issues a fresh token pair for shopID, as if the shop owner had
 // just authorized the app.
@@ -50,18 +18,14 @@ func (d *shopeeDialect) authorize(shopID string) {
 
 func (d *shopeeDialect) issueLocked(shopID string, refreshes int) TokenInfo {
 	now := d.s.clock.Now()
-	t := TokenInfo{
+	return d.recordLocked(TokenInfo{
 		ShopID:           shopID,
 		AccessToken:      d.s.randHex(16),
 		RefreshToken:     d.s.randHex(16),
 		AccessExpiresAt:  now.Add(d.s.cfg.AccessTokenLifetime),
 		RefreshExpiresAt: now.Add(d.s.cfg.RefreshTokenLifetime),
 		Refreshes:        refreshes,
-	}
-	d.access[t.AccessToken] = &accessTokenInfo{shopID: shopID, expires: t.AccessExpiresAt}
-	d.refresh[t.RefreshToken] = &refreshTokenInfo{shopID: shopID, expires: t.RefreshExpiresAt}
-	d.current[shopID] = t
-	return t
+	})
 }
 
 // checkAccessToken returns the error code for a bad token.
@@ -78,56 +42,8 @@ func (d *shopeeDialect) checkAccessToken(token, shopID string) (string, bool) {
 	return "", true
 }
 
-func (d *shopeeDialect) tokens(shopID string) (TokenInfo, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.current[shopID]
-	return t, ok
-}
-
-func (d *shopeeDialect) expireAccess(shopID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.current[shopID]; !ok {
-		return false
-	}
-	now := d.s.clock.Now()
-	for _, a := range d.access {
-		if a.shopID == shopID && a.expires.After(now) {
-			a.expires = now
-		}
-	}
-	t := d.current[shopID]
-	t.AccessExpiresAt = now
-	d.current[shopID] = t
-	return true
-}
-
-func (d *shopeeDialect) revoke(shopID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.current[shopID]; !ok {
-		return false
-	}
-	for _, a := range d.access {
-		if a.shopID == shopID {
-			a.revoked = true
-		}
-	}
-	for _, r := range d.refresh {
-		if r.shopID == shopID {
-			r.revoked = true
-		}
-	}
-	return true
-}
-
 func (d *shopeeDialect) authCode(shopID string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	code := d.s.randHex(16)
-	d.codes[code] = &authCode{shopID: shopID, expires: d.s.clock.Now().Add(d.s.cfg.AuthCodeLifetime)}
-	return code
+	return d.addCode(d.s.randHex(16), shopID, d.s.cfg.AuthCodeLifetime)
 }
 
 // authPartner is the authorization page: with shop_id (a simulator-only
@@ -145,24 +61,11 @@ func (d *shopeeDialect) authPartner(w http.ResponseWriter, r *http.Request, _ sh
 			d.fail(w, 0, "error_param", "Invalid shop_id.")
 			return
 		}
-		rq := redirect.Query()
-		rq.Set("code", code)
-		rq.Set("shop_id", shopID)
-		redirect.RawQuery = rq.Encode()
-		http.Redirect(w, r, redirect.String(), http.StatusFound)
+		redirectWith(w, r, redirect, "code", code, "shop_id", shopID)
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintln(w, "<!doctype html><title>Authorize shopbridge (simulator)</title><h1>Choose a shop to authorize</h1><ul>")
-	for _, shop := range d.s.Shops() {
-		link := *r.URL
-		lq := link.Query()
-		lq.Set("shop_id", shop.ShopID)
-		link.RawQuery = lq.Encode()
-		fmt.Fprintf(w, "<li><a href=\"%s\">%s (%s, %s)</a></li>\n", html.EscapeString(link.RequestURI()),
-			html.EscapeString(shop.Name), html.EscapeString(shop.Site), html.EscapeString(shop.ShopID))
-	}
-	fmt.Fprintln(w, "</ul>")
+	// Every shop, whatever its platform (this page came first).
+	d.s.shopPicker(w, r, "", "Authorize shopbridge (simulator)", "Choose a shop to authorize", "shop_id")
 }
 
 // tokenGet trades a code for the first tokens (auth/token/get).
@@ -176,8 +79,8 @@ func (d *shopeeDialect) tokenGet(w http.ResponseWriter, r *http.Request, req sho
 		return
 	}
 	d.mu.Lock()
-	c, ok := d.codes[body.Code]
-	if !ok || c.used || !d.s.clock.Now().Before(c.expires) || c.shopID != body.ShopID.String() {
+	c, ok := d.codeLocked(body.Code)
+	if !ok || c.shopID != body.ShopID.String() {
 		d.mu.Unlock()
 		d.fail(w, 0, "error_param", "Invalid code.")
 		return

@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -66,38 +65,15 @@ func (d *shopeeDialect) messageAdded(m Message, shop Shop, shopUserID, buyerName
 		"msg_id": d.s.randHex(16), "data": json.RawMessage(data), "shop_id": shopID, "code": 10, "timestamp": ts,
 	})
 	job := pushJob{shopID: shop.ShopID, ts: ts, body: body, data: data}
-	select {
-	case d.pushQ <- job:
-	default:
+	if !d.pushQ.offer(job) {
 		d.addLost(job)
 	}
 }
 
 // startPushes starts the delivery goroutine (once).
-func (d *shopeeDialect) startPushes() {
-	d.pushOnce.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		d.pushWG.Add(2)
-		go func() {
-			defer d.pushWG.Done()
-			<-d.s.closed
-			cancel()
-		}()
-		go func() {
-			defer d.pushWG.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case job := <-d.pushQ:
-					d.deliver(ctx, job)
-				}
-			}
-		}()
-	})
-}
+func (d *shopeeDialect) startPushes() { d.pushQ.start(d.s.closed, d.deliver) }
 
-func (d *shopeeDialect) wait() { d.pushWG.Wait() }
+func (d *shopeeDialect) wait() { d.pushQ.wait() }
 
 // deliver posts one push, redelivering after PushRetryWaits, and lists it
 // as lost when every attempt failed or a drop_pushes fault matches.
@@ -131,19 +107,8 @@ func (d *shopeeDialect) deliver(ctx context.Context, job pushJob) {
 // post sends a push signed as Shopee does: Authorization is
 // hex(HMAC-SHA256(partner_key, callback_url + "|" + body)).
 func (d *shopeeDialect) post(ctx context.Context, callback string, body []byte) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, callback, bytes.NewReader(body))
-	if err != nil {
-		return false
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", PushSignature(d.s.cfg.PartnerKey, callback, body))
-	resp, err := d.pushHTTP.Do(req)
-	if err != nil {
-		d.s.log.Debug("push not delivered", "error", err.Error())
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode < 300
+	status := d.s.postPush(ctx, d.pushHTTP, callback, body, PushSignature(d.s.cfg.PartnerKey, callback, body), "push")
+	return status >= 200 && status < 300
 }
 
 // PushSignature is the Authorization header of a Shopee push of body to

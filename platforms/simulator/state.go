@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -314,3 +315,21 @@ func SampleContent(msgType string, n int) map[string]any {
 // MessageTypes are the message types the simulator can produce, the
 // documented ones and a few the client must keep as unsupported.
 var MessageTypes = []string{"text", "image", "video", "sticker", "item", "order", "voucher", "offers", "faq_liveagent", "bundle_message"}
+
+// contentString is the first of keys in a message's content that holds a
+// non-empty string or a number (as its text); "" when none does.
+func contentString(c map[string]any, keys ...string) string {
+	for _, k := range keys {
+		switch v := c[k].(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case json.Number:
+			return v.String()
+		case int, int64, float64:
+			return fmt.Sprint(v)
+		}
+	}
+	return ""
+}

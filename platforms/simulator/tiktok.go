@@ -9,7 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,12 +118,9 @@ func (c *TikTokConfig) setDefaults() {
 type tiktokDialect struct {
 	s *Simulator
 
-	mu        sync.Mutex
-	cfg       TikTokConfig
-	access    map[string]*accessTokenInfo
-	refresh   map[string]*refreshTokenInfo
-	current   map[string]TokenInfo
-	codes     map[string]*authCode
+	mu  sync.Mutex
+	cfg TikTokConfig
+	tokenBook
 	ciphers   map[string]string // shop → cipher
 	byCipher  map[string]string // cipher → shop
 	index     map[string]int64  // message → index
@@ -145,10 +142,6 @@ var _ dialect = (*tiktokDialect)(nil)
 func newTikTokDialect(s *Simulator) *tiktokDialect {
 	d := &tiktokDialect{
 		s:        s,
-		access:   map[string]*accessTokenInfo{},
-		refresh:  map[string]*refreshTokenInfo{},
-		current:  map[string]TokenInfo{},
-		codes:    map[string]*authCode{},
 		ciphers:  map[string]string{},
 		byCipher: map[string]string{},
 		index:    map[string]int64{},
@@ -156,6 +149,7 @@ func newTikTokDialect(s *Simulator) *tiktokDialect {
 		noSend:   map[string]bool{},
 		quota:    map[string]*tiktokQuota{},
 	}
+	d.tokenBook = newTokenBook(&d.mu, s.clock)
 	d.cfg.setDefaults()
 	d.wh = newTikTokWebhooks(d)
 	return d
@@ -410,24 +404,27 @@ func (s *Simulator) SetTikTokQuotaUsed(shopID string, n int) {
 // TikTokSignBase is the wrapped string TikTok signs for a request to path
 // with query (sign and access_token excluded) and body: secret + path +
 // sorted key+value pairs + body + secret [DOC TT-SIGN].
+//
+// The simulator computes it on its own, step by step as the reference
+// lists them (section 3.1), rather than calling the client's signer: a
+// simulator that shared the client's code could not catch a signing bug.
 func TikTokSignBase(secret, path string, query url.Values, body []byte) string {
-	keys := make([]string, 0, len(query))
+	// 1. The query parameters but sign and access_token, in key order.
+	var params []string
 	for k := range query {
 		if k != "sign" && k != "access_token" {
-			keys = append(keys, k)
+			params = append(params, k)
 		}
 	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(secret)
-	b.WriteString(path)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(query.Get(k))
+	slices.Sort(params)
+	// 2. Each as key+value; 3. after the path; 4. then the raw body.
+	s := path
+	for _, k := range params {
+		s += k + query.Get(k)
 	}
-	b.Write(body)
-	b.WriteString(secret)
-	return b.String()
+	s += string(body)
+	// 5. Wrapped in the secret (6., the HMAC, is TikTokSign's).
+	return secret + s + secret
 }
 
 // TikTokSign signs a request as TikTok verifies it (for tests that call the

@@ -2,8 +2,6 @@ package simulator
 
 import (
 	"crypto/subtle"
-	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"time"
@@ -27,70 +25,18 @@ func (d *tiktokDialect) authorize(shopID string) {
 
 func (d *tiktokDialect) issueLocked(shopID string, refreshes int) TokenInfo {
 	now := d.s.clock.Now()
-	t := TokenInfo{
+	return d.recordLocked(TokenInfo{
 		ShopID:           shopID,
 		AccessToken:      "TTP_" + d.s.randHex(16),
 		RefreshToken:     "TTP_" + d.s.randHex(16),
 		AccessExpiresAt:  now.Add(d.cfg.AccessTokenLifetime).Truncate(time.Second),
 		RefreshExpiresAt: now.Add(d.cfg.RefreshTokenLifetime).Truncate(time.Second),
 		Refreshes:        refreshes,
-	}
-	d.access[t.AccessToken] = &accessTokenInfo{shopID: shopID, expires: t.AccessExpiresAt}
-	d.refresh[t.RefreshToken] = &refreshTokenInfo{shopID: shopID, expires: t.RefreshExpiresAt}
-	d.current[shopID] = t
-	return t
-}
-
-func (d *tiktokDialect) tokens(shopID string) (TokenInfo, bool) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	t, ok := d.current[shopID]
-	return t, ok
-}
-
-func (d *tiktokDialect) expireAccess(shopID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.current[shopID]; !ok {
-		return false
-	}
-	now := d.s.clock.Now()
-	for _, a := range d.access {
-		if a.shopID == shopID && a.expires.After(now) {
-			a.expires = now
-		}
-	}
-	t := d.current[shopID]
-	t.AccessExpiresAt = now
-	d.current[shopID] = t
-	return true
-}
-
-func (d *tiktokDialect) revoke(shopID string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if _, ok := d.current[shopID]; !ok {
-		return false
-	}
-	for _, a := range d.access {
-		if a.shopID == shopID {
-			a.revoked = true
-		}
-	}
-	for _, r := range d.refresh {
-		if r.shopID == shopID {
-			r.revoked = true
-		}
-	}
-	return true
+	})
 }
 
 func (d *tiktokDialect) authCode(shopID string) string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	code := "TTP_" + d.s.randHex(11)
-	d.codes[code] = &authCode{shopID: shopID, expires: d.s.clock.Now().Add(d.cfg.AuthCodeLifetime)}
-	return code
+	return d.addCode("TTP_"+d.s.randHex(11), shopID, d.config().AuthCodeLifetime)
 }
 
 // TikTokShopCipher returns the shop's shop_cipher.
@@ -140,8 +86,8 @@ func (d *tiktokDialect) tokenGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d.mu.Lock()
-	c, ok := d.codes[q.Get("auth_code")]
-	if !ok || c.used || !d.s.clock.Now().Before(c.expires) {
+	c, ok := d.codeLocked(q.Get("auth_code"))
+	if !ok {
 		d.mu.Unlock()
 		d.fail(w, 0, tiktokCodeBadGrant, "Invalid auth_code: unknown, expired or already used.")
 		return
@@ -236,25 +182,8 @@ func (d *tiktokDialect) authorizePage(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "unknown shop_id", http.StatusBadRequest)
 			return
 		}
-		rq := redirect.Query()
-		rq.Set("code", code)
-		rq.Set("state", q.Get("state"))
-		redirect.RawQuery = rq.Encode()
-		http.Redirect(w, r, redirect.String(), http.StatusFound)
+		redirectWith(w, r, redirect, "code", code, "state", q.Get("state"))
 		return
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprintln(w, "<!doctype html><title>Authorize shopbridge (TikTok Shop simulator)</title><h1>Choose a shop to authorize</h1><ul>")
-	for _, shop := range d.s.Shops() {
-		if shop.Platform != d.platform() {
-			continue
-		}
-		link := *r.URL
-		lq := link.Query()
-		lq.Set("shop_id", shop.ShopID)
-		link.RawQuery = lq.Encode()
-		fmt.Fprintf(w, "<li><a href=\"%s\">%s (%s, %s)</a></li>\n", html.EscapeString(link.RequestURI()),
-			html.EscapeString(shop.Name), html.EscapeString(shop.Site), html.EscapeString(shop.ShopID))
-	}
-	fmt.Fprintln(w, "</ul>")
+	d.s.shopPicker(w, r, d.platform(), "Authorize shopbridge (TikTok Shop simulator)", "Choose a shop to authorize", "shop_id")
 }

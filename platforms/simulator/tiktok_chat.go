@@ -109,21 +109,7 @@ func TikTokSampleContent(typ string, n int) map[string]any {
 // Neutral types (the shared state's, as scripted buyers and other dialects
 // write them) map to TikTok's; TikTok types pass through.
 func tiktokTypeContent(m *Message) (string, map[string]any) {
-	str := func(keys ...string) string {
-		for _, k := range keys {
-			switch v := m.Content[k].(type) {
-			case string:
-				if v != "" {
-					return v
-				}
-			case json.Number:
-				return v.String()
-			case int, int64, float64:
-				return fmt.Sprint(v)
-			}
-		}
-		return ""
-	}
+	str := func(keys ...string) string { return contentString(m.Content, keys...) }
 	switch m.Type {
 	case "text":
 		return tiktokText, map[string]any{"content": m.Text}

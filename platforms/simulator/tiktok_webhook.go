@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -49,14 +48,14 @@ type tiktokWebhooks struct {
 	log     []*TikTokWebhook
 	changed chan struct{}
 
-	q    chan *TikTokWebhook
-	once sync.Once
-	wg   sync.WaitGroup
-	http *http.Client
+	queue pushQueue[*TikTokWebhook]
+	http  *http.Client
 }
 
 func newTikTokWebhooks(d *tiktokDialect) *tiktokWebhooks {
-	return &tiktokWebhooks{d: d, changed: make(chan struct{}), q: make(chan *TikTokWebhook, 10000), http: &http.Client{}}
+	w := &tiktokWebhooks{d: d, changed: make(chan struct{}), http: &http.Client{}}
+	w.queue.init()
+	return w
 }
 
 // messageAdded assigns the message its index and queues its webhooks
@@ -116,9 +115,7 @@ func (w *tiktokWebhooks) enqueue(h *TikTokWebhook) {
 	w.log = append(w.log, h)
 	w.notifyLocked()
 	w.mu.Unlock()
-	select {
-	case w.q <- h:
-	default:
+	if !w.queue.offer(h) {
 		w.update(h, func(h *TikTokWebhook) { h.GivenUp = true })
 		w.d.s.log.Warn("simulator: tiktok webhook queue full; webhook given up", "type", h.Type)
 	}
@@ -140,40 +137,23 @@ func (w *tiktokWebhooks) update(h *TikTokWebhook, f func(*TikTokWebhook)) {
 // failed webhook retried on its own schedule.
 func (d *tiktokDialect) startPushes() {
 	w := d.wh
-	w.once.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		w.wg.Add(2)
-		go func() {
-			defer w.wg.Done()
-			<-d.s.closed
-			cancel()
-		}()
-		go func() {
-			defer w.wg.Done()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case h := <-w.q:
-					if len(d.s.faults.take(d.s.clock.Now(), bridge.PlatformTikTok, "webhook", h.ShopID, FaultDropPushes)) > 0 {
-						w.update(h, func(h *TikTokWebhook) { h.Dropped = true })
-						continue
-					}
-					if !w.attempt(ctx, h) {
-						w.wg.Add(1)
-						go w.retry(ctx, h)
-					}
-				}
-			}
-		}()
+	w.queue.start(d.s.closed, func(ctx context.Context, h *TikTokWebhook) {
+		if len(d.s.faults.take(d.s.clock.Now(), bridge.PlatformTikTok, "webhook", h.ShopID, FaultDropPushes)) > 0 {
+			w.update(h, func(h *TikTokWebhook) { h.Dropped = true })
+			return
+		}
+		if !w.attempt(ctx, h) {
+			w.queue.wg.Add(1)
+			go w.retry(ctx, h)
+		}
 	})
 }
 
-func (d *tiktokDialect) wait() { d.wh.wg.Wait() }
+func (d *tiktokDialect) wait() { d.wh.queue.wait() }
 
 // retry redelivers a failed webhook after each of WebhookRetryWaits.
 func (w *tiktokWebhooks) retry(ctx context.Context, h *TikTokWebhook) {
-	defer w.wg.Done()
+	defer w.queue.wg.Done()
 	for _, wait := range w.d.config().WebhookRetryWaits {
 		select {
 		case <-w.d.s.clock.After(wait):
@@ -195,19 +175,7 @@ func (w *tiktokWebhooks) attempt(ctx context.Context, h *TikTokWebhook) bool {
 	}
 	actx, cancel := context.WithTimeout(ctx, cfg.WebhookTimeout)
 	defer cancel()
-	status := 0
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, cfg.WebhookURL, bytes.NewReader(h.Body))
-	if err == nil {
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", TikTokWebhookSignature(cfg.AppKey, cfg.AppSecret, h.Body))
-		resp, derr := w.http.Do(req)
-		if derr == nil {
-			status = resp.StatusCode
-			resp.Body.Close()
-		} else {
-			w.d.s.log.Debug("tiktok webhook not delivered", "error", derr.Error())
-		}
-	}
+	status := w.d.s.postPush(actx, w.http, cfg.WebhookURL, h.Body, TikTokWebhookSignature(cfg.AppKey, cfg.AppSecret, h.Body), "tiktok webhook")
 	ok := status == http.StatusOK
 	now := w.d.s.clock.Now()
 	w.update(h, func(h *TikTokWebhook) {

@@ -56,7 +56,7 @@ func (c *Client) callShop(ctx context.Context, store bridge.Store, a apiCall) (j
 	}
 	refreshed, refetched := false, false
 	for {
-		token, err := c.accessToken(ctx, store)
+		token, err := c.tok.AccessToken(ctx, store)
 		if err != nil {
 			return nil, err
 		}
@@ -65,7 +65,7 @@ func (c *Client) callShop(ctx context.Context, store bridge.Store, a apiCall) (j
 			if cipher, err = c.shopCipher(ctx, store, token); err != nil {
 				if !refreshed && isTokenError(err) {
 					refreshed = true
-					if _, rerr := c.refresh(ctx, store, token); rerr != nil {
+					if _, rerr := c.tok.Refresh(ctx, store, token); rerr != nil {
 						return nil, rerr
 					}
 					continue
@@ -80,7 +80,7 @@ func (c *Client) callShop(ctx context.Context, store bridge.Store, a apiCall) (j
 		case !refreshed && isTokenError(err):
 			refreshed = true
 			c.log.Info("access token refused, refreshing", "store", string(store.ID), "api", a.api, "code", codeOf(err))
-			if _, rerr := c.refresh(ctx, store, token); rerr != nil {
+			if _, rerr := c.tok.Refresh(ctx, store, token); rerr != nil {
 				return nil, rerr
 			}
 			continue

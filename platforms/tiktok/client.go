@@ -17,7 +17,6 @@
 package tiktok
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -55,19 +54,18 @@ type Deps struct {
 
 // Client is the TikTok Shop marketplace client. It is safe for concurrent use.
 type Client struct {
-	cfg      Config
-	base     *url.URL
-	auth     *url.URL
-	http     *httpx.Client
-	tokens   bridge.TokenStore
-	initial  map[bridge.StoreID]bridge.Tokens
-	pushes   *bridge.Pushes
-	hints    *bridge.Hints
-	clock    bridge.Clock
-	log      *slog.Logger
-	refusals *bridge.Refusals
-	quota    *quotaGate
-	seen     *seenNotifications
+	cfg    Config
+	base   *url.URL
+	auth   *url.URL
+	http   *httpx.Client
+	tok    *httpx.TokenProvider
+	pushes *bridge.Pushes
+	hints  *bridge.Hints
+	clock  bridge.Clock
+	log    *slog.Logger
+	intake httpx.PushIntake
+	quota  *quotaGate
+	seen   *seenNotifications
 
 	mu      sync.Mutex
 	stores  map[bridge.StoreID]*storeState
@@ -85,38 +83,33 @@ var (
 // New returns a client for cfg (defaults applied). It starts nothing.
 func New(cfg Config, deps Deps) (*Client, error) {
 	cfg.SetDefaults()
-	if errs := cfg.Validate(); len(errs) > 0 {
-		return nil, errors.New(strings.Join(errs, "\n"))
+	clock, log, err := httpx.Prepare(bridge.PlatformTikTok, cfg.Validate(), deps.Tokens, deps.Clock, deps.Logger)
+	if err != nil {
+		return nil, err
 	}
-	if deps.Tokens == nil {
-		return nil, errors.New("tiktok: a TokenStore is required")
-	}
-	if deps.Clock == nil {
-		deps.Clock = bridge.SystemClock{}
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
-	}
+	deps.Clock = clock
 	base, _ := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	auth, _ := url.Parse(strings.TrimRight(cfg.AuthURL, "/"))
-	log := deps.Logger.With("platform", string(bridge.PlatformTikTok))
 	c := &Client{
 		cfg:     cfg,
 		base:    base,
 		auth:    auth,
 		http:    httpx.New(cfg.HTTP, string(bridge.PlatformTikTok), deps.Clock, log),
-		tokens:  deps.Tokens,
-		initial: deps.InitialTokens,
 		pushes:  deps.Pushes,
 		hints:   deps.Hints,
 		clock:   deps.Clock,
-		log:     log, refusals: deps.Refusals,
+		log:     log,
+		intake:  httpx.PushIntake{Endpoint: WebhookEndpoint, Refusals: deps.Refusals, Log: log, LogMessage: "webhook refused"},
 		quota:   newQuotaGate(),
 		seen:    newSeenNotifications(),
 		stores:  map[bridge.StoreID]*storeState{},
 		byShop:  map[string]bridge.Store{},
 		unknown: map[string]time.Time{},
 	}
+	c.tok = httpx.NewTokenProvider(httpx.TokenConfig{
+		Platform: bridge.PlatformTikTok, Store: deps.Tokens, Initial: deps.InitialTokens,
+		Margin: cfg.TokenRefreshMargin, Refresh: c.refreshTokens, Clock: deps.Clock, Logger: log,
+	})
 	for _, s := range deps.Stores {
 		c.learnStore(s)
 	}
@@ -161,16 +154,9 @@ func ValidateStore(s bridge.Store) []string {
 	return nil
 }
 
-// storeState is the client's per-store cache: tokens, shop_cipher and the
-// conversations it has listed.
+// storeState is the client's per-store cache: shop_cipher and the
+// conversations it has listed (its tokens are kept by the token provider).
 type storeState struct {
-	// mu single-flights token loads and refreshes: two concurrent refreshes
-	// would spend the refresh token twice.
-	mu      sync.Mutex
-	loaded  bool
-	tok     bridge.Tokens
-	unsaved bool
-
 	// cipherMu single-flights Get Authorized Shops.
 	cipherMu sync.Mutex
 	cipher   string
@@ -218,17 +204,13 @@ func (c *Client) storeOf(shopID string) (bridge.Store, bool) {
 }
 
 func (c *Client) permanentErr(op, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: string(bridge.PlatformTikTok), Op: op, Message: msg}
+	return httpx.PermanentError(bridge.PlatformTikTok, op, msg)
 }
 
 func (c *Client) authErr(op string, store bridge.Store, msg string) error {
-	return &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformTikTok), Op: op,
-		Message: "store " + string(store.ID) + ": " + msg}
+	return httpx.AuthError(bridge.PlatformTikTok, op, store, msg)
 }
 
-// decodeErr classifies a response that could not be decoded: transient (a
-// cut or garbled body is likelier than a format change; the connectivity
-// alert surfaces it if it persists).
 func (c *Client) decodeErr(op string, err error) error {
-	return &bridge.PlatformError{Kind: bridge.KindTransient, Platform: string(bridge.PlatformTikTok), Op: op, Code: "bad_response", Message: err.Error()}
+	return httpx.DecodeError(bridge.PlatformTikTok, op, err)
 }

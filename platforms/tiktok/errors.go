@@ -2,13 +2,13 @@ package tiktok
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // TikTok error codes [DOC TT-ERR common-errors, TT-CS error lists].
@@ -84,18 +84,11 @@ func (c *Client) classify(op string) func(status int, h http.Header, body []byte
 	return func(status int, h http.Header, body []byte) *bridge.PlatformError {
 		env, ok := decodeEnvelope(body)
 		if !ok {
-			switch {
-			case status == http.StatusTooManyRequests:
-				return &bridge.PlatformError{Kind: bridge.KindRateLimited, Code: "http_429",
-					RetryAfter: retryAfter(h, c.clock.Now(), c.cfg.RateLimitWait), Message: "HTTP 429 Too Many Requests"}
-			case status >= 500 || status == http.StatusRequestTimeout:
-				return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "http_" + strconv.Itoa(status), Message: "HTTP " + strconv.Itoa(status)}
-			case status < 200 || status >= 300:
-				return &bridge.PlatformError{Kind: bridge.KindPermanent, Code: "http_" + strconv.Itoa(status), Message: "HTTP " + strconv.Itoa(status)}
+			if pe := httpx.StatusError(status, h, "", c.clock, c.cfg.RateLimitWait); pe != nil {
+				return pe
 			}
 			// A 2xx that is not a TikTok envelope: a proxy page or a cut body.
-			return &bridge.PlatformError{Kind: bridge.KindTransient, Code: "bad_response",
-				Message: fmt.Sprintf("HTTP %d with a body that is not a TikTok JSON envelope", status)}
+			return httpx.NotEnvelope(status, "TikTok")
 		}
 		code := env.code()
 		if code == 0 {
@@ -147,7 +140,7 @@ func (c *Client) classifyCode(op string, status int, h http.Header, code int64, 
 		case codeCouponCardQPS:
 			pe.RetryAfter = couponCardQPSRetryWait
 		default:
-			pe.RetryAfter = retryAfter(h, now, c.cfg.RateLimitWait)
+			pe.RetryAfter = httpx.RetryAfter(h, now, c.cfg.RateLimitWait)
 		}
 	}
 	if ex := explanations[code]; ex != "" {
@@ -192,20 +185,4 @@ func isTokenError(err error) bool {
 func isCipherError(err error) bool {
 	code := codeOf(err)
 	return code == codeMissingShopCipher || code == codeShopMismatch
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date); without
-// one the configured fallback applies.
-func retryAfter(h http.Header, now time.Time, fallback time.Duration) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return fallback
-	}
-	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return fallback
 }

@@ -2,7 +2,6 @@ package tiktok
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Tokens [DOC TT-AUTH]: GET auth host /api/v2/token/get (auth_code) and
@@ -19,151 +19,34 @@ import (
 // documented (see unverified.go), so the client saves whatever refresh
 // token each answer carries.
 
-// saveTimeout bounds the detached context of a refresh and its save: once
-// TikTok has issued a new pair, it must be saved even if the caller gives up.
-const saveTimeout = 2 * time.Minute
-
-// accessToken returns a usable access token for store, refreshing it first
-// when it is about to expire.
-func (c *Client) accessToken(ctx context.Context, store bridge.Store) (string, error) {
-	st := c.state(store.ID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := c.loadLocked(ctx, store, st); err != nil {
-		return "", err
-	}
-	if st.tok.AccessToken == "" {
-		return "", c.authErr("authorize", store, "no tokens: authorize the store (or give it initial tokens in the config)")
-	}
-	if c.expiresSoon(st.tok) {
-		if _, err := c.refreshLocked(ctx, store, st); err != nil {
-			return "", err
-		}
-	}
-	return st.tok.AccessToken, nil
-}
-
-// refresh refreshes the store's tokens unless stale (the access token the
-// caller saw refused) was already replaced, by a concurrent refresh or by
-// newer tokens saved elsewhere (an admin's re-authorization).
-func (c *Client) refresh(ctx context.Context, store bridge.Store, stale string) (bridge.Tokens, error) {
-	st := c.state(store.ID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := c.loadLocked(ctx, store, st); err != nil {
-		return bridge.Tokens{}, err
-	}
-	if st.tok.AccessToken != "" && st.tok.AccessToken != stale {
-		return st.tok, nil
-	}
-	if !st.unsaved {
-		if t, err := c.tokens.LoadTokens(ctx, store.ID); err == nil && t.AccessToken != "" && t.AccessToken != stale {
-			st.tok = t
-			if !c.expiresSoon(t) {
-				return t, nil
-			}
-		}
-	}
-	return c.refreshLocked(ctx, store, st)
-}
-
 // RefreshTokens refreshes the store's tokens now and saves them
 // (bridge.Authorizer).
 func (c *Client) RefreshTokens(ctx context.Context, store bridge.Store) (bridge.Tokens, error) {
-	st := c.state(store.ID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if err := c.loadLocked(ctx, store, st); err != nil {
-		return bridge.Tokens{}, err
-	}
-	return c.refreshLocked(ctx, store, st)
+	return c.tok.RefreshNow(ctx, store)
 }
 
-// loadLocked loads the store's tokens once: the saved ones, else the
-// initial ones from the config. It also retries saving a refreshed pair.
-func (c *Client) loadLocked(ctx context.Context, store bridge.Store, st *storeState) error {
-	if !st.loaded {
-		t, err := c.tokens.LoadTokens(ctx, store.ID)
-		switch {
-		case errors.Is(err, bridge.ErrNotFound):
-			t = c.initial[store.ID]
-		case errors.Is(err, bridge.ErrTokensUnreadable):
-			return &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformTikTok), Op: "load tokens",
-				Message: "store " + string(store.ID) + ": " + bridge.ErrTokensUnreadable.Error() + "; authorize the store again", Err: err}
-		case err != nil:
-			return &bridge.StateError{Op: "load tokens of store " + string(store.ID), Err: err}
-		}
-		st.tok, st.loaded = t, true
-	}
-	if st.unsaved {
-		return c.saveLocked(ctx, store, st)
-	}
-	return nil
-}
-
-func (c *Client) saveLocked(ctx context.Context, store bridge.Store, st *storeState) error {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-	defer cancel()
-	if err := c.tokens.SaveTokens(sctx, store.ID, st.tok); err != nil {
-		// Kept in memory (unsaved) and saved again before the next use.
-		return &bridge.StateError{Op: "save the refreshed tokens of store " + string(store.ID), Write: true, Err: err}
-	}
-	st.unsaved = false
-	return nil
-}
-
-func (c *Client) expiresSoon(t bridge.Tokens) bool {
-	return !t.AccessExpiresAt.IsZero() && !c.clock.Now().Before(t.AccessExpiresAt.Add(-c.cfg.TokenRefreshMargin))
-}
-
-// refreshLocked spends the refresh token and saves the new pair before the
-// new access token is used.
-func (c *Client) refreshLocked(ctx context.Context, store bridge.Store, st *storeState) (bridge.Tokens, error) {
-	const op = "refresh access token"
-	if st.tok.RefreshToken == "" {
+// refreshTokens spends the refresh token of cur; the token provider saves
+// the new pair before the new access token is used.
+func (c *Client) refreshTokens(ctx context.Context, store bridge.Store, cur bridge.Tokens) (bridge.Tokens, error) {
+	const op = httpx.OpRefresh
+	if cur.RefreshToken == "" {
 		return bridge.Tokens{}, c.authErr(op, store, "no refresh token: authorize the store again")
 	}
-	if !st.tok.RefreshExpiresAt.IsZero() && !c.clock.Now().Before(st.tok.RefreshExpiresAt) {
-		return bridge.Tokens{}, c.authErr(op, store, "the refresh token expired on "+st.tok.RefreshExpiresAt.UTC().Format("2006-01-02")+": authorize the store again")
+	if !cur.RefreshExpiresAt.IsZero() && !c.clock.Now().Before(cur.RefreshExpiresAt) {
+		return bridge.Tokens{}, c.authErr(op, store, "the refresh token expired on "+cur.RefreshExpiresAt.UTC().Format("2006-01-02")+": authorize the store again")
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-	defer cancel()
-	data, err := c.callAuth(rctx, store, "token_refresh", op, pathTokenRefresh, url.Values{
-		"refresh_token": {st.tok.RefreshToken}, "grant_type": {"refresh_token"},
+	data, err := c.callAuth(ctx, store, "token_refresh", op, pathTokenRefresh, url.Values{
+		"refresh_token": {cur.RefreshToken}, "grant_type": {"refresh_token"},
 	})
-	if err != nil {
-		return bridge.Tokens{}, c.refreshFailed(store, op, err)
-	}
-	t, _, err := c.tokensFrom(data)
-	if err != nil {
-		return bridge.Tokens{}, c.refreshFailed(store, op, err)
-	}
-	st.tok, st.unsaved = t, true
-	if err := c.saveLocked(ctx, store, st); err != nil {
-		return bridge.Tokens{}, err
-	}
-	c.log.Info("access token refreshed", "store", string(store.ID), "expires", t.AccessExpiresAt.UTC().Format(time.RFC3339))
-	return t, nil
-}
-
-// refreshFailed classifies a failed token call: network trouble and rate
-// limits stay retryable; anything TikTok refused means the store needs
-// authorizing again.
-func (c *Client) refreshFailed(store bridge.Store, op string, err error) error {
-	var pe *bridge.PlatformError
-	if errors.As(err, &pe) && (pe.Kind == bridge.KindTransient || pe.Kind == bridge.KindRateLimited) {
-		return err
-	}
-	out := &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformTikTok), Op: op,
-		Message: "store " + string(store.ID) + ": TikTok refused the refresh token: authorize the store again", Err: err}
-	if pe != nil {
-		out.Code, out.RequestID = pe.Code, pe.RequestID
-		if pe.Message != "" {
-			out.Message += " (" + pe.Message + ")"
+	if err == nil {
+		var t bridge.Tokens
+		if t, _, err = c.tokensFrom(data); err == nil {
+			return t, nil
 		}
 	}
-	c.log.Warn("token refresh refused", "store", string(store.ID), "code", out.Code, "request_id", out.RequestID)
-	return out
+	// Network trouble and rate limits stay retryable; anything TikTok
+	// refused means the store needs authorizing again.
+	return bridge.Tokens{}, c.tok.Refused(op, store, err, "TikTok refused the refresh token: authorize the store again")
 }
 
 // tokensFrom builds Tokens from a token endpoint's data. The expiries are
@@ -222,54 +105,46 @@ func (c *Client) ExchangeCode(ctx context.Context, store bridge.Store, code stri
 		return bridge.Tokens{}, c.permanentErr(op, "the authorization callback carried no code")
 	}
 	c.learnStore(store)
-	st := c.state(store.ID)
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
-	defer cancel()
-	data, err := c.callAuth(rctx, store, "token_get", op, pathTokenGet, url.Values{
-		"auth_code": {code}, "grant_type": {"authorized_code"},
+	var wt wireTokens
+	t, err := c.tok.Exchange(ctx, store, func(ctx context.Context) (bridge.Tokens, error) {
+		data, err := c.callAuth(ctx, store, "token_get", op, pathTokenGet, url.Values{
+			"auth_code": {code}, "grant_type": {"authorized_code"},
+		})
+		if err != nil {
+			return bridge.Tokens{}, httpx.TokenRefusal(bridge.PlatformTikTok, op, store, err,
+				"TikTok refused the authorization code (codes are single-use and last 30 minutes): authorize again")
+		}
+		var t bridge.Tokens
+		t, wt, err = c.tokensFrom(data)
+		if err != nil {
+			return bridge.Tokens{}, c.permanentErr(op, err.Error())
+		}
+		if wt.UserType != nil && *wt.UserType != 0 {
+			return bridge.Tokens{}, c.permanentErr(op, "the authorization is not a seller's (user_type "+strconv.FormatInt(int64(*wt.UserType), 10)+"): log in as the shop's seller account")
+		}
+		if len(wt.GrantedScopes) > 0 && !slices.Contains(wt.GrantedScopes, flexString(scopeCustomerService)) {
+			return bridge.Tokens{}, c.permanentErr(op, "the authorization does not grant the Customer Service scope ("+scopeCustomerService+"): enable it for the app in Partner Center and authorize again")
+		}
+		// Which shops the token covers: checked before the tokens are saved
+		// for this store. A failure to check is not a refusal: the code is
+		// spent, so the tokens are kept, and the first call checks again.
+		shops, serr := c.authorizedShops(ctx, store, t.AccessToken)
+		if serr == nil {
+			cipher, ok := cipherOf(shops, store.ShopID)
+			if !ok {
+				return bridge.Tokens{}, &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: string(bridge.PlatformTikTok), Op: op,
+					Message: "the seller authorized shops " + shopList(shops) + ", not shop " + store.ShopID + " of store " + string(store.ID), Err: bridge.ErrShopMismatch}
+			}
+			st := c.state(store.ID)
+			st.cipherMu.Lock()
+			st.cipher = cipher
+			st.cipherMu.Unlock()
+		} else {
+			c.log.Warn("could not check which shops the new tokens cover; keeping them", "store", string(store.ID), "err", serr)
+		}
+		return t, nil
 	})
 	if err != nil {
-		var pe *bridge.PlatformError
-		if errors.As(err, &pe) && (pe.Kind == bridge.KindTransient || pe.Kind == bridge.KindRateLimited) {
-			return bridge.Tokens{}, err
-		}
-		out := &bridge.PlatformError{Kind: bridge.KindAuth, Platform: string(bridge.PlatformTikTok), Op: op,
-			Message: "store " + string(store.ID) + ": TikTok refused the authorization code (codes are single-use and last 30 minutes): authorize again", Err: err}
-		if pe != nil {
-			out.Code, out.RequestID = pe.Code, pe.RequestID
-		}
-		return bridge.Tokens{}, out
-	}
-	t, wt, err := c.tokensFrom(data)
-	if err != nil {
-		return bridge.Tokens{}, c.permanentErr(op, err.Error())
-	}
-	if wt.UserType != nil && *wt.UserType != 0 {
-		return bridge.Tokens{}, c.permanentErr(op, "the authorization is not a seller's (user_type "+strconv.FormatInt(int64(*wt.UserType), 10)+"): log in as the shop's seller account")
-	}
-	if len(wt.GrantedScopes) > 0 && !slices.Contains(wt.GrantedScopes, flexString(scopeCustomerService)) {
-		return bridge.Tokens{}, c.permanentErr(op, "the authorization does not grant the Customer Service scope ("+scopeCustomerService+"): enable it for the app in Partner Center and authorize again")
-	}
-	// Which shops the token covers: checked before the tokens are saved
-	// for this store. A failure to check is not a refusal: the code is
-	// spent, so the tokens are kept, and the first call checks again.
-	shops, serr := c.authorizedShops(rctx, store, t.AccessToken)
-	if serr == nil {
-		cipher, ok := cipherOf(shops, store.ShopID)
-		if !ok {
-			return bridge.Tokens{}, &bridge.PlatformError{Kind: bridge.KindPermanent, Platform: string(bridge.PlatformTikTok), Op: op,
-				Message: "the seller authorized shops " + shopList(shops) + ", not shop " + store.ShopID + " of store " + string(store.ID), Err: bridge.ErrShopMismatch}
-		}
-		st.cipherMu.Lock()
-		st.cipher = cipher
-		st.cipherMu.Unlock()
-	} else {
-		c.log.Warn("could not check which shops the new tokens cover; keeping them", "store", string(store.ID), "err", serr)
-	}
-	st.tok, st.loaded, st.unsaved = t, true, true
-	if err := c.saveLocked(ctx, store, st); err != nil {
 		return bridge.Tokens{}, err
 	}
 	c.log.Info("store authorized", "store", string(store.ID), "seller", string(wt.SellerName), "region", string(wt.SellerBaseRegion),

@@ -3,7 +3,6 @@ package tiktok
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -46,25 +45,12 @@ const (
 func (c *Client) WebhookHandler() http.Handler { return http.HandlerFunc(c.serveWebhook) }
 
 func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		w.WriteHeader(http.StatusMethodNotAllowed)
+	body, ok := c.intake.ReadBody(w, r, c.cfg.WebhookMaxBodyBytes)
+	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.cfg.WebhookMaxBodyBytes))
-	if err != nil {
-		status, reason := bridge.BodyRefusal(err)
-		c.refuse(w, status, reason, "remote", r.RemoteAddr)
-		return
-	}
-	sig := r.Header.Get("Authorization")
-	switch {
-	case sig == "":
-		c.refuse(w, http.StatusUnauthorized, "unsigned", "remote", r.RemoteAddr)
-		return
-	case !verifyWebhook(c.cfg.AppKey, c.cfg.AppSecret, body, sig):
-		c.refuse(w, http.StatusUnauthorized, "bad_signature", "remote", r.RemoteAddr,
-			"hint", "is tiktok.app_key/app_secret the app the webhook is registered for?")
+	if !c.intake.CheckSignature(w, r, func(sig string) bool { return verifyWebhook(c.cfg.AppKey, c.cfg.AppSecret, body, sig) },
+		"is tiktok.app_key/app_secret the app the webhook is registered for?") {
 		return
 	}
 	wh, err := decodeWebhook(body)
@@ -81,7 +67,7 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	now := c.clock.Now()
 	if at := unixSeconds(int64(wh.Timestamp)); c.cfg.WebhookMaxAge > 0 && !at.IsZero() && now.Sub(at) > c.cfg.WebhookMaxAge {
 		// Acknowledged (a retry would be as old), but counted like a refusal.
-		c.refuse(w, http.StatusOK, "stale", "shop_id", shopID, "type", int64(wh.Type), "age", now.Sub(at).Round(time.Second))
+		c.intake.Refuse(w, http.StatusOK, "stale", "shop_id", shopID, "type", int64(wh.Type), "age", now.Sub(at).Round(time.Second))
 		return
 	}
 	id := string(wh.NotificationID)
@@ -231,15 +217,3 @@ func (s *seenNotifications) add(id string, now time.Time, keep time.Duration) {
 
 // WebhookEndpoint names the webhook endpoint in refusal logs and metrics.
 const WebhookEndpoint = "tiktok_webhook"
-
-// refuse answers a refused webhook and counts it: the first of each reason
-// is logged with attrs, a flood only as counts (bridge.Refusals), because
-// anyone can post to the webhook URL.
-func (c *Client) refuse(w http.ResponseWriter, status int, reason string, attrs ...any) {
-	if c.refusals != nil {
-		c.refusals.Refuse(WebhookEndpoint, reason, attrs...)
-	} else {
-		c.log.Warn("webhook refused", append([]any{"reason", reason}, attrs...)...)
-	}
-	w.WriteHeader(status)
-}

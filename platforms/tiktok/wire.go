@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
-	"strconv"
+
+	"github.com/shopbridge/shopbridge/platforms/httpx"
 )
 
 // Tolerant wire types. The 202309 API documents strings for IDs and ints
@@ -14,52 +14,11 @@ import (
 // decodes as empty instead of failing the whole page, and numbers never go
 // through float64 (IDs are 19 digits).
 
-// flexString accepts a JSON string, a number (kept as its exact text) or a
-// boolean; null, objects and arrays decode as "".
-type flexString string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	*f = ""
-	if len(b) == 0 {
-		return nil
-	}
-	switch b[0] {
-	case '"':
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			*f = flexString(s)
-		}
-	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 't', 'f':
-		*f = flexString(b)
-	}
-	return nil
-}
-
-// flexInt accepts a JSON number or a numeric string; anything else is 0.
-type flexInt int64
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (f *flexInt) UnmarshalJSON(b []byte) error {
-	var s flexString
-	_ = s.UnmarshalJSON(b)
-	*f = flexInt(parseInt(string(s)))
-	return nil
-}
-
-func parseInt(s string) int64 {
-	if s == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n
-	}
-	if x, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(x) && math.Abs(x) < 9e18 {
-		return int64(x)
-	}
-	return 0
-}
+// flexString and flexInt are httpx's (httpx/wire.go).
+type (
+	flexString = httpx.FlexString
+	flexInt    = httpx.FlexInt
+)
 
 // optBool is a boolean that remembers whether it was present: is_visible
 // and can_send_message default to true when TikTok leaves them out.
@@ -143,16 +102,7 @@ func decodeEnvelope(body []byte) (env envelope, ok bool) {
 
 // decodeObject decodes raw into v when it is a JSON object; empty and null
 // decode as the zero value.
-func decodeObject(raw []byte, v any) error {
-	t := bytes.TrimSpace(raw)
-	if len(t) == 0 || string(t) == "null" {
-		return nil
-	}
-	if t[0] != '{' {
-		return fmt.Errorf("not a JSON object")
-	}
-	return json.Unmarshal(t, v)
-}
+func decodeObject(raw []byte, v any) error { return httpx.DecodeObject(raw, v) }
 
 // wireSender is a message's sender.
 type wireSender struct {
