@@ -119,6 +119,11 @@ type memDB struct {
 	authRequests map[string]bridge.AuthRequest
 	deliveries   map[string]bridge.ReportDelivery
 	templates    map[templateKey]bridge.Template
+
+	// leases by name and the replicas' heartbeats (bridge.Leases), made on
+	// first use.
+	leases   map[string]bridge.Lease
+	replicas map[string]time.Time
 }
 
 // convKey is a conversation's key: store and ID.
