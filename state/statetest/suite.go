@@ -16,10 +16,10 @@
 // which the engines may rely on:
 //   - times come back UTC, the zero time as the zero time.Time (not 1970),
 //     with nanoseconds intact;
-//   - UpdateConversation (and RecordRelayed) keep ThreadsReplaced
-//     themselves: +1 when a record that had a thread gets a different one,
-//     whatever the caller's value;
-//   - RecordRelayed for a conversation without a record is ErrNotFound;
+//   - UpdateConversation and SetThread keep ThreadsReplaced themselves: +1
+//     when a record that had a thread gets a different one, whatever the
+//     caller's value; RecordInbound keeps the stored count (and thread);
+//   - SetThread for a conversation without a record is ErrNotFound;
 //   - EnqueueReply defaults an empty status to queued; UpdateReply leaves the
 //     text, thread, author and creation time as enqueued;
 //   - lists (Conversations, Replies, SyncRuns, Incidents) are oldest first
