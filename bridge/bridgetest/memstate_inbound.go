@@ -24,17 +24,16 @@ type inboundConv struct {
 // thread; otherwise every field but the keys, the thread, ThreadsReplaced
 // and CreatedAt is updated) and each message the queue does not hold yet. A
 // message it holds is left as it is, unless the batch's copy is recalled and
-// the stored one is not: then it is marked recalled, its content is replaced
-// by the batch's, and a posted message is marked Edited. It returns the IDs
-// it inserted or changed, in the batch's order.
+// the stored one is not: then it is marked recalled, its content (kind,
+// text, URL, card, unsupported type and translation) is replaced by the
+// batch's, and a posted message is marked Edited; its sender, time,
+// AutoReply and SafetyNote stay as recorded. It returns the IDs it inserted
+// or changed, in the batch's order.
 //
 // A message without an ID, of another conversation or with an unknown
 // status refuses the whole batch. An empty Status is pending, a zero
 // RecordedAt the clock's time. A message given twice in one batch is
 // recorded once (the recalled copy, if one is).
-//
-// As the SQL backends, the queue keeps of a message what their schema has
-// columns for: Translation, AutoReply and SafetyNote are not kept.
 func (s *MemState) RecordInbound(ctx context.Context, b bridge.InboundBatch) ([]bridge.MessageID, error) {
 	db, err := s.begin(ctx)
 	if err != nil {
@@ -76,6 +75,7 @@ func (s *MemState) RecordInbound(ctx context.Context, b bridge.InboundBatch) ([]
 			held.Message.Recalled = true
 			held.Message.Kind, held.Message.Text, held.Message.URL = m.Message.Kind, m.Message.Text, m.Message.URL
 			held.Message.Card, held.Message.UnsupportedType = copyCard(m.Message.Card), m.Message.UnsupportedType
+			held.Message.Translation = m.Message.Translation
 			held.Edited = held.Edited || held.Status == bridge.InboundPosted
 		default:
 			continue
@@ -311,13 +311,15 @@ func (s *MemState) InboundBacklog(ctx context.Context) ([]bridge.ConversationBac
 
 // stampInbound is m as the queue keeps it: times as the state keeps them,
 // its own copy of the card, and only the fields the SQL backends have
-// columns for.
+// columns for (today every field of bridge.Message; one added later is
+// dropped here too until their schema keeps it).
 func stampInbound(m bridge.InboundMessage) bridge.InboundMessage {
 	msg := m.Message
 	m.Message = bridge.Message{
 		ID: msg.ID, Conversation: msg.Conversation, Sender: msg.Sender, SenderName: msg.SenderName,
 		Kind: msg.Kind, Text: msg.Text, URL: msg.URL, Card: copyCard(msg.Card),
 		UnsupportedType: msg.UnsupportedType, SentAt: stamp(msg.SentAt), Recalled: msg.Recalled,
+		Translation: msg.Translation, AutoReply: msg.AutoReply, SafetyNote: msg.SafetyNote,
 	}
 	m.RecordedAt, m.PostedAt = stamp(m.RecordedAt), stamp(m.PostedAt)
 	return m

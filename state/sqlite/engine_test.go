@@ -113,6 +113,62 @@ func TestEngineRelaysOnceAcrossRestart(t *testing.T) {
 	}
 }
 
+// TestEnginePostsTranslationAutoReplyAndSafetyNote runs the engine on
+// SQLite and checks that what a message carries beside its content (a
+// translation, the auto-reply mark, a safety note) survives the queue into
+// the thread, also for a message posted by the engine after a restart.
+func TestEnginePostsTranslationAutoReplyAndSafetyNote(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "engine.db")
+	clock := bridgetest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
+	mp := bridgetest.NewMarketplace(bridge.PlatformShopee, clock)
+	chat := bridgetest.NewChat()
+
+	r := startEngine(t, path, clock, mp, chat)
+	clock.Advance(time.Second)
+	translated := mp.AddMessage(r.store.ShopID, "Mei", bridge.Message{Conversation: "c1", Sender: bridge.SenderBuyer,
+		Kind: bridge.KindText, Text: "这个有货吗？", Translation: "Is this in stock?"})
+	r.sync(t)
+	r.stop()
+
+	// Recorded while the chat is down, posted by the next engine.
+	chat = chat.Reopen()
+	chat.SetDown(true)
+	r = startEngine(t, path, clock, mp, chat)
+	clock.Advance(time.Second)
+	autoReply := mp.AddMessage(r.store.ShopID, "Mei", bridge.Message{Conversation: "c1", Sender: bridge.SenderSeller,
+		Kind: bridge.KindText, Text: "We reply within 24 hours.", AutoReply: true})
+	blocked := mp.AddMessage(r.store.ShopID, "Mei", bridge.Message{Conversation: "c1", Sender: bridge.SenderBuyer,
+		Kind: bridge.KindText, Text: "加我微信 mei123", Translation: "Add my WeChat mei123", SafetyNote: "Not sent: contact details.",
+		SentAt: clock.Now().Add(time.Millisecond)})
+	if _, err := r.eng.SyncNow(context.Background(), r.store.ID); err != nil {
+		t.Fatalf("SyncNow with the chat down: %v", err)
+	}
+	if th, _ := chat.ThreadOf(r.store.ID, "c1"); len(th.Posts) != 1 {
+		t.Fatalf("thread has %d posts with the chat down, want the first message only", len(th.Posts))
+	}
+	r.stop()
+	chat = chat.Reopen()
+	chat.SetDown(false)
+	r = startEngine(t, path, clock, mp, chat)
+	r.sync(t)
+
+	th, ok := chat.ThreadOf(r.store.ID, "c1")
+	if !ok {
+		t.Fatal("no thread for c1")
+	}
+	want := []bridge.Message{translated, autoReply, blocked}
+	if len(th.Posts) != len(want) {
+		t.Fatalf("thread has %d posts, want %d: %+v", len(th.Posts), len(want), th.Posts)
+	}
+	for i, w := range want {
+		got := th.Posts[i].Message
+		if got.ID != w.ID || got.Translation != w.Translation || got.AutoReply != w.AutoReply || got.SafetyNote != w.SafetyNote {
+			t.Errorf("post %d: %s with translation %q, auto-reply %v, safety note %q; want %s with %q, %v, %q",
+				i, got.ID, got.Translation, got.AutoReply, got.SafetyNote, w.ID, w.Translation, w.AutoReply, w.SafetyNote)
+		}
+	}
+}
+
 // BenchmarkEngineRelay measures the engine relaying buyer messages into
 // threads with SQLite state (each message: IsRelayed, post, RecordRelayed)
 // from a fake marketplace to a fake chat. Threads exist already, so it is

@@ -171,6 +171,44 @@ var inboundRecordTests = []test{
 			t.Errorf("KnownInbound of another store's conversation = %v, want empty", known)
 		}
 	}},
+	{"translation_auto_reply_and_safety_note_come_back_from_every_read", func(t *testing.T, s *suite) {
+		// What the surfaces show beside a message (a Lazada cross-border
+		// translation, the auto-reply mark, the safety check's note) is what
+		// the poster reads back from the queue: each read keeps it.
+		_, q := s.freshQueue(t)
+		ctx := t.Context()
+		c := conversation("shop-a", "c1", thread(1))
+		translated := msg(c, "m-translated", 1)
+		translated.Message.Text, translated.Message.Translation = "有货吗？🙏", "Is it in stock? 🙏\nSize M — 'quoted'"
+		autoReply := msg(c, "m-auto-reply", 2)
+		autoReply.Message.Sender, autoReply.Message.SenderName = bridge.SenderSeller, ""
+		autoReply.Message.Text, autoReply.Message.AutoReply = "We reply within 24h", true
+		blocked := msg(c, "m-blocked", 3)
+		blocked.Message.Text = "call me on +60 12-345 6789"
+		blocked.Message.Translation = "hubungi saya di +60 12-345 6789"
+		blocked.Message.SafetyNote = "This message was not sent: contact details are not allowed."
+		all := []bridge.InboundMessage{translated, autoReply, blocked}
+		recordOK(t, q, "RecordInbound", batch(c, all...), idsOf(all...)...)
+
+		pending, err := q.PendingInbound(ctx, "shop-a", "c1", 10)
+		must(t, "PendingInbound", err)
+		check(t, "PendingInbound", pending, withSeqs(t, "PendingInbound", pending, all))
+		rows, err := q.InboundMessages(ctx, "shop-a", "c1", idsOf(all...))
+		must(t, "InboundMessages", err)
+		check(t, "InboundMessages", rows, withSeqs(t, "InboundMessages", rows, all))
+
+		post := bridge.ChatMessageRef{Channel: "C-inbox", ID: "post.1"}
+		var posted []bridge.PostedMessage
+		want := withSeqs(t, "InboundMessages", rows, all)
+		for i, m := range all {
+			posted = append(posted, bridge.PostedMessage{Store: "shop-a", Conversation: "c1", ID: m.Message.ID, Chat: post, At: at(10)})
+			want[i].Status, want[i].Chat, want[i].PostedAt = bridge.InboundPosted, post, at(10)
+		}
+		must(t, "MarkPosted", q.MarkPosted(ctx, posted))
+		inPost, err := q.InboundByChat(ctx, "shop-a", "c1", post)
+		must(t, "InboundByChat", err)
+		check(t, "InboundByChat after MarkPosted", inPost, want)
+	}},
 	{"defaults_status_pending_and_times_by_the_backend_clock", func(t *testing.T, s *suite) {
 		_, q := s.freshQueue(t)
 		ctx := t.Context()
@@ -350,6 +388,7 @@ var inboundRecordTests = []test{
 				c := conversation("shop-a", "c1", bridge.ThreadRef{})
 				orig := msg(c, "m-1", 1)
 				orig.Status = tc.status
+				orig.Message.Translation, orig.Message.AutoReply, orig.Message.SafetyNote = "translated", true, "blocked"
 				recordOK(t, q, "RecordInbound", batch(c, orig), "m-1")
 				want := readInbound(t, q, c, "m-1")
 				if tc.post {
@@ -363,7 +402,10 @@ var inboundRecordTests = []test{
 				recall.Status, recall.RecordedAt, recall.Message.SenderName = bridge.InboundPending, at(30), "ignored"
 				fresh := msg(c, "m-2", 2)
 				recordOK(t, q, "RecordInbound(recall and a new message)", batch(c, recall, fresh), "m-1", "m-2")
-				want.Message.Recalled, want.Message.Text = true, "This message was recalled"
+				// The recall's content replaces the original's, the
+				// translation of its text with it; the auto-reply mark and
+				// the safety note, which say how it was sent, stay.
+				want.Message.Recalled, want.Message.Text, want.Message.Translation = true, "This message was recalled", ""
 				want.Edited = tc.wantEdited
 				check(t, "recalled message", readInbound(t, q, c, "m-1"), want)
 

@@ -16,10 +16,10 @@
 // which the engines may rely on:
 //   - times come back UTC, the zero time as the zero time.Time (not 1970),
 //     with nanoseconds intact;
-//   - UpdateConversation (and RecordRelayed) keep ThreadsReplaced
-//     themselves: +1 when a record that had a thread gets a different one,
-//     whatever the caller's value;
-//   - RecordRelayed for a conversation without a record is ErrNotFound;
+//   - UpdateConversation and SetThread keep ThreadsReplaced themselves: +1
+//     when a record that had a thread gets a different one, whatever the
+//     caller's value; RecordInbound keeps the stored count (and thread);
+//   - SetThread for a conversation without a record is ErrNotFound;
 //   - EnqueueReply defaults an empty status to queued; UpdateReply leaves the
 //     text, thread, author and creation time as enqueued;
 //   - lists (Conversations, Replies, SyncRuns, Incidents) are oldest first
@@ -41,6 +41,11 @@
 //     status) stores nothing; a conversation it creates with a thread
 //     records "opened", and the thread of an existing record is left to
 //     SetThread; Seq grows in the order of the batches and within them;
+//     every read (PendingInbound, InboundMessages, InboundByChat…) gives
+//     back each field of bridge.Message as recorded, Translation,
+//     AutoReply and SafetyNote included; a recall replaces the content
+//     (kind, text, URL, card, unsupported type) and the translation, and
+//     keeps the rest;
 //   - PendingInbound(limit <= 0) returns nothing; MarkPosted leaves silent
 //     and own messages and ignores messages the queue does not hold;
 //     InboundBacklog lists the conversation waiting longest first (then by
@@ -53,7 +58,8 @@
 //     messages as known messages of the queue: own, posted or silent; one
 //     of version 6 keeps the records it held as JSON in meta as typed
 //     records (times at millisecond precision), and meta keeps only the
-//     surfaces' keys.
+//     surfaces' keys; one of version 7 keeps its queued messages, without
+//     a translation, auto-reply mark or safety note.
 package statetest
 
 import (

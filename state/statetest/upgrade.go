@@ -166,4 +166,48 @@ var upgradeTests = []test{
 		}
 	}},
 	upgradeRecordsTest,
+	{"v7_inbound_messages_gain_translation_auto_reply_and_safety_note", func(t *testing.T, s *suite) {
+		ctx := t.Context()
+		legacy := s.legacyDB(t, 7)
+		exec := func(what, query string, args ...any) {
+			t.Helper()
+			if err := legacy.Exec(ctx, query, args...); err != nil {
+				t.Fatalf("version 7 database: %s: %v", what, err)
+			}
+		}
+		c := conversation("shop-a", "c1", thread(1))
+		exec("insert conversation",
+			`INSERT INTO conversations (store, id, buyer_id, buyer_name, link, thread_channel, thread_id,
+			   threads_replaced, watermark_id, watermark_at, last_buyer_at, last_seller_at, awaiting_since,
+			   unread, created_at, updated_at, seller_streak)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+			string(c.Store), string(c.ID), c.BuyerID, c.BuyerName, c.Link, c.Thread.Channel, c.Thread.ID,
+			c.ThreadsReplaced, string(c.WatermarkID), state.UnixNano(c.WatermarkAt), state.UnixNano(c.LastBuyerAt),
+			state.UnixNano(c.LastSellerAt), state.UnixNano(c.AwaitingSince), c.Unread,
+			state.UnixNano(c.CreatedAt), state.UnixNano(c.UpdatedAt), c.SellerStreak)
+		// A pending message as release 7 recorded it: its content, nothing
+		// beside it.
+		old := msg(c, "m-old", 1)
+		exec("insert inbound message",
+			`INSERT INTO inbound_messages (store, conversation, message_id, sender, sender_name, kind, text,
+			   sent_at, status, recorded_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			string(c.Store), string(c.ID), string(old.Message.ID), string(old.Message.Sender), old.Message.SenderName,
+			string(old.Message.Kind), old.Message.Text, state.UnixNano(old.Message.SentAt), string(old.Status),
+			state.UnixNano(old.RecordedAt))
+		must(t, "close the version 7 database", legacy.Close())
+
+		_, q := s.freshQueue(t)
+		got := readInbound(t, q, c, "m-old")
+		old.Seq = got.Seq
+		check(t, "a message recorded before the upgrade (no translation, not an auto-reply, no safety note)", got, old)
+
+		fresh := msg(c, "m-new", 2)
+		fresh.Message.Translation, fresh.Message.AutoReply, fresh.Message.SafetyNote = "Is it in stock?", true, "blocked"
+		recordOK(t, q, "RecordInbound after the upgrade", batch(c, fresh), "m-new")
+		pending, err := q.PendingInbound(ctx, c.Store, c.ID, 10)
+		must(t, "PendingInbound", err)
+		check(t, "pending messages after the upgrade", pending,
+			withSeqs(t, "PendingInbound", pending, []bridge.InboundMessage{old, fresh}))
+	}},
 }

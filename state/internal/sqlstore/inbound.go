@@ -12,7 +12,8 @@ import (
 )
 
 const inboundColumns = `seq, store, conversation, message_id, sender, sender_name, kind, text, url, card,
-	unsupported_type, sent_at, status, resumed, recalled, edited, chat_channel, chat_id, recorded_at, posted_at`
+	unsupported_type, sent_at, status, resumed, recalled, edited, chat_channel, chat_id, recorded_at, posted_at,
+	translation, auto_reply, safety_note`
 
 func scanInbound(row Row) (bridge.InboundMessage, error) {
 	var (
@@ -22,7 +23,8 @@ func scanInbound(row Row) (bridge.InboundMessage, error) {
 	)
 	err := row.Scan(&m.Seq, &store, &conv, &id, &sender, &m.Message.SenderName, &kind, &m.Message.Text,
 		&m.Message.URL, &card, &m.Message.UnsupportedType, &sentAt, &status, &m.Resumed, &m.Message.Recalled,
-		&m.Edited, &m.Chat.Channel, &m.Chat.ID, &recordedAt, &postedAt)
+		&m.Edited, &m.Chat.Channel, &m.Chat.ID, &recordedAt, &postedAt,
+		&m.Message.Translation, &m.Message.AutoReply, &m.Message.SafetyNote)
 	if err != nil {
 		return bridge.InboundMessage{}, err
 	}
@@ -46,9 +48,11 @@ func scanInbound(row Row) (bridge.InboundMessage, error) {
 // ThreadsReplaced and CreatedAt is updated, so that a SetThread running
 // alongside is never undone) and each message the queue does not hold yet.
 // A message it holds is left as it is, unless the batch's copy is recalled
-// and the stored one is not: then it is marked recalled, its content is
-// replaced by the batch's, and a posted message is marked Edited. It returns
-// the IDs it inserted or changed, in the batch's order.
+// and the stored one is not: then it is marked recalled, its content (kind,
+// text, URL, card, unsupported type and translation) is replaced by the
+// batch's, and a posted message is marked Edited; its sender, time,
+// AutoReply and SafetyNote stay as recorded. It returns the IDs it inserted
+// or changed, in the batch's order.
 //
 // A message without an ID, of another conversation or with an unknown
 // status refuses the whole batch before anything is written. An empty Status
@@ -80,7 +84,7 @@ func (s *Store) RecordInbound(ctx context.Context, b bridge.InboundBatch) ([]bri
 			}
 			n, err := tx.Exec(ctx, recallInboundSQL, string(c.Store), string(c.ID), string(m.Message.ID),
 				string(m.Message.Kind), m.Message.Text, m.Message.URL, encodeCard(m.Message.Card),
-				m.Message.UnsupportedType)
+				m.Message.UnsupportedType, m.Message.Translation)
 			if err != nil {
 				return err
 			}
@@ -185,7 +189,7 @@ const updateConversationKeepThreadSQL = `UPDATE conversations SET
 // maxInboundChunk is the most rows one INSERT of RecordInbound carries.
 // A batch is inserted in chunks whose sizes are powers of two (its binary
 // digits: 50 = 32 + 16 + 2), so that seven statements, prepared once,
-// serve every batch size; 64 rows of 17 arguments stay far below both
+// serve every batch size; 64 rows of 20 arguments stay far below both
 // databases' limits on arguments per statement.
 const maxInboundChunk = 64
 
@@ -209,7 +213,7 @@ func insertInboundStatements() []string {
 
 // inboundArgsPerRow is how many arguments a row adds to the insert after
 // the store and conversation ($1 and $2, shared by every row).
-const inboundArgsPerRow = 17
+const inboundArgsPerRow = 20
 
 // buildInsertInbound is an INSERT of rows messages that skips those already
 // held and returns the IDs of those it inserted.
@@ -217,7 +221,7 @@ func buildInsertInbound(rows int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO inbound_messages (store, conversation, message_id, sender, sender_name, kind,
 	text, url, card, unsupported_type, sent_at, status, resumed, recalled, edited, chat_channel, chat_id,
-	recorded_at, posted_at) VALUES `)
+	recorded_at, posted_at, translation, auto_reply, safety_note) VALUES `)
 	n := 3
 	for r := range rows {
 		if r > 0 {
@@ -250,7 +254,7 @@ func insertInbound(ctx context.Context, tx Tx, c bridge.ConversationRecord, msgs
 			args = append(args, string(msg.ID), string(msg.Sender), msg.SenderName, string(msg.Kind),
 				msg.Text, msg.URL, encodeCard(msg.Card), msg.UnsupportedType, state.UnixNano(msg.SentAt),
 				string(m.Status), m.Resumed, msg.Recalled, m.Edited, m.Chat.Channel, m.Chat.ID,
-				state.UnixNano(m.RecordedAt), state.UnixNano(m.PostedAt))
+				state.UnixNano(m.RecordedAt), state.UnixNano(m.PostedAt), msg.Translation, msg.AutoReply, msg.SafetyNote)
 		}
 		if err := scanIDs(ctx, tx, inserted, insertInboundSQL[n], args...); err != nil {
 			return err
@@ -282,10 +286,12 @@ func scanIDs(ctx context.Context, tx Tx, ids map[bridge.MessageID]bool, query st
 }
 
 // recallInboundSQL marks a held message recalled, with the content the
-// recall carries; a message already posted is to be edited in its thread.
-// The right-hand sides see the row as it was.
+// recall carries (the translation is of the text, so it goes with it: a
+// recall without one clears it); who sent the message, when, and its
+// auto-reply mark and safety note are kept. A message already posted is to
+// be edited in its thread. The right-hand sides see the row as it was.
 const recallInboundSQL = `UPDATE inbound_messages SET
-	recalled = TRUE, kind = $4, text = $5, url = $6, card = $7, unsupported_type = $8,
+	recalled = TRUE, kind = $4, text = $5, url = $6, card = $7, unsupported_type = $8, translation = $9,
 	edited = (edited OR status = 'posted')
 	WHERE store = $1 AND conversation = $2 AND message_id = $3 AND NOT recalled`
 
