@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
@@ -86,6 +87,11 @@ type Config struct {
 	// BacklogRescan is how often the inbound backlog is read again from
 	// state (it is also read at start), so nothing recorded is left behind.
 	BacklogRescan time.Duration
+	// ReplicaRescan is how often, with several replicas, the holder of a
+	// store picks up what other replicas recorded for it (pushes, agents'
+	// replies); Lease times the leases (bridge/lease; TTL 10 s by default).
+	ReplicaRescan time.Duration
+	Lease         lease.Config
 }
 
 // DefaultConfig returns the defaults.
@@ -123,6 +129,7 @@ func DefaultConfig() Config {
 		PostBackoff:      time.Second,
 		PostBackoffMax:   time.Minute,
 		BacklogRescan:    time.Minute,
+		ReplicaRescan:    time.Second,
 	}
 }
 
@@ -165,6 +172,8 @@ func (c Config) withDefaults() Config {
 	bridge.Default(&c.PostBackoff, d.PostBackoff)
 	bridge.Default(&c.PostBackoffMax, d.PostBackoffMax)
 	bridge.Default(&c.BacklogRescan, d.BacklogRescan)
+	bridge.Default(&c.ReplicaRescan, d.ReplicaRescan)
+	c.Lease.SetDefaults()
 	return c
 }
 

@@ -26,6 +26,9 @@ func (r *Relay) deliver(ctx context.Context, k convKey) outcome {
 	if !ok {
 		return outcome{} // the store was removed; its rows wait for it
 	}
+	if !r.ownsStore(k.store) {
+		return outcome{} // another replica holds the store and posts its rows
+	}
 	crit, cancel := context.WithTimeout(r.hardCtx(), criticalTimeout)
 	defer cancel()
 	rows, err := r.state.PendingInbound(crit, k.store, k.conv, r.cfg.Batch)
@@ -63,6 +66,9 @@ func (r *Relay) deliver(ctx context.Context, k convKey) outcome {
 		if n := len(posted); n > 0 {
 			r.countPosted(st.ID, n)
 			rows = rows[n:]
+		}
+		if errors.Is(err, errNotHolder) {
+			return outcome{}
 		}
 		if errors.Is(err, bridge.ErrThreadGone) && heal == 0 {
 			r.log.Warn("thread was deleted; opening a new one", "store", st.ID, "conversation", rec.ID)
@@ -151,7 +157,7 @@ func (r *Relay) postRows(ctx context.Context, st bridge.Store, rec bridge.Conver
 	// Rows recorded before this run started may have been posted by the
 	// previous run; the clock cannot tell "at" the start apart, so those
 	// count as before it too.
-	if pc, ok := r.chat.(bridge.PostedChecker); ok && !opened && r.book.needsCheck(k, !rows[0].RecordedAt.After(r.started)) {
+	if pc, ok := r.chat.(bridge.PostedChecker); ok && !opened && r.book.needsCheck(k, !rows[0].RecordedAt.After(r.checkSince(st.ID))) {
 		ids := make([]bridge.MessageID, 0, len(rows))
 		for _, m := range rows {
 			ids = append(ids, m.Message.ID)
@@ -193,6 +199,10 @@ func (r *Relay) postRows(ctx context.Context, st bridge.Store, rec bridge.Conver
 		h := headerOf(st, rec)
 		for _, m := range todo {
 			h.Resumed = h.Resumed || m.Resumed
+		}
+		if !r.ownsStore(st.ID) {
+			// The lease was lost meanwhile: the new holder posts them.
+			return nil, fmt.Errorf("store %s: %w", st.ID, errNotHolder)
 		}
 		msgs := make([]bridge.Message, len(todo))
 		for j, m := range todo {

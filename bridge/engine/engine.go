@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
@@ -30,6 +32,14 @@ type Deps struct {
 	// list again (cmd reads the config file), and the engine applies it
 	// without a restart.
 	StoreLoader StoreLoader
+	// Leases, when set, shares the work with the other replicas of the
+	// state database (replicas.go); ReplicaID names this one (default: the
+	// host name and a random suffix); Singletons are the lease names of the
+	// jobs outside the engine that must run once (lease.Report,
+	// lease.TelegramUpdates, lease.Alerts), which Holds answers for.
+	Leases     bridge.Leases
+	ReplicaID  string
+	Singletons []string
 }
 
 // Engine is the bridge: it wires the components, each built with what it
@@ -56,6 +66,10 @@ type Engine struct {
 	relay      *Relay
 	headers    *headerUpdater
 	locks      *convLocks
+	// coord shares the work with other replicas; nil when alone.
+	coord      *lease.Coordinator
+	coordErr   error
+	singletons []string
 
 	mu      sync.RWMutex
 	stores  map[bridge.StoreID]bridge.Store
@@ -102,6 +116,10 @@ func New(cfg Config, deps Deps) *Engine {
 		stores:     map[bridge.StoreID]bridge.Store{},
 		syncers:    map[bridge.StoreID]*syncer{},
 		locks:      &convLocks{},
+		singletons: append([]string(nil), deps.Singletons...),
+	}
+	if deps.Leases != nil && !slices.Contains(e.singletons, lease.Alerts) {
+		e.singletons = append(e.singletons, lease.Alerts)
 	}
 	for _, m := range deps.Marketplaces {
 		e.mps[m.Platform()] = m
@@ -111,6 +129,7 @@ func New(cfg Config, deps Deps) *Engine {
 		e.order = append(e.order, s.ID)
 	}
 	e.mon = monitor.New(cfg.monitorConfig(), monitor.Deps{State: deps.State, Alerts: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Label: e.storeLabel,
+		Alerting: e.alertingFunc(deps),
 		PushDriven: func(id bridge.StoreID) bool {
 			st, ok := e.Store(id)
 			if !ok {
@@ -123,11 +142,11 @@ func New(cfg Config, deps Deps) *Engine {
 	e.relay = newRelay(RelayConfig{
 		Concurrency: cfg.PostConcurrency, Batch: cfg.PostBatch,
 		Backoff: cfg.PostBackoff, BackoffMax: cfg.PostBackoffMax,
-	}, RelayDeps{State: deps.State, Chat: deps.Chat, Stores: e.Store, Headers: e.headers, Monitor: e.mon, Clock: deps.Clock, Logger: deps.Logger})
+	}, RelayDeps{State: deps.State, Chat: deps.Chat, Stores: e.Store, Headers: e.headers, Monitor: e.mon, Clock: deps.Clock, Logger: deps.Logger, Owns: e.ownsFunc(deps)})
 	e.outbox = newOutbox(cfg, OutboxDeps{
 		State: deps.State, Chat: deps.Chat, Clock: deps.Clock, Logger: deps.Logger, Stores: e.Store,
 		Marketplaces: e.marketplace, Locks: e.locks, Headers: e.headers, Monitor: e.mon, AuthRefused: e.authRefused,
-		Sent: e.noteSent,
+		Sent: e.noteSent, Owns: e.ownsFunc(deps),
 	})
 	e.queue = newQueue(QueueConfig{ImportWindow: cfg.ImportWindow, ResumedAfter: cfg.ResumedAfter}, QueueDeps{
 		State: deps.State, Clock: deps.Clock, Logger: deps.Logger, Locks: e.locks, Echoes: e.outbox, Notify: e.relay.notify,
@@ -136,6 +155,7 @@ func New(cfg Config, deps Deps) *Engine {
 	if deps.Chat != nil {
 		surface = deps.Chat.Name()
 	}
+	e.coord, e.coordErr = e.newCoordinator(deps)
 	e.cmds = newDispatcher(deps.State, surface, deps.Clock, deps.Logger)
 	if err := e.cmds.register(e.commands()...); err != nil {
 		panic(err) // the engine's own command names are distinct
@@ -213,6 +233,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	if e.state == nil || e.chat == nil {
 		return errors.New("bridge: engine needs a State and a Chat")
 	}
+	if e.coordErr != nil {
+		return fmt.Errorf("bridge: replicas: %w", e.coordErr)
+	}
 	for _, id := range e.order {
 		s := e.stores[id]
 		if _, ok := e.mps[s.Platform]; !ok {
@@ -244,11 +267,17 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.listen(runCtx)
 	}()
 	e.mu.Lock()
-	for _, id := range e.order {
-		e.startSyncerLocked(runCtx, e.stores[id])
+	if e.coord == nil {
+		for _, id := range e.order {
+			e.startSyncerLocked(runCtx, e.stores[id])
+		}
 	}
 	e.started = true
 	e.mu.Unlock()
+	if e.coord != nil {
+		// The stores' syncers start as their leases are taken.
+		e.runReplica(runCtx)
+	}
 	if e.hints != nil {
 		e.wg.Add(1)
 		go e.routeHints(runCtx)
@@ -287,11 +316,15 @@ func (e *Engine) startSyncerLocked(ctx context.Context, s bridge.Store) {
 		cfg: e.cfg, state: e.state, mp: e.mps[s.Platform], queue: e.queue, locks: e.locks, mon: e.mon,
 		clock: e.clock, log: e.log, authRefused: e.authRefused, authWorks: e.authWorks, synced: e.maybeRescan,
 	}, s)
+	sctx, cancel := context.WithCancel(ctx)
+	sy.cancel = cancel
 	e.syncers[s.ID] = sy
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		sy.run(ctx)
+		defer close(sy.done)
+		defer cancel()
+		sy.run(sctx)
 	}()
 }
 
@@ -348,7 +381,9 @@ func (e *Engine) routeHints(ctx context.Context) {
 			}
 			for _, s := range e.storeList() {
 				if s.Platform == h.Platform && s.ShopID == h.ShopID {
-					e.syncerFor(s.ID).wake(syncRequest{reason: "push"})
+					if sy := e.syncerFor(s.ID); sy != nil {
+						sy.wake(syncRequest{reason: "push"})
+					}
 				}
 			}
 		}
@@ -397,18 +432,26 @@ func (e *Engine) SetStores(stores []bridge.Store) error {
 		if !e.started {
 			continue
 		}
-		if !had {
+		if sy := e.syncers[s.ID]; sy != nil && old != s {
+			sy.setStore(s)
+		} else if !had && e.coord == nil {
 			e.startSyncerLocked(e.runCtx, s)
-		} else if old != s {
-			e.syncers[s.ID].setStore(s)
 		}
 	}
 	for id, sy := range e.syncers {
 		if !keep[id] {
 			sy.stop()
 			delete(e.syncers, id)
+		}
+	}
+	for id := range e.stores {
+		if !keep[id] {
 			delete(e.stores, id)
 		}
+	}
+	if e.coord != nil {
+		// A new store's syncer starts when its lease is taken.
+		e.coord.SetNames(e.leaseNamesLocked())
 	}
 	return nil
 }
@@ -491,6 +534,9 @@ func (e *Engine) RetryCatchUp(ctx context.Context, store bridge.StoreID) (int, e
 func (e *Engine) SyncNow(ctx context.Context, id bridge.StoreID) (int, error) {
 	sy := e.syncerFor(id)
 	if sy == nil {
+		if _, ok := e.Store(id); ok {
+			return 0, fmt.Errorf("store %s is synced by another replica", id)
+		}
 		return 0, fmt.Errorf("unknown store %q", id)
 	}
 	done := make(chan syncResult, 1)

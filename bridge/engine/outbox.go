@@ -32,8 +32,12 @@ type Outbox struct {
 	// authRefused is told when the marketplace refuses a store's tokens.
 	authRefused func(ctx context.Context, s bridge.Store, err error)
 	sentHook    func(bridge.StoreID, time.Time)
+	owns        func(bridge.StoreID) bool
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// known are the unfinished replies this outbox tracks (queued, waiting
+	// for a retry, or in flight); resume picks up the others.
+	known  map[bridge.ReplyID]bool
 	queue  []bridge.ReplyID
 	queued map[bridge.ReplyID]bool
 	// convOf and busy keep one reply per conversation in flight.
@@ -82,12 +86,16 @@ type OutboxDeps struct {
 	AuthRefused  func(ctx context.Context, s bridge.Store, err error)
 	// Sent, when set, is told of each reply the marketplace accepted.
 	Sent func(bridge.StoreID, time.Time)
+	// Owns says whether this replica sends a store's replies (it holds the
+	// store's lease); nil: every store.
+	Owns func(bridge.StoreID) bool
 }
 
 func newOutbox(cfg Config, d OutboxDeps) *Outbox {
 	return &Outbox{
 		cfg: cfg, state: d.State, chat: d.Chat, clock: d.Clock, log: d.Logger, stores: d.Stores, mps: d.Marketplaces,
-		locks: d.Locks, headers: d.Headers, mon: d.Monitor, authRefused: d.AuthRefused, sentHook: d.Sent,
+		locks: d.Locks, headers: d.Headers, mon: d.Monitor, authRefused: d.AuthRefused, sentHook: d.Sent, owns: d.Owns,
+		known:    map[bridge.ReplyID]bool{},
 		queued:   map[bridge.ReplyID]bool{},
 		convOf:   map[bridge.ReplyID]convKey{},
 		busy:     map[convKey]bool{},
@@ -101,11 +109,38 @@ func newOutbox(cfg Config, d OutboxDeps) *Outbox {
 // start resumes unfinished rows and starts the workers.
 func (o *Outbox) start(ctx context.Context) error {
 	o.sendCtx, o.sendCancel = context.WithCancel(context.WithoutCancel(ctx))
+	if err := o.resume(ctx); err != nil {
+		return err
+	}
+	for i := 0; i < o.cfg.SendWorkers; i++ {
+		o.wg.Add(1)
+		go o.work()
+	}
+	return nil
+}
+
+// ownsStore reports whether this replica sends the store's replies.
+func (o *Outbox) ownsStore(id bridge.StoreID) bool { return o.owns == nil || o.owns(id) }
+
+// resume schedules the unfinished replies it does not track yet, of the
+// stores this replica sends for: at start, when it takes a store over, and
+// (with replicas) on an interval, for the replies other replicas received.
+func (o *Outbox) resume(ctx context.Context) error {
 	rows, err := o.state.UnfinishedReplies(ctx)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
+		if !o.ownsStore(r.Store) {
+			continue
+		}
+		o.mu.Lock()
+		seen := o.known[r.ID]
+		o.known[r.ID] = true
+		o.mu.Unlock()
+		if seen {
+			continue
+		}
 		wait := r.NextAttemptAt.Sub(o.clock.Now())
 		if r.Status == bridge.ReplySending {
 			// The previous run may have died mid-send: its request can still
@@ -116,11 +151,26 @@ func (o *Outbox) start(ctx context.Context) error {
 		o.track(r)
 		o.schedule(r.ID, wait)
 	}
-	for i := 0; i < o.cfg.SendWorkers; i++ {
-		o.wg.Add(1)
-		go o.work()
-	}
 	return nil
+}
+
+// forget stops tracking the reply (finished, or its store is another
+// replica's now), so that a later resume picks it up if it is unfinished.
+func (o *Outbox) forget(id bridge.ReplyID) {
+	o.mu.Lock()
+	delete(o.known, id)
+	o.mu.Unlock()
+}
+
+// forgetStore stops tracking the store's replies: another replica took it.
+func (o *Outbox) forgetStore(id bridge.StoreID) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for r := range o.known {
+		if k, ok := o.convOf[r]; ok && k.store == id {
+			delete(o.known, r)
+		}
+	}
 }
 
 // stop takes no more work, lets in-flight sends finish within grace, then
@@ -191,6 +241,7 @@ func (o *Outbox) push(id bridge.ReplyID) {
 func (o *Outbox) track(r bridge.Reply) {
 	o.mu.Lock()
 	o.convOf[r.ID] = convKey{r.Store, r.Conversation}
+	o.known[r.ID] = true
 	o.mu.Unlock()
 }
 
@@ -310,6 +361,11 @@ func (o *Outbox) process(ctx context.Context, id bridge.ReplyID) {
 		return
 	}
 	if r.Status.Final() {
+		o.forget(id)
+		return
+	}
+	if !o.ownsStore(r.Store) {
+		o.forget(id) // the store's holder sends it
 		return
 	}
 	st, ok := o.stores(r.Store)

@@ -35,7 +35,12 @@ type Relay struct {
 	// closed: wait was called; no poster starts any more.
 	closed  bool
 	started time.Time
-	wg      sync.WaitGroup
+	// owns and acquired: with replicas, this one posts the conversations of
+	// the stores it holds, each since it took the store over (rows recorded
+	// before are checked in the thread first, as after a restart).
+	owns     func(bridge.StoreID) bool
+	acquired map[bridge.StoreID]time.Time
+	wg       sync.WaitGroup
 	// posted counts messages posted per store since start, for metrics.
 	posted map[bridge.StoreID]uint64
 	// changed is closed and replaced when a poster becomes idle.
@@ -72,13 +77,16 @@ type RelayDeps struct {
 	Monitor *monitor.Monitor
 	Clock   bridge.Clock
 	Logger  *slog.Logger
+	// Owns says whether this replica posts a store's conversations (it
+	// holds the store's lease); nil: every store.
+	Owns func(bridge.StoreID) bool
 }
 
 func newRelay(cfg RelayConfig, d RelayDeps) *Relay {
 	r := &Relay{
 		cfg: cfg, state: d.State, chat: d.Chat, stores: d.Stores, headers: d.Headers, mon: d.Monitor,
 		clock: d.Clock, log: d.Logger, posters: map[string]*poster{}, posted: map[bridge.StoreID]uint64{},
-		changed: make(chan struct{}), book: newPostBook(),
+		changed: make(chan struct{}), book: newPostBook(), owns: d.Owns, acquired: map[bridge.StoreID]time.Time{},
 	}
 	r.router, _ = d.Chat.(bridge.Router)
 	return r
@@ -349,4 +357,42 @@ func (r *Relay) hardCtx() context.Context {
 		return context.Background()
 	}
 	return r.hard
+}
+
+// ownsStore reports whether this replica posts the store's conversations.
+func (r *Relay) ownsStore(id bridge.StoreID) bool { return r.owns == nil || r.owns(id) }
+
+// storeAcquired notes that this replica took the store over now: rows
+// recorded before may have been posted by the replica that held it, so
+// its conversations' threads are searched before posting them (where the
+// surface can), and its backlog is read.
+func (r *Relay) storeAcquired(ctx context.Context, id bridge.StoreID) {
+	r.mu.Lock()
+	r.acquired[id] = r.clock.Now()
+	r.mu.Unlock()
+	r.book.forgetStore(id)
+	r.rescan(ctx)
+}
+
+// checkSince is when rows of the store start to be this replica's own:
+// rows recorded up to then may have been posted by another run.
+func (r *Relay) checkSince(id bridge.StoreID) time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.acquired[id]; t.After(r.started) {
+		return t
+	}
+	return r.started
+}
+
+// forgetStore forgets which of the store's conversations were searched for
+// earlier posts: after a takeover they are searched again.
+func (b *postBook) forgetStore(id bridge.StoreID) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k := range b.checked {
+		if k.store == id {
+			delete(b.checked, k)
+		}
+	}
 }

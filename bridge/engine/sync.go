@@ -67,6 +67,10 @@ type syncer struct {
 	wakeC chan syncRequest
 	quit  chan struct{}
 	once  sync.Once
+	// cancel ends the syncer's context (its sync in flight too); done is
+	// closed when its goroutine has returned.
+	cancel context.CancelFunc
+	done   chan struct{}
 
 	// running is the cancel func of the in-flight sync.
 	running context.CancelFunc
@@ -82,7 +86,7 @@ type syncer struct {
 }
 
 func newSyncer(d syncerDeps, s bridge.Store) *syncer {
-	return &syncer{d: d, store: s, wakeC: make(chan syncRequest, 16), quit: make(chan struct{})}
+	return &syncer{d: d, store: s, wakeC: make(chan syncRequest, 16), quit: make(chan struct{}), done: make(chan struct{})}
 }
 
 func (sy *syncer) setStore(s bridge.Store) {
@@ -98,6 +102,23 @@ func (sy *syncer) getStore() bridge.Store {
 }
 
 func (sy *syncer) stop() { sy.once.Do(func() { close(sy.quit) }) }
+
+// halt stops the syncer and cuts its sync in flight (another replica takes
+// the store over: what it fetched and did not record is fetched again
+// there); it waits for the goroutine up to wait and reports whether it
+// returned.
+func (sy *syncer) halt(wait time.Duration, clock bridge.Clock) bool {
+	sy.stop()
+	if sy.cancel != nil {
+		sy.cancel()
+	}
+	select {
+	case <-sy.done:
+		return true
+	case <-clock.After(wait):
+		return false
+	}
+}
 
 // wake asks for a sync soon; a catch-up cancels the in-flight sync first.
 func (sy *syncer) wake(r syncRequest) {

@@ -27,6 +27,7 @@ type Monitor struct {
 	label func(bridge.StoreID) (string, bool)
 	// pushDriven says whether a store's messages arrive by push only.
 	pushDriven func(bridge.StoreID) bool
+	alerting   func() bool
 
 	mu     sync.Mutex
 	stores map[bridge.StoreID]*health
@@ -61,6 +62,11 @@ type Deps struct {
 	// PushDriven says whether a store's messages arrive by push only
 	// (Lazada); nil: none does.
 	PushDriven func(bridge.StoreID) bool
+	// Alerting, with several replicas, says whether this one publishes the
+	// alerts about the chat surface and the state database (it holds
+	// lease.Alerts); nil: it does. A store's alerts come from the replica
+	// that syncs it.
+	Alerting func() bool
 }
 
 type health struct {
@@ -129,7 +135,7 @@ type StoreHealth struct {
 func (h StoreHealth) Up() bool { return !h.Down && !h.NeedsUpdate }
 
 func New(cfg Config, d Deps) *Monitor {
-	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, pushDriven: d.PushDriven, stores: map[bridge.StoreID]*health{}}
+	return &Monitor{cfg: cfg, state: d.State, alerts: d.Alerts, clock: d.Clock, log: d.Logger, label: d.Label, pushDriven: d.PushDriven, alerting: d.Alerting, stores: map[bridge.StoreID]*health{}}
 }
 
 func (m *Monitor) healthLocked(id bridge.StoreID) *health {
@@ -305,6 +311,11 @@ func (m *Monitor) publish(inc *incidentState, build func(bridge.Incident) bridge
 	snap := inc.Incident
 	snap.Stores = append([]bridge.StoreID(nil), inc.Stores...)
 	m.mu.Unlock()
+	if len(snap.Stores) == 0 && m.alerting != nil && !m.alerting() {
+		// Another replica publishes the alerts about the chat surface and
+		// the state database (each replica sees the same outage).
+		return
+	}
 	a := build(snap)
 	ref := snap.Alert
 	if ref != (bridge.AlertRef{}) && sameAlert(inc.last, a) {
