@@ -95,6 +95,10 @@ type Deps struct {
 	// (anyone can call the callback URL): the first is logged, a flood only
 	// as counts.
 	Refusals *bridge.Refusals
+	// Owns, with several replicas, says whether this replica refreshes a
+	// store's tokens (it holds the store's lease: a single-use refresh
+	// token must be spent by one replica); nil: every store.
+	Owns func(bridge.StoreID) bool
 }
 
 // Link is an authorization link for a shop owner to open.
@@ -134,6 +138,7 @@ type Flow struct {
 	clock      bridge.Clock
 	log        *slog.Logger
 	stores     func() []bridge.Store
+	owns       func(bridge.StoreID) bool
 	mps        map[bridge.Platform]bridge.Marketplace
 	onResult   func(Result)
 	authorized func(bridge.Store)
@@ -166,7 +171,7 @@ func New(cfg Config, deps Deps) *Flow {
 	}
 	a := &Flow{
 		cfg: cfg.withDefaults(), state: deps.State, chat: deps.Chat, clock: deps.Clock,
-		log: deps.Logger.With("component", "auth"), stores: deps.Stores, onResult: deps.OnResult, authorized: deps.Authorized, refusals: deps.Refusals,
+		log: deps.Logger.With("component", "auth"), stores: deps.Stores, owns: deps.Owns, onResult: deps.OnResult, authorized: deps.Authorized, refusals: deps.Refusals,
 		mps: map[bridge.Platform]bridge.Marketplace{}, wake: make(chan struct{}, 1), retry: map[bridge.StoreID]retryState{},
 	}
 	for _, m := range deps.Marketplaces {

@@ -66,6 +66,9 @@ func (a *Flow) check(ctx context.Context) time.Duration {
 		if ctx.Err() != nil {
 			return a.cfg.CheckInterval
 		}
+		if a.owns != nil && !a.owns(s.ID) {
+			continue // another replica holds the store and refreshes its tokens
+		}
 		if at := a.checkStore(ctx, s); !at.IsZero() && at.Before(next) {
 			next = at
 		}

@@ -356,3 +356,57 @@ func TestReportConfigValidation(t *testing.T) {
 		t.Errorf("defaults = %+v", def)
 	}
 }
+
+// With two replicas, only the holder of the report lease posts; a report
+// due while the lease changes hands is posted once, by the new holder.
+func TestOnlyTheReportLeaseHolderPosts(t *testing.T) {
+	fire := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
+	clock := bridgetest.NewClock(fire.Add(-time.Minute))
+	st := openReportState(t, reportDB(t), clock)
+	rc := newReportChat(false)
+	var owner atomic.Int32 // which replica holds the lease; 0: none
+	owner.Store(2)
+	for i := int32(1); i <= 2; i++ {
+		eng := engine.New(engine.Config{}, engine.Deps{State: st, Chat: rc, Stores: []bridge.Store{storeA}, Clock: clock})
+		rep, err := report.New(berlin9(), report.Deps{State: st, Chat: rc, Stores: eng.Stores, Clock: clock,
+			Owns: func() bool { return owner.Load() == i }})
+		reportMust(t, "New", err)
+		reportMust(t, "Start", rep.Start(context.Background()))
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = rep.Stop(ctx)
+		})
+	}
+	// The clock moves from timer to timer, each time once both schedulers
+	// wait on it again: the lease changes hands between their turns.
+	until := func(cond func() bool) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		for {
+			reportMust(t, "both schedulers parked", clock.BlockUntil(ctx, 2))
+			if cond() {
+				return
+			}
+			d, _ := clock.NextTimer()
+			clock.Advance(d)
+		}
+	}
+	until(func() bool { return len(rc.Posts()) >= 1 })
+	// The next day the lease is between holders when the report is due,
+	// then replica 1 takes it.
+	owner.Store(0)
+	next := fire.Add(24 * time.Hour)
+	until(func() bool { return !clock.Now().Before(next.Add(2 * time.Minute)) })
+	if n := len(rc.Posts()); n != 1 {
+		t.Fatalf("%d reports posted while no replica held the lease, want still 1", n)
+	}
+	owner.Store(1)
+	until(func() bool { return len(rc.Posts()) >= 2 })
+	until(func() bool { return !clock.Now().Before(next.Add(3 * time.Hour)) })
+	posts := rc.Posts()
+	if len(posts) != 2 || posts[0].Report.Key != "eu@2026-03-10" || posts[1].Report.Key != "eu@2026-03-11" || !posts[1].At.After(next) {
+		t.Fatalf("posts %+v, want the 10th and, after the handover, the 11th once each", posts)
+	}
+}

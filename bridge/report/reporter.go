@@ -51,6 +51,7 @@ type Reporter struct {
 	schedules    []schedule
 	configTokens map[bridge.StoreID]bool
 	log          *slog.Logger
+	owns         func() bool
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -89,6 +90,11 @@ type Deps struct {
 	Stores func() []bridge.Store
 	Clock  bridge.Clock
 	Logger *slog.Logger
+	// Owns, with several replicas, says whether this replica posts the
+	// reports (it holds lease.Report); nil: it does. The others keep their
+	// schedules and try again, so a report due while the lease changes
+	// hands is posted by the new holder.
+	Owns func() bool
 }
 
 // New builds the reporter; its `report` command joins the engine's
@@ -109,7 +115,7 @@ func New(cfg Config, d Deps, opts ...Option) (*Reporter, error) {
 	}
 	r := &Reporter{
 		state: d.State, chat: d.Chat, stores: d.Stores, clock: d.Clock,
-		cfg: cfg, configTokens: map[bridge.StoreID]bool{}, log: d.Logger.With("component", "report"),
+		cfg: cfg, configTokens: map[bridge.StoreID]bool{}, log: d.Logger.With("component", "report"), owns: d.Owns,
 	}
 	for _, s := range cfg.Schedules {
 		rs, err := newSchedule(s)
@@ -240,6 +246,9 @@ func (r *Reporter) deliverWithRetry(ctx context.Context, s schedule, fire time.T
 			return
 		}
 		if attempt >= r.cfg.RetryAttempts {
+			if !r.owner() {
+				return
+			}
 			r.log.Error("giving up posting the report; the next one covers its period", "schedule", s.Name, "key", s.key(fire), "attempts", attempt)
 			return
 		}
@@ -273,6 +282,9 @@ func (r *Reporter) saveDelivery(ctx context.Context, d bridge.ReportDelivery) er
 // reports whether a retry is due. late marks a report due before this
 // start: it is posted only within the late window.
 func (r *Reporter) deliver(ctx context.Context, s schedule, fire time.Time, late bool) (retry bool) {
+	if !r.owner() {
+		return true // the holder posts it; this replica looks again later
+	}
 	key := s.key(fire)
 	log := r.log.With("schedule", s.Name, "key", key)
 	d, found, err := r.loadDelivery(ctx, key)
@@ -437,3 +449,6 @@ func ParsePeriod(s string) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// owner reports whether this replica posts the reports.
+func (r *Reporter) owner() bool { return r.owns == nil || r.owns() }
