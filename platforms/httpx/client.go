@@ -293,7 +293,7 @@ func (c *Client) logAttempt(call *Call, n, status int, err error, retry bool) {
 		attrs = append(attrs, "status", status)
 	}
 	if err != nil {
-		attrs = append(attrs, "error", err.Error(), "retry", retry)
+		attrs = append(attrs, "err", err, "retry", retry)
 	}
 	c.log.Debug("marketplace call", attrs...)
 }

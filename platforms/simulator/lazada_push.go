@@ -183,7 +183,7 @@ func (p *lazadaPusher) deliver(ctx context.Context, job lazadaPush) {
 	req.Header.Set("Authorization", LazadaPushSignature(cfg.AppKey, cfg.AppSecret, job.body))
 	resp, err := hc.Do(req)
 	if err != nil {
-		s.log.Debug("lazada push not delivered", "error", err.Error())
+		s.log.Debug("lazada push not delivered", "err", err)
 		p.failed(job)
 		return
 	}

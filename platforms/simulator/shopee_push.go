@@ -139,7 +139,7 @@ func (d *shopeeDialect) post(ctx context.Context, callback string, body []byte) 
 	req.Header.Set("Authorization", PushSignature(d.s.cfg.PartnerKey, callback, body))
 	resp, err := d.pushHTTP.Do(req)
 	if err != nil {
-		d.s.log.Debug("push not delivered", "error", err.Error())
+		d.s.log.Debug("push not delivered", "err", err)
 		return false
 	}
 	resp.Body.Close()

@@ -351,7 +351,7 @@ func (s *Simulator) reopenIfNoRefuse() {
 	}
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		s.log.Error("simulator: cannot listen again after refuse", "addr", s.addr, "error", err.Error())
+		s.log.Error("simulator: cannot listen again after refuse", "addr", s.addr, "err", err)
 		return
 	}
 	s.serveLocked(ln)

@@ -205,7 +205,7 @@ func (w *tiktokWebhooks) attempt(ctx context.Context, h *TikTokWebhook) bool {
 			status = resp.StatusCode
 			resp.Body.Close()
 		} else {
-			w.d.s.log.Debug("tiktok webhook not delivered", "error", derr.Error())
+			w.d.s.log.Debug("tiktok webhook not delivered", "err", derr)
 		}
 	}
 	ok := status == http.StatusOK
