@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -91,27 +92,13 @@ const (
 
 // SetDefaults fills the listener's unset fields.
 func (c *HTTPConfig) SetDefaults() {
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8080"
-	}
-	if c.ReadHeaderTimeout == 0 {
-		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = DefaultReadTimeout
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.RefusalLogInterval == 0 {
-		c.RefusalLogInterval = DefaultRefusalLogInterval
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:8080")
+	c.ReadHeaderTimeout = cmp.Or(c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	c.ReadTimeout = cmp.Or(c.ReadTimeout, DefaultReadTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes)
+	c.RefusalLogInterval = cmp.Or(c.RefusalLogInterval, DefaultRefusalLogInterval)
 }
 
 // Validate returns one line per problem.
@@ -316,19 +303,11 @@ func (c *Config) StoresOf(p bridge.Platform) []bridge.Store {
 
 // SetDefaults fills what the file leaves out.
 func (c *Config) SetDefaults() {
-	if c.Log.Level == "" {
-		c.Log.Level = "info"
-	}
-	if c.Log.Format == "" {
-		c.Log.Format = "text"
-	}
+	c.Log.Level = cmp.Or(c.Log.Level, "info")
+	c.Log.Format = cmp.Or(c.Log.Format, "text")
 	c.HTTP.SetDefaults()
-	if c.State.Backend == "" {
-		c.State.Backend = "sqlite"
-	}
-	if c.State.Path == "" {
-		c.State.Path = "shopbridge.db"
-	}
+	c.State.Backend = cmp.Or(c.State.Backend, "sqlite")
+	c.State.Path = cmp.Or(c.State.Path, "shopbridge.db")
 	if c.Chat == "" {
 		switch {
 		case c.Slack != nil:

@@ -21,6 +21,7 @@
 package httpx
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -61,27 +62,13 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	if c.Timeout == 0 {
-		c.Timeout = DefaultTimeout
-	}
-	if c.RetryMax == 0 {
-		c.RetryMax = DefaultRetryMax
-	}
-	if c.RetryWaitMin == 0 {
-		c.RetryWaitMin = DefaultRetryWaitMin
-	}
-	if c.RetryWaitMax == 0 {
-		c.RetryWaitMax = DefaultRetryWaitMax
-	}
-	if c.MaxResponseBytes == 0 {
-		c.MaxResponseBytes = DefaultMaxResponseBytes
-	}
-	if c.RateLimit == 0 {
-		c.RateLimit = DefaultRateLimit
-	}
-	if c.RateBurst == 0 {
-		c.RateBurst = DefaultRateBurst
-	}
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.RetryMax = cmp.Or(c.RetryMax, DefaultRetryMax)
+	c.RetryWaitMin = cmp.Or(c.RetryWaitMin, DefaultRetryWaitMin)
+	c.RetryWaitMax = cmp.Or(c.RetryWaitMax, DefaultRetryWaitMax)
+	c.MaxResponseBytes = cmp.Or(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	c.RateLimit = cmp.Or(c.RateLimit, DefaultRateLimit)
+	c.RateBurst = cmp.Or(c.RateBurst, DefaultRateBurst)
 }
 
 // Validate returns one line per problem, each naming the field under

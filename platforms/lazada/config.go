@@ -1,6 +1,7 @@
 package lazada
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"sort"
@@ -101,42 +102,18 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	if c.AuthURL == "" {
-		c.AuthURL = DefaultAuthURL
-	}
-	if c.AuthorizeURL == "" {
-		c.AuthorizeURL = DefaultAuthorizeURL
-	}
-	if c.PushPath == "" {
-		c.PushPath = DefaultPushPath
-	}
-	if c.PushDeadline == 0 {
-		c.PushDeadline = DefaultPushDeadline
-	}
-	if c.PushMaxAge == 0 {
-		c.PushMaxAge = DefaultPushMaxAge
-	}
-	if c.PushMaxSkew == 0 {
-		c.PushMaxSkew = DefaultPushMaxSkew
-	}
-	if c.PushMaxBodyBytes == 0 {
-		c.PushMaxBodyBytes = DefaultPushMaxBodyBytes
-	}
-	if c.MaxListCallsPerHour == 0 {
-		c.MaxListCallsPerHour = DefaultMaxListCallsPerHour
-	}
-	if c.PageSize == 0 {
-		c.PageSize = DefaultPageSize
-	}
-	if c.MaxSessionPages == 0 {
-		c.MaxSessionPages = DefaultMaxSessionPages
-	}
-	if c.TokenRefreshMargin == 0 {
-		c.TokenRefreshMargin = DefaultTokenRefreshMargin
-	}
-	if c.RateLimitWait == 0 {
-		c.RateLimitWait = DefaultRateLimitWait
-	}
+	c.AuthURL = cmp.Or(c.AuthURL, DefaultAuthURL)
+	c.AuthorizeURL = cmp.Or(c.AuthorizeURL, DefaultAuthorizeURL)
+	c.PushPath = cmp.Or(c.PushPath, DefaultPushPath)
+	c.PushDeadline = cmp.Or(c.PushDeadline, DefaultPushDeadline)
+	c.PushMaxAge = cmp.Or(c.PushMaxAge, DefaultPushMaxAge)
+	c.PushMaxSkew = cmp.Or(c.PushMaxSkew, DefaultPushMaxSkew)
+	c.PushMaxBodyBytes = cmp.Or(c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
+	c.MaxListCallsPerHour = cmp.Or(c.MaxListCallsPerHour, DefaultMaxListCallsPerHour)
+	c.PageSize = cmp.Or(c.PageSize, DefaultPageSize)
+	c.MaxSessionPages = cmp.Or(c.MaxSessionPages, DefaultMaxSessionPages)
+	c.TokenRefreshMargin = cmp.Or(c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	c.RateLimitWait = cmp.Or(c.RateLimitWait, DefaultRateLimitWait)
 	c.HTTP.SetDefaults()
 }
 

@@ -1,6 +1,7 @@
 package shopee
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"strings"
@@ -77,42 +78,18 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	if c.BaseURL == "" {
-		c.BaseURL = DefaultBaseURL
-	}
-	if c.PushPath == "" {
-		c.PushPath = DefaultPushPath
-	}
-	if c.PushMaxAge == 0 {
-		c.PushMaxAge = DefaultPushMaxAge
-	}
-	if c.PushMaxSkew == 0 {
-		c.PushMaxSkew = DefaultPushMaxSkew
-	}
-	if c.PushMaxBodyBytes == 0 {
-		c.PushMaxBodyBytes = DefaultPushMaxBodyBytes
-	}
-	if c.LostPushInterval == 0 {
-		c.LostPushInterval = DefaultLostPushInterval
-	}
-	if c.ConversationPageSize == 0 {
-		c.ConversationPageSize = DefaultConversationPageSize
-	}
-	if c.MessagePageSize == 0 {
-		c.MessagePageSize = DefaultMessagePageSize
-	}
-	if c.MaxConversationPages == 0 {
-		c.MaxConversationPages = DefaultMaxConversationPages
-	}
-	if c.MaxMessagePages == 0 {
-		c.MaxMessagePages = DefaultMaxMessagePages
-	}
-	if c.TokenRefreshMargin == 0 {
-		c.TokenRefreshMargin = DefaultTokenRefreshMargin
-	}
-	if c.RateLimitWait == 0 {
-		c.RateLimitWait = DefaultRateLimitWait
-	}
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultBaseURL)
+	c.PushPath = cmp.Or(c.PushPath, DefaultPushPath)
+	c.PushMaxAge = cmp.Or(c.PushMaxAge, DefaultPushMaxAge)
+	c.PushMaxSkew = cmp.Or(c.PushMaxSkew, DefaultPushMaxSkew)
+	c.PushMaxBodyBytes = cmp.Or(c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
+	c.LostPushInterval = cmp.Or(c.LostPushInterval, DefaultLostPushInterval)
+	c.ConversationPageSize = cmp.Or(c.ConversationPageSize, DefaultConversationPageSize)
+	c.MessagePageSize = cmp.Or(c.MessagePageSize, DefaultMessagePageSize)
+	c.MaxConversationPages = cmp.Or(c.MaxConversationPages, DefaultMaxConversationPages)
+	c.MaxMessagePages = cmp.Or(c.MaxMessagePages, DefaultMaxMessagePages)
+	c.TokenRefreshMargin = cmp.Or(c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	c.RateLimitWait = cmp.Or(c.RateLimitWait, DefaultRateLimitWait)
 	c.HTTP.SetDefaults()
 }
 

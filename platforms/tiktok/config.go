@@ -1,6 +1,7 @@
 package tiktok
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"strings"
@@ -158,9 +159,7 @@ func (c *Config) SetDefaults() {
 	num(&c.LookupPages, DefaultLookupPages)
 	num(&c.DailyQuota, DefaultDailyQuota)
 	num(&c.MaxTextLength, DefaultMaxTextLength)
-	if c.WebhookMaxBodyBytes == 0 {
-		c.WebhookMaxBodyBytes = DefaultWebhookMaxBodyBytes
-	}
+	c.WebhookMaxBodyBytes = cmp.Or(c.WebhookMaxBodyBytes, DefaultWebhookMaxBodyBytes)
 	c.HTTP.SetDefaults()
 }
 
