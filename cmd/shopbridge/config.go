@@ -408,6 +408,9 @@ func (c *Config) Validate() []string {
 
 	switch c.Chat {
 	case "console":
+		console := c.Console
+		console.SetDefaults()
+		p = append(p, console.Validate()...)
 	case "slack":
 		if c.Slack == nil {
 			add("slack: chat is slack but the slack section is missing")

@@ -157,7 +157,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
-		return fmt.Errorf("demo: start: %w", err)
+		return startError(err)
 	}
 	fmt.Fprintf(stdout, "demo: %d Shopee, %d Lazada and %d TikTok Shop shops on the simulator at %s, chat surface %s, state %s\n",
 		o.shops.shopee, o.shops.lazada, o.shops.tiktok, sim.URL(), cfg.Chat, o.dbPath)

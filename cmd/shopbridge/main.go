@@ -130,7 +130,7 @@ func runApp(ctx context.Context, app *fx.App, stop time.Duration) error {
 	startCtx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
-		return fmt.Errorf("start: %w", err)
+		return startError(err)
 	}
 	<-ctx.Done()
 	stopCtx, cancel2 := context.WithTimeout(context.Background(), stop)

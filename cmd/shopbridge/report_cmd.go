@@ -100,7 +100,7 @@ func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	app := fx.New(opts...)
 	if err := app.Err(); err != nil {
-		return err
+		return startError(err)
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

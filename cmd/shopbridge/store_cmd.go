@@ -187,7 +187,7 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 	var out []bridge.Marketplace
 	if cfg.PlatformEnabled(bridge.PlatformShopee) {
 		c, err := shopee.New(*cfg.Shopee, shopee.Deps{
-			Tokens: st, InitialTokens: cfg.InitialTokens(), Logger: log.With("platform", "shopee"),
+			Tokens: st, InitialTokens: cfg.InitialTokens(), Logger: log,
 		})
 		if err != nil {
 			return nil, err
@@ -197,7 +197,7 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 	if cfg.PlatformEnabled(bridge.PlatformLazada) {
 		c, err := lazada.New(*cfg.Lazada, lazada.Deps{
 			Tokens: st, InitialTokens: cfg.InitialTokens(), Stores: cfg.StoresOf(bridge.PlatformLazada),
-			Logger: log.With("platform", "lazada"),
+			Logger: log,
 		})
 		if err != nil {
 			return nil, err
@@ -207,7 +207,7 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 	if cfg.PlatformEnabled(bridge.PlatformTikTok) {
 		c, err := tiktok.New(*cfg.TikTok, tiktok.Deps{
 			Tokens: st, InitialTokens: cfg.InitialTokens(), Stores: cfg.StoresOf(bridge.PlatformTikTok),
-			Logger: log.With("platform", "tiktok"),
+			Logger: log,
 		})
 		if err != nil {
 			return nil, err
