@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -63,6 +61,12 @@ func (n demoShops) platforms() []bridge.Platform {
 	return out
 }
 
+const demoSynopsis = `  shopbridge demo [--duration 30s] [--outage-platform shopee|lazada|tiktok]
+      run a whole bridge on this machine: a built-in marketplace simulator,
+      the real clients, SQLite state and the console (or Slack/Telegram
+      with their tokens in the environment)
+`
+
 // cmdDemo runs a whole bridge on this machine: the marketplace simulator
 // over loopback HTTP with Shopee, Lazada and TikTok Shop shops side by side
 // and scripted buyers, the real clients (Shopee polled, Lazada push-first,
@@ -71,8 +75,7 @@ func (n demoShops) platforms() []bridge.Platform {
 // environment), with scripted agents answering and an outage of one
 // marketplace at a time.
 func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", demoSynopsis)
 	var o demoOptions
 	fs.DurationVar(&o.duration, "duration", 0, "run this long, then print a summary and exit (0: until interrupted)")
 	fs.IntVar(&o.shops.shopee, "shops", 2, "how many Shopee shops")
@@ -86,18 +89,18 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&o.verbose, "verbose", false, "log at info level (default: warnings only)")
 	fs.DurationVar(&o.outage, "outage", 0, "length of each simulated marketplace outage (default: a quarter of --duration, at most 8s)")
 	fs.DurationVar(&o.every, "outage-every", 60*time.Second, "time between outages when running without --duration")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, stdout, 0, 0); err != nil {
 		return err
 	}
 	// The console surface and the demo's own lines share the terminal.
 	stdout = &lockedWriter{w: stdout}
 	if o.shops.shopee < 0 || o.shops.lazada < 0 || o.shops.tiktok < 0 || o.shops.total() < 1 || o.buyers < 1 {
-		return errors.New("demo: --shops, --lazada and --tiktok must not be negative, with at least one shop in all, and --buyers must be at least 1")
+		return usagef("demo", "--shops, --lazada and --tiktok must not be negative, with at least one shop in all, and --buyers must be at least 1")
 	}
 	switch bridge.Platform(o.outagePlatform) {
 	case bridge.PlatformShopee, bridge.PlatformLazada, bridge.PlatformTikTok:
 	default:
-		return fmt.Errorf("demo: --outage-platform %q is not shopee, lazada or tiktok", o.outagePlatform)
+		return usagef("demo", "--outage-platform %q is not shopee, lazada or tiktok", o.outagePlatform)
 	}
 	if !slices.Contains(o.shops.platforms(), bridge.Platform(o.outagePlatform)) {
 		o.outagePlatform = string(o.shops.platforms()[0])
