@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -572,6 +573,9 @@ func redactURL(raw string) string {
 	return u.Redacted()
 }
 
+// decodeErrorLine finds the line of one of the decoder's problems.
+var decodeErrorLine = regexp.MustCompile(`^line (\d+): `)
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // unsetEnv is a ${NAME} reference to a variable the environment lacks.
@@ -710,16 +714,34 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(path string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	expanded, unset := expandEnv(data, lookup)
 	problems := envProblems(unset, unusedSections(data))
+	var root yaml.Node
+	if err := yaml.Unmarshal(expanded, &root); err != nil {
+		problems = append(problems, syntaxProblem(err, expanded))
+		return nil, &ConfigError{Path: path, Problems: problems}
+	}
+	// Unknown keys and values of the wrong kind, by their path; the
+	// decoder's own lines for them (in Go type names) are left out.
+	told := map[int]bool{}
+	for _, kp := range checkKeys(&root) {
+		problems = append(problems, fmt.Sprintf("%s (line %d)", kp.text, kp.line))
+		told[kp.line] = true
+	}
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			problems = append(problems, te.Errors...)
-		} else {
-			problems = append(problems, err.Error())
+		if !errors.As(err, &te) {
+			problems = append(problems, syntaxProblem(err, expanded))
 			return nil, &ConfigError{Path: path, Problems: problems}
+		}
+		for _, line := range te.Errors {
+			if m := decodeErrorLine.FindStringSubmatch(line); m != nil {
+				if n, _ := strconv.Atoi(m[1]); told[n] {
+					continue
+				}
+			}
+			problems = append(problems, line)
 		}
 	}
 	cfg.SetDefaults()

@@ -207,12 +207,13 @@ func cmdCheckConfig(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var per []string
-	for _, m := range marketplaces {
-		if n := len(cfg.StoresOf(m.platform)); n > 0 {
-			per = append(per, fmt.Sprintf("%s %d", m.platform, n))
-		}
+	summary, err := cfg.Summary()
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d stores: %s; chat surface %s, state %s at %s)\n", *path, len(cfg.Stores), strings.Join(per, ", "), cfg.Chat, cfg.State.Backend, cfg.State.Path)
+	fmt.Fprintf(stdout, "%s: ok; it would run:\n", *path)
+	for _, line := range summary {
+		fmt.Fprintln(stdout, "  "+line)
+	}
 	return nil
 }
