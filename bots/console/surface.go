@@ -60,6 +60,9 @@ type Surface struct {
 
 	readerOnce sync.Once
 	lines      chan string
+	// commands are the bridge commands typed and still running; Listen
+	// waits for them before it returns.
+	commands sync.WaitGroup
 }
 
 var (
