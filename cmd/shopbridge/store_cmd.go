@@ -103,9 +103,8 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 		return unknownStore(*path, cfg, id)
 	}
 	if err != nil {
-		log.Error("store authorize: could not start the authorization flow", "store", string(id), "err", err)
 		audit(false, "could not start the authorization flow")
-		return errors.New(bridge.TextUpdateStoreFailed)
+		return fmt.Errorf("store authorize: could not create the authorization link of %s: %w", id, err)
 	}
 	fmt.Fprintf(stdout, "Authorization link for %s (it expires at %s).\nHave the shop owner open it and approve shopbridge:\n\n  %s\n\n",
 		link.Store.Label(), link.ExpiresAt.Local().Format("15:04 MST"), link.URL)
