@@ -109,8 +109,9 @@ type stateOptions struct {
 	// newState (--new-state) takes an empty SQLite file as a new state
 	// database instead of refusing it.
 	newState bool
-	// readOnly: the command only reads the state (report), so a missing
-	// SQLite file is refused rather than created.
+	// readOnly: the command only reads the state (report): a missing SQLite
+	// file is refused rather than created, nothing is migrated and tokens
+	// stored in the clear are left so (the running bridge encrypts them).
 	readOnly bool
 }
 
@@ -137,7 +138,7 @@ func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptio
 	)
 	switch cfg.State.Backend {
 	case "postgres":
-		opts := []postgres.Option{postgres.WithLogger(log)}
+		opts := []postgres.Option{postgres.WithLogger(log), postgres.WithReadOnly(so.readOnly)}
 		if cipher != nil {
 			opts = append(opts, postgres.WithCipher(cipher))
 		}
@@ -146,7 +147,7 @@ func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptio
 		}
 		db, err = postgres.Open(ctx, cfg.State.DSN, opts...)
 	default:
-		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithCreate(!so.readOnly)}
+		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithReadOnly(so.readOnly)}
 		if cipher != nil {
 			opts = append(opts, sqlite.WithCipher(cipher))
 		}
