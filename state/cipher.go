@@ -79,13 +79,17 @@ func (c *AESGCM) Open(sealed []byte) ([]byte, error) {
 	return plain, nil
 }
 
-// ParseKey decodes a key as written in the config file: 64 hex digits, or
-// standard or URL-safe base64 (padded or not), of 16, 24 or 32 bytes. The
-// error never repeats the key.
+// KeyFormats says how a token key is written, for messages and docs.
+const KeyFormats = "16, 24 or 32 bytes (32 recommended) as hex or base64, e.g. the output of `openssl rand -hex 32`"
+
+// ParseKey decodes a key as written in the environment: hex of 16, 24 or
+// 32 bytes, or standard or URL-safe base64 (padded or not) of as many. The
+// error says what is wrong without a prefix, for the caller to name the
+// key ("SHOPBRIDGE_SECRET_KEY: must decode to …"), and never repeats it.
 func ParseKey(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, errors.New("state: empty key")
+		return nil, errors.New("is empty")
 	}
 	var key []byte
 	if b, err := hex.DecodeString(s); err == nil && (len(b) == 16 || len(b) == 24 || len(b) == 32) {
@@ -102,9 +106,9 @@ func ParseKey(s string) ([]byte, error) {
 	case 16, 24, 32:
 		return key, nil
 	case 0:
-		return nil, errors.New("state: key is neither hex nor base64")
+		return nil, errors.New("must be " + KeyFormats + "; it is neither hex nor base64")
 	default:
-		return nil, fmt.Errorf("state: key must decode to 16, 24 or 32 bytes, got %d", len(key))
+		return nil, fmt.Errorf("must decode to 16, 24 or 32 bytes, got %d (hex or base64, e.g. the output of `openssl rand -hex 32`)", len(key))
 	}
 }
 

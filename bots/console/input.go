@@ -2,7 +2,9 @@ package console
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -44,7 +46,7 @@ func (s *Surface) handleLine(ctx context.Context, h bridge.ChatHandler, raw stri
 		}
 		id, ok := threadID(tag)
 		if !ok {
-			s.out.print(renderRefused(s.paint, "", `"`+shorten(cleanInline(tag), 20)+`" is not a thread tag like T3 — type "threads" to see them`))
+			s.out.print(renderRefused(s.paint, "", `"`+shorten(cleanInline(tag), 20)+`" is not a thread tag like T3; `+s.validThreads()))
 			return
 		}
 		_, _ = s.reply(ctx, h, bridge.ThreadRef{Channel: Channel, ID: id}, consoleUserID, s.cfg.User, text)
@@ -72,16 +74,68 @@ func (s *Surface) handleLine(ctx context.Context, h bridge.ChatHandler, raw stri
 	}
 }
 
-// command runs a bridge command as the console's admin and prints the answer.
+// commandAck is how long a bridge command may take before the console says
+// it is running: a sync during an outage can take minutes, and the input
+// must not look dead meanwhile.
+const commandAck = time.Second
+
+// command runs a bridge command as the console's admin and prints the
+// answer. One that takes longer than commandAck is acknowledged at once
+// ("/sync retry: running…") and answered again when it is done; the input
+// is read meanwhile (a reply can be typed while a sync runs).
 func (s *Surface) command(ctx context.Context, h bridge.ChatHandler, text string) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		text = "help"
 	}
-	resp := h.Command(ctx, bridge.CommandRequest{
-		Surface: Channel, UserID: consoleUserID, UserName: s.cfg.User, Admin: true, Channel: Channel, Text: text,
-	})
-	s.out.print(renderResponse(s.paint, consoleUserID, resp))
+	done := make(chan bridge.CommandResponse, 1)
+	s.commands.Add(1)
+	go func() {
+		defer s.commands.Done()
+		done <- h.Command(ctx, bridge.CommandRequest{
+			Surface: Channel, UserID: consoleUserID, UserName: s.cfg.User, Admin: true, Channel: Channel, Text: text,
+		})
+	}()
+	select {
+	case resp := <-done:
+		s.out.print(renderResponse(s.paint, consoleUserID, resp))
+		return
+	case <-s.clock.After(commandAck):
+	}
+	name := "/" + shorten(cleanInline(text), 40)
+	s.out.print(renderResponse(s.paint, consoleUserID, bridge.CommandResponse{Text: name + ": running… the answer follows when it is done"}))
+	s.commands.Add(1)
+	go func() {
+		defer s.commands.Done()
+		resp := <-done
+		s.out.print(renderResponse(s.paint, consoleUserID, bridge.CommandResponse{Text: name + " done: " + resp.Text, Public: resp.Public, Error: resp.Error}))
+	}()
+}
+
+// maxListed bounds the tags or numbers a refusal lists.
+const maxListed = 12
+
+// validThreads lists the thread tags of this session for a refusal: "the
+// threads are T1, T2, T5" (the latest ones when there are many).
+func (s *Surface) validThreads() string {
+	s.mu.Lock()
+	tags := make([]string, len(s.order))
+	for i, t := range s.order {
+		tags[i] = t.ref.ID
+	}
+	s.mu.Unlock()
+	if len(tags) == 0 {
+		return "no thread is open in this session yet"
+	}
+	return "the threads are " + listLatest(tags) + ` (type "threads" for who is in each)`
+}
+
+// listLatest joins items, the last maxListed of them when there are more.
+func listLatest(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d earlier", strings.Join(items[len(items)-maxListed:], ", "), len(items)-maxListed)
 }
 
 // cutWord splits off the first word; the rest keeps its inner spacing.

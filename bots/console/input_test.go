@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
@@ -85,8 +86,8 @@ func TestInputLines(t *testing.T) {
 		{name: "reply without anything", line: "reply", printed: `usage: reply T3 <text> — type "threads" to see the thread tags`},
 		{name: "reply without text", line: "reply T1", printed: "[T1] not sent: the reply is empty"},
 		{name: "reply with blank text", line: "r T1 \t ", printed: "[T1] not sent: the reply is empty"},
-		{name: "reply to a bad tag", line: "reply X1 hi", printed: `not sent: "X1" is not a thread tag like T3 — type "threads" to see them`},
-		{name: "reply to a tag never handed out", line: "reply T999 x", printed: `[T999] not sent: there is no thread T999 — type "threads" to see the thread tags`},
+		{name: "reply to a bad tag", line: "reply X1 hi", printed: `not sent: "X1" is not a thread tag like T3; the threads are T1 (type "threads" for who is in each)`},
+		{name: "reply to a tag never handed out", line: "reply T999 x", printed: `[T999] not sent: there is no thread T999; the threads are T1 (type "threads" for who is in each)`},
 		{name: "retry", line: "retry 12",
 			action:  &bridge.ActionEvent{ActionID: bridge.ActionRetrySend, Value: "12", UserID: "console", UserName: "mei", Admin: true},
 			printed: "(to console) Retrying your reply (#12)."},
@@ -239,6 +240,57 @@ func TestListenWithoutInputRunsUntilCancelled(t *testing.T) {
 	}
 	want := "[T1] agent1: hello\n[T1] reply #1 by agent1: ⏳ queued\n(to agent1) Retrying your reply (#3).\n"
 	if got := out.String()[opened:]; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}
+
+// slowHandler's commands wait for release, like a sync during an outage.
+type slowHandler struct {
+	*handler
+	release chan struct{}
+}
+
+func (h *slowHandler) recorder() *handler { return h.handler }
+func (h *slowHandler) Command(ctx context.Context, c bridge.CommandRequest) bridge.CommandResponse {
+	h.handler.Command(ctx, c)
+	select {
+	case <-h.release:
+		return bridge.CommandResponse{Text: "Synced shopee-my: 3 new messages."}
+	case <-ctx.Done():
+		return bridge.CommandResponse{Text: "Stopped.", Error: true}
+	}
+}
+
+// A command that takes a while is answered at once and again with its
+// result; the console reads the input meanwhile.
+func TestSlowCommandAnsweredAtOnceAndAgainWithTheResult(t *testing.T) {
+	h := &slowHandler{handler: newHandler(), release: make(chan struct{})}
+	l := listenWith(t, Config{User: "mei"}, h, nil)
+	if _, err := l.s.OpenThread(context.Background(), header("Alice", true)); err != nil {
+		t.Fatal(err)
+	}
+	clock := l.s.clock.(*bridgetest.Clock)
+	before := len(l.out.String())
+	if _, err := io.WriteString(l.in, "/sync retry shopee-my\n"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := clock.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(commandAck)
+	bridgetest.Eventually(t, "the acknowledgement", func() bool { return len(l.out.String()) > before })
+	if got, want := l.out.String()[before:], "(to console) /sync retry shopee-my: running… the answer follows when it is done\n"; got != want {
+		t.Fatalf("printed %q, want %q", got, want)
+	}
+	if got, want := l.typeLine(t, "threads"), "T1 shopee MY Main — buyer Alice — awaiting reply, 0 message(s) posted"; got != want {
+		t.Errorf("while the command runs, threads printed %q, want %q", got, want)
+	}
+	before = len(l.out.String())
+	close(h.release)
+	bridgetest.Eventually(t, "the result", func() bool { return len(l.out.String()) > before })
+	if got, want := l.out.String()[before:], "(to console) /sync retry shopee-my done: Synced shopee-my: 3 new messages.\n"; got != want {
 		t.Errorf("printed %q, want %q", got, want)
 	}
 }

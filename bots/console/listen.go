@@ -25,6 +25,9 @@ func (s *Surface) Listen(ctx context.Context, h bridge.ChatHandler) error {
 	h.SurfaceHealth(true, nil)
 	s.setHandler(h)
 	defer s.clearHandler(h)
+	// Commands still running end with ctx; their answers are printed
+	// before Listen returns.
+	defer s.commands.Wait()
 	for {
 		select {
 		case <-ctx.Done():

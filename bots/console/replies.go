@@ -108,7 +108,7 @@ func (s *Surface) reply(ctx context.Context, h bridge.ChatHandler, thread bridge
 	_, known := s.threads[tag]
 	s.mu.Unlock()
 	if !known && !s.threadIDs.issued(ctx, tag) {
-		return refuse(`there is no thread `+cleanInline(tag)+` — type "threads" to see the thread tags`, errNotStored)
+		return refuse(`there is no thread `+cleanInline(tag)+`; `+s.validThreads(), errNotStored)
 	}
 	if n, ok := h.(interface{ IsNote(string) bool }); ok && n.IsNote(text) {
 		// Internal by design: shown as a note, never sent.

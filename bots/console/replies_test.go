@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
@@ -112,6 +114,12 @@ func (f *fakeReplies) Reply(_ context.Context, id bridge.ReplyID) (bridge.Reply,
 	return bridge.Reply{}, fmt.Errorf("reply %d: %w", id, bridge.ErrNotFound)
 }
 
+func (f *fakeReplies) Replies(_ context.Context, store bridge.StoreID, since time.Time) ([]bridge.Reply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.rows), nil
+}
+
 func (f *fakeReplies) ReplyByChatMessage(_ context.Context, m bridge.ChatMessageRef) (bridge.Reply, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -199,12 +207,14 @@ func TestRetryTellsWhatTheReplyIs(t *testing.T) {
 		{ID: 4, Thread: th, Status: bridge.ReplyFailed, Reason: "server busy"},
 		{ID: 5, Thread: th, Status: bridge.ReplySent},
 		{ID: 6, Thread: th, Status: bridge.ReplySending},
+		{ID: 7, Thread: th, Status: bridge.ReplyFailed, Reason: "server busy"},
+		{ID: 8, Thread: bridge.ThreadRef{Channel: "C0SLACK", ID: "1712.34"}, Status: bridge.ReplyFailed},
 	}}
 	for _, tc := range []struct {
 		line, printed string
 		pressed       bool
 	}{
-		{"retry 9999", `(to console) error: There is no reply #9999: nothing to retry. Reply numbers are shown with each reply's status ("reply #12 … FAILED").`, false},
+		{"retry 9999", `(to console) error: There is no reply #9999: nothing to retry. Failed replies to retry: #4, #7.`, false},
 		{"retry 5", "(to console) error: Reply #5 was already sent ✓: nothing to retry.", false},
 		{"retry #6", "(to console) error: Reply #6 is being sent right now: wait for its status.", false},
 		{"retry 4", "(to console) Retrying your reply (#4).", true},

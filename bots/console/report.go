@@ -6,8 +6,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
-var _ bridge.InspectionPoster = (*Surface)(nil)
-
 // PostInspection prints the daily inspection report as plain text inside a
 // banner: the summary first, then the details. Missed replies name their
 // thread as the console does ("T3"), so an agent can answer with "T3 …".

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 )
@@ -25,7 +28,7 @@ func (s *Surface) retry(ctx context.Context, h bridge.ChatHandler, id bridge.Rep
 	}
 	switch {
 	case missing:
-		answer(fmt.Sprintf(`There is no reply #%d: nothing to retry. Reply numbers are shown with each reply's status ("reply #12 … FAILED").`, id))
+		answer(fmt.Sprintf(`There is no reply #%d: nothing to retry. %s`, id, s.retryable(ctx)))
 	case known && r.Status == bridge.ReplySent:
 		answer(fmt.Sprintf("Reply #%d was already sent ✓: nothing to retry.", id))
 	case known && r.Status == bridge.ReplySending:
@@ -33,6 +36,50 @@ func (s *Surface) retry(ctx context.Context, h bridge.ChatHandler, id bridge.Rep
 	default:
 		s.press(ctx, h, bridge.ActionRetrySend, strconv.FormatInt(int64(id), 10), consoleUserID, s.cfg.User)
 	}
+}
+
+// failedWindow is how far back retryable looks for failed replies in the
+// state.
+const failedWindow = 7 * 24 * time.Hour
+
+// replyLister is the optional capability of a ReplyStore to list recent
+// replies (bridge.State has it).
+type replyLister interface {
+	Replies(ctx context.Context, store bridge.StoreID, since time.Time) ([]bridge.Reply, error)
+}
+
+// retryable lists the failed console replies, which retry takes, for the
+// answer to a number that is not a reply: those of the past week in the
+// state when the console can list them, and those it showed.
+func (s *Surface) retryable(ctx context.Context) string {
+	failed := map[bridge.ReplyID]bool{}
+	if l, ok := s.replies.(replyLister); ok {
+		rows, err := l.Replies(ctx, "", s.clock.Now().Add(-failedWindow))
+		if err != nil {
+			s.log.Warn("console: could not list the failed replies", "err", err)
+		}
+		for _, r := range rows {
+			if r.Status == bridge.ReplyFailed && r.Thread.Channel == Channel {
+				failed[r.ID] = true
+			}
+		}
+	}
+	s.mu.Lock()
+	for _, r := range s.statuses {
+		if r.Status == bridge.ReplyFailed {
+			failed[r.ID] = true
+		}
+	}
+	s.mu.Unlock()
+	if len(failed) == 0 {
+		return `No reply has failed lately; a failed one shows "reply #12 … FAILED".`
+	}
+	ids := slices.Sorted(maps.Keys(failed))
+	nums := make([]string, len(ids))
+	for i, id := range ids {
+		nums[i] = "#" + strconv.FormatInt(int64(id), 10)
+	}
+	return "Failed replies to retry: " + listLatest(nums) + "."
 }
 
 // lookupReply finds reply id: in the state when the console has it

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -30,9 +29,9 @@ type Deps struct {
 	Replies ReplyStore
 }
 
-// Surface is the console chat surface. It implements bridge.Chat, the
-// optional PostReport and bridge.MessageUpdater; every method is safe for
-// concurrent use.
+// Surface is the console chat surface. It implements bridge.Chat and the
+// optional bridge.MessageUpdater, bridge.ReportPoster and
+// bridge.InspectionPoster; every method is safe for concurrent use.
 type Surface struct {
 	cfg   Config
 	log   *slog.Logger
@@ -61,14 +60,16 @@ type Surface struct {
 
 	readerOnce sync.Once
 	lines      chan string
+	// commands are the bridge commands typed and still running; Listen
+	// waits for them before it returns.
+	commands sync.WaitGroup
 }
 
 var (
-	_ bridge.Chat           = (*Surface)(nil)
-	_ bridge.MessageUpdater = (*Surface)(nil)
-	_ interface {
-		PostReport(ctx context.Context, title, text string) (bridge.ChatMessageRef, error)
-	} = (*Surface)(nil)
+	_ bridge.Chat             = (*Surface)(nil)
+	_ bridge.MessageUpdater   = (*Surface)(nil)
+	_ bridge.ReportPoster     = (*Surface)(nil)
+	_ bridge.InspectionPoster = (*Surface)(nil)
 )
 
 // New builds the surface. Nothing runs until the engine calls Listen.

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -133,96 +134,44 @@ type Pacing struct {
 
 // SetDefaults fills unset fields.
 func (c *Config) SetDefaults() {
-	if c.Mode == "" {
-		c.Mode = ModeSocket
-	}
+	c.Mode = cmp.Or(c.Mode, ModeSocket)
 	c.Mode = strings.ToLower(strings.TrimSpace(c.Mode))
-	if c.APIURL == "" {
-		c.APIURL = DefaultAPIURL
-	}
+	c.APIURL = cmp.Or(c.APIURL, DefaultAPIURL)
 	if !strings.HasSuffix(c.APIURL, "/") {
 		// slack-go appends method names to the base URL.
 		c.APIURL += "/"
 	}
-	if c.AlertsChannel == "" {
-		c.AlertsChannel = c.InboxChannel
-	}
-	if c.ReportChannel == "" {
-		c.ReportChannel = c.AlertsChannel
-	}
+	c.AlertsChannel = cmp.Or(c.AlertsChannel, c.InboxChannel)
+	c.ReportChannel = cmp.Or(c.ReportChannel, c.AlertsChannel)
 	if c.AdminCacheTTL <= 0 {
 		c.AdminCacheTTL = 5 * time.Minute
 	}
-	if c.Reactions.Sending == "" {
-		c.Reactions.Sending = "hourglass_flowing_sand"
-	}
-	if c.Reactions.Sent == "" {
-		c.Reactions.Sent = "white_check_mark"
-	}
-	if c.Reactions.Failed == "" {
-		c.Reactions.Failed = "x"
-	}
+	c.Reactions.Sending = cmp.Or(c.Reactions.Sending, "hourglass_flowing_sand")
+	c.Reactions.Sent = cmp.Or(c.Reactions.Sent, "white_check_mark")
+	c.Reactions.Failed = cmp.Or(c.Reactions.Failed, "x")
 	c.Reactions.Sending = strings.Trim(c.Reactions.Sending, ":")
 	c.Reactions.Sent = strings.Trim(c.Reactions.Sent, ":")
 	c.Reactions.Failed = strings.Trim(c.Reactions.Failed, ":")
 	p := &c.Pacing
-	if p.PostPerSecond == 0 {
-		p.PostPerSecond = 1
-	}
-	if p.PostBurst == 0 {
-		p.PostBurst = 3
-	}
-	if p.Tier2PerMinute == 0 {
-		p.Tier2PerMinute = 20
-	}
-	if p.Tier3PerMinute == 0 {
-		p.Tier3PerMinute = 50
-	}
-	if p.Tier4PerMinute == 0 {
-		p.Tier4PerMinute = 100
-	}
-	if p.MethodBurst == 0 {
-		p.MethodBurst = 5
-	}
-	if p.MaxRateLimitWait == 0 {
-		p.MaxRateLimitWait = 10 * time.Minute
-	}
-	if p.TransientRetries == 0 {
-		p.TransientRetries = 2
-	}
-	if p.RetryBackoff == 0 {
-		p.RetryBackoff = time.Second
-	}
-	if c.WatchdogTimeout == 0 {
-		c.WatchdogTimeout = 2 * time.Minute
-	}
-	if c.PingInterval == 0 {
-		c.PingInterval = 30 * time.Second
-	}
-	if c.ReconnectBackoff == 0 {
-		c.ReconnectBackoff = 2 * time.Second
-	}
-	if c.ReconnectBackoffMax == 0 {
-		c.ReconnectBackoffMax = 5 * time.Minute
-	}
-	if c.CommandAckTimeout == 0 {
-		c.CommandAckTimeout = 2500 * time.Millisecond
-	}
-	if c.DedupWindow == 0 {
-		c.DedupWindow = 30 * time.Minute
-	}
-	if c.SignatureMaxAge == 0 {
-		c.SignatureMaxAge = 5 * time.Minute
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 30 * time.Second
-	}
-	if c.TextLimit == 0 {
-		c.TextLimit = 3000
-	}
-	if c.MaxBlocks == 0 {
-		c.MaxBlocks = 50
-	}
+	p.PostPerSecond = cmp.Or(p.PostPerSecond, 1)
+	p.PostBurst = cmp.Or(p.PostBurst, 3)
+	p.Tier2PerMinute = cmp.Or(p.Tier2PerMinute, 20)
+	p.Tier3PerMinute = cmp.Or(p.Tier3PerMinute, 50)
+	p.Tier4PerMinute = cmp.Or(p.Tier4PerMinute, 100)
+	p.MethodBurst = cmp.Or(p.MethodBurst, 5)
+	p.MaxRateLimitWait = cmp.Or(p.MaxRateLimitWait, 10*time.Minute)
+	p.TransientRetries = cmp.Or(p.TransientRetries, 2)
+	p.RetryBackoff = cmp.Or(p.RetryBackoff, time.Second)
+	c.WatchdogTimeout = cmp.Or(c.WatchdogTimeout, 2*time.Minute)
+	c.PingInterval = cmp.Or(c.PingInterval, 30*time.Second)
+	c.ReconnectBackoff = cmp.Or(c.ReconnectBackoff, 2*time.Second)
+	c.ReconnectBackoffMax = cmp.Or(c.ReconnectBackoffMax, 5*time.Minute)
+	c.CommandAckTimeout = cmp.Or(c.CommandAckTimeout, 2500*time.Millisecond)
+	c.DedupWindow = cmp.Or(c.DedupWindow, 30*time.Minute)
+	c.SignatureMaxAge = cmp.Or(c.SignatureMaxAge, 5*time.Minute)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, 30*time.Second)
+	c.TextLimit = cmp.Or(c.TextLimit, 3000)
+	c.MaxBlocks = cmp.Or(c.MaxBlocks, 50)
 }
 
 var (

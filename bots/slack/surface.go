@@ -40,9 +40,10 @@ type Deps struct {
 	Refusals *bridge.Refusals
 }
 
-// Surface is the Slack chat surface. It implements bridge.Chat,
-// bridge.BatchPoster, bridge.PostedChecker, bridge.Router and
-// bridge.MessageUpdater.
+// Surface is the Slack chat surface. It implements bridge.Chat and the
+// optional bridge.BatchPoster, bridge.PostedChecker, bridge.Router,
+// bridge.MessageUpdater, bridge.ReportPoster, bridge.InspectionPoster and
+// bridge.InspectionFinder.
 type Surface struct {
 	cfg    Config
 	log    *slog.Logger
@@ -95,11 +96,14 @@ type identity struct {
 }
 
 var (
-	_ bridge.Chat           = (*Surface)(nil)
-	_ bridge.BatchPoster    = (*Surface)(nil)
-	_ bridge.PostedChecker  = (*Surface)(nil)
-	_ bridge.Router         = (*Surface)(nil)
-	_ bridge.MessageUpdater = (*Surface)(nil)
+	_ bridge.Chat             = (*Surface)(nil)
+	_ bridge.BatchPoster      = (*Surface)(nil)
+	_ bridge.PostedChecker    = (*Surface)(nil)
+	_ bridge.Router           = (*Surface)(nil)
+	_ bridge.MessageUpdater   = (*Surface)(nil)
+	_ bridge.ReportPoster     = (*Surface)(nil)
+	_ bridge.InspectionPoster = (*Surface)(nil)
+	_ bridge.InspectionFinder = (*Surface)(nil)
 )
 
 // New builds the surface from a config (defaults applied, then validated).

@@ -11,12 +11,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// PostReporter is the optional capability of a surface to post a long
-// plain-text report (the daily inspection) to its report channel.
-type PostReporter interface {
-	PostReport(ctx context.Context, title, text string) (bridge.ChatMessageRef, error)
-}
-
 var severityIcons = map[bridge.AlertSeverity]string{
 	bridge.SeverityCritical: "🔴",
 	bridge.SeverityWarning:  "🟠",

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -119,49 +120,25 @@ const (
 
 // SetDefaults fills unset fields.
 func (c *Config) SetDefaults() {
-	if c.APIURL == "" {
-		c.APIURL = DefaultAPIURL
-	}
+	c.APIURL = cmp.Or(c.APIURL, DefaultAPIURL)
 	c.APIURL = strings.TrimRight(c.APIURL, "/")
-	if c.Mode == "" {
-		c.Mode = ModePolling
-	}
-	if c.WebhookPath == "" {
-		c.WebhookPath = DefaultWebhookPath
-	}
-	if c.WebhookMaxConnections == 0 {
-		c.WebhookMaxConnections = 1
-	}
-	if c.AlertsChat == 0 {
-		c.AlertsChat = c.InboxChat
-	}
+	c.Mode = cmp.Or(c.Mode, ModePolling)
+	c.WebhookPath = cmp.Or(c.WebhookPath, DefaultWebhookPath)
+	c.WebhookMaxConnections = cmp.Or(c.WebhookMaxConnections, 1)
+	c.AlertsChat = cmp.Or(c.AlertsChat, c.InboxChat)
 	if c.ReportChat == 0 {
 		c.ReportChat = c.AlertsChat
-		if c.ReportTopic == 0 {
-			c.ReportTopic = c.AlertsTopic
-		}
+		c.ReportTopic = cmp.Or(c.ReportTopic, c.AlertsTopic)
 	}
-	if c.Reactions.Sending == "" {
-		c.Reactions.Sending = "✍"
-	}
-	if c.Reactions.Sent == "" {
-		c.Reactions.Sent = "👌"
-	}
-	if c.Reactions.Failed == "" {
-		c.Reactions.Failed = "💔"
-	}
+	c.Reactions.Sending = cmp.Or(c.Reactions.Sending, "✍")
+	c.Reactions.Sent = cmp.Or(c.Reactions.Sent, "👌")
+	c.Reactions.Failed = cmp.Or(c.Reactions.Failed, "💔")
 	c.Reactions.Sending = normalizeEmoji(c.Reactions.Sending)
 	c.Reactions.Sent = normalizeEmoji(c.Reactions.Sent)
 	c.Reactions.Failed = normalizeEmoji(c.Reactions.Failed)
-	if c.PinHeader == nil {
-		c.PinHeader = boolPtr(false)
-	}
-	if c.NotifyEdits == nil {
-		c.NotifyEdits = boolPtr(true)
-	}
-	if c.TimeZone == "" {
-		c.TimeZone = "UTC"
-	}
+	c.PinHeader = cmp.Or(c.PinHeader, boolPtr(false))
+	c.NotifyEdits = cmp.Or(c.NotifyEdits, boolPtr(true))
+	c.TimeZone = cmp.Or(c.TimeZone, "UTC")
 	if len(c.SiteChats) > 0 {
 		sites := make(map[string]int64, len(c.SiteChats))
 		for k, v := range c.SiteChats {
@@ -170,36 +147,16 @@ func (c *Config) SetDefaults() {
 		c.SiteChats = sites
 	}
 	p := &c.Pacing
-	if p.PerChatInterval == 0 {
-		p.PerChatInterval = time.Second
-	}
-	if p.GroupPerMinute == 0 {
-		p.GroupPerMinute = 20
-	}
-	if p.GroupWindow == 0 {
-		p.GroupWindow = time.Minute
-	}
-	if p.GlobalPerSecond == 0 {
-		p.GlobalPerSecond = 30
-	}
-	if p.MaxRetryAfter == 0 {
-		p.MaxRetryAfter = 5 * time.Minute
-	}
-	if p.Combine == nil {
-		p.Combine = boolPtr(true)
-	}
-	if p.Adaptive == nil {
-		p.Adaptive = boolPtr(true)
-	}
-	if c.PollTimeout == 0 {
-		c.PollTimeout = 50 * time.Second
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 30 * time.Second
-	}
-	if c.HealthCheckInterval == 0 {
-		c.HealthCheckInterval = time.Minute
-	}
+	p.PerChatInterval = cmp.Or(p.PerChatInterval, time.Second)
+	p.GroupPerMinute = cmp.Or(p.GroupPerMinute, 20)
+	p.GroupWindow = cmp.Or(p.GroupWindow, time.Minute)
+	p.GlobalPerSecond = cmp.Or(p.GlobalPerSecond, 30)
+	p.MaxRetryAfter = cmp.Or(p.MaxRetryAfter, 5*time.Minute)
+	p.Combine = cmp.Or(p.Combine, boolPtr(true))
+	p.Adaptive = cmp.Or(p.Adaptive, boolPtr(true))
+	c.PollTimeout = cmp.Or(c.PollTimeout, 50*time.Second)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, 30*time.Second)
+	c.HealthCheckInterval = cmp.Or(c.HealthCheckInterval, time.Minute)
 }
 
 func boolPtr(b bool) *bool { return &b }

@@ -13,20 +13,6 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 )
 
-// BatchPoster is the optional capability of a surface to post several
-// messages of one conversation in one call, so a backlog can be combined
-// into few posts. The engine's posters use it, when the surface has it,
-// for everything pending for a conversation.
-//
-// PostMessages posts msgs (oldest first) into the thread. It returns the
-// chat message of each message for a prefix of msgs: when it returns fewer
-// refs than messages, err says why the rest was not posted (an error
-// wrapping bridge.ErrThreadGone included), and the caller records only the
-// posted prefix.
-type BatchPoster interface {
-	PostMessages(ctx context.Context, t bridge.ThreadRef, h bridge.ThreadHeader, msgs []bridge.Message) ([]bridge.ChatMessageRef, error)
-}
-
 // postJob is one waiting PostMessages call.
 type postJob struct {
 	thread threadKey

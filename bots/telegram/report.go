@@ -16,8 +16,6 @@ import (
 // carries a great many formatting entities.
 const maxReportLines = 40
 
-var _ bridge.InspectionPoster = (*Surface)(nil)
-
 // PostInspection posts the daily inspection report as HTML: the summary
 // (title, headline, one line per checklist item) first, then the details
 // as replies to it in the same chat and topic, each message within 4096

@@ -2,8 +2,6 @@ package telegram
 
 import "github.com/shopbridge/shopbridge/bridge"
 
-var _ bridge.Router = (*Surface)(nil)
-
 // Destination names the chat a store's new threads open in, formatted like
 // the Channel of the ThreadRefs the surface returns (the chat id), so the
 // engine runs one poster per chat and finds existing threads under it. It

@@ -42,7 +42,8 @@ type Deps struct {
 }
 
 // Surface is the Telegram chat surface. It implements bridge.Chat and the
-// optional BatchPoster, PostReporter and bridge.MessageUpdater.
+// optional bridge.BatchPoster, bridge.Router, bridge.MessageUpdater,
+// bridge.ReportPoster and bridge.InspectionPoster.
 type Surface struct {
 	cfg     Config
 	log     *slog.Logger
@@ -89,10 +90,12 @@ type Surface struct {
 }
 
 var (
-	_ bridge.Chat           = (*Surface)(nil)
-	_ BatchPoster           = (*Surface)(nil)
-	_ PostReporter          = (*Surface)(nil)
-	_ bridge.MessageUpdater = (*Surface)(nil)
+	_ bridge.Chat             = (*Surface)(nil)
+	_ bridge.BatchPoster      = (*Surface)(nil)
+	_ bridge.Router           = (*Surface)(nil)
+	_ bridge.MessageUpdater   = (*Surface)(nil)
+	_ bridge.ReportPoster     = (*Surface)(nil)
+	_ bridge.InspectionPoster = (*Surface)(nil)
 )
 
 // New builds the surface from cfg. It applies defaults, refuses a bad

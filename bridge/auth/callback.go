@@ -90,7 +90,7 @@ func (a *Flow) Callback(ctx context.Context, p bridge.Platform, q url.Values) (R
 		return a.finish(ctx, s, st, bridge.Tokens{}, errors.New("the platform sent back no authorization code (was the authorization cancelled?)"))
 	}
 	if shop := q.Get("shop_id"); shop != "" && shop != s.ShopID {
-		return a.finish(ctx, s, st, bridge.Tokens{}, fmt.Errorf("%w: the shop owner approved shop %s, but store %s is shop %s.", ErrShopMismatch, shop, s.ID, s.ShopID))
+		return a.finish(ctx, s, st, bridge.Tokens{}, fmt.Errorf("%w: the shop owner approved shop %s, but store %s is shop %s", ErrShopMismatch, shop, s.ID, s.ShopID))
 	}
 	az, err := a.authorizer(s)
 	if err != nil {

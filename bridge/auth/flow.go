@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,11 +50,11 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	bridge.Default(&c.LinkTTL, d.LinkTTL)
-	bridge.Default(&c.RefreshMargin, d.RefreshMargin)
-	bridge.Default(&c.RetryInterval, d.RetryInterval)
-	bridge.Default(&c.CheckInterval, d.CheckInterval)
-	bridge.Default(&c.ExpiryWarning, d.ExpiryWarning)
+	c.LinkTTL = cmp.Or(c.LinkTTL, d.LinkTTL)
+	c.RefreshMargin = cmp.Or(c.RefreshMargin, d.RefreshMargin)
+	c.RetryInterval = cmp.Or(c.RetryInterval, d.RetryInterval)
+	c.CheckInterval = cmp.Or(c.CheckInterval, d.CheckInterval)
+	c.ExpiryWarning = cmp.Or(c.ExpiryWarning, d.ExpiryWarning)
 	c.PublicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
 	return c
 }

@@ -1,9 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"time"
 
-	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
@@ -135,44 +135,44 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	bridge.Default(&c.PollInterval, d.PollInterval)
+	c.PollInterval = cmp.Or(c.PollInterval, d.PollInterval)
 	if c.PollJitter < 0 || c.PollJitter >= 1 {
 		c.PollJitter = d.PollJitter
 	}
-	bridge.Default(&c.FailureThreshold, d.FailureThreshold)
-	bridge.Default(&c.Debounce, d.Debounce)
-	bridge.Default(&c.ProbeInterval, d.ProbeInterval)
-	bridge.Default(&c.ProbeFastFor, d.ProbeFastFor)
-	bridge.Default(&c.ProbeBackoffMax, d.ProbeBackoffMax)
+	c.FailureThreshold = cmp.Or(c.FailureThreshold, d.FailureThreshold)
+	c.Debounce = cmp.Or(c.Debounce, d.Debounce)
+	c.ProbeInterval = cmp.Or(c.ProbeInterval, d.ProbeInterval)
+	c.ProbeFastFor = cmp.Or(c.ProbeFastFor, d.ProbeFastFor)
+	c.ProbeBackoffMax = cmp.Or(c.ProbeBackoffMax, d.ProbeBackoffMax)
 	if c.ProbeBackoffMax < c.ProbeInterval {
 		c.ProbeBackoffMax = c.ProbeInterval
 	}
-	bridge.Default(&c.ProbeTimeout, d.ProbeTimeout)
-	bridge.Default(&c.AuthRetry, d.AuthRetry)
-	bridge.Default(&c.HealthInterval, d.HealthInterval)
-	bridge.Default(&c.ImportDelay, d.ImportDelay)
-	bridge.Default(&c.PushSilence, d.PushSilence)
-	bridge.Default(&c.ImportWindow, d.ImportWindow)
-	bridge.Default(&c.HistoryLimit, d.HistoryLimit)
-	bridge.Default(&c.CursorOverlap, d.CursorOverlap)
-	bridge.Default(&c.SyncConcurrency, d.SyncConcurrency)
-	bridge.Default(&c.SyncTimeout, d.SyncTimeout)
-	bridge.Default(&c.NotePrefix, d.NotePrefix)
-	bridge.Default(&c.SendAttempts, d.SendAttempts)
-	bridge.Default(&c.SendBackoff, d.SendBackoff)
-	bridge.Default(&c.SendBackoffMax, d.SendBackoffMax)
-	bridge.Default(&c.SendWorkers, d.SendWorkers)
-	bridge.Default(&c.ReconcileWindow, d.ReconcileWindow)
-	bridge.Default(&c.SendTimeout, d.SendTimeout)
-	bridge.Default(&c.ReconcileMargin, d.ReconcileMargin)
-	bridge.Default(&c.ShutdownGrace, d.ShutdownGrace)
-	bridge.Default(&c.ResumedAfter, d.ResumedAfter)
-	bridge.Default(&c.PostConcurrency, d.PostConcurrency)
-	bridge.Default(&c.PostBatch, d.PostBatch)
-	bridge.Default(&c.PostBackoff, d.PostBackoff)
-	bridge.Default(&c.PostBackoffMax, d.PostBackoffMax)
-	bridge.Default(&c.BacklogRescan, d.BacklogRescan)
-	bridge.Default(&c.ReplicaRescan, d.ReplicaRescan)
+	c.ProbeTimeout = cmp.Or(c.ProbeTimeout, d.ProbeTimeout)
+	c.AuthRetry = cmp.Or(c.AuthRetry, d.AuthRetry)
+	c.HealthInterval = cmp.Or(c.HealthInterval, d.HealthInterval)
+	c.ImportDelay = cmp.Or(c.ImportDelay, d.ImportDelay)
+	c.PushSilence = cmp.Or(c.PushSilence, d.PushSilence)
+	c.ImportWindow = cmp.Or(c.ImportWindow, d.ImportWindow)
+	c.HistoryLimit = cmp.Or(c.HistoryLimit, d.HistoryLimit)
+	c.CursorOverlap = cmp.Or(c.CursorOverlap, d.CursorOverlap)
+	c.SyncConcurrency = cmp.Or(c.SyncConcurrency, d.SyncConcurrency)
+	c.SyncTimeout = cmp.Or(c.SyncTimeout, d.SyncTimeout)
+	c.NotePrefix = cmp.Or(c.NotePrefix, d.NotePrefix)
+	c.SendAttempts = cmp.Or(c.SendAttempts, d.SendAttempts)
+	c.SendBackoff = cmp.Or(c.SendBackoff, d.SendBackoff)
+	c.SendBackoffMax = cmp.Or(c.SendBackoffMax, d.SendBackoffMax)
+	c.SendWorkers = cmp.Or(c.SendWorkers, d.SendWorkers)
+	c.ReconcileWindow = cmp.Or(c.ReconcileWindow, d.ReconcileWindow)
+	c.SendTimeout = cmp.Or(c.SendTimeout, d.SendTimeout)
+	c.ReconcileMargin = cmp.Or(c.ReconcileMargin, d.ReconcileMargin)
+	c.ShutdownGrace = cmp.Or(c.ShutdownGrace, d.ShutdownGrace)
+	c.ResumedAfter = cmp.Or(c.ResumedAfter, d.ResumedAfter)
+	c.PostConcurrency = cmp.Or(c.PostConcurrency, d.PostConcurrency)
+	c.PostBatch = cmp.Or(c.PostBatch, d.PostBatch)
+	c.PostBackoff = cmp.Or(c.PostBackoff, d.PostBackoff)
+	c.PostBackoffMax = cmp.Or(c.PostBackoffMax, d.PostBackoffMax)
+	c.BacklogRescan = cmp.Or(c.BacklogRescan, d.BacklogRescan)
+	c.ReplicaRescan = cmp.Or(c.ReplicaRescan, d.ReplicaRescan)
 	c.Lease.SetDefaults()
 	return c
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"go.uber.org/dig"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 
@@ -48,6 +49,29 @@ func newLogger(cfg LogConfig, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// fxLogger logs the framework's own events (constructors provided, hooks
+// run, and its errors too) at debug level only: at info a run shows the
+// bridge's lines, and a start-up error is told once, as one line, by the
+// command (see startError).
+func fxLogger(log *slog.Logger) fxevent.Logger {
+	l := &fxevent.SlogLogger{Logger: log.With("component", "fx")}
+	l.UseLogLevel(slog.LevelDebug)
+	l.UseErrorLevel(slog.LevelDebug)
+	return l
+}
+
+// startError is an error from building or starting the application as one
+// line that starts with what to fix: fx and dig wrap a constructor's error
+// in their chain ("could not build arguments for function … failed to
+// build *bridge.Engine: …"), which says where in the wiring it happened,
+// not what is wrong; the root cause says that.
+func startError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return dig.RootCause(err)
+}
+
 // appIO is where the console surface reads and writes.
 type appIO struct {
 	In  io.Reader
@@ -61,7 +85,7 @@ type appIO struct {
 func bridgeOptions(cfg *Config, log *slog.Logger, aio appIO, st bridge.State) fx.Option {
 	opts := []fx.Option{
 		fx.Supply(cfg, log, aio),
-		fx.WithLogger(func() fxevent.Logger { return &fxevent.SlogLogger{Logger: log.With("component", "fx")} }),
+		fx.WithLogger(func() fxevent.Logger { return fxLogger(log) }),
 		fx.Provide(
 			func() bridge.Clock { return bridge.SystemClock{} },
 			func() bridge.State { return st },
@@ -86,8 +110,9 @@ type stateOptions struct {
 	// newState (--new-state) takes an empty SQLite file as a new state
 	// database instead of refusing it.
 	newState bool
-	// readOnly: the command only reads the state (report), so a missing
-	// SQLite file is refused rather than created.
+	// readOnly: the command only reads the state (report): a missing SQLite
+	// file is refused rather than created, nothing is migrated and tokens
+	// stored in the clear are left so (the running bridge encrypts them).
 	readOnly bool
 }
 
@@ -114,7 +139,7 @@ func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptio
 	)
 	switch cfg.State.Backend {
 	case "postgres":
-		opts := []postgres.Option{postgres.WithLogger(log)}
+		opts := []postgres.Option{postgres.WithLogger(log), postgres.WithReadOnly(so.readOnly)}
 		if cipher != nil {
 			opts = append(opts, postgres.WithCipher(cipher))
 		}
@@ -123,7 +148,7 @@ func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptio
 		}
 		db, err = postgres.Open(ctx, cfg.State.DSN, opts...)
 	default:
-		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithCreate(!so.readOnly)}
+		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithReadOnly(so.readOnly)}
 		if cipher != nil {
 			opts = append(opts, sqlite.WithCipher(cipher))
 		}
@@ -182,11 +207,10 @@ type platformParams struct {
 // newLazada builds the push-first Lazada client: its push endpoint records
 // into the shared Pushes, and its IM list calls are counted in /metrics.
 func newLazada(p platformParams) (bridge.Marketplace, listCallCounter, error) {
-	log := p.Logger.With("platform", "lazada")
 	c, err := lazada.New(*p.Config.Lazada, lazada.Deps{
 		Tokens: p.State, InitialTokens: p.Config.InitialTokens(), Pushes: p.Pushes,
 		Stores: p.Config.StoresOf(bridge.PlatformLazada), Hints: p.Hints, Clock: p.Clock,
-		Logger: log, Refusals: p.Refusals,
+		Logger: p.Logger, Refusals: p.Refusals,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -199,11 +223,10 @@ func newLazada(p platformParams) (bridge.Marketplace, listCallCounter, error) {
 // Pushes, the engine polls it as a safety net (bridge.PollPolicy), and its
 // redirect path forwards the shop owner to the core's callback.
 func newTikTok(p platformParams) (bridge.Marketplace, error) {
-	log := p.Logger.With("platform", "tiktok")
 	c, err := tiktok.New(*p.Config.TikTok, tiktok.Deps{
 		Tokens: p.State, InitialTokens: p.Config.InitialTokens(), Pushes: p.Pushes,
 		Stores: p.Config.StoresOf(bridge.PlatformTikTok), Hints: p.Hints, Clock: p.Clock,
-		Logger: log, Refusals: p.Refusals,
+		Logger: p.Logger, Refusals: p.Refusals,
 	})
 	if err != nil {
 		return nil, err
@@ -215,7 +238,7 @@ func newTikTok(p platformParams) (bridge.Marketplace, error) {
 func newShopee(lc fx.Lifecycle, cfg *Config, st bridge.State, hints *bridge.Hints, routes bridge.Routes, refusals *bridge.Refusals, clock bridge.Clock, log *slog.Logger) (bridge.Marketplace, error) {
 	c, err := shopee.New(*cfg.Shopee, shopee.Deps{
 		Tokens: st, InitialTokens: cfg.InitialTokens(), Hints: hints, Clock: clock,
-		Logger: log.With("platform", "shopee"), Refusals: refusals,
+		Logger: log, Refusals: refusals,
 	})
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"strings"
@@ -27,21 +28,11 @@ type AuthSection struct {
 // SetDefaults fills what the file leaves out.
 func (a *AuthSection) SetDefaults() {
 	d := auth.DefaultConfig()
-	if a.RefreshMargin == 0 {
-		a.RefreshMargin = d.RefreshMargin
-	}
-	if a.LinkTTL == 0 {
-		a.LinkTTL = d.LinkTTL
-	}
-	if a.ExpiryWarning == 0 {
-		a.ExpiryWarning = d.ExpiryWarning
-	}
-	if a.CheckInterval == 0 {
-		a.CheckInterval = d.CheckInterval
-	}
-	if a.RetryInterval == 0 {
-		a.RetryInterval = d.RetryInterval
-	}
+	a.RefreshMargin = cmp.Or(a.RefreshMargin, d.RefreshMargin)
+	a.LinkTTL = cmp.Or(a.LinkTTL, d.LinkTTL)
+	a.ExpiryWarning = cmp.Or(a.ExpiryWarning, d.ExpiryWarning)
+	a.CheckInterval = cmp.Or(a.CheckInterval, d.CheckInterval)
+	a.RetryInterval = cmp.Or(a.RetryInterval, d.RetryInterval)
 }
 
 // Validate returns one line per problem.

@@ -350,8 +350,8 @@ func TestStoreAuthorizeCLIErrors(t *testing.T) {
 
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"store", "authorize", "nope", "--config", path}, strings.NewReader(""), &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "shopbridge: "+bridge.TextNoStoreToUpdate+"\n") {
-		t.Fatalf("unknown store: exit %d, stderr %q", code, stderr.String())
+	if want := "shopbridge: store authorize: " + path + ` has no store "nope"; its stores are shopee-my-1001` + "\n"; code != 1 || !strings.HasSuffix(stderr.String(), want) {
+		t.Fatalf("unknown store: exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
 	}
 	audit := readAudit(t, filepath.Join(dir, "state.db"))
 	if len(audit) != 1 || audit[0].Surface != "cli" || audit[0].OK || audit[0].Command != "store authorize nope" {
@@ -373,7 +373,7 @@ func TestStoreAuthorizeCLIErrors(t *testing.T) {
 	}
 
 	stderr.Reset()
-	if code := run([]string{"store", "frobnicate"}, strings.NewReader(""), &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "store authorize <store>") {
+	if code := run([]string{"store", "frobnicate"}, strings.NewReader(""), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), `unknown subcommand "frobnicate" (the subcommand is authorize)`) {
 		t.Fatalf("bad subcommand: exit %d %q", code, stderr.String())
 	}
 }

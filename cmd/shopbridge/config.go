@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,27 +94,13 @@ const (
 
 // SetDefaults fills the listener's unset fields.
 func (c *HTTPConfig) SetDefaults() {
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8080"
-	}
-	if c.ReadHeaderTimeout == 0 {
-		c.ReadHeaderTimeout = DefaultReadHeaderTimeout
-	}
-	if c.ReadTimeout == 0 {
-		c.ReadTimeout = DefaultReadTimeout
-	}
-	if c.WriteTimeout == 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if c.RefusalLogInterval == 0 {
-		c.RefusalLogInterval = DefaultRefusalLogInterval
-	}
+	c.Listen = cmp.Or(c.Listen, "127.0.0.1:8080")
+	c.ReadHeaderTimeout = cmp.Or(c.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	c.ReadTimeout = cmp.Or(c.ReadTimeout, DefaultReadTimeout)
+	c.WriteTimeout = cmp.Or(c.WriteTimeout, DefaultWriteTimeout)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, DefaultMaxBodyBytes)
+	c.RefusalLogInterval = cmp.Or(c.RefusalLogInterval, DefaultRefusalLogInterval)
 }
 
 // Validate returns one line per problem.
@@ -317,19 +305,11 @@ func (c *Config) StoresOf(p bridge.Platform) []bridge.Store {
 
 // SetDefaults fills what the file leaves out.
 func (c *Config) SetDefaults() {
-	if c.Log.Level == "" {
-		c.Log.Level = "info"
-	}
-	if c.Log.Format == "" {
-		c.Log.Format = "text"
-	}
+	c.Log.Level = cmp.Or(c.Log.Level, "info")
+	c.Log.Format = cmp.Or(c.Log.Format, "text")
 	c.HTTP.SetDefaults()
-	if c.State.Backend == "" {
-		c.State.Backend = "sqlite"
-	}
-	if c.State.Path == "" {
-		c.State.Path = "shopbridge.db"
-	}
+	c.State.Backend = cmp.Or(c.State.Backend, "sqlite")
+	c.State.Path = cmp.Or(c.State.Path, "shopbridge.db")
 	if c.Chat == "" {
 		switch {
 		case c.Slack != nil:
@@ -430,6 +410,9 @@ func (c *Config) Validate() []string {
 
 	switch c.Chat {
 	case "console":
+		console := c.Console
+		console.SetDefaults()
+		p = append(p, console.Validate()...)
 	case "slack":
 		if c.Slack == nil {
 			add("slack: chat is slack but the slack section is missing")
@@ -591,6 +574,9 @@ func redactURL(raw string) string {
 	return u.Redacted()
 }
 
+// decodeErrorLine finds the line of one of the decoder's problems.
+var decodeErrorLine = regexp.MustCompile(`^line (\d+): `)
+
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // unsetEnv is a ${NAME} reference to a variable the environment lacks.
@@ -729,16 +715,34 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(path string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
 	expanded, unset := expandEnv(data, lookup)
 	problems := envProblems(unset, unusedSections(data))
+	var root yaml.Node
+	if err := yaml.Unmarshal(expanded, &root); err != nil {
+		problems = append(problems, syntaxProblem(err, expanded))
+		return nil, &ConfigError{Path: path, Problems: problems}
+	}
+	// Unknown keys and values of the wrong kind, by their path; the
+	// decoder's own lines for them (in Go type names) are left out.
+	told := map[int]bool{}
+	for _, kp := range checkKeys(&root) {
+		problems = append(problems, fmt.Sprintf("%s (line %d)", kp.text, kp.line))
+		told[kp.line] = true
+	}
 	var cfg Config
 	dec := yaml.NewDecoder(bytes.NewReader(expanded))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			problems = append(problems, te.Errors...)
-		} else {
-			problems = append(problems, err.Error())
+		if !errors.As(err, &te) {
+			problems = append(problems, syntaxProblem(err, expanded))
 			return nil, &ConfigError{Path: path, Problems: problems}
+		}
+		for _, line := range te.Errors {
+			if m := decodeErrorLine.FindStringSubmatch(line); m != nil {
+				if n, _ := strconv.Atoi(m[1]); told[n] {
+					continue
+				}
+			}
+			problems = append(problems, line)
 		}
 	}
 	cfg.SetDefaults()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestEachMistakeHasItsOwnLine(t *testing.T) {
 		want string
 	}{
 		{"unset env var", validConfig, "environment variable KEY is not set"},
-		{"unknown key", "chat: console\nbogus: 1\n", "field bogus not found"},
+		{"unknown key", "chat: console\nbogus: 1\n", "bogus: unknown key (the config's sections are auth, chat, console, http, lazada, log, report, shopee, slack, state, stores, sync, telegram, tiktok) (line 2)"},
 		{"bad log level", "log: {level: loud}\n", `log.level: "loud"`},
 		{"bad listen", "http: {listen: nope}\n", `http.listen: "nope" is not host:port`},
 		{"bad backend", "state: {backend: mongo}\n", `state.backend: "mongo"`},
@@ -257,5 +258,157 @@ func TestInitExampleShowsAllThreePlatforms(t *testing.T) {
 		if len(cfg.StoresOf(p)) != 1 {
 			t.Errorf("%s: %d stores in the uncommented example, want 1", p, len(cfg.StoresOf(p)))
 		}
+	}
+}
+
+// A typo'd key is named by its full path with the key meant; a value of
+// the wrong kind by its path and the kind expected; none in Go type names.
+func TestUnknownKeysAndKindsNamedByPath(t *testing.T) {
+	y := `chat: console
+sync:
+  poll_intervall: 5s
+  debounce: soon
+  failure_threshold: many
+stores:
+  - id: a
+    platfrom: shopee
+slack:
+  bot_tokn: x
+report:
+  thresholds:
+    backlog_wran: 3
+log: {level: info, formatt: json}
+http: [1]
+frobnicate: 1
+`
+	_, err := ParseConfig("t.yaml", []byte(y), env(nil))
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a ConfigError, got %v", err)
+	}
+	for _, want := range []string{
+		"sync.poll_intervall: unknown key; did you mean sync.poll_interval? (line 3)",
+		`sync.debounce: "soon" is not a duration like 90s, 5m or 1h30m (line 4)`,
+		`sync.failure_threshold: "many" is not a whole number (line 5)`,
+		"stores[0].platfrom: unknown key; did you mean stores[0].platform? (line 8)",
+		"slack.bot_tokn: unknown key; did you mean slack.bot_token? (line 10)",
+		"report.thresholds.backlog_wran: unknown key; did you mean report.thresholds.backlog_warn? (line 13)",
+		"log.formatt: unknown key; did you mean log.format? (line 14)",
+		"http: must be a section of key: value lines, got a list (line 15)",
+		"frobnicate: unknown key (the config's sections are auth, chat, console, http, lazada, log, report, shopee, slack, state, stores, sync, telegram, tiktok) (line 16)",
+	} {
+		if !slices.Contains(ce.Problems, want) {
+			t.Errorf("no problem line %q", want)
+		}
+	}
+	for _, p := range ce.Problems {
+		if strings.Contains(p, "main.") || strings.Contains(p, "not found in type") || strings.Contains(p, "cannot unmarshal") {
+			t.Errorf("a problem in the decoder's words: %q", p)
+		}
+	}
+	if t.Failed() {
+		t.Logf("problems:\n%s", strings.Join(ce.Problems, "\n"))
+	}
+}
+
+// A YAML syntax error says where (line and column) and what usually
+// causes it.
+func TestYAMLSyntaxErrorsHaveLineColumnAndHint(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"tab", "chat: console\nsync:\n\tpoll_interval: 5s\n",
+			"line 3, column 1: YAML syntax: found character that cannot start any token; hint: a tab: YAML indents with spaces only"},
+		{"colon in value", "chat: console\nslack:\n  bot_token: a: b\n",
+			`line 3, column 15: YAML syntax: mapping values are not allowed in this context; hint: a value containing ": " must be quoted, like key: "a: b"`},
+		{"over-indented key", "chat: console\nsync:\n  poll_interval: 5s\n   debounce: 2s\n",
+			"line 4, column 4: YAML syntax: mapping values are not allowed in this context; hint: this line is indented more than the key above it: keys of one section line up"},
+		{"unclosed brace", "chat: console\nstores:\n  - {id: a, platform: shopee\nhttp: {}\n",
+			"line 3, column 5: YAML syntax: did not find expected ',' or '}'; hint: an inline {…} or […] opened here is not closed on its line"},
+		{"unclosed quote", "chat: \"console\nhttp: {}\n",
+			"line 1, column 7: YAML syntax: found unexpected end of stream; hint: a quote opened and not closed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseConfig("t.yaml", []byte(tc.yaml), env(nil))
+			var ce *ConfigError
+			if !errors.As(err, &ce) || len(ce.Problems) != 1 || ce.Problems[0] != tc.want {
+				t.Fatalf("got %v\nwant the one problem %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// An unused chat section's ${ENV} need not be set: a console setup with
+// a slack: section left in the file starts without SLACK_BOT_TOKEN.
+func TestUnusedSlackSectionNeedsNoToken(t *testing.T) {
+	y := validConfig + "slack:\n  bot_token: ${SLACK_BOT_TOKEN}\n  app_token: ${SLACK_APP_TOKEN}\n  inbox_channel: C123\n"
+	cfg, err := ParseConfig("t.yaml", []byte(y), env(map[string]string{"KEY": "k", "AT": "a", "RT": "r"}))
+	if err != nil {
+		t.Fatalf("chat: console with an unused slack section: %v", err)
+	}
+	if cfg.Chat != "console" {
+		t.Errorf("chat = %q, want console", cfg.Chat)
+	}
+}
+
+// check-config says what would run: the surface, the stores per platform,
+// the state backend with the DSN's password hidden (and no SQLite path for
+// PostgreSQL), the token key and the listener.
+func TestCheckConfigSummarisesWhatWouldRun(t *testing.T) {
+	t.Setenv("SHOPEE_KEY", "k")
+	t.Setenv("LAZADA_SECRET", "l")
+	t.Setenv("TIKTOK_SECRET", "t")
+	cases := []struct {
+		name, state, key string
+		want, notWant    []string
+	}{
+		{"sqlite", "", "",
+			[]string{
+				"t.yaml: ok; it would run:\n",
+				"  chat surface  console (this terminal, replying as console)\n",
+				"  stores        3: shopee 1 (shopee-my); lazada 1 (lazada-sg); tiktok 1 (tiktok-th)\n",
+				"  state         sqlite at shopbridge.db\n",
+				"  token key     SHOPBRIDGE_SECRET_KEY not set: marketplace tokens stored unencrypted\n",
+				"  http          listening on 127.0.0.1:8080",
+			}, nil},
+		{"postgres url", "state: {backend: postgres, dsn: 'postgres://sb:hunter2@db:5432/shopbridge?sslmode=require', schema: sb}\n", testSecretKey,
+			[]string{
+				"  state         postgres at postgres://sb:xxxxx@db:5432/shopbridge?sslmode=require, schema sb\n",
+				"  token key     SHOPBRIDGE_SECRET_KEY set: marketplace tokens encrypted at rest\n",
+			}, []string{"hunter2", "shopbridge.db"}},
+		{"postgres key=value", "state: {backend: postgres, dsn: 'host=db user=sb password=hunter2 dbname=shopbridge'}\n", "",
+			[]string{"  state         postgres at host=db user=sb password=xxxxx dbname=shopbridge\n"},
+			[]string{"hunter2", "shopbridge.db"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SHOPBRIDGE_SECRET_KEY", tc.key)
+			path := filepath.Join(t.TempDir(), "t.yaml")
+			if err := os.WriteFile(path, []byte(threePlatforms+tc.state), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			if code := run([]string{"check-config", path}, nil, &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			got := strings.ReplaceAll(out.String(), path, "t.yaml")
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("no %q in:\n%s", w, got)
+				}
+			}
+			for _, w := range tc.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("%q shown in:\n%s", w, got)
+				}
+			}
+		})
+	}
+	// A malformed key is the one problem check-config cannot see in the file.
+	t.Setenv("SHOPBRIDGE_SECRET_KEY", "aGVsbG8=")
+	path := filepath.Join(t.TempDir(), "t.yaml")
+	os.WriteFile(path, []byte(threePlatforms), 0o600)
+	var out, errb bytes.Buffer
+	if code := run([]string{"check-config", path}, nil, &out, &errb); code != 1 || !strings.HasPrefix(errb.String(), "shopbridge: SHOPBRIDGE_SECRET_KEY: must decode to 16, 24 or 32 bytes, got 5") {
+		t.Errorf("bad key: exit %d, %q", code, errb.String())
 	}
 }

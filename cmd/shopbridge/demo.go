@@ -1,9 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -43,6 +42,14 @@ type demoOptions struct {
 	every    time.Duration
 	// outagePlatform is the marketplace the (first) outage takes down.
 	outagePlatform string
+	// agentEvery is how often the scripted agents look for a thread to
+	// answer (one reply each time), replyGap how long they leave a thread
+	// they answered; tests shorten them (default 1.5 s and 6 s).
+	agentEvery, replyGap time.Duration
+	// quickSends shortens the bridge's waits around a failed send (its
+	// backoff, and how long it waits before it looks whether a send of
+	// unknown outcome arrived) from seconds to a fraction, for tests.
+	quickSends bool
 }
 
 // demoShops is how many shops of each platform the demo runs.
@@ -64,6 +71,12 @@ func (n demoShops) platforms() []bridge.Platform {
 	return out
 }
 
+const demoSynopsis = `  shopbridge demo [--duration 30s] [--outage-platform shopee|lazada|tiktok]
+      run a whole bridge on this machine: a built-in marketplace simulator,
+      the real clients, SQLite state and the console (or Slack/Telegram
+      with their tokens in the environment)
+`
+
 // cmdDemo runs a whole bridge on this machine: the marketplace simulator
 // over loopback HTTP with Shopee, Lazada and TikTok Shop shops side by side
 // and scripted buyers, the real clients (Shopee polled, Lazada push-first,
@@ -72,8 +85,7 @@ func (n demoShops) platforms() []bridge.Platform {
 // environment), with scripted agents answering and an outage of one
 // marketplace at a time.
 func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("demo", demoSynopsis)
 	var o demoOptions
 	fs.DurationVar(&o.duration, "duration", 0, "run this long, then print a summary and exit (0: until interrupted)")
 	fs.IntVar(&o.shops.shopee, "shops", 2, "how many Shopee shops")
@@ -87,18 +99,25 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&o.verbose, "verbose", false, "log at info level (default: warnings only)")
 	fs.DurationVar(&o.outage, "outage", 0, "length of each simulated marketplace outage (default: a quarter of --duration, at most 8s)")
 	fs.DurationVar(&o.every, "outage-every", 60*time.Second, "time between outages when running without --duration")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, stdout, 0, 0); err != nil {
 		return err
 	}
+	return runDemo(ctx, o, stdin, stdout, stderr)
+}
+
+// runDemo is the demo with its options parsed.
+func runDemo(ctx context.Context, o demoOptions, stdin io.Reader, stdout, stderr io.Writer) error {
+	o.agentEvery = cmp.Or(o.agentEvery, 1500*time.Millisecond)
+	o.replyGap = cmp.Or(o.replyGap, 6*time.Second)
 	// The console surface and the demo's own lines share the terminal.
 	stdout = &lockedWriter{w: stdout}
 	if o.shops.shopee < 0 || o.shops.lazada < 0 || o.shops.tiktok < 0 || o.shops.total() < 1 || o.buyers < 1 {
-		return errors.New("demo: --shops, --lazada and --tiktok must not be negative, with at least one shop in all, and --buyers must be at least 1")
+		return usagef("demo", "--shops, --lazada and --tiktok must not be negative, with at least one shop in all, and --buyers must be at least 1")
 	}
 	switch bridge.Platform(o.outagePlatform) {
 	case bridge.PlatformShopee, bridge.PlatformLazada, bridge.PlatformTikTok:
 	default:
-		return fmt.Errorf("demo: --outage-platform %q is not shopee, lazada or tiktok", o.outagePlatform)
+		return usagef("demo", "--outage-platform %q is not shopee, lazada or tiktok", o.outagePlatform)
 	}
 	if !slices.Contains(o.shops.platforms(), bridge.Platform(o.outagePlatform)) {
 		o.outagePlatform = string(o.shops.platforms()[0])
@@ -137,6 +156,10 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	defer sim.Close()
 
 	cfg := demoConfig(sim, listen, o.dbPath)
+	if o.quickSends {
+		cfg.Sync.SendBackoff, cfg.Sync.SendBackoffMax = 100*time.Millisecond, 400*time.Millisecond
+		cfg.Sync.SendTimeout, cfg.Sync.ReconcileMargin = time.Second, 200*time.Millisecond
+	}
 	cfg.SetDefaults()
 	if problems := cfg.Validate(); len(problems) > 0 {
 		return &ConfigError{Path: "demo", Problems: problems}
@@ -158,7 +181,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
-		return fmt.Errorf("demo: start: %w", err)
+		return startError(err)
 	}
 	fmt.Fprintf(stdout, "demo: %d Shopee, %d Lazada and %d TikTok Shop shops on the simulator at %s, chat surface %s, state %s\n",
 		o.shops.shopee, o.shops.lazada, o.shops.tiktok, sim.URL(), cfg.Chat, o.dbPath)
@@ -182,7 +205,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); d.outages(runCtx, o) }()
-	go func() { defer wg.Done(); d.agents(runCtx) }()
+	go func() { defer wg.Done(); d.agents(runCtx, o) }()
 	<-runCtx.Done()
 	buyers.Stop()
 	wg.Wait()
@@ -193,6 +216,8 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	settleCtx, cancelSettle := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancelSettle()
 	sim.ClearFaults()
+	d.keepFailing()
+	d.ensureFailing(settleCtx, o)
 	d.waitDeliveries(settleCtx)
 	for _, s := range engine.Stores() {
 		if _, err := engine.SyncNow(settleCtx, s.ID); err != nil {
@@ -316,11 +341,12 @@ type demoRun struct {
 	retried map[bridge.ChatMessageRef]bool
 	// replyPlatform is the platform of each scripted reply's thread.
 	replyPlatform map[bridge.ChatMessageRef]bridge.Platform
-	// failing is the store whose sends fail until the scripted failing
-	// reply shows failed (nil before it is set up); failRef is that reply.
-	failing *bridge.Store
-	failRef bridge.ChatMessageRef
-	failSet bool
+	// failRef is the scripted failing reply (zero until it is made) and
+	// failFault the simulator fault that fails its sends, cleared when it
+	// shows failed, before the agent presses Retry.
+	failRef   bridge.ChatMessageRef
+	failFault simulator.FaultID
+	failSet   bool
 }
 
 // outages takes one marketplace down at a time: once at 30% of a timed
@@ -361,14 +387,23 @@ var demoAnswers = []string{
 	"We can offer a 5% voucher for your next order.",
 }
 
+// demoFailingAnswer is the scripted reply that fails: the simulator fails
+// every send carrying this text (and no other) until the demo clears the
+// fault, so nothing else can use the failure up or be hit by it.
+const demoFailingAnswer = "Let me ask the warehouse and come back to you within the hour."
+
 // agents answer threads that await a reply, as agents in the chat would.
-// The third reply is made to fail once (the marketplace refuses it) and the
-// agent presses Retry.
-func (d *demoRun) agents(ctx context.Context) {
+// The second reply goes to a thread of the failing platform (Shopee, when
+// the demo has Shopee shops) as soon as one awaits a reply, and fails on
+// every send until it shows failed; then the agent presses Retry and it
+// is sent. When the run ends before that reply was made, the settling
+// makes it (sayFailing): every run shows one reply failed then retried.
+func (d *demoRun) agents(ctx context.Context, o demoOptions) {
 	if d.surface == nil {
 		return
 	}
-	tick := time.NewTicker(1500 * time.Millisecond)
+	failPlatform := o.shops.platforms()[0]
+	tick := time.NewTicker(o.agentEvery)
 	defer tick.Stop()
 	n := 0
 	for {
@@ -378,55 +413,139 @@ func (d *demoRun) agents(ctx context.Context) {
 		case <-tick.C:
 		}
 		d.pressRetryIfFailed(ctx)
-		for _, th := range d.surface.Threads() {
+		d.mu.Lock()
+		failSet := d.failSet
+		d.mu.Unlock()
+		threads := d.surface.Threads()
+		if !failSet && n >= 1 {
+			// The failing reply is due: its platform's threads first.
+			slices.SortStableFunc(threads, func(a, b console.ThreadInfo) int {
+				return boolOrder(a.Header.Store.Platform != failPlatform, b.Header.Store.Platform != failPlatform)
+			})
+		}
+		for _, th := range threads {
 			if !th.Header.AwaitingReply {
 				continue
 			}
 			d.mu.Lock()
 			last := d.replied[th.Ref]
-			// The store whose sends are made to fail gets no other reply
-			// until the failing one shows failed: the fault counts sends.
-			busy := d.failing != nil && d.failing.ID == th.Header.Store.ID && d.surface.ReplyStatuses()[d.failRef].Status != bridge.ReplyFailed
 			d.mu.Unlock()
-			if time.Since(last) < 6*time.Second || busy {
+			if time.Since(last) < o.replyGap {
 				continue
-			}
-			n++
-			pl := th.Header.Store.Platform
-			failHere := n >= 3 && !d.failSet && pl == bridge.PlatformShopee
-			if failHere {
-				// Shopee keeps failing this one until the bridge gives up:
-				// it shows failed with the reason and a Retry, and the
-				// agent presses Retry.
-				d.sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorServer, Platform: pl, Path: "send_message", ShopID: th.Header.Store.ShopID, Count: demoSendAttempts})
 			}
 			if ctx.Err() != nil {
 				return
 			}
-			ref, err := d.surface.Say(ctx, th.Ref, "agent-ana", demoAnswers[n%len(demoAnswers)])
+			n++
+			var err error
+			if n >= 2 && !failSet && th.Header.Store.Platform == failPlatform {
+				err = d.sayFailing(ctx, th)
+			} else {
+				err = d.say(ctx, th, demoAnswers[n%len(demoAnswers)])
+			}
 			if err != nil {
 				if ctx.Err() == nil {
 					d.log.Warn("demo agent could not reply", "err", err)
 				}
 				continue
 			}
-			if failHere {
-				d.mu.Lock()
-				store := th.Header.Store
-				d.failing, d.failRef, d.failSet = &store, ref, true
-				d.mu.Unlock()
-			}
-			d.mu.Lock()
-			d.replied[th.Ref] = time.Now()
-			d.replies = append(d.replies, ref)
-			d.replyPlatform[ref] = pl
-			d.mu.Unlock()
 			break // one reply per tick, like a person typing
 		}
 	}
 }
 
-// pressRetryIfFailed presses Retry once on each scripted reply that failed.
+// boolOrder sorts false before true.
+func boolOrder(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case !a:
+		return -1
+	}
+	return 1
+}
+
+// say answers the buyer of th with text as the scripted agent.
+func (d *demoRun) say(ctx context.Context, th console.ThreadInfo, text string) error {
+	ref, err := d.surface.Say(ctx, th.Ref, "agent-ana", text)
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.replied[th.Ref] = time.Now()
+	d.replies = append(d.replies, ref)
+	d.replyPlatform[ref] = th.Header.Store.Platform
+	d.mu.Unlock()
+	return nil
+}
+
+// sayFailing makes the scripted failing reply in th: the simulator fails
+// every send carrying its text until the demo clears the fault.
+func (d *demoRun) sayFailing(ctx context.Context, th console.ThreadInfo) error {
+	fault, err := d.sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorServer, Contains: demoFailingAnswer})
+	if err != nil {
+		return fmt.Errorf("demo: script the failing reply: %w", err)
+	}
+	d.mu.Lock()
+	d.failFault = fault
+	d.mu.Unlock()
+	ref, err := d.surface.Say(ctx, th.Ref, "agent-ana", demoFailingAnswer)
+	if err != nil {
+		d.sim.ClearFault(fault)
+		return err
+	}
+	d.mu.Lock()
+	d.failRef, d.failSet = ref, true
+	d.replied[th.Ref] = time.Now()
+	d.replies = append(d.replies, ref)
+	d.replyPlatform[ref] = th.Header.Store.Platform
+	d.mu.Unlock()
+	return nil
+}
+
+// ensureFailing makes the scripted failing reply now when the run ended
+// before the agents made it, in the first thread of the failing platform.
+func (d *demoRun) ensureFailing(ctx context.Context, o demoOptions) {
+	if d.surface == nil {
+		return
+	}
+	d.mu.Lock()
+	done := d.failSet
+	d.mu.Unlock()
+	if done {
+		return
+	}
+	failPlatform := o.shops.platforms()[0]
+	for _, th := range d.surface.Threads() {
+		if th.Header.Store.Platform != failPlatform {
+			continue
+		}
+		if err := d.sayFailing(ctx, th); err != nil {
+			d.log.Warn("demo: could not make the scripted failing reply", "err", err)
+		}
+		return
+	}
+}
+
+// keepFailing installs the scripted reply's fault again after the
+// outages' faults were cleared, when that reply has not failed yet: it
+// fails and is retried in every run, however short.
+func (d *demoRun) keepFailing() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.failSet || d.retried[d.failRef] {
+		return
+	}
+	id, err := d.sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorServer, Contains: demoFailingAnswer})
+	if err != nil {
+		d.log.Warn("demo: could not keep the scripted reply failing", "err", err)
+		return
+	}
+	d.failFault = id
+}
+
+// pressRetryIfFailed presses Retry once on each scripted reply that
+// failed; for the scripted failing one it first clears the fault.
 func (d *demoRun) pressRetryIfFailed(ctx context.Context) {
 	st := d.surface.ReplyStatuses()
 	d.mu.Lock()
@@ -434,6 +553,9 @@ func (d *demoRun) pressRetryIfFailed(ctx context.Context) {
 	for _, ref := range d.replies {
 		if r, ok := st[ref]; ok && r.Status == bridge.ReplyFailed && !d.retried[ref] {
 			d.retried[ref] = true
+			if ref == d.failRef {
+				d.sim.ClearFault(d.failFault)
+			}
 			press = append(press, r)
 		}
 	}
@@ -590,7 +712,7 @@ func (d *demoRun) summary(ctx context.Context, state bridge.State) string {
 			}
 		}
 	}
-	failedRetried := 0
+	scripted, otherRetried := 0, 0
 	if counted {
 		for _, th := range d.surface.Threads() {
 			count(th.Header.Store.Platform).threads++
@@ -600,8 +722,11 @@ func (d *demoRun) summary(ctx context.Context, state bridge.State) string {
 		for _, ref := range d.replies {
 			if r, ok := st[ref]; ok && r.Status == bridge.ReplySent {
 				count(d.replyPlatform[ref]).sent++
-				if d.retried[ref] {
-					failedRetried++
+				switch {
+				case d.retried[ref] && ref == d.failRef:
+					scripted++
+				case d.retried[ref]:
+					otherRetried++
 				}
 			}
 		}
@@ -631,7 +756,10 @@ func (d *demoRun) summary(ctx context.Context, state bridge.State) string {
 		head += ", " + strings.Join(outages, ", ")
 	}
 	if counted {
-		head += fmt.Sprintf(", %d reply failed then retried", failedRetried)
+		head += fmt.Sprintf(", %d reply failed then retried", scripted)
+		if otherRetried > 0 {
+			head += fmt.Sprintf(" (and %d more failed during the outage, retried)", otherRetried)
+		}
 	}
 	if p := d.sim.LazadaPushStats(); p.Redelivered > 0 {
 		head += fmt.Sprintf(", %d Lazada pushes delivered again", p.Redelivered)

@@ -8,6 +8,7 @@
 //	shopbridge store authorize <store>        authorize a store (link for the shop owner)
 //	shopbridge report [--since 24h] [--post]  print or post the daily inspection report
 //	shopbridge simulate [--addr host:port]    run the marketplace simulator alone
+//	shopbridge healthcheck                    probe the running bridge's /healthz
 //	shopbridge version
 package main
 
@@ -43,14 +44,18 @@ Usage:
   shopbridge report [--since 24h|7d|2006-01-02T15:04] [--post] [--config path]
                                             print the daily inspection report, or post it now
   shopbridge simulate [--addr host:port]    run the marketplace simulator alone and print a store config
+  shopbridge healthcheck [--config path]    ask the running bridge's /healthz: exit 0 healthy, 1 not
   shopbridge version                        print the version
+
+Run ` + "`shopbridge <command> -h`" + ` for a command's flags.
 `
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is main without the process: it returns the exit code.
+// run is main without the process: it returns the exit code (0 done or
+// help shown, 1 failed, 2 a usage mistake).
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
@@ -74,39 +79,49 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdSimulate(ctx, args[1:], stdout, stderr)
 	case "store":
 		err = cmdStore(ctx, args[1:], stdout, stderr)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, args[1:], stdout)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "shopbridge", version)
+		err = cmdVersion(args[1:], stdout)
 	case "help", "--help", "-h":
+		if len(args) > 1 && args[1] != "help" && !strings.HasPrefix(args[1], "-") {
+			// `shopbridge help run` is `shopbridge run -h`.
+			return run([]string{args[1], "-h"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 	default:
-		fmt.Fprintf(stderr, "shopbridge: unknown command %q\n\n%s", args[0], usage)
+		err = usagef("", "unknown command %q", args[0])
+	}
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintln(stderr, ue.line())
 		return 2
 	}
-	if err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			fmt.Fprintln(stderr, "shopbridge: refusing to start:", ce.Error())
-			return 1
-		}
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintln(stderr, "shopbridge:", err)
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		fmt.Fprintln(stderr, "shopbridge: refusing to start:", ce.Error())
 		return 1
 	}
-	return 0
+	fmt.Fprintln(stderr, "shopbridge:", err)
+	return 1
 }
 
+const runSynopsis = `  shopbridge run --config shopbridge.yaml [--new-state]
+      run the bridge
+`
+
 func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("run", runSynopsis)
 	path := fs.String("config", "", "path of the config file (required)")
 	newState := fs.Bool("new-state", false, "take an empty state database file as a new one (by default it is refused: a state file that became empty would repost earlier buyer messages)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, stdout, 0, 0); err != nil {
 		return err
 	}
 	if *path == "" {
-		return errors.New("run needs --config: write one with `shopbridge init shopbridge.yaml`, or try `shopbridge demo` first")
+		return usagef("run", "--config is required: write one with `shopbridge init shopbridge.yaml`, or try `shopbridge demo` first")
 	}
 	cfg, err := LoadConfig(*path)
 	if err != nil {
@@ -122,6 +137,18 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	return runApp(ctx, app, stopTimeout(cfg))
 }
 
+const versionSynopsis = `  shopbridge version
+      print the version
+`
+
+func cmdVersion(args []string, stdout io.Writer) error {
+	if _, err := newFlags("version", versionSynopsis).parse(args, stdout, 0, 0); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "shopbridge", version)
+	return nil
+}
+
 // runApp starts an fx application, waits for ctx (a signal), and stops it
 // within stop: the shutdown grace plus a margin to close the listener and
 // the database (see cutChatCallsAtGrace for how the engine keeps to the
@@ -130,7 +157,7 @@ func runApp(ctx context.Context, app *fx.App, stop time.Duration) error {
 	startCtx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := app.Start(startCtx); err != nil {
-		return fmt.Errorf("start: %w", err)
+		return startError(err)
 	}
 	<-ctx.Done()
 	stopCtx, cancel2 := context.WithTimeout(context.Background(), stop)
@@ -138,10 +165,19 @@ func runApp(ctx context.Context, app *fx.App, stop time.Duration) error {
 	return app.Stop(stopCtx)
 }
 
+const initSynopsis = `  shopbridge init [path]
+      write a commented example config (default shopbridge.yaml); an
+      existing file is never overwritten
+`
+
 func cmdInit(args []string, stdout io.Writer) error {
+	pos, err := newFlags("init", initSynopsis).parse(args, stdout, 0, 1)
+	if err != nil {
+		return err
+	}
 	path := "shopbridge.yaml"
-	if len(args) > 0 {
-		path = args[0]
+	if len(pos) > 0 {
+		path = pos[0]
 	}
 	if _, err := os.Stat(path); err == nil {
 		return fmt.Errorf("%s already exists: not overwriting it", path)
@@ -153,25 +189,31 @@ func cmdInit(args []string, stdout io.Writer) error {
 	return nil
 }
 
+const checkConfigSynopsis = `  shopbridge check-config [--config path | path]
+      validate a config (one line per problem) and print what would run
+`
+
 func cmdCheckConfig(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs := newFlags("check-config", checkConfigSynopsis)
 	path := fs.String("config", "shopbridge.yaml", "path of the config file")
-	if err := fs.Parse(args); err != nil {
+	pos, err := fs.parse(args, stdout, 0, 1)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		*path = fs.Arg(0)
+	if len(pos) > 0 {
+		*path = pos[0]
 	}
 	cfg, err := LoadConfig(*path)
 	if err != nil {
 		return err
 	}
-	var per []string
-	for _, m := range marketplaces {
-		if n := len(cfg.StoresOf(m.platform)); n > 0 {
-			per = append(per, fmt.Sprintf("%s %d", m.platform, n))
-		}
+	summary, err := cfg.Summary()
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok (%d stores: %s; chat surface %s, state %s at %s)\n", *path, len(cfg.Stores), strings.Join(per, ", "), cfg.Chat, cfg.State.Backend, cfg.State.Path)
+	fmt.Fprintf(stdout, "%s: ok; it would run:\n", *path)
+	for _, line := range summary {
+		fmt.Fprintln(stdout, "  "+line)
+	}
 	return nil
 }

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"sort"
-	"strings"
 	"time"
 
 	// Time zones for report schedules, also where the system has no tzdata
@@ -49,22 +47,23 @@ func configTokenStores(cfg *Config) []bridge.StoreID {
 	return ids
 }
 
+const reportSynopsis = `  shopbridge report [--since 24h|7d|2006-01-02T15:04] [--post [--channel C]] [--config path]
+      print the daily inspection report from the state database, or post it
+      now through the chat surface; it changes nothing in the state
+`
+
 // cmdReport is `shopbridge report`: it computes the daily inspection report
 // from the state database and prints it, or posts it through the chat
 // surface with --post. It works while the bridge runs (SQLite allows a
 // second reader) and while it is stopped.
 func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("report", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("report", reportSynopsis)
 	path := fs.String("config", "shopbridge.yaml", "path of the config file")
 	since := fs.String("since", "", "start of the period: a duration back from now (24h, 7d) or a time in the report's time zone (2026-03-09T09:00); default the report period (24h)")
 	post := fs.Bool("post", false, "post the report through the chat surface instead of printing it")
 	channel := fs.String("channel", "", "with --post: the channel (or Telegram chat) to post to; default the surface's report channel")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, stdout, 0, 0); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("report takes no arguments (got %q); use --since, --post, --config", strings.Join(fs.Args(), " "))
 	}
 	cfg, err := LoadConfig(*path)
 	if err != nil {
@@ -101,7 +100,7 @@ func cmdReport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	}
 	app := fx.New(opts...)
 	if err := app.Err(); err != nil {
-		return err
+		return startError(err)
 	}
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

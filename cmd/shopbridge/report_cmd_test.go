@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,4 +126,91 @@ func TestReportConfigProblemsAreReported(t *testing.T) {
 			t.Errorf("problems lack %q: %v", want, err)
 		}
 	}
+}
+
+// shopbridge report reads the state and changes nothing in it: tokens
+// stored in the clear stay so even with SHOPBRIDGE_SECRET_KEY set (the
+// running bridge encrypts them), and an older schema is not migrated.
+func TestReportCommandChangesNoState(t *testing.T) {
+	path := reportConfig(t)
+	dir := filepath.Dir(path)
+	db := filepath.Join(dir, "state.db")
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveTokens(ctx, "shopee-my", bridge.Tokens{AccessToken: "plain-at", RefreshToken: "plain-rt"}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	snapshot := func() string {
+		t.Helper()
+		out, err := sqliteDump(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := snapshot()
+	t.Setenv("SHOPBRIDGE_SECRET_KEY", testSecretKey)
+	var out, errb bytes.Buffer
+	if code := run([]string{"report", "--config", path}, nil, &out, &errb); code != 0 {
+		t.Fatalf("report: exit %d\n%s", code, errb.String())
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("the report changed the state database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if strings.Contains(errb.String(), "encrypted tokens") {
+		t.Errorf("the report encrypted tokens: %s", errb.String())
+	}
+}
+
+// sqliteDump is every row of every table of a SQLite file, in order, read
+// through a read-only connection.
+func sqliteDump(path string) (string, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var tables []string
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		return "", err
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return "", err
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, table := range tables {
+		rows, err := db.Query(`SELECT * FROM "` + table + `" ORDER BY rowid`)
+		if err != nil {
+			rows, err = db.Query(`SELECT * FROM "` + table + `"`)
+			if err != nil {
+				return "", err
+			}
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				rows.Close()
+				return "", err
+			}
+			fmt.Fprintf(&b, "%s %v\n", table, vals)
+		}
+		rows.Close()
+	}
+	return b.String(), nil
 }

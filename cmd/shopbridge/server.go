@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
@@ -75,8 +76,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 // Start listens and serves in the background.
 func (s *Server) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("http.listen: %s is in use by another process (another shopbridge?): choose another address or stop it: %w", s.cfg.Listen, err)
+	}
 	if err != nil {
-		return fmt.Errorf("http listener on %s: %w", s.cfg.Listen, err)
+		return fmt.Errorf("http.listen: cannot listen on %s: %w", s.cfg.Listen, err)
 	}
 	s.addr = ln.Addr().String()
 	go func() {

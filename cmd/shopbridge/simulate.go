@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -15,12 +14,17 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
+const simulateSynopsis = `  shopbridge simulate [--addr 127.0.0.1:9090] [--bridge http://127.0.0.1:8080] [--buyers N]
+      run the marketplace simulator alone (Shopee, Lazada and TikTok Shop on
+      one listener, faults through its /_sim/ control API) and print the
+      config fragment that points a bridge at it
+`
+
 // cmdSimulate runs the marketplace simulator alone (Shopee, Lazada and
 // TikTok Shop dialects on one listener), with scripted buyers if asked,
 // and prints the config fragment that points a bridge at it.
 func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("simulate", simulateSynopsis)
 	addr := fs.String("addr", "127.0.0.1:9090", "address to listen on")
 	var n demoShops
 	fs.IntVar(&n.shopee, "shops", 3, "how many Shopee shops (sites MY, PH, TH, VN, …)")
@@ -30,11 +34,11 @@ func cmdSimulate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	interval := fs.Duration("interval", 2*time.Second, "wait between two scripted buyer messages")
 	bridgeURL := fs.String("bridge", "", "the bridge's listener (e.g. http://127.0.0.1:8080): Shopee pushes, Lazada pushes and TikTok webhooks go to its default paths, and TikTok's authorization page redirects to it")
 	push := fs.String("push", "", "callback URL of Shopee's signed webchat pushes (default: --bridge + /push/shopee)")
-	if err := fs.Parse(args); err != nil {
+	if _, err := fs.parse(args, stdout, 0, 0); err != nil {
 		return err
 	}
 	if n.shopee < 0 || n.lazada < 0 || n.tiktok < 0 || n.total() < 1 {
-		return fmt.Errorf("simulate: --shops, --lazada and --tiktok must not be negative, with at least one shop in all")
+		return usagef("simulate", "--shops, --lazada and --tiktok must not be negative, with at least one shop in all")
 	}
 	sim := newDemoSimulator(n, strings.TrimRight(*bridgeURL, "/"))
 	if *push != "" {

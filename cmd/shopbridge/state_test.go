@@ -102,7 +102,7 @@ func TestRunRefusesAnEmptyStateFile(t *testing.T) {
 	}
 	// report only reads: it takes no --new-state, and creates no database.
 	var out, errb bytes.Buffer
-	if code := run([]string{"report", "--config", path, "--new-state"}, nil, &out, &errb); code != 1 ||
+	if code := run([]string{"report", "--config", path, "--new-state"}, nil, &out, &errb); code != 2 ||
 		!strings.Contains(errb.String(), "flag provided but not defined: -new-state") {
 		t.Errorf("report --new-state: exit %d, %q", code, errb.String())
 	}

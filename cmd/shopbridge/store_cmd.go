@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -20,8 +19,7 @@ import (
 	"github.com/shopbridge/shopbridge/platforms/tiktok"
 )
 
-const storeUsage = `Usage:
-  shopbridge store authorize <store> [--config shopbridge.yaml] [--wait=false] [--new-state]
+const storeSynopsis = `  shopbridge store authorize <store> [--config shopbridge.yaml] [--wait=false] [--new-state]
       print the store's authorization link for the shop owner; unless the
       bridge is running (it then receives the callback and confirms in chat),
       wait on the HTTP listener for the callback and save the new tokens
@@ -29,47 +27,34 @@ const storeUsage = `Usage:
 
 // cmdStore runs `shopbridge store …`.
 func cmdStore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "authorize" {
-		fmt.Fprint(stderr, storeUsage)
-		if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "--help") {
-			return flag.ErrHelp
-		}
-		return errors.New("store: the subcommand is authorize")
+	if len(args) > 0 && args[0] == "authorize" {
+		return cmdStoreAuthorize(ctx, args[1:], stdout, stderr)
 	}
-	return cmdStoreAuthorize(ctx, args[1:], stdout, stderr)
-}
-
-// parseInterspersed parses flags that may come before or after the
-// positional arguments (`store authorize shop-1 --config x`).
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	fs := newFlags("store", storeSynopsis)
+	pos, err := fs.parse(args, stdout, 0, -1)
+	if err != nil {
+		return err
 	}
+	if len(pos) == 0 {
+		return usagef("store", "missing the subcommand (authorize)")
+	}
+	if pos[0] == "help" {
+		fs.printUsage(stdout)
+		return nil
+	}
+	return usagef("store", "unknown subcommand %q (the subcommand is authorize)", pos[0])
 }
 
 // cmdStoreAuthorize is the CLI side of "Update Store": the same flow as
 // `/shopbridge store update`, audited with surface "cli".
 func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("store authorize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlags("store authorize", storeSynopsis)
 	path := fs.String("config", "shopbridge.yaml", "path of the config file")
 	wait := fs.Bool("wait", true, "wait for the callback on the HTTP listener when the bridge is not running")
 	newState := fs.Bool("new-state", false, "take an empty state database file as a new one")
-	pos, err := parseInterspersed(fs, args)
+	pos, err := fs.parse(args, stdout, 1, 1)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fmt.Fprint(stderr, storeUsage)
-		return errors.New("store authorize needs exactly one store ID (see `shopbridge check-config` for the list)")
 	}
 	id := bridge.StoreID(pos[0])
 	cfg, err := LoadConfig(*path)
@@ -115,12 +100,11 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	link, err := a.Link(ctx, id, bridge.AuthRequester{Surface: "cli", UserID: who, UserName: who})
 	if errors.Is(err, auth.ErrUnknownStore) {
 		audit(false, bridge.TextNoStoreToUpdate)
-		return errors.New(bridge.TextNoStoreToUpdate)
+		return unknownStore(*path, cfg, id)
 	}
 	if err != nil {
-		log.Error("store authorize: could not start the authorization flow", "store", string(id), "err", err)
 		audit(false, "could not start the authorization flow")
-		return errors.New(bridge.TextUpdateStoreFailed)
+		return fmt.Errorf("store authorize: could not create the authorization link of %s: %w", id, err)
 	}
 	fmt.Fprintf(stdout, "Authorization link for %s (it expires at %s).\nHave the shop owner open it and approve shopbridge:\n\n  %s\n\n",
 		link.Store.Label(), link.ExpiresAt.Local().Format("15:04 MST"), link.URL)
@@ -178,6 +162,16 @@ func cmdStoreAuthorize(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 }
 
+// unknownStore is the CLI's answer to a store ID the config does not have:
+// which file was read and which stores it has.
+func unknownStore(path string, cfg *Config, id bridge.StoreID) error {
+	ids := make([]string, len(cfg.Stores))
+	for i, s := range cfg.Stores {
+		ids[i] = s.ID
+	}
+	return fmt.Errorf("store authorize: %s has no store %q; its stores are %s", path, id, strings.Join(ids, ", "))
+}
+
 // cliMarketplaces builds the marketplace clients the CLI needs, one per
 // platform in use: no push or webhook routes and no lost-push recovery,
 // which belong to the running bridge. TikTok's redirect path is served by
@@ -187,7 +181,7 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 	var out []bridge.Marketplace
 	if cfg.PlatformEnabled(bridge.PlatformShopee) {
 		c, err := shopee.New(*cfg.Shopee, shopee.Deps{
-			Tokens: st, InitialTokens: cfg.InitialTokens(), Logger: log.With("platform", "shopee"),
+			Tokens: st, InitialTokens: cfg.InitialTokens(), Logger: log,
 		})
 		if err != nil {
 			return nil, err
@@ -197,7 +191,7 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 	if cfg.PlatformEnabled(bridge.PlatformLazada) {
 		c, err := lazada.New(*cfg.Lazada, lazada.Deps{
 			Tokens: st, InitialTokens: cfg.InitialTokens(), Stores: cfg.StoresOf(bridge.PlatformLazada),
-			Logger: log.With("platform", "lazada"),
+			Logger: log,
 		})
 		if err != nil {
 			return nil, err
@@ -207,7 +201,7 @@ func cliMarketplaces(cfg *Config, st bridge.State, log *slog.Logger) ([]bridge.M
 	if cfg.PlatformEnabled(bridge.PlatformTikTok) {
 		c, err := tiktok.New(*cfg.TikTok, tiktok.Deps{
 			Tokens: st, InitialTokens: cfg.InitialTokens(), Stores: cfg.StoresOf(bridge.PlatformTikTok),
-			Logger: log.With("platform", "tiktok"),
+			Logger: log,
 		})
 		if err != nil {
 			return nil, err

@@ -75,6 +75,8 @@ type Client struct {
 }
 
 // New returns a client for platform ("shopee"). cfg gets its defaults applied.
+// log is the marketplace client's logger, which names the platform already
+// (its lines do not repeat it).
 func New(cfg Config, platform string, clock bridge.Clock, log *slog.Logger) *Client {
 	cfg.SetDefaults()
 	if clock == nil {
@@ -288,12 +290,12 @@ func (c *Client) logAttempt(call *Call, n, status int, err error, retry bool) {
 	if !c.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
-	attrs := []any{"platform", c.platform, "store", string(call.Store.ID), "api", call.API, "attempt", n}
+	attrs := []any{"store", string(call.Store.ID), "api", call.API, "attempt", n}
 	if status != 0 {
 		attrs = append(attrs, "status", status)
 	}
 	if err != nil {
-		attrs = append(attrs, "error", err.Error(), "retry", retry)
+		attrs = append(attrs, "err", err, "retry", retry)
 	}
 	c.log.Debug("marketplace call", attrs...)
 }

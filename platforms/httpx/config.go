@@ -21,6 +21,7 @@
 package httpx
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -67,13 +68,13 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	SetDefault(&c.Timeout, DefaultTimeout)
-	SetDefault(&c.RetryMax, DefaultRetryMax)
-	SetDefault(&c.RetryWaitMin, DefaultRetryWaitMin)
-	SetDefault(&c.RetryWaitMax, DefaultRetryWaitMax)
-	SetDefault(&c.MaxResponseBytes, DefaultMaxResponseBytes)
-	SetDefault(&c.RateLimit, DefaultRateLimit)
-	SetDefault(&c.RateBurst, DefaultRateBurst)
+	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
+	c.RetryMax = cmp.Or(c.RetryMax, DefaultRetryMax)
+	c.RetryWaitMin = cmp.Or(c.RetryWaitMin, DefaultRetryWaitMin)
+	c.RetryWaitMax = cmp.Or(c.RetryWaitMax, DefaultRetryWaitMax)
+	c.MaxResponseBytes = cmp.Or(c.MaxResponseBytes, DefaultMaxResponseBytes)
+	c.RateLimit = cmp.Or(c.RateLimit, DefaultRateLimit)
+	c.RateBurst = cmp.Or(c.RateBurst, DefaultRateBurst)
 }
 
 // Validate returns one line per problem, each naming the field under
@@ -110,15 +111,6 @@ func (c Config) Validate(prefix string) []string {
 		}
 	}
 	return errs
-}
-
-// SetDefault sets *field to def when it is unset (the zero value): what
-// the clients' Config.SetDefaults do field by field.
-func SetDefault[T comparable](field *T, def T) {
-	var zero T
-	if *field == zero {
-		*field = def
-	}
 }
 
 // CheckURL returns what is wrong with a configured URL ("" when nothing):

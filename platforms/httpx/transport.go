@@ -54,7 +54,7 @@ func (c *Client) warnExpiredProxy(store bridge.Store) {
 	c.proxyWarned[store.ID] = true
 	c.mu.Unlock()
 	if !warned {
-		c.log.Warn("store proxy has expired", "platform", c.platform, "store", string(store.ID),
+		c.log.Warn("store proxy has expired", "store", string(store.ID),
 			"proxy_expiry", store.ProxyExpiry.Format("2006-01-02"))
 	}
 }

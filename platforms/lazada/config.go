@@ -1,6 +1,7 @@
 package lazada
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -100,18 +101,18 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	httpx.SetDefault(&c.AuthURL, DefaultAuthURL)
-	httpx.SetDefault(&c.AuthorizeURL, DefaultAuthorizeURL)
-	httpx.SetDefault(&c.PushPath, DefaultPushPath)
-	httpx.SetDefault(&c.PushDeadline, DefaultPushDeadline)
-	httpx.SetDefault(&c.PushMaxAge, DefaultPushMaxAge)
-	httpx.SetDefault(&c.PushMaxSkew, DefaultPushMaxSkew)
-	httpx.SetDefault(&c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
-	httpx.SetDefault(&c.MaxListCallsPerHour, DefaultMaxListCallsPerHour)
-	httpx.SetDefault(&c.PageSize, DefaultPageSize)
-	httpx.SetDefault(&c.MaxSessionPages, DefaultMaxSessionPages)
-	httpx.SetDefault(&c.TokenRefreshMargin, DefaultTokenRefreshMargin)
-	httpx.SetDefault(&c.RateLimitWait, DefaultRateLimitWait)
+	c.AuthURL = cmp.Or(c.AuthURL, DefaultAuthURL)
+	c.AuthorizeURL = cmp.Or(c.AuthorizeURL, DefaultAuthorizeURL)
+	c.PushPath = cmp.Or(c.PushPath, DefaultPushPath)
+	c.PushDeadline = cmp.Or(c.PushDeadline, DefaultPushDeadline)
+	c.PushMaxAge = cmp.Or(c.PushMaxAge, DefaultPushMaxAge)
+	c.PushMaxSkew = cmp.Or(c.PushMaxSkew, DefaultPushMaxSkew)
+	c.PushMaxBodyBytes = cmp.Or(c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
+	c.MaxListCallsPerHour = cmp.Or(c.MaxListCallsPerHour, DefaultMaxListCallsPerHour)
+	c.PageSize = cmp.Or(c.PageSize, DefaultPageSize)
+	c.MaxSessionPages = cmp.Or(c.MaxSessionPages, DefaultMaxSessionPages)
+	c.TokenRefreshMargin = cmp.Or(c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	c.RateLimitWait = cmp.Or(c.RateLimitWait, DefaultRateLimitWait)
 	c.HTTP.SetDefaults()
 }
 

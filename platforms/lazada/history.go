@@ -141,7 +141,7 @@ func (c *Client) ImportHistory(ctx context.Context, store bridge.Store, since ti
 			if bridge.Classify(merr) == bridge.KindAuth || ctx.Err() != nil {
 				return nil, merr
 			}
-			c.log.Warn("history of a session could not be imported", "store", string(store.ID), "session", string(s.ID), "error", merr.Error())
+			c.log.Warn("history of a session could not be imported", "store", string(store.ID), "session", string(s.ID), "err", merr)
 			if firstErr == nil {
 				firstErr = merr
 			}
@@ -173,7 +173,7 @@ func (c *Client) RepairConversation(ctx context.Context, store bridge.Store, con
 	}
 	s, err := c.session(ctx, store, conv)
 	if err != nil {
-		c.log.Warn("session details unavailable for the repair", "store", string(store.ID), "session", string(conv), "error", err.Error())
+		c.log.Warn("session details unavailable for the repair", "store", string(store.ID), "session", string(conv), "err", err)
 		s = bridge.Conversation{ID: conv}
 	}
 	return s, msgs, nil

@@ -52,7 +52,7 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	p, err := decodePush(body)
 	if err != nil {
 		// Signed by Lazada, so not an attack; 200 stops the redeliveries.
-		c.log.Warn("push ignored: body is not a push object", "error", err.Error())
+		c.log.Warn("push ignored: body is not a push object", "err", err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -93,7 +93,7 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 func (c *Client) recordIM(ctx context.Context, seller string, p wirePush) int {
 	wm, err := p.message()
 	if err != nil {
-		c.log.Warn("IM push ignored: no message in it", "seller_id", seller, "error", err.Error())
+		c.log.Warn("IM push ignored: no message in it", "seller_id", seller, "err", err)
 		return http.StatusOK
 	}
 	if c.pushes == nil {
@@ -118,7 +118,7 @@ func (c *Client) refused(seller string, conv bridge.ConversationID, id bridge.Me
 		c.log.Warn("IM push ignored: no configured store has this seller_id", "seller_id", seller)
 		return http.StatusOK
 	}
-	c.log.Warn("IM push refused, Lazada will deliver it again", "seller_id", seller, "session", string(conv), "message", string(id), "error", err.Error())
+	c.log.Warn("IM push refused, Lazada will deliver it again", "seller_id", seller, "session", string(conv), "message", string(id), "err", err)
 	return http.StatusServiceUnavailable
 }
 
@@ -158,7 +158,7 @@ func (c *Client) learnSession(ctx context.Context, seller string, conv *bridge.C
 			c.nameless[key] = true
 		}
 		c.log.Warn("session details unavailable: recording the message without the buyer's name", "store", string(store.ID),
-			"session", string(conv.ID), "error", err.Error())
+			"session", string(conv.ID), "err", err)
 		return nil
 	}
 	delete(c.nameless, key)

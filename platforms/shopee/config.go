@@ -1,6 +1,7 @@
 package shopee
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -76,18 +77,18 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	httpx.SetDefault(&c.BaseURL, DefaultBaseURL)
-	httpx.SetDefault(&c.PushPath, DefaultPushPath)
-	httpx.SetDefault(&c.PushMaxAge, DefaultPushMaxAge)
-	httpx.SetDefault(&c.PushMaxSkew, DefaultPushMaxSkew)
-	httpx.SetDefault(&c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
-	httpx.SetDefault(&c.LostPushInterval, DefaultLostPushInterval)
-	httpx.SetDefault(&c.ConversationPageSize, DefaultConversationPageSize)
-	httpx.SetDefault(&c.MessagePageSize, DefaultMessagePageSize)
-	httpx.SetDefault(&c.MaxConversationPages, DefaultMaxConversationPages)
-	httpx.SetDefault(&c.MaxMessagePages, DefaultMaxMessagePages)
-	httpx.SetDefault(&c.TokenRefreshMargin, DefaultTokenRefreshMargin)
-	httpx.SetDefault(&c.RateLimitWait, DefaultRateLimitWait)
+	c.BaseURL = cmp.Or(c.BaseURL, DefaultBaseURL)
+	c.PushPath = cmp.Or(c.PushPath, DefaultPushPath)
+	c.PushMaxAge = cmp.Or(c.PushMaxAge, DefaultPushMaxAge)
+	c.PushMaxSkew = cmp.Or(c.PushMaxSkew, DefaultPushMaxSkew)
+	c.PushMaxBodyBytes = cmp.Or(c.PushMaxBodyBytes, DefaultPushMaxBodyBytes)
+	c.LostPushInterval = cmp.Or(c.LostPushInterval, DefaultLostPushInterval)
+	c.ConversationPageSize = cmp.Or(c.ConversationPageSize, DefaultConversationPageSize)
+	c.MessagePageSize = cmp.Or(c.MessagePageSize, DefaultMessagePageSize)
+	c.MaxConversationPages = cmp.Or(c.MaxConversationPages, DefaultMaxConversationPages)
+	c.MaxMessagePages = cmp.Or(c.MaxMessagePages, DefaultMaxMessagePages)
+	c.TokenRefreshMargin = cmp.Or(c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	c.RateLimitWait = cmp.Or(c.RateLimitWait, DefaultRateLimitWait)
 	c.HTTP.SetDefaults()
 }
 

@@ -61,7 +61,7 @@ func (c *Client) RunLostPushRecovery(ctx context.Context) error {
 	}
 	for {
 		if err := c.RecoverLostPushes(ctx); err != nil && ctx.Err() == nil {
-			c.log.Warn("lost push recovery failed", "error", err.Error())
+			c.log.Warn("lost push recovery failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():

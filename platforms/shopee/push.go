@@ -65,7 +65,7 @@ func (c *Client) servePush(w http.ResponseWriter, r *http.Request) {
 	p, err := decodePush(body)
 	if err != nil {
 		// Signed by Shopee, so not an attack; a 2xx stops the retries.
-		c.log.Warn("push ignored: body is not a push object", "error", err.Error())
+		c.log.Warn("push ignored: body is not a push object", "err", err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}

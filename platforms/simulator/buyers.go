@@ -157,7 +157,7 @@ func (s *Simulator) StartBuyers(ctx context.Context, script BuyerScript) (*Buyer
 				_, err = s.BuyerSays(shops[i], buyer, fmt.Sprintf("%s (#%d)", buyerPhrases[rng.IntN(len(buyerPhrases))], n+1))
 			}
 			if err != nil {
-				s.log.Warn("scripted buyer could not write", "error", err.Error())
+				s.log.Warn("scripted buyer could not write", "err", err)
 				return
 			}
 			run.sent.Add(1)

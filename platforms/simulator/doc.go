@@ -1,13 +1,13 @@
 // Package simulator is a wire-compatible marketplace for tests, benchmarks,
 // the demo and `shopbridge simulate`. It speaks the Shopee Open Platform v2
-// dialect exactly as shared/reference/marketplace-apis.md (section 1)
-// describes it, so the real platforms/shopee client runs against it with no
-// special case: signatures and the 5-minute timestamp window are verified,
-// tokens are issued, expire and are refreshed with single-use refresh
-// tokens, the conversation list and messages page with the same cursors and
-// ordering quirks, every listed message shape is served, and errors come in
-// Shopee's envelope. Its choices where the reference is UNVERIFIED are in
-// shopee_unverified.go.
+// dialect as Shopee documents it (the project's marketplace API reference,
+// kept outside this repository, section 1), so the real platforms/shopee
+// client runs against it with no special case: signatures and the 5-minute
+// timestamp window are verified, tokens are issued, expire and are
+// refreshed with single-use refresh tokens, the conversation list and
+// messages page with the same cursors and ordering quirks, every listed
+// message shape is served, and errors come in Shopee's envelope. Its
+// choices where the reference is UNVERIFIED are in shopee_unverified.go.
 //
 // The state (shops, buyers, conversations, messages) and the fault
 // injection are shared; a dialect renders them: Shopee's (shopee*.go),

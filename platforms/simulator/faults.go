@@ -1,9 +1,12 @@
 package simulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +57,11 @@ type Fault struct {
 	Path string `json:"path,omitempty"`
 	// ShopID limits the fault to requests (or pushes) of one shop.
 	ShopID string `json:"shop_id,omitempty"`
+	// Contains limits the fault to API requests whose query or body (URL
+	// and form encoding undone) contains it: a reply's text singles out
+	// the sends of that reply, whatever else the shop sends meanwhile.
+	// Pushes and webhooks never match it.
+	Contains string `json:"contains,omitempty"`
 	// Platform limits the fault to one dialect's requests and pushes
 	// (shopee, lazada, tiktok): an outage of one marketplace while the
 	// others keep working. A refuse fault with a Platform does not close
@@ -227,8 +235,15 @@ func (fs *faults) list(now time.Time) []ActiveFault {
 }
 
 // take returns the active faults among kinds that match path and shopID,
-// in installation order, consuming one use of each counted fault.
+// in installation order, consuming one use of each counted fault. A fault
+// with Contains never matches here (see takeRequest).
 func (fs *faults) take(now time.Time, platform bridge.Platform, path, shopID string, kinds ...FaultKind) []ActiveFault {
+	return fs.takeRequest(now, platform, path, shopID, "", kinds...)
+}
+
+// takeRequest is take for an API request whose query and body are
+// request, which a fault's Contains is looked for in.
+func (fs *faults) takeRequest(now time.Time, platform bridge.Platform, path, shopID, request string, kinds ...FaultKind) []ActiveFault {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	fs.expireLocked(now)
@@ -241,7 +256,8 @@ func (fs *faults) take(now time.Time, platform bridge.Platform, path, shopID str
 		}
 		match = match && (a.Fault.Path == "" || strings.Contains(path, a.Fault.Path)) &&
 			(a.Fault.ShopID == "" || a.Fault.ShopID == shopID) &&
-			(a.Fault.Platform == "" || a.Fault.Platform == platform)
+			(a.Fault.Platform == "" || a.Fault.Platform == platform) &&
+			(a.Fault.Contains == "" || (request != "" && strings.Contains(request, a.Fault.Contains)))
 		if match {
 			out = append(out, *a)
 			if a.Fault.Count > 0 {
@@ -310,7 +326,7 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, platform
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return true
 	}
-	for _, af := range s.faults.take(s.clock.Now(), platform, path, shopID, requestFaults...) {
+	for _, af := range s.faults.takeRequest(s.clock.Now(), platform, path, shopID, requestText(r), requestFaults...) {
 		f := af.Fault
 		switch f.Kind {
 		case FaultSlow:
@@ -350,6 +366,41 @@ func (s *Simulator) applyFaults(w http.ResponseWriter, r *http.Request, platform
 		}
 	}
 	return false
+}
+
+// requestText is a request's query and body as a fault's Contains sees
+// them: URL and form encoding undone. The body is read and put back for
+// the handler.
+func requestText(r *http.Request) string {
+	var b strings.Builder
+	if r.Form != nil {
+		// Parsed already (Lazada): the query and the form body together.
+		for k, vs := range r.Form {
+			for _, v := range vs {
+				b.WriteString(k + "=" + v + "\n")
+			}
+		}
+		return b.String()
+	}
+	if q, err := url.QueryUnescape(r.URL.RawQuery); err == nil {
+		b.WriteString(q)
+	} else {
+		b.WriteString(r.URL.RawQuery)
+	}
+	if r.Body != nil {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err == nil {
+			b.WriteByte('\n')
+			if u, err := url.QueryUnescape(string(body)); err == nil && strings.Contains(r.Header.Get("Content-Type"), "form") {
+				b.WriteString(u)
+			} else {
+				b.Write(body)
+			}
+		}
+	}
+	return b.String()
 }
 
 // hang holds the request until the client gives up, the simulator closes,

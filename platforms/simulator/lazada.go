@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -71,36 +72,16 @@ const (
 )
 
 func (c *LazadaConfig) setDefaults() {
-	if c.AppKey == "" {
-		c.AppKey = DefaultLazadaAppKey
-	}
-	if c.AppSecret == "" {
-		c.AppSecret = DefaultLazadaAppSecret
-	}
-	if c.PushTimeout == 0 {
-		c.PushTimeout = 500 * time.Millisecond
-	}
-	if c.PushRetryInterval == 0 {
-		c.PushRetryInterval = 30 * time.Minute
-	}
-	if c.PushRetries == 0 {
-		c.PushRetries = 12
-	}
-	if c.TimestampWindow == 0 {
-		c.TimestampWindow = 7200 * time.Second
-	}
-	if c.AccessTokenLifetime == 0 {
-		c.AccessTokenLifetime = 30 * 24 * time.Hour
-	}
-	if c.RefreshTokenLifetime == 0 {
-		c.RefreshTokenLifetime = 180 * 24 * time.Hour
-	}
-	if c.AuthCodeLifetime == 0 {
-		c.AuthCodeLifetime = 30 * time.Minute
-	}
-	if c.PollFlagPerHour == 0 {
-		c.PollFlagPerHour = 60
-	}
+	c.AppKey = cmp.Or(c.AppKey, DefaultLazadaAppKey)
+	c.AppSecret = cmp.Or(c.AppSecret, DefaultLazadaAppSecret)
+	c.PushTimeout = cmp.Or(c.PushTimeout, 500*time.Millisecond)
+	c.PushRetryInterval = cmp.Or(c.PushRetryInterval, 30*time.Minute)
+	c.PushRetries = cmp.Or(c.PushRetries, 12)
+	c.TimestampWindow = cmp.Or(c.TimestampWindow, 7200*time.Second)
+	c.AccessTokenLifetime = cmp.Or(c.AccessTokenLifetime, 30*24*time.Hour)
+	c.RefreshTokenLifetime = cmp.Or(c.RefreshTokenLifetime, 180*24*time.Hour)
+	c.AuthCodeLifetime = cmp.Or(c.AuthCodeLifetime, 30*time.Minute)
+	c.PollFlagPerHour = cmp.Or(c.PollFlagPerHour, 60)
 }
 
 // lazadaDialect holds the Lazada-only state.
@@ -355,9 +336,7 @@ func (d *lazadaDialect) write(w http.ResponseWriter, status int, v any) {
 
 // writeFault renders error_server and error_rate_limit faults.
 func (d *lazadaDialect) writeFault(w http.ResponseWriter, kind FaultKind, status int) {
-	if status == 0 {
-		status = http.StatusOK
-	}
+	status = cmp.Or(status, http.StatusOK)
 	switch kind {
 	case FaultErrorRateLimit:
 		d.failStatus(w, status, "ISP", "ApiCallLimit", lzMsgAPICallLimit)

@@ -75,7 +75,7 @@ func (s *Simulator) postPush(ctx context.Context, hc *http.Client, url string, b
 	req.Header.Set("Authorization", signature)
 	resp, err := hc.Do(req)
 	if err != nil {
-		s.log.Debug(what+" not delivered", "error", err.Error())
+		s.log.Debug(what+" not delivered", "err", err)
 		return 0
 	}
 	resp.Body.Close()

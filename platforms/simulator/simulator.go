@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,42 +53,24 @@ const (
 )
 
 func (c *Config) setDefaults() {
-	if c.PartnerID == 0 {
-		c.PartnerID = DefaultPartnerID
-	}
-	if c.PartnerKey == "" {
-		c.PartnerKey = DefaultPartnerKey
-	}
+	c.PartnerID = cmp.Or(c.PartnerID, DefaultPartnerID)
+	c.PartnerKey = cmp.Or(c.PartnerKey, DefaultPartnerKey)
 	if c.Clock == nil {
 		c.Clock = bridge.SystemClock{}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
-	if c.Seed == 0 {
-		c.Seed = 1
-	}
-	if c.AccessTokenLifetime == 0 {
-		c.AccessTokenLifetime = 4 * time.Hour
-	}
-	if c.RefreshTokenLifetime == 0 {
-		c.RefreshTokenLifetime = 30 * 24 * time.Hour
-	}
-	if c.AuthCodeLifetime == 0 {
-		c.AuthCodeLifetime = 10 * time.Minute
-	}
-	if c.TimestampWindow == 0 {
-		c.TimestampWindow = 5 * time.Minute
-	}
-	if c.PushTimeout == 0 {
-		c.PushTimeout = 2 * time.Second
-	}
+	c.Seed = cmp.Or(c.Seed, 1)
+	c.AccessTokenLifetime = cmp.Or(c.AccessTokenLifetime, 4*time.Hour)
+	c.RefreshTokenLifetime = cmp.Or(c.RefreshTokenLifetime, 30*24*time.Hour)
+	c.AuthCodeLifetime = cmp.Or(c.AuthCodeLifetime, 10*time.Minute)
+	c.TimestampWindow = cmp.Or(c.TimestampWindow, 5*time.Minute)
+	c.PushTimeout = cmp.Or(c.PushTimeout, 2*time.Second)
 	if c.PushRetryWaits == nil {
 		c.PushRetryWaits = []time.Duration{time.Second, 2 * time.Second, 3 * time.Second}
 	}
-	if c.LostPushRetention == 0 {
-		c.LostPushRetention = 72 * time.Hour
-	}
+	c.LostPushRetention = cmp.Or(c.LostPushRetention, 72*time.Hour)
 }
 
 // Simulator is a wire-compatible marketplace. Create it with New; it is
@@ -351,7 +334,7 @@ func (s *Simulator) reopenIfNoRefuse() {
 	}
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		s.log.Error("simulator: cannot listen again after refuse", "addr", s.addr, "error", err.Error())
+		s.log.Error("simulator: cannot listen again after refuse", "addr", s.addr, "err", err)
 		return
 	}
 	s.serveLocked(ln)

@@ -426,6 +426,33 @@ func TestFaultCountAndLapse(t *testing.T) {
 	}
 }
 
+// A fault with Contains hits only the requests that carry its text: the
+// sends of one reply, not the shop's other sends nor its reads.
+func TestFaultContainsSinglesOutOneReply(t *testing.T) {
+	f := newFixture(t)
+	f.sim.BuyerSays("1001", "555", "hi")
+	f.sim.SetFault(simulator.Fault{Kind: simulator.FaultErrorServer, Path: "send_message", Contains: "ask the warehouse"})
+	send := func(text string) string {
+		return f.do(call{path: "/api/v2/sellerchat/send_message", shop: "1001",
+			body: map[string]any{"to_id": 555, "message_type": "text", "content": map[string]any{"text": text}}}).code()
+	}
+	for range 3 {
+		if c := send("Let me ask the warehouse."); c != "error_server" {
+			t.Fatalf("the targeted reply's send: %q, want error_server", c)
+		}
+		if c := send("Yes, it is in stock."); c != "" {
+			t.Fatalf("another reply's send: %q, want success", c)
+		}
+	}
+	if c := f.do(call{path: listPath, shop: "1001", query: url.Values{"direction": {"older"}}}).code(); c != "" {
+		t.Errorf("a read under the fault: %q", c)
+	}
+	f.sim.ClearFaults()
+	if c := send("Let me ask the warehouse."); c != "" {
+		t.Errorf("after the fault is cleared: %q", c)
+	}
+}
+
 func TestRefuseAndReopen(t *testing.T) {
 	f := newFixture(t)
 	addr := strings.TrimPrefix(f.sim.URL(), "http://")

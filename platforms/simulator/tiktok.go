@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -74,42 +75,20 @@ const (
 )
 
 func (c *TikTokConfig) setDefaults() {
-	if c.AppKey == "" {
-		c.AppKey = DefaultTikTokAppKey
-	}
-	if c.AppSecret == "" {
-		c.AppSecret = DefaultTikTokAppSecret
-	}
-	if c.ServiceID == "" {
-		c.ServiceID = DefaultTikTokServiceID
-	}
-	if c.AccessTokenLifetime == 0 {
-		c.AccessTokenLifetime = 7 * 24 * time.Hour
-	}
-	if c.RefreshTokenLifetime == 0 {
-		c.RefreshTokenLifetime = tiktokRefreshTokenLifetime
-	}
-	if c.AuthCodeLifetime == 0 {
-		c.AuthCodeLifetime = 30 * time.Minute
-	}
-	if c.TimestampBefore == 0 {
-		c.TimestampBefore = 5 * time.Minute
-	}
-	if c.TimestampAfter == 0 {
-		c.TimestampAfter = 30 * time.Second
-	}
-	if c.WebhookTimeout == 0 {
-		c.WebhookTimeout = 3 * time.Second
-	}
+	c.AppKey = cmp.Or(c.AppKey, DefaultTikTokAppKey)
+	c.AppSecret = cmp.Or(c.AppSecret, DefaultTikTokAppSecret)
+	c.ServiceID = cmp.Or(c.ServiceID, DefaultTikTokServiceID)
+	c.AccessTokenLifetime = cmp.Or(c.AccessTokenLifetime, 7*24*time.Hour)
+	c.RefreshTokenLifetime = cmp.Or(c.RefreshTokenLifetime, tiktokRefreshTokenLifetime)
+	c.AuthCodeLifetime = cmp.Or(c.AuthCodeLifetime, 30*time.Minute)
+	c.TimestampBefore = cmp.Or(c.TimestampBefore, 5*time.Minute)
+	c.TimestampAfter = cmp.Or(c.TimestampAfter, 30*time.Second)
+	c.WebhookTimeout = cmp.Or(c.WebhookTimeout, 3*time.Second)
 	if c.WebhookRetryWaits == nil {
 		c.WebhookRetryWaits = []time.Duration{2 * time.Minute, 30 * time.Minute, 3 * time.Hour, 12 * time.Hour}
 	}
-	if c.DailyQuota == 0 {
-		c.DailyQuota = 10000
-	}
-	if c.MaxTextLength == 0 {
-		c.MaxTextLength = 2000
-	}
+	c.DailyQuota = cmp.Or(c.DailyQuota, 10000)
+	c.MaxTextLength = cmp.Or(c.MaxTextLength, 2000)
 }
 
 // tiktokDialect holds the TikTok-only state: the app, tokens, ciphers,
@@ -442,9 +421,7 @@ func (d *tiktokDialect) ok(w http.ResponseWriter, data any) {
 
 // fail writes an error envelope; status 0 takes the code's status.
 func (d *tiktokDialect) fail(w http.ResponseWriter, status int, code int, msg string) {
-	if status == 0 {
-		status = tiktokErrorStatus(code)
-	}
+	status = cmp.Or(status, tiktokErrorStatus(code))
 	d.write(w, status, map[string]any{"code": code, "message": msg, "request_id": d.requestID()})
 }
 
@@ -463,9 +440,7 @@ func (d *tiktokDialect) write(w http.ResponseWriter, status int, v any) {
 func (d *tiktokDialect) writeFault(w http.ResponseWriter, kind FaultKind, status int) {
 	switch kind {
 	case FaultErrorRateLimit:
-		if status == 0 {
-			status = http.StatusTooManyRequests
-		}
+		status = cmp.Or(status, http.StatusTooManyRequests)
 		d.fail(w, status, 36009002, "Too many requests. You've made too many requests in a short period of time.")
 	default:
 		d.fail(w, status, 36009003, "Internal error. Please try again. If the issue persists after multiple attempts, please contact platform support.")

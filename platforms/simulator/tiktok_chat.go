@@ -390,7 +390,10 @@ func (d *tiktokDialect) sendMessage(w http.ResponseWriter, r *http.Request, req 
 		d.fail(w, 0, 45109001, "Unable to send messages due to conversation rules. For details, please refer to Customer Service API overview.")
 		return
 	}
-	typ, stored := "", map[string]any{}
+	var (
+		typ    string
+		stored map[string]any
+	)
 	switch body.Type {
 	case tiktokText:
 		text, _ := content["content"].(string)

@@ -1,6 +1,7 @@
 package tiktok
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -123,26 +124,41 @@ const (
 
 // SetDefaults fills the unset fields.
 func (c *Config) SetDefaults() {
-	httpx.SetDefault(&c.BaseURL, DefaultBaseURL)
-	httpx.SetDefault(&c.AuthURL, DefaultAuthURL)
-	httpx.SetDefault(&c.AuthorizeURL, DefaultAuthorizeURL)
-	httpx.SetDefault(&c.AuthRedirectPath, DefaultAuthRedirectPath)
-	httpx.SetDefault(&c.WebhookPath, DefaultWebhookPath)
-	httpx.SetDefault(&c.Locale, DefaultLocale)
-	httpx.SetDefault(&c.WebhookDeadline, DefaultWebhookDeadline)
-	httpx.SetDefault(&c.WebhookMaxAge, DefaultWebhookMaxAge)
-	httpx.SetDefault(&c.PollInterval, DefaultPollInterval)
-	httpx.SetDefault(&c.CanSendRecheck, DefaultCanSendRecheck)
-	httpx.SetDefault(&c.TokenRefreshMargin, DefaultTokenRefreshMargin)
-	httpx.SetDefault(&c.RateLimitWait, DefaultRateLimitWait)
-	httpx.SetDefault(&c.ConversationPageSize, DefaultConversationPageSize)
-	httpx.SetDefault(&c.MessagePageSize, DefaultMessagePageSize)
-	httpx.SetDefault(&c.MaxConversationPages, DefaultMaxConversationPages)
-	httpx.SetDefault(&c.MaxMessagePages, DefaultMaxMessagePages)
-	httpx.SetDefault(&c.LookupPages, DefaultLookupPages)
-	httpx.SetDefault(&c.DailyQuota, DefaultDailyQuota)
-	httpx.SetDefault(&c.MaxTextLength, DefaultMaxTextLength)
-	httpx.SetDefault(&c.WebhookMaxBodyBytes, DefaultWebhookMaxBodyBytes)
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&c.BaseURL, DefaultBaseURL)
+	def(&c.AuthURL, DefaultAuthURL)
+	def(&c.AuthorizeURL, DefaultAuthorizeURL)
+	def(&c.AuthRedirectPath, DefaultAuthRedirectPath)
+	def(&c.WebhookPath, DefaultWebhookPath)
+	def(&c.Locale, DefaultLocale)
+	dur := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	dur(&c.WebhookDeadline, DefaultWebhookDeadline)
+	dur(&c.WebhookMaxAge, DefaultWebhookMaxAge)
+	dur(&c.PollInterval, DefaultPollInterval)
+	dur(&c.CanSendRecheck, DefaultCanSendRecheck)
+	dur(&c.TokenRefreshMargin, DefaultTokenRefreshMargin)
+	dur(&c.RateLimitWait, DefaultRateLimitWait)
+	num := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	num(&c.ConversationPageSize, DefaultConversationPageSize)
+	num(&c.MessagePageSize, DefaultMessagePageSize)
+	num(&c.MaxConversationPages, DefaultMaxConversationPages)
+	num(&c.MaxMessagePages, DefaultMaxMessagePages)
+	num(&c.LookupPages, DefaultLookupPages)
+	num(&c.DailyQuota, DefaultDailyQuota)
+	num(&c.MaxTextLength, DefaultMaxTextLength)
+	c.WebhookMaxBodyBytes = cmp.Or(c.WebhookMaxBodyBytes, DefaultWebhookMaxBodyBytes)
 	c.HTTP.SetDefaults()
 }
 

@@ -56,7 +56,7 @@ func (c *Client) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	wh, err := decodeWebhook(body)
 	if err != nil {
 		// Signed by TikTok, so not an attack; a retry would not decode either.
-		c.log.Warn("webhook ignored: body is not a webhook object", "error", err.Error())
+		c.log.Warn("webhook ignored: body is not a webhook object", "err", err)
 		w.WriteHeader(http.StatusOK)
 		return
 	}

@@ -53,6 +53,17 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if db.opts.readOnly {
+		if err := sqlstore.CheckSchema(ctx, db.store, migrationFiles); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("postgres: %w", err)
+		}
+		if err := sqlstore.CheckTokenKey(ctx, db.store); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -87,7 +98,7 @@ func connect(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
 
-	if o.schema != "" {
+	if o.schema != "" && !o.readOnly {
 		// The schema must exist before a connection with it as search_path
 		// can create tables.
 		if err := createSchema(ctx, cfg.ConnConfig.Copy(), o.schema); err != nil {

@@ -59,15 +59,15 @@ var dialect = sqlstore.Dialect{
 // key violation (a row for a conversation without a record) to
 // bridge.ErrNotFound. PostgreSQL's message names the constraint; the
 // detail, which holds key values, is left out.
-func classify(err error) (error, string) {
+func classify(err error) (string, error) {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case codeUniqueViolation:
-			return bridge.ErrConflict, pe.Message
+			return pe.Message, bridge.ErrConflict
 		case codeForeignKeyViolation:
-			return bridge.ErrNotFound, pe.Message
+			return pe.Message, bridge.ErrNotFound
 		}
 	}
-	return nil, ""
+	return "", nil
 }

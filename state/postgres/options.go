@@ -20,6 +20,7 @@ type options struct {
 	schema   string
 	maxConns int32
 	now      func() time.Time
+	readOnly bool
 }
 
 func defaultOptions() options {
@@ -67,3 +68,10 @@ func WithClock(c bridge.Clock) Option {
 		}
 	}
 }
+
+// WithReadOnly(true) opens the database for a command that only reads it
+// (shopbridge report): no schema is created, nothing is migrated (a schema
+// of another version is refused) and tokens stored in the clear are not
+// encrypted, so opening it changes nothing. The key is still checked
+// against the tokens sealed in it.
+func WithReadOnly(readOnly bool) Option { return func(o *options) { o.readOnly = readOnly } }

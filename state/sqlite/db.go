@@ -104,13 +104,24 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := db.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := sqlstore.SealPlainTokens(ctx, db.store); err != nil {
-		db.Close()
-		return nil, err
+	if o.readOnly {
+		if err := sqlstore.CheckSchema(ctx, db.store, migrationFiles); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: %s: %w", path, err)
+		}
+		if err := sqlstore.CheckTokenKey(ctx, db.store); err != nil {
+			db.Close()
+			return nil, err
+		}
+	} else {
+		if err := db.migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := sqlstore.SealPlainTokens(ctx, db.store); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	if err := db.prepareTxStatements(ctx); err != nil {
 		db.Close()

@@ -36,17 +36,17 @@ var dialect = sqlstore.Dialect{
 // classify maps a uniqueness violation to bridge.ErrConflict and a foreign
 // key violation (a row for a conversation without a record) to
 // bridge.ErrNotFound. SQLite's message names the constraint, never values.
-func classify(err error) (error, string) {
+func classify(err error) (string, error) {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return bridge.ErrConflict, se.Error()
+			return se.Error(), bridge.ErrConflict
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return bridge.ErrNotFound, se.Error()
+			return se.Error(), bridge.ErrNotFound
 		}
 	}
-	return nil, ""
+	return "", nil
 }
 
 // encodeStrings is a JSON array of list ("[]" for none).

@@ -22,6 +22,7 @@ type options struct {
 	now          func() time.Time
 	acceptEmpty  bool
 	noCreate     bool
+	readOnly     bool
 }
 
 func defaultOptions() options {
@@ -93,3 +94,17 @@ func WithAcceptEmpty(accept bool) Option { return func(o *options) { o.acceptEmp
 // instead of creating a new database there, for commands that only read
 // the state. The default creates it.
 func WithCreate(create bool) Option { return func(o *options) { o.noCreate = !create } }
+
+// WithReadOnly(true) opens the database for a command that only reads it
+// (shopbridge report): it is neither created (as WithCreate(false)) nor
+// migrated (a schema of another version is refused), and tokens stored in
+// the clear are not encrypted, so opening it changes nothing. The key is
+// still checked against the tokens sealed in it.
+func WithReadOnly(readOnly bool) Option {
+	return func(o *options) {
+		o.readOnly = readOnly
+		if readOnly {
+			o.noCreate = true
+		}
+	}
+}

@@ -22,7 +22,7 @@ func WrapErr(d Dialect, err error, format string, args ...any) error {
 	if errors.Is(err, bridge.ErrNotFound) || errors.Is(err, bridge.ErrConflict) {
 		return fmt.Errorf("%s: %s: %w", d.Name, op, err)
 	}
-	if kind, detail := d.Classify(err); kind != nil {
+	if detail, kind := d.Classify(err); kind != nil {
 		return fmt.Errorf("%s: %s: %w (%s)", d.Name, op, kind, detail)
 	}
 	return fmt.Errorf("%s: %s: %w", d.Name, op, err)

@@ -75,6 +75,28 @@ func migrate(ctx context.Context, s *Store, migrations []state.Migration) ([]str
 	return applied, nil
 }
 
+// CheckSchema is Migrate for a command that only reads: it changes
+// nothing, and refuses a database whose schema is not the one this build
+// migrates to (an older one is upgraded by the next `shopbridge run`).
+func CheckSchema(ctx context.Context, s *Store, fsys fs.FS) error {
+	migrations, err := state.Migrations(fsys, "migrations")
+	if err != nil || len(migrations) == 0 {
+		return err
+	}
+	latest := migrations[len(migrations)-1].Version
+	var current int
+	if err := s.conn.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("read schema version (is this a shopbridge state database?): %w", err)
+	}
+	switch {
+	case current > latest:
+		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): upgrade shopbridge", current, latest)
+	case current < latest:
+		return fmt.Errorf("database schema version %d is older than this binary's (%d): start the bridge (shopbridge run) once to upgrade it, then read it", current, latest)
+	}
+	return nil
+}
+
 // SchemaVersion is the newest migration applied to the database.
 func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	var v int

@@ -61,7 +61,7 @@ type Dialect struct {
 	// Classify maps a uniqueness violation to bridge.ErrConflict and a
 	// foreign key violation to bridge.ErrNotFound, with a detail that names
 	// the constraint but no values; it returns a nil kind for anything else.
-	Classify func(err error) (kind error, detail string)
+	Classify func(err error) (detail string, kind error)
 	// EncodeStores is an incident's stores as a statement argument.
 	EncodeStores func(ids []bridge.StoreID) any
 	// ScanStores returns a scan destination for an incident's stores and a
