@@ -57,6 +57,7 @@ type DB struct {
 var (
 	_ bridge.State        = (*DB)(nil)
 	_ bridge.InboundQueue = (*DB)(nil)
+	_ bridge.Leases       = (*DB)(nil)
 )
 
 // Open opens the database at path, or a private in-memory database for
