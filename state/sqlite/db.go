@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gofrs/flock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/shopbridge/shopbridge/bridge"
@@ -49,6 +50,9 @@ type DB struct {
 	// creating: a new database under its temporary name (see create), on
 	// one connection with a rollback journal.
 	creating bool
+	// lock is the OS lock of an exclusive DB (WithExclusive), released by
+	// Close.
+	lock *flock.Flock
 
 	closeOnce sync.Once
 	closeErr  error
@@ -70,17 +74,31 @@ var (
 // SQLite database without tables (state.ErrEmptyDatabase, unless
 // WithAcceptEmpty(true)), a SQLite database with other tables
 // (state.ErrNotShopbridge), a file that is not a SQLite database
-// (state.ErrNotDatabase), a missing directory (state.ErrNoDirectory), and
+// (state.ErrNotDatabase), a missing directory (state.ErrNoDirectory),
 // encrypted tokens without the key that opens them (state.ErrKeyMissing,
-// state.ErrKeyMismatch). A refused file is left as it was.
-func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+// state.ErrKeyMismatch), and, WithExclusive, a file that another process
+// holds exclusively (state.ErrInUse). A refused file is left as it was.
+func Open(ctx context.Context, path string, opts ...Option) (_ *DB, err error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
+	var lock *flock.Flock
 	if path != Memory && path != "" {
 		if err := plainPath(path); err != nil {
 			return nil, err
+		}
+		if o.exclusive {
+			// First: a second bridge is refused before it looks at, or
+			// creates, anything.
+			if lock, err = lockExclusive(path); err != nil {
+				return nil, err
+			}
+			defer func() {
+				if err != nil {
+					_ = lock.Unlock()
+				}
+			}()
 		}
 		kind, err := inspectFile(path)
 		if err != nil {
@@ -105,6 +123,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.lock = lock
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -267,6 +286,12 @@ func (db *DB) Close() error {
 			// Let SQLite refresh its query planner statistics if they are stale.
 			_, _ = db.w.Exec("PRAGMA optimize")
 			errs = append(errs, db.w.Close())
+		}
+		if db.lock != nil {
+			// After the connections: the next bridge finds the file closed.
+			if err := db.lock.Unlock(); err != nil {
+				errs = append(errs, fmt.Errorf("release %s: %w", db.lock.Path(), err))
+			}
 		}
 		if err := errors.Join(errs...); err != nil {
 			db.closeErr = fmt.Errorf("sqlite: close: %w", err)

@@ -19,10 +19,12 @@ type Params struct {
 	Logger    *slog.Logger `optional:"true"`
 }
 
-// NewFromParams opens the database (applying migrations) and closes it when
-// the application stops, after everything that uses it.
+// NewFromParams opens the database (applying migrations) for the
+// application alone (WithExclusive: SQLite is single-replica, a second
+// application on the file is refused) and closes it when the application
+// stops, after everything that uses it.
 func NewFromParams(p Params) (*DB, error) {
-	db, err := OpenConfig(context.Background(), p.Config, WithLogger(p.Logger))
+	db, err := OpenConfig(context.Background(), p.Config, WithLogger(p.Logger), WithExclusive(true))
 	if err != nil {
 		return nil, err
 	}
