@@ -88,6 +88,11 @@ type stateOptions struct {
 	// readOnly: the command only reads the state (report), so a missing
 	// SQLite file is refused rather than created.
 	readOnly bool
+	// daemon: the command runs the bridge (run, demo) and holds a SQLite
+	// file for itself until it stops (sqlite.WithExclusive): SQLite is
+	// single-replica, so a second bridge on the file is refused at start.
+	// The other commands (report, store) run beside it.
+	daemon bool
 }
 
 // newStateHint ends the refusal of an empty state database.
@@ -122,7 +127,8 @@ func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptio
 		}
 		db, err = postgres.Open(ctx, cfg.State.DSN, opts...)
 	default:
-		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithCreate(!so.readOnly)}
+		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithCreate(!so.readOnly),
+			sqlite.WithExclusive(so.daemon)}
 		if cipher != nil {
 			opts = append(opts, sqlite.WithCipher(cipher))
 		}

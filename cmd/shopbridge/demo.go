@@ -140,7 +140,7 @@ func cmdDemo(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if problems := cfg.Validate(); len(problems) > 0 {
 		return &ConfigError{Path: "demo", Problems: problems}
 	}
-	state, err := openState(ctx, cfg, log, stateOptions{newState: o.newState})
+	state, err := openState(ctx, cfg, log, stateOptions{newState: o.newState, daemon: true})
 	if err != nil {
 		return err
 	}
