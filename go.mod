@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/go-telegram/bot v1.19.0
+	github.com/gofrs/flock v0.13.2
 	github.com/gorilla/websocket v1.5.3
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/jackc/pgx/v5 v5.13.0

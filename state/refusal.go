@@ -31,6 +31,9 @@ var (
 	ErrKeyMissing = errors.New("state: encrypted tokens but no key")
 	// ErrKeyMismatch: the configured key does not open the encrypted tokens.
 	ErrKeyMismatch = errors.New("state: the key does not open the tokens")
+	// ErrInUse: another process holds the database for itself (a second
+	// bridge on one SQLite file: SQLite is single-replica).
+	ErrInUse = errors.New("state: database in use by another process")
 )
 
 // refusal is an error with its own one-line message that is (errors.Is)

@@ -114,6 +114,11 @@ type stateOptions struct {
 	// file is refused rather than created, nothing is migrated and tokens
 	// stored in the clear are left so (the running bridge encrypts them).
 	readOnly bool
+	// daemon: the command runs the bridge (run, demo) and holds a SQLite
+	// file for itself until it stops (sqlite.WithExclusive): SQLite is
+	// single-replica, so a second bridge on the file is refused at start.
+	// The other commands (report, store) run beside it.
+	daemon bool
 }
 
 // newStateHint ends the refusal of an empty state database.
@@ -148,7 +153,8 @@ func openState(ctx context.Context, cfg *Config, log *slog.Logger, so stateOptio
 		}
 		db, err = postgres.Open(ctx, cfg.State.DSN, opts...)
 	default:
-		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithReadOnly(so.readOnly)}
+		opts := []sqlite.Option{sqlite.WithLogger(log), sqlite.WithAcceptEmpty(so.newState), sqlite.WithReadOnly(so.readOnly),
+			sqlite.WithExclusive(so.daemon)}
 		if cipher != nil {
 			opts = append(opts, sqlite.WithCipher(cipher))
 		}

@@ -164,7 +164,7 @@ func runDemo(ctx context.Context, o demoOptions, stdin io.Reader, stdout, stderr
 	if problems := cfg.Validate(); len(problems) > 0 {
 		return &ConfigError{Path: "demo", Problems: problems}
 	}
-	state, err := openState(ctx, cfg, log, stateOptions{newState: o.newState})
+	state, err := openState(ctx, cfg, log, stateOptions{newState: o.newState, daemon: true})
 	if err != nil {
 		return err
 	}

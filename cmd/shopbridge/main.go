@@ -128,7 +128,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return err
 	}
 	log := newLogger(cfg.Log, stderr)
-	st, err := openState(ctx, cfg, log, stateOptions{newState: *newState})
+	st, err := openState(ctx, cfg, log, stateOptions{newState: *newState, daemon: true})
 	if err != nil {
 		return err
 	}

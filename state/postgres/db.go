@@ -41,6 +41,7 @@ type DB struct {
 var (
 	_ bridge.State        = (*DB)(nil)
 	_ bridge.InboundQueue = (*DB)(nil)
+	_ bridge.Leases       = (*DB)(nil)
 )
 
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)

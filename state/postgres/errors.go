@@ -53,6 +53,9 @@ var dialect = sqlstore.Dialect{
 	LockRows:      " FOR UPDATE",
 	BigInt:        "BIGINT",
 	MigrationLock: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d, hashtext(current_schema()))", migrationLock),
+	// The server's clock (the statement's transaction start), to the
+	// microsecond: one clock for every replica.
+	NowNanos: "(EXTRACT(EPOCH FROM now()) * 1000000000)::BIGINT",
 }
 
 // classify maps a uniqueness violation to bridge.ErrConflict and a foreign

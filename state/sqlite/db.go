@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gofrs/flock"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/shopbridge/shopbridge/bridge"
@@ -49,6 +50,9 @@ type DB struct {
 	// creating: a new database under its temporary name (see create), on
 	// one connection with a rollback journal.
 	creating bool
+	// lock is the OS lock of an exclusive DB (WithExclusive), released by
+	// Close.
+	lock *flock.Flock
 
 	closeOnce sync.Once
 	closeErr  error
@@ -57,6 +61,7 @@ type DB struct {
 var (
 	_ bridge.State        = (*DB)(nil)
 	_ bridge.InboundQueue = (*DB)(nil)
+	_ bridge.Leases       = (*DB)(nil)
 )
 
 // Open opens the database at path, or a private in-memory database for
@@ -69,17 +74,31 @@ var (
 // SQLite database without tables (state.ErrEmptyDatabase, unless
 // WithAcceptEmpty(true)), a SQLite database with other tables
 // (state.ErrNotShopbridge), a file that is not a SQLite database
-// (state.ErrNotDatabase), a missing directory (state.ErrNoDirectory), and
+// (state.ErrNotDatabase), a missing directory (state.ErrNoDirectory),
 // encrypted tokens without the key that opens them (state.ErrKeyMissing,
-// state.ErrKeyMismatch). A refused file is left as it was.
-func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
+// state.ErrKeyMismatch), and, WithExclusive, a file that another process
+// holds exclusively (state.ErrInUse). A refused file is left as it was.
+func Open(ctx context.Context, path string, opts ...Option) (_ *DB, err error) {
 	o := defaultOptions()
 	for _, opt := range opts {
 		opt(&o)
 	}
+	var lock *flock.Flock
 	if path != Memory && path != "" {
 		if err := plainPath(path); err != nil {
 			return nil, err
+		}
+		if o.exclusive {
+			// First: a second bridge is refused before it looks at, or
+			// creates, anything.
+			if lock, err = lockExclusive(path); err != nil {
+				return nil, err
+			}
+			defer func() {
+				if err != nil {
+					_ = lock.Unlock()
+				}
+			}()
 		}
 		kind, err := inspectFile(path)
 		if err != nil {
@@ -104,6 +123,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	db.lock = lock
 	if o.readOnly {
 		if err := sqlstore.CheckSchema(ctx, db.store, migrationFiles); err != nil {
 			db.Close()
@@ -277,6 +297,12 @@ func (db *DB) Close() error {
 			// Let SQLite refresh its query planner statistics if they are stale.
 			_, _ = db.w.Exec("PRAGMA optimize")
 			errs = append(errs, db.w.Close())
+		}
+		if db.lock != nil {
+			// After the connections: the next bridge finds the file closed.
+			if err := db.lock.Unlock(); err != nil {
+				errs = append(errs, fmt.Errorf("release %s: %w", db.lock.Path(), err))
+			}
 		}
 		if err := errors.Join(errs...); err != nil {
 			db.closeErr = fmt.Errorf("sqlite: close: %w", err)

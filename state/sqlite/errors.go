@@ -31,6 +31,9 @@ var dialect = sqlstore.Dialect{
 	// row locks needed.
 	LockRows: "",
 	BigInt:   "INTEGER",
+	// The process's clock as SQLite reads it, to the millisecond (the same
+	// within one statement).
+	NowNanos: "CAST(unixepoch('subsec') * 1000000000 AS INTEGER)",
 }
 
 // classify maps a uniqueness violation to bridge.ErrConflict and a foreign

@@ -23,6 +23,7 @@ type options struct {
 	acceptEmpty  bool
 	noCreate     bool
 	readOnly     bool
+	exclusive    bool
 }
 
 func defaultOptions() options {
@@ -108,3 +109,14 @@ func WithReadOnly(readOnly bool) Option {
 		}
 	}
 }
+// WithExclusive(true) holds the database for this DB alone, from Open to
+// Close, through an OS lock on a file beside it (path + LockSuffix): a
+// second exclusive Open of the file, by another process or this one, is
+// refused with one line naming the file (state.ErrInUse), before anything is
+// read or written. SQLite is single-replica: the daemon (run, demo) opens
+// its database exclusively, so that a second bridge on the same file is
+// refused instead of polling every store and posting every message again.
+// Opens without it (the default) ignore the lock, so commands that read or
+// briefly change the state (report, status, store) run beside the daemon.
+// An in-memory database ignores it.
+func WithExclusive(exclusive bool) Option { return func(o *options) { o.exclusive = exclusive } }

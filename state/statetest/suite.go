@@ -54,6 +54,9 @@
 //     the zero record; TakeAuthRequest deletes what it returns (a second
 //     take is ErrNotFound); LastReportPosted counts posted deliveries only;
 //     Templates lists by name, then the default, sites and stores;
+//   - leases (bridge.Leases) are timed by the database's clock; a lease's
+//     token grows with each tenure and survives its release; CurrentLeases
+//     and LiveReplicas list the unexpired rows only (leases.go);
 //   - a database of schema version 2 (WithLegacy) keeps its relayed
 //     messages as known messages of the queue: own, posted or silent; one
 //     of version 6 keeps the records it held as JSON in meta as typed
@@ -107,6 +110,8 @@ func Run(t *testing.T, open Opener, opts ...Option) {
 		{"report_deliveries", reportDeliveryTests},
 		{"templates", templateTests},
 		{"meta", metaTests},
+		{"leases", leaseTests},
+		{"replicas", replicaTests},
 		{"reopen", reopenTests},
 		{"upgrade", upgradeTests},
 		{"concurrency", concurrencyTests},

@@ -81,6 +81,10 @@ type Dialect struct {
 	// MigrationLock, when set, is run first in the migration transaction to
 	// serialise processes migrating the same database.
 	MigrationLock string
+	// NowNanos is the database's clock as Unix nanoseconds (a BigInt
+	// expression): leases and replica heartbeats are timed by it, never by
+	// a replica's clock.
+	NowNanos string
 }
 
 // Options are a backend's options that the queries use.
