@@ -237,3 +237,11 @@ type TimerClock interface {
 
 // AfterFunc runs f after d on the system clock.
 func (SystemClock) AfterFunc(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+
+// SingleListener is the capability of a surface whose updates one process
+// at a time may receive (Telegram's getUpdates answers a second consumer
+// of the same bot with 409 Conflict). With several replicas the engine
+// listens only on the replica that holds the lease ListenerLease names.
+type SingleListener interface {
+	ListenerLease() string
+}

@@ -95,6 +95,7 @@ var (
 	_ bridge.Router           = (*Surface)(nil)
 	_ bridge.MessageUpdater   = (*Surface)(nil)
 	_ bridge.ReportPoster     = (*Surface)(nil)
+	_ bridge.SingleListener   = (*Surface)(nil)
 	_ bridge.InspectionPoster = (*Surface)(nil)
 )
 
@@ -323,3 +324,7 @@ func (s *Surface) isAdmin(id int64) bool { return s.admins[id] }
 func previewOff() *models.LinkPreviewOptions {
 	return &models.LinkPreviewOptions{IsDisabled: bot.True()}
 }
+
+// ListenerLease names the lease of the update consumer: Telegram allows one
+// getUpdates consumer per bot token, so with several replicas one listens.
+func (s *Surface) ListenerLease() string { return "telegram-updates" }

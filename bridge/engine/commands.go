@@ -413,6 +413,7 @@ func (e *Engine) StatusText(ctx context.Context) (string, error) {
 			fmt.Fprintf(&b, "Store %s authorization expires %s: run `store update %s`.\n", s.ID, sa.RefreshExpiresAt.UTC().Format("2006-01-02 15:04 MST"), s.ID)
 		}
 	}
+	e.writeReplicas(ctx, &b)
 	return strings.TrimRight(b.String(), "\n"), nil
 }
 

@@ -69,6 +69,7 @@ type Engine struct {
 	// coord shares the work with other replicas; nil when alone.
 	coord      *lease.Coordinator
 	coordErr   error
+	leases     bridge.Leases
 	singletons []string
 
 	mu      sync.RWMutex
@@ -295,9 +296,12 @@ func (e *Engine) Start(ctx context.Context) error {
 func (e *Engine) listen(ctx context.Context) {
 	backoff := time.Second
 	for {
-		err := e.chat.Listen(ctx, e)
+		err := e.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if errors.Is(err, errHandedOver) {
+			continue
 		}
 		if err == nil {
 			err = errors.New("listener returned")

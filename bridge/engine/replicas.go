@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/lease"
@@ -26,6 +29,9 @@ import (
 // errNotHolder cuts work on a store whose lease this replica lost.
 var errNotHolder = errors.New("another replica holds the store now")
 
+// errHandedOver ends a listener whose lease another replica took.
+var errHandedOver = errors.New("another replica listens now")
+
 // newCoordinator builds the lease coordinator when the engine shares its
 // work, nil otherwise.
 func (e *Engine) newCoordinator(deps Deps) (*lease.Coordinator, error) {
@@ -36,6 +42,7 @@ func (e *Engine) newCoordinator(deps Deps) (*lease.Coordinator, error) {
 	if id == "" {
 		id = lease.NewHolderID()
 	}
+	e.leases = deps.Leases
 	return lease.New(e.cfg.Lease, lease.Deps{
 		Leases: deps.Leases, Holder: id, Names: e.leaseNames(), Clock: e.clock, Logger: e.log,
 		OnAcquired: e.leaseAcquired, OnLost: e.leaseLost,
@@ -52,6 +59,9 @@ func (e *Engine) leaseNames() []string {
 
 func (e *Engine) leaseNamesLocked() []string {
 	names := append([]string(nil), e.singletons...)
+	if sl, ok := e.chat.(bridge.SingleListener); ok {
+		names = append(names, sl.ListenerLease())
+	}
 	for _, id := range e.order {
 		names = append(names, lease.Store(id))
 	}
@@ -158,4 +168,92 @@ func (e *Engine) alertingFunc(deps Deps) func() bool {
 		return nil
 	}
 	return func() bool { return e.Holds(lease.Alerts) }
+}
+
+// listenOnce runs the surface's listener. A surface that allows one
+// listener at a time (bridge.SingleListener) listens, with replicas, only
+// while this replica holds its lease: it waits for the lease, and the
+// listener is cut when the lease is lost.
+func (e *Engine) listenOnce(ctx context.Context) error {
+	sl, single := e.chat.(bridge.SingleListener)
+	if e.coord == nil || !single {
+		return e.chat.Listen(ctx, e)
+	}
+	name := sl.ListenerLease()
+	for !e.Holds(name) {
+		if !bridge.Sleep(ctx, e.clock, e.cfg.Lease.RenewEvery) {
+			return nil
+		}
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- e.chat.Listen(lctx, e) }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-e.clock.After(e.cfg.Lease.Margin / 2):
+			if !e.Holds(name) {
+				e.log.Info("another replica listens to the chat surface now", "lease", name)
+				cancel()
+				<-done
+				return errHandedOver
+			}
+		}
+	}
+}
+
+// Ready reports whether this replica does its share of the work, for
+// /readyz: the state database answers, the chat surface is connected, the
+// leases are taken (with replicas: this replica has run a round and sees
+// itself among the live ones), and the inbound backlog is not stuck (no
+// message has waited longer than stuckAfter while the chat is up).
+func (e *Engine) Ready(ctx context.Context, stuckAfter time.Duration) (bool, string) {
+	var why []string
+	if h := e.mon.StateHealth(); h.Down {
+		why = append(why, "state database failing: "+h.LastError)
+	}
+	chat := e.mon.ChatHealth()
+	if chat.Down {
+		why = append(why, "chat surface down: "+chat.LastError)
+	}
+	if e.coord != nil && !slices.Contains(e.coord.Replicas(), e.coord.Holder()) {
+		why = append(why, "not yet sharing the work: no lease round has reached the state database")
+	}
+	if !chat.Down {
+		if backlog, err := e.relay.Backlog(ctx); err == nil {
+			now := e.clock.Now()
+			for _, d := range backlog {
+				if d.Pending > 0 && now.Sub(d.Oldest) > stuckAfter {
+					why = append(why, fmt.Sprintf("inbound backlog stuck: %d messages for %s, oldest %s ago", d.Pending, d.Destination, now.Sub(d.Oldest).Round(time.Second)))
+				}
+			}
+		}
+	}
+	if len(why) > 0 {
+		return false, strings.Join(why, "; ")
+	}
+	msg := "ready"
+	if e.coord != nil {
+		msg += fmt.Sprintf("; replica %s holds %d leases among %d replicas", e.coord.Holder(), len(e.coord.Held()), len(e.coord.Replicas()))
+	}
+	return true, msg
+}
+
+// writeReplicas adds to status which replica holds which store and job,
+// as the state database has it.
+func (e *Engine) writeReplicas(ctx context.Context, b *strings.Builder) {
+	if e.coord == nil {
+		return
+	}
+	held, err := e.leases.CurrentLeases(ctx)
+	if err != nil {
+		fmt.Fprintf(b, "Replicas: could not read the leases: %v\n", err)
+		return
+	}
+	fmt.Fprintf(b, "Replicas: %s (this one is %s).\n", strings.Join(e.coord.Replicas(), ", "), e.coord.Holder())
+	for _, l := range held {
+		fmt.Fprintf(b, "  %s: %s\n", l.Name, l.Holder)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -322,4 +323,20 @@ func sellerReplies(mp *bridgetest.Marketplace, s bridge.Store) []bridge.Message 
 		}
 	}
 	return out
+}
+
+// status names the replicas and which one holds each store.
+func TestStatusShowsWhichReplicaHoldsWhichStore(t *testing.T) {
+	rs := newReplicaSet(t, 2)
+	rs.until("the stores shared by both replicas", 15*time.Second, func() bool { return rs.shared(0, 1) })
+	owner := rs.requireOneHolderEach(0, 1)
+	resp := rs.engs[0].Command(context.Background(), bridge.CommandRequest{Surface: "fake", UserID: "U1", Text: "status"})
+	if !strings.Contains(resp.Text, "Replicas: replica-0, replica-1 (this one is replica-0).") {
+		t.Fatalf("status without the replicas:\n%s", resp.Text)
+	}
+	for _, s := range rs.stores {
+		if want := fmt.Sprintf("store:%s: replica-%d", s.ID, owner[s.ID]); !strings.Contains(resp.Text, want) {
+			t.Fatalf("status without %q:\n%s", want, resp.Text)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"go.uber.org/dig"
 	"go.uber.org/fx"
@@ -19,6 +21,7 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/engine"
+	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/bridge/templates"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
@@ -313,7 +316,19 @@ func newEngine(p engineParams) *engine.Engine {
 	if p.Config.path != "" {
 		deps.StoreLoader = configStoreLoader(p.Config.path, p.State)
 	}
+	if l, ok := p.State.(bridge.Leases); ok && p.Config.State.Backend == "postgres" {
+		// Several replicas may share this database: the stores and the
+		// jobs that must run once are shared by leases.
+		deps.Leases = l
+		deps.ReplicaID = cmp.Or(p.Config.Replicas.ID, os.Getenv("SHOPBRIDGE_REPLICA_ID"))
+		deps.Singletons = []string{lease.Report}
+	}
 	e := engine.New(p.Config.EngineConfig(), deps)
+	p.Server.SetReady(func() (bool, string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return e.Ready(ctx, readyBacklogStuck)
+	})
 	registerMetrics(p.Server, e, p.Refusals, p.ListCalls...)
 	p.Server.SetHealth(func() (bool, string) {
 		h := e.Monitor().ChatHealth()
@@ -353,3 +368,7 @@ func newTemplates(e *engine.Engine, st bridge.State, clock bridge.Clock, log *sl
 	}
 	return book, nil
 }
+
+// readyBacklogStuck is how long a message may wait to be posted, with the
+// chat up, before /readyz says the replica is not ready.
+const readyBacklogStuck = 10 * time.Minute

@@ -34,6 +34,7 @@ func newAuth(p authParams) (*auth.Flow, error) {
 	a := auth.New(p.Config.AuthConfig(), auth.Deps{
 		State: p.State, Chat: p.Chat, Marketplaces: p.Marketplaces, Stores: p.Engine.Stores,
 		Clock: p.Clock, Logger: p.Logger, Authorized: p.Engine.StoreAuthorized, Refusals: p.Refusals,
+		Owns: p.Engine.HoldsStore,
 	})
 	if err := p.Engine.Register(a); err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/engine"
+	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
@@ -50,8 +51,25 @@ type Config struct {
 	// Report schedules the daily inspection report and sets its thresholds.
 	Report report.Config `yaml:"report"`
 
+	// Replicas tunes how several replicas on one PostgreSQL database share
+	// the work (with state.backend: postgres; SQLite is single-replica).
+	Replicas ReplicasConfig `yaml:"replicas"`
+
 	// path is the file the config was read from (for `stores refresh`).
 	path string
+}
+
+// ReplicasConfig names this replica and times the leases by which the
+// replicas of one PostgreSQL database share the stores and the jobs that
+// must run once.
+type ReplicasConfig struct {
+	// ID names this replica in status, metrics and the leases (default:
+	// $SHOPBRIDGE_REPLICA_ID, else the host name and a random suffix).
+	ID string `yaml:"id"`
+	// LeaseTTL is how long a replica that stops renewing keeps its leases
+	// (default 10s): another replica takes its work within LeaseTTL plus a
+	// third of it.
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // LogConfig sets the log level and format.
@@ -351,6 +369,7 @@ func (c *Config) EngineConfig() engine.Config {
 		ShutdownGrace: s.ShutdownGrace, SendTimeout: s.SendTimeout, ReconcileMargin: s.ReconcileMargin,
 		PostConcurrency: s.PostConcurrency, PostBatch: s.PostBatch, PostBackoff: s.PostBackoff, PostBackoffMax: s.PostBackoffMax,
 		BacklogRescan: s.BacklogRescan, HealthInterval: s.HealthInterval, ImportDelay: s.ImportDelay, PushSilence: s.PushSilence,
+		Lease: lease.Config{TTL: c.Replicas.LeaseTTL},
 	}
 }
 
@@ -367,6 +386,9 @@ func (c *Config) Validate() []string {
 		add("log.format: %q is not text or json", c.Log.Format)
 	}
 	p = append(p, c.HTTP.Validate()...)
+	if t := c.Replicas.LeaseTTL; t != 0 && (t < 3*time.Second || t > 5*time.Minute) {
+		add("replicas.lease_ttl: %s is outside 3s…5m (how long a dead replica's stores wait for another)", t)
+	}
 	switch c.State.Backend {
 	case "sqlite":
 	case "postgres":

@@ -28,7 +28,7 @@ http:
   #                            #   then a count at most this often
 
 state:
-  backend: sqlite        # or postgres (run one replica: stores are not leased yet)
+  backend: sqlite        # or postgres (several replicas share the stores by leases)
   path: shopbridge.db    # in the container: /data/shopbridge.db
                          # created if missing; its directory must exist, and an
                          # empty file is refused (start once with --new-state)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/engine"
+	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/report"
 )
 
@@ -25,7 +26,8 @@ import (
 // `report` command with the engine: its schedules start after the engine
 // and stop before it.
 func newReporter(lc fx.Lifecycle, cfg *Config, e *engine.Engine, st bridge.State, chat bridge.Chat, clock bridge.Clock, log *slog.Logger) (*report.Reporter, error) {
-	r, err := report.New(cfg.Report, report.Deps{State: st, Chat: chat, Stores: e.Stores, Clock: clock, Logger: log},
+	r, err := report.New(cfg.Report, report.Deps{State: st, Chat: chat, Stores: e.Stores, Clock: clock, Logger: log,
+		Owns: func() bool { return e.Holds(lease.Report) }},
 		report.WithConfigTokens(configTokenStores(cfg)...))
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	health func() (bool, string)
+	ready  func() (bool, string)
 }
 
 var _ bridge.Routes = (*Server)(nil)
@@ -37,6 +38,7 @@ func NewServer(cfg HTTPConfig, log *slog.Logger) *Server {
 	cfg.SetDefaults()
 	s := &Server{cfg: cfg, log: log, mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.srv = &http.Server{
 		Handler:           http.MaxBytesHandler(s.mux, cfg.MaxBodyBytes),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
@@ -58,10 +60,30 @@ func (s *Server) SetHealth(f func() (bool, string)) {
 	s.health = f
 }
 
+// SetReady installs the readiness check behind /readyz: whether this
+// replica does its share of the work (see engine.Engine.Ready).
+func (s *Server) SetReady(f func() (bool, string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ready = f
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	f := s.ready
+	s.mu.Unlock()
+	s.answer(w, f)
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f := s.health
 	s.mu.Unlock()
+	s.answer(w, f)
+}
+
+// answer writes a check's verdict: 200 with its text, or 503.
+func (s *Server) answer(w http.ResponseWriter, f func() (bool, string)) {
 	ok, text := true, "ok"
 	if f != nil {
 		ok, text = f()
