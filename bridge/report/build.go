@@ -518,7 +518,7 @@ func authStats(ctx context.Context, st State, s bridge.Store, configTokens bool,
 	case a.NeedsUpdate:
 		a.Status = "needs update"
 	case !a.HasTokens && configTokens:
-		a.Status = "tokens from config"
+		a.Status = statusConfigTokens
 	case !a.HasTokens:
 		a.Status = "no saved tokens"
 	case tokensExpired(a, now):

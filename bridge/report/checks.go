@@ -60,7 +60,13 @@ func summaryChecks(rep bridge.Report, cfg Config, now time.Time) []bridge.Check 
 		case bridge.CheckThreads:
 			c = k.threads(t.Threads)
 		case bridge.CheckAuth:
-			c = bridge.Check{Item: item, Text: k.authTotalText(t.Auth, len(rep.Stores)), Rule: fmt.Sprintf("no expiry within %s", reportfmt.Duration(k.th.TokenWarn))}
+			unknown := 0
+			for _, sr := range rep.Stores {
+				if sr.Auth.Status == statusConfigTokens && sr.Check(bridge.CheckAuth).Verdict == bridge.VerdictWarn {
+					unknown++
+				}
+			}
+			c = bridge.Check{Item: item, Text: k.authTotalText(t.Auth, len(rep.Stores), unknown), Rule: fmt.Sprintf("no expiry within %s", reportfmt.Duration(k.th.TokenWarn))}
 		case bridge.CheckReplies:
 			c = k.replies(t.Replies)
 		case bridge.CheckRestarts:
@@ -234,7 +240,7 @@ func (k checker) auth(a bridge.AuthStats) bridge.Check {
 		out.Verdict, out.Rule = bridge.VerdictFail, "proxy expired"
 	case a.LastAttempt != nil && !a.LastAttempt.OK:
 		out.Verdict, out.Rule = bridge.VerdictFail, "last update attempt failed"
-	case a.Status == "tokens from config":
+	case a.Status == statusConfigTokens:
 		out.Verdict, out.Rule = bridge.VerdictWarn, "tokens from the config: expiry unknown until the first refresh"
 	case within(a.RefreshExpiresAt):
 		out.Verdict, out.Rule = bridge.VerdictWarn, fmt.Sprintf("refresh token expires %s ≤ %s", k.until(a.RefreshExpiresAt), reportfmt.Duration(warn))
@@ -246,13 +252,24 @@ func (k checker) auth(a bridge.AuthStats) bridge.Check {
 	return out
 }
 
-func (k checker) authTotalText(a bridge.AuthStats, stores int) string {
+// statusConfigTokens is the authorization status of a store whose tokens
+// come from the config file: they work, but their expiry is unknown until
+// the bridge refreshes them the first time.
+const statusConfigTokens = "tokens from config"
+
+// authTotalText counts the stores by authorization: ok, expiry unknown
+// (tokens from the config, counted among the warnings but not expiring
+// that anyone knows), expiring soon, needing an update.
+func (k checker) authTotalText(a bridge.AuthStats, stores, unknown int) string {
 	if stores == 0 {
 		return "no store"
 	}
 	t := fmt.Sprintf("%d of %d stores ok", a.Authorized, stores)
-	if a.Warning > 0 {
-		t += fmt.Sprintf(", %d expiring soon", a.Warning)
+	if unknown > 0 {
+		t += fmt.Sprintf(", %d with tokens from the config (expiry unknown until their first refresh)", unknown)
+	}
+	if n := a.Warning - unknown; n > 0 {
+		t += fmt.Sprintf(", %d expiring soon", n)
 	}
 	if a.Failing == 1 {
 		t += ", 1 needs update"

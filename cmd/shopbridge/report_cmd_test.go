@@ -70,7 +70,7 @@ func TestReportCommandPrintsTheReport(t *testing.T) {
 		" +08\n", // the report's time zone (Asia/Kuala_Lumpur)
 		"⚠️ Session sync: p50 12s, p95 12s over 1 sync; 1 over 10s [shopee MY Main: 1 sync over 10s (❌ from 10)]",
 		"⚠️ Missed replies: 1 conversation waiting longer than 10m, oldest 1h",
-		"⚠️ Store authorization: 0 of 1 stores ok, 1 expiring soon [shopee MY Main: tokens from the config: expiry unknown until the first refresh]",
+		"⚠️ Store authorization: 0 of 1 stores ok, 1 with tokens from the config (expiry unknown until their first refresh) [shopee MY Main: tokens from the config: expiry unknown until the first refresh]",
 		"Gina: waiting 1h since ",
 	} {
 		if !strings.Contains(got, want) {
