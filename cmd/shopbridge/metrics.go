@@ -24,6 +24,7 @@ type metricsCollector struct {
 	pending, oldest                                         *prometheus.Desc
 	refused                                                 *prometheus.Desc
 	lists, listsRefused                                     *prometheus.Desc
+	leasesHeld, tenures, replicas                           *prometheus.Desc
 }
 
 // listCallCounter is a push-driven client (Lazada) that counts the calls it
@@ -53,6 +54,11 @@ func newMetricsCollector(e *engine.Engine, refusals *bridge.Refusals, lists ...l
 		refused: prometheus.NewDesc("shopbridge_refused_requests_total",
 			"Requests the listener refused, by endpoint and reason (forged or stale signatures, wrong secrets, invalid authorization states, bodies too large or too slow); the log shows only the first of each kind and a count per interval.",
 			[]string{"endpoint", "reason"}, nil),
+		leasesHeld: prometheus.NewDesc("shopbridge_leases_held", "Leases this replica holds now (stores and jobs that must run once), with several replicas on PostgreSQL.", []string{"replica"}, nil),
+		tenures: prometheus.NewDesc("shopbridge_lease_tenures_total",
+			"Lease tenures of this replica since it started, by how they began or ended: acquired (taken, including takeovers of a dead replica's leases), released (handed over), lost (not renewed in time, or taken).",
+			[]string{"replica", "event"}, nil),
+		replicas:   prometheus.NewDesc("shopbridge_replicas_live", "Replicas this one sees alive on the state database.", []string{"replica"}, nil),
 		storeUp:    prometheus.NewDesc("shopbridge_store_up", "1 while the store syncs, 0 while it is down (reason: unreachable, or needs_update when its tokens are refused).", append(store, "reason"), nil),
 		relayed:    prometheus.NewDesc("shopbridge_messages_relayed_total", "Marketplace messages posted into chat threads.", store, nil),
 		recorded:   prometheus.NewDesc("shopbridge_messages_recorded_total", "New marketplace messages recorded in the inbound queue to be posted.", store, nil),
@@ -69,7 +75,7 @@ func newMetricsCollector(e *engine.Engine, refusals *bridge.Refusals, lists ...l
 }
 
 func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest, m.refused, m.lists, m.listsRefused} {
+	for _, d := range []*prometheus.Desc{m.storeUp, m.relayed, m.recorded, m.syncs, m.lastSync, m.lastSyncOK, m.chatUp, m.stateUp, m.replies, m.queued, m.pending, m.oldest, m.refused, m.lists, m.listsRefused, m.leasesHeld, m.tenures, m.replicas} {
 		ch <- d
 	}
 }
@@ -97,6 +103,15 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(m.lists, prometheus.CounterValue, float64(lc.ListCalls(s.Store)), l...)
 			ch <- prometheus.MustNewConstMetric(m.listsRefused, prometheus.CounterValue, float64(lc.ListCallsRefused(s.Store)), l...)
 		}
+	}
+	if c := m.e.Replica(); c != nil {
+		id := c.Holder()
+		ls := c.Stats()
+		ch <- prometheus.MustNewConstMetric(m.leasesHeld, prometheus.GaugeValue, float64(len(c.Held())), id)
+		ch <- prometheus.MustNewConstMetric(m.tenures, prometheus.CounterValue, float64(ls.Acquired), id, "acquired")
+		ch <- prometheus.MustNewConstMetric(m.tenures, prometheus.CounterValue, float64(ls.Released), id, "released")
+		ch <- prometheus.MustNewConstMetric(m.tenures, prometheus.CounterValue, float64(ls.Lost), id, "lost")
+		ch <- prometheus.MustNewConstMetric(m.replicas, prometheus.GaugeValue, float64(len(c.Replicas())), id)
 	}
 	ch <- prometheus.MustNewConstMetric(m.chatUp, prometheus.GaugeValue, b2f(st.ChatUp))
 	ch <- prometheus.MustNewConstMetric(m.stateUp, prometheus.GaugeValue, b2f(st.StateUp))

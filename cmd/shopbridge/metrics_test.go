@@ -11,6 +11,7 @@ import (
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 	"github.com/shopbridge/shopbridge/bridge/engine"
+	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/state/sqlite"
 )
 
@@ -62,5 +63,51 @@ func TestMetricsEndpoint(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Fatalf("/metrics lacks %q:\n%s", want, body)
 		}
+	}
+}
+
+// With leases (several replicas on PostgreSQL), /metrics shows what this
+// replica holds, its tenures and the replicas it sees; /readyz says it
+// shares the work.
+func TestMetricsAndReadinessOfAReplica(t *testing.T) {
+	clock := bridgetest.NewClock(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC))
+	st := bridgetest.NewMemState(clock)
+	store := bridge.Store{ID: "shopee-my", Platform: bridge.PlatformShopee, ShopID: "1", Name: "Main", Site: "MY"}
+	e := engine.New(engine.Config{}, engine.Deps{State: st, Chat: bridgetest.NewChat(), Marketplaces: []bridge.Marketplace{bridgetest.NewMarketplace(bridge.PlatformShopee, clock)},
+		Stores: []bridge.Store{store}, Clock: clock, Leases: st, ReplicaID: "replica-a", Singletons: []string{lease.Report}})
+	ctx := context.Background()
+	if err := e.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(ctx)
+	bridgetest.Eventually(t, "the replica holds its leases", func() bool { return e.HoldsStore(store.ID) && e.Holds(lease.Report) })
+	srv := NewServer(HTTPConfig{Listen: "127.0.0.1:0", MaxBodyBytes: 1 << 20}, newLogger(LogConfig{}, io.Discard))
+	registerMetrics(srv, e, bridge.NewRefusals(nil, clock, 0))
+	srv.SetReady(func() (bool, string) { return e.Ready(ctx, time.Minute) })
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop(ctx)
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + srv.Addr() + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	_, body := get("/metrics")
+	for _, want := range []string{
+		`shopbridge_leases_held{replica="replica-a"} 3`, // the store, the report, the alerts
+		`shopbridge_lease_tenures_total{event="acquired",replica="replica-a"} 3`,
+		`shopbridge_replicas_live{replica="replica-a"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Fatalf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	if code, text := get("/readyz"); code != http.StatusOK || !strings.Contains(text, "replica replica-a holds 3 leases among 1 replicas") {
+		t.Fatalf("/readyz: %d %s", code, text)
 	}
 }
