@@ -178,7 +178,7 @@ func (r Report) Details() []ReportSection {
 
 	resp := perStore(CheckResponse)
 	for _, a := range r.Agents {
-		text := fmt.Sprintf("p50 %s, p90 %s over %s", reportfmt.Duration(a.P50), reportfmt.Duration(a.P90), reportfmt.Plural(a.Count, "conversation"))
+		text := fmt.Sprintf("p50 %s, p90 %s over %s", reportfmt.Duration(a.P50), reportfmt.Duration(a.P90), reportfmt.Plural(a.Count, "response"))
 		if a.Late > 0 {
 			text += fmt.Sprintf(" (%d after more than %s)", a.Late, reportfmt.Duration(r.SLA))
 		}

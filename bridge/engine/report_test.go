@@ -336,11 +336,11 @@ func TestReportOfAScriptedDay(t *testing.T) {
 		checkVerdict(t, "C missed", c.Check(bridge.CheckMissed), bridge.VerdictWarn,
 			"1 conversation waiting longer than 15m, oldest 3d23h; 1 first response after more than 15m", "1 waiting > 15m (❌ from 5)")
 		checkVerdict(t, "A response", a.Check(bridge.CheckResponse), bridge.VerdictOK,
-			"first response p50 2m, p90 5m over 2 conversations", "p90 ≤ 15m")
+			"first response p50 2m, p90 5m over 2 responses", "p90 ≤ 15m")
 		checkVerdict(t, "B response", b.Check(bridge.CheckResponse), bridge.VerdictWarn,
-			"first response p50 20m, p90 30m over 3 conversations", "p90 30m > 15m")
+			"first response p50 20m, p90 30m over 3 responses", "p90 30m > 15m")
 		checkVerdict(t, "C response", c.Check(bridge.CheckResponse), bridge.VerdictFail,
-			"first response p50 1h10m, p90 1h10m over 1 conversation", "p90 1h10m > 1h")
+			"first response p50 1h10m, p90 1h10m over 1 response", "p90 1h10m > 1h")
 	})
 
 	t.Run("summary verdicts", func(t *testing.T) {
@@ -359,7 +359,7 @@ func TestReportOfAScriptedDay(t *testing.T) {
 		checkVerdict(t, "missed", r.Check(bridge.CheckMissed), bridge.VerdictWarn,
 			"3 conversations waiting longer than 15m, oldest 3d23h; 3 first responses after more than 15m", "3 waiting > 15m (❌ from 5)")
 		checkVerdict(t, "response", r.Check(bridge.CheckResponse), bridge.VerdictFail,
-			"first response p50 10m, p90 1h10m over 6 conversations", "p90 1h10m > 1h")
+			"first response p50 10m, p90 1h10m over 6 responses", "p90 1h10m > 1h")
 		if got := r.Headline(); got != "❌ 3 stores · 6 ❌ · 2 ⚠️ · 1 ✅" {
 			t.Errorf("headline = %q", got)
 		}
@@ -375,7 +375,7 @@ func TestReportOfAScriptedDay(t *testing.T) {
 			"incident: Mar 9 08:30 → Mar 9 09:15 (45m) · tiktok TH TH Shop · dial tcp: i/o timeout · 2 messages caught up",
 			"incident: Mar 10 05:00 → Mar 10 05:03 (3m) · chat surface slack · socket closed",
 			"⚠️ chat surface: 1 incident, 3m down in total, longest 3m; up [1 incident, 3m down ≤ 30m]",
-			"agent Ana: p50 5m, p90 1h10m over 3 conversations (1 after more than 15m)\nagent Ben: p50 20m, p90 30m over 3 conversations (2 after more than 15m)",
+			"agent Ana: p50 5m, p90 1h10m over 3 responses (1 after more than 15m)\nagent Ben: p50 20m, p90 30m over 3 responses (2 after more than 15m)",
 			"failure reason: auth: token expired (2)\nfailure reason: shopee: rate limited (1)",
 			"Mar 9 15:00: resumed from saved state (3 of 3 stores had a cursor)\nMar 9 23:00: full resync (no saved cursor)",
 		} {

@@ -333,7 +333,7 @@ func (k checker) response(d bridge.DurationStats) bridge.Check {
 		out.Text, out.Rule = "no first response in the period", fmt.Sprintf("p90 ≤ %s", reportfmt.Duration(k.th.ResponseWarn))
 		return out
 	}
-	out.Text = fmt.Sprintf("first response p50 %s, p90 %s over %s", reportfmt.Duration(d.P50), reportfmt.Duration(d.P90), reportfmt.Plural(d.Count, "conversation"))
+	out.Text = fmt.Sprintf("first response p50 %s, p90 %s over %s", reportfmt.Duration(d.P50), reportfmt.Duration(d.P90), reportfmt.Plural(d.Count, "response"))
 	switch {
 	case d.P90 > k.th.ResponseCritical:
 		out.Verdict, out.Rule = bridge.VerdictFail, fmt.Sprintf("p90 %s > %s", reportfmt.Duration(d.P90), reportfmt.Duration(k.th.ResponseCritical))
