@@ -345,6 +345,9 @@ type RestartStats struct {
 	Resumed int
 	Full    int
 	Events  []RestartEvent
+	// FirstStart is the first start of a new state database, when it is in
+	// the period: not a restart, so in neither count.
+	FirstStart time.Time
 }
 
 // ReportThresholds decide each checklist line's verdict (✅ ⚠️ ❌).

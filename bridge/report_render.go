@@ -151,6 +151,9 @@ func (r Report) Details() []ReportSection {
 		}
 		restarts = append(restarts, ReportLine{Label: r.at(ev.At), Text: text})
 	}
+	if !r.Restarts.FirstStart.IsZero() {
+		restarts = append([]ReportLine{{Label: r.at(r.Restarts.FirstStart), Text: "first start of a new install (nothing to resume)"}}, restarts...)
+	}
 	if len(restarts) == 0 {
 		restarts = append(restarts, ReportLine{Text: "no restart in the period"})
 	}

@@ -101,6 +101,15 @@ func Build(ctx context.Context, src Source, cfg Config, since, until time.Time) 
 	if err != nil {
 		return rep, fmt.Errorf("report: restarts: %w", err)
 	}
+	// A new install's first start is no restart: with nothing saved it
+	// cannot resume, and it is not the full resync of a restart that lost
+	// its saved state. It is the first start the state ever recorded.
+	var firstStart time.Time
+	if all, err := st.Restarts(ctx, time.Time{}); err != nil {
+		return rep, fmt.Errorf("report: restarts: %w", err)
+	} else if len(all) > 0 && !all[0].Resumed {
+		firstStart = all[0].At
+	}
 	replies, err := st.Replies(ctx, "", since)
 	if err != nil {
 		return rep, fmt.Errorf("report: replies: %w", err)
@@ -133,8 +142,12 @@ func Build(ctx context.Context, src Source, cfg Config, since, until time.Time) 
 		if !in(r.At) {
 			continue
 		}
-		rep.Restarts.Events = append(rep.Restarts.Events, r)
 		starts = append(starts, r.At)
+		if !r.Resumed && r.At.Equal(firstStart) {
+			rep.Restarts.FirstStart = r.At
+			continue
+		}
+		rep.Restarts.Events = append(rep.Restarts.Events, r)
 		if r.Resumed {
 			rep.Restarts.Resumed++
 		} else {

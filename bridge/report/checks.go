@@ -367,6 +367,9 @@ func (k checker) restarts(r bridge.RestartStats) bridge.Check {
 	n := r.Resumed + r.Full
 	if n == 0 {
 		out.Text, out.Rule = "no restart", "no full resync"
+		if !r.FirstStart.IsZero() {
+			out.Text = "no restart (first start of a new install)"
+		}
 		return out
 	}
 	out.Text = fmt.Sprintf("%s: %d resumed from saved state, %s", reportfmt.Plural(n, "restart"), r.Resumed, reportfmt.Plural(r.Full, "full resync"))
