@@ -51,7 +51,7 @@ func TestEachMistakeHasItsOwnLine(t *testing.T) {
 		want string
 	}{
 		{"unset env var", validConfig, "environment variable KEY is not set"},
-		{"unknown key", "chat: console\nbogus: 1\n", "bogus: unknown key (the config's sections are auth, chat, console, http, lazada, log, report, shopee, slack, state, stores, sync, telegram, tiktok) (line 2)"},
+		{"unknown key", "chat: console\nbogus: 1\n", "bogus: unknown key (the config's sections are auth, chat, console, http, lazada, log, replicas, report, shopee, slack, state, stores, sync, telegram, tiktok) (line 2)"},
 		{"bad log level", "log: {level: loud}\n", `log.level: "loud"`},
 		{"bad listen", "http: {listen: nope}\n", `http.listen: "nope" is not host:port`},
 		{"bad backend", "state: {backend: mongo}\n", `state.backend: "mongo"`},
@@ -295,7 +295,7 @@ frobnicate: 1
 		"report.thresholds.backlog_wran: unknown key; did you mean report.thresholds.backlog_warn? (line 13)",
 		"log.formatt: unknown key; did you mean log.format? (line 14)",
 		"http: must be a section of key: value lines, got a list (line 15)",
-		"frobnicate: unknown key (the config's sections are auth, chat, console, http, lazada, log, report, shopee, slack, state, stores, sync, telegram, tiktok) (line 16)",
+		"frobnicate: unknown key (the config's sections are auth, chat, console, http, lazada, log, replicas, report, shopee, slack, state, stores, sync, telegram, tiktok) (line 16)",
 	} {
 		if !slices.Contains(ce.Problems, want) {
 			t.Errorf("no problem line %q", want)
