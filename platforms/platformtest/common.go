@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/bridgetest"
 )
 
 // The cases both contracts share. Where the polling contract reads with
@@ -536,14 +537,7 @@ func testPushVerification(t *testing.T, newEnv Factory) {
 // waitFor waits (in real time, bounded) for an asynchronous condition.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(10 * time.Second)
-	for !cond() {
-		select {
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
+	bridgetest.Eventually(t, what, cond)
 }
 
 func testSimulatorPushReachesClient(t *testing.T, newEnv Factory) {
