@@ -8,90 +8,91 @@ import (
 	"github.com/shopbridge/shopbridge/bridge/monitor"
 )
 
-// Config holds the engine's timings and limits. Zero fields take the
-// defaults of DefaultConfig.
+// Config holds the engine's timings and limits: the sync: section of the
+// config file (the fields tagged for it; the others are tuned by code and
+// tests). Zero fields take the defaults of DefaultConfig.
 type Config struct {
 	// PollInterval is how often each store is polled; PollJitter spreads polls
 	// by up to that fraction of the interval.
-	PollInterval time.Duration
-	PollJitter   float64
+	PollInterval time.Duration `yaml:"poll_interval"`
+	PollJitter   float64       `yaml:"-"`
 	// FailureThreshold is how many failed syncs in a row make a store "down".
-	FailureThreshold int
+	FailureThreshold int `yaml:"failure_threshold"`
 	// Debounce is how long success must hold before a catch-up starts.
-	Debounce time.Duration
+	Debounce time.Duration `yaml:"debounce"`
 	// ProbeInterval is the wait between probes of a down store during its
 	// first ProbeFastFor; after that the wait doubles up to ProbeBackoffMax.
-	ProbeInterval time.Duration
-	ProbeFastFor  time.Duration
+	ProbeInterval time.Duration `yaml:"probe_interval"`
+	ProbeFastFor  time.Duration `yaml:"probe_fast_for"`
 	// ProbeBackoffMax caps the wait between probes while a store is down.
-	ProbeBackoffMax time.Duration
+	ProbeBackoffMax time.Duration `yaml:"probe_backoff_max"`
 	// ProbeTimeout bounds one probe (made without the client's retries).
-	ProbeTimeout time.Duration
+	ProbeTimeout time.Duration `yaml:"probe_timeout"`
 	// HealthInterval is how often a push-driven store (Lazada) is checked
 	// with its platform's cheap health call; ImportDelay is how long after
 	// a push-driven store is added or authorized its one-off history import
 	// runs (the platform copies the history first); PushSilence is how long
 	// after a reply was sent without any push since such a store is flagged.
-	HealthInterval time.Duration
-	ImportDelay    time.Duration
-	PushSilence    time.Duration
+	HealthInterval time.Duration `yaml:"health_interval"`
+	ImportDelay    time.Duration `yaml:"import_delay"`
+	PushSilence    time.Duration `yaml:"push_silence"`
 	// AuthRetry is how often a store whose tokens the marketplace refuses
 	// is tried again without an admin's action (each try is one refused
 	// refresh); new tokens saved by an authorization end the wait at once.
-	AuthRetry time.Duration
+	AuthRetry time.Duration `yaml:"auth_retry"`
 	// ImportWindow bounds what a first start imports: unanswered conversations
 	// whose last buyer message is younger than this.
-	ImportWindow time.Duration
+	ImportWindow time.Duration `yaml:"import_window"`
 	// HistoryLimit is how many recent messages a newly opened thread gets.
-	HistoryLimit int
+	HistoryLimit int `yaml:"history_limit"`
 	// CursorOverlap re-lists conversations this far before the cursor, so
 	// marketplace clock jitter loses nothing (message IDs de-duplicate).
-	CursorOverlap time.Duration
+	CursorOverlap time.Duration `yaml:"-"`
 	// SyncConcurrency bounds conversations synced at once per store.
-	SyncConcurrency int
+	SyncConcurrency int `yaml:"concurrency"`
 	// SyncTimeout bounds one sync of one store.
-	SyncTimeout time.Duration
+	SyncTimeout time.Duration `yaml:"sync_timeout"`
 	// NotePrefix keeps an agent's thread message internal.
-	NotePrefix string
+	NotePrefix string `yaml:"note_prefix"`
 	// SendAttempts bounds automatic attempts of one reply; SendBackoff is the
 	// first wait, doubling up to SendBackoffMax.
-	SendAttempts   int
-	SendBackoff    time.Duration
-	SendBackoffMax time.Duration
+	SendAttempts   int           `yaml:"send_attempts"`
+	SendBackoff    time.Duration `yaml:"send_backoff"`
+	SendBackoffMax time.Duration `yaml:"send_backoff_max"`
 	// SendWorkers is how many replies are sent at once.
-	SendWorkers int
+	SendWorkers int `yaml:"-"`
 	// ReconcileWindow is how many recent messages are checked for a reply
 	// whose outcome is unknown before it is sent again.
-	ReconcileWindow int
+	ReconcileWindow int `yaml:"-"`
 	// SendTimeout is each send attempt's deadline: the client gives up then.
 	// ReconcileMargin is how long after that deadline the marketplace may
 	// still apply a request it received: a reply whose outcome is unknown
 	// is looked for, and sent again if missing, only after both.
-	SendTimeout     time.Duration
-	ReconcileMargin time.Duration
+	SendTimeout     time.Duration `yaml:"send_timeout"`
+	ReconcileMargin time.Duration `yaml:"reconcile_margin"`
 	// ShutdownGrace lets in-flight sends finish on stop.
-	ShutdownGrace time.Duration
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 	// ResumedAfter is how quiet a conversation must have been for a new buyer
 	// message to be surfaced as "resumed".
-	ResumedAfter time.Duration
+	ResumedAfter time.Duration `yaml:"-"`
 	// PostConcurrency is how many conversations of one chat destination are
 	// posted at once; PostBatch the most pending messages of a conversation
 	// handed to the surface in one call (it combines them into as few posts
 	// as its limits allow).
-	PostConcurrency int
-	PostBatch       int
+	PostConcurrency int `yaml:"post_concurrency"`
+	PostBatch       int `yaml:"post_batch"`
 	// PostBackoff is the first wait after a failed post, doubling up to
 	// PostBackoffMax.
-	PostBackoff    time.Duration
-	PostBackoffMax time.Duration
+	PostBackoff    time.Duration `yaml:"post_backoff"`
+	PostBackoffMax time.Duration `yaml:"post_backoff_max"`
 	// BacklogRescan is how often the inbound backlog is read again from
 	// state (it is also read at start), so nothing recorded is left behind.
-	BacklogRescan time.Duration
+	BacklogRescan time.Duration `yaml:"backlog_rescan"`
 	// ReplicaRescan is how often, with several replicas, the holder of a
 	// store picks up what other replicas recorded for it (pushes, agents'
 	// replies); Lease times the leases (bridge/lease; TTL 10 s by default).
-	ReplicaRescan time.Duration
-	Lease         lease.Config
+	ReplicaRescan time.Duration `yaml:"-"`
+	Lease         lease.Config  `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults.

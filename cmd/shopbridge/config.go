@@ -14,7 +14,6 @@ import (
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
 	"github.com/shopbridge/shopbridge/bridge/engine"
-	"github.com/shopbridge/shopbridge/bridge/lease"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
@@ -26,7 +25,7 @@ type Config struct {
 	Log      LogConfig        `yaml:"log"`
 	HTTP     HTTPConfig       `yaml:"http"`
 	State    StateConfig      `yaml:"state"`
-	Sync     SyncConfig       `yaml:"sync"`
+	Sync     engine.Config    `yaml:"sync"`
 	Chat     string           `yaml:"chat"`
 	Console  console.Config   `yaml:"console"`
 	Slack    *slack.Config    `yaml:"slack"`
@@ -78,44 +77,6 @@ type StateConfig struct {
 	// DSN (postgres://…) and an optional Schema for PostgreSQL.
 	DSN    string `yaml:"dsn"`
 	Schema string `yaml:"schema"`
-}
-
-// SyncConfig holds the engine's timings.
-type SyncConfig struct {
-	PollInterval     time.Duration `yaml:"poll_interval"`
-	FailureThreshold int           `yaml:"failure_threshold"`
-	Debounce         time.Duration `yaml:"debounce"`
-	ProbeInterval    time.Duration `yaml:"probe_interval"`
-	ProbeFastFor     time.Duration `yaml:"probe_fast_for"`
-	ProbeBackoffMax  time.Duration `yaml:"probe_backoff_max"`
-	ProbeTimeout     time.Duration `yaml:"probe_timeout"`
-	AuthRetry        time.Duration `yaml:"auth_retry"`
-	ImportWindow     time.Duration `yaml:"import_window"`
-	HistoryLimit     int           `yaml:"history_limit"`
-	Concurrency      int           `yaml:"concurrency"`
-	SyncTimeout      time.Duration `yaml:"sync_timeout"`
-	NotePrefix       string        `yaml:"note_prefix"`
-	SendAttempts     int           `yaml:"send_attempts"`
-	SendBackoff      time.Duration `yaml:"send_backoff"`
-	SendBackoffMax   time.Duration `yaml:"send_backoff_max"`
-	ShutdownGrace    time.Duration `yaml:"shutdown_grace"`
-	// Push-driven stores (Lazada): the health check's interval, the delay
-	// of the one-off history import after a store is added or authorized,
-	// and how long replies may go without any push before the store is
-	// flagged.
-	HealthInterval time.Duration `yaml:"health_interval"`
-	ImportDelay    time.Duration `yaml:"import_delay"`
-	PushSilence    time.Duration `yaml:"push_silence"`
-	// SendTimeout is each send attempt's deadline; ReconcileMargin how long
-	// after it a marketplace may still apply the request.
-	SendTimeout     time.Duration `yaml:"send_timeout"`
-	ReconcileMargin time.Duration `yaml:"reconcile_margin"`
-	// Posting from the inbound queue into the chat.
-	PostConcurrency int           `yaml:"post_concurrency"`
-	PostBatch       int           `yaml:"post_batch"`
-	PostBackoff     time.Duration `yaml:"post_backoff"`
-	PostBackoffMax  time.Duration `yaml:"post_backoff_max"`
-	BacklogRescan   time.Duration `yaml:"backlog_rescan"`
 }
 
 // StoreConfig is one store.
@@ -170,20 +131,11 @@ func (c *Config) SetDefaults() {
 	c.Report.SetDefaults()
 }
 
-// EngineConfig maps the sync section onto the engine's settings.
+// EngineConfig is the sync section, its leases timed by the replicas section.
 func (c *Config) EngineConfig() engine.Config {
-	s := c.Sync
-	return engine.Config{
-		PollInterval: s.PollInterval, FailureThreshold: s.FailureThreshold, Debounce: s.Debounce,
-		ProbeInterval: s.ProbeInterval, ProbeFastFor: s.ProbeFastFor, ProbeBackoffMax: s.ProbeBackoffMax, ProbeTimeout: s.ProbeTimeout, AuthRetry: s.AuthRetry,
-		ImportWindow: s.ImportWindow, HistoryLimit: s.HistoryLimit,
-		SyncConcurrency: s.Concurrency, SyncTimeout: s.SyncTimeout, NotePrefix: s.NotePrefix,
-		SendAttempts: s.SendAttempts, SendBackoff: s.SendBackoff, SendBackoffMax: s.SendBackoffMax,
-		ShutdownGrace: s.ShutdownGrace, SendTimeout: s.SendTimeout, ReconcileMargin: s.ReconcileMargin,
-		PostConcurrency: s.PostConcurrency, PostBatch: s.PostBatch, PostBackoff: s.PostBackoff, PostBackoffMax: s.PostBackoffMax,
-		BacklogRescan: s.BacklogRescan, HealthInterval: s.HealthInterval, ImportDelay: s.ImportDelay, PushSilence: s.PushSilence,
-		Lease: lease.Config{TTL: c.Replicas.LeaseTTL},
-	}
+	e := c.Sync
+	e.Lease.TTL = c.Replicas.LeaseTTL
+	return e
 }
 
 // Validate returns one line per problem.
@@ -213,33 +165,7 @@ func (c *Config) Validate() []string {
 	default:
 		add("state.backend: %q is not supported (sqlite or postgres)", c.State.Backend)
 	}
-	for name, d := range map[string]time.Duration{
-		"sync.poll_interval": c.Sync.PollInterval, "sync.debounce": c.Sync.Debounce,
-		"sync.import_window": c.Sync.ImportWindow, "sync.send_backoff": c.Sync.SendBackoff,
-		"sync.probe_backoff_max": c.Sync.ProbeBackoffMax, "sync.sync_timeout": c.Sync.SyncTimeout,
-		"sync.probe_interval": c.Sync.ProbeInterval, "sync.probe_fast_for": c.Sync.ProbeFastFor,
-		"sync.probe_timeout": c.Sync.ProbeTimeout, "sync.post_backoff": c.Sync.PostBackoff,
-		"sync.post_backoff_max": c.Sync.PostBackoffMax, "sync.backlog_rescan": c.Sync.BacklogRescan,
-		"sync.send_timeout": c.Sync.SendTimeout, "sync.reconcile_margin": c.Sync.ReconcileMargin,
-		"sync.auth_retry": c.Sync.AuthRetry, "sync.health_interval": c.Sync.HealthInterval,
-		"sync.import_delay": c.Sync.ImportDelay, "sync.push_silence": c.Sync.PushSilence,
-	} {
-		if d < 0 {
-			add("%s: must not be negative, got %s", name, d)
-		}
-	}
-	if c.Sync.PollInterval > 0 && c.Sync.PollInterval < time.Second {
-		add("sync.poll_interval: %s is too short (at least 1s, to respect the marketplaces' limits)", c.Sync.PollInterval)
-	}
-	if c.Sync.FailureThreshold < 0 {
-		add("sync.failure_threshold: must be at least 1, got %d", c.Sync.FailureThreshold)
-	}
-	if c.Sync.PostConcurrency < 0 || c.Sync.PostConcurrency > 32 {
-		add("sync.post_concurrency: must be between 1 and 32, got %d", c.Sync.PostConcurrency)
-	}
-	if c.Sync.PostBatch < 0 || c.Sync.PostBatch > 200 {
-		add("sync.post_batch: must be between 1 and 200, got %d", c.Sync.PostBatch)
-	}
+	p = append(p, c.Sync.Validate()...)
 	p = append(p, c.Auth.Validate()...)
 	p = append(p, c.Report.Validate()...)
 

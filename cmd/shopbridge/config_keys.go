@@ -16,7 +16,7 @@ import (
 // its full path with the nearest known key, a value of the wrong kind by
 // its path and the kind expected, and a YAML syntax error by its line and
 // column with a hint, instead of the decoder's Go type names
-// ("field poll_intervall not found in type main.SyncConfig").
+// ("field poll_intervall not found in type engine.Config").
 
 // keyProblem is one problem found by walking the document against Config.
 type keyProblem struct {

@@ -256,7 +256,7 @@ func demoConfig(sim *simulator.Simulator, listen, dbPath string) *Config {
 		Log:   LogConfig{Level: "warn"},
 		HTTP:  HTTPConfig{Listen: listen},
 		State: StateConfig{Backend: "sqlite", Path: dbPath},
-		Sync: SyncConfig{
+		Sync: engine.Config{
 			PollInterval: 2 * time.Second, FailureThreshold: 2, Debounce: 3 * time.Second,
 			ProbeBackoffMax: 3 * time.Second, SendBackoff: time.Second, SendBackoffMax: 4 * time.Second, SendAttempts: demoSendAttempts,
 			SyncTimeout: 20 * time.Second, ShutdownGrace: 5 * time.Second,

@@ -18,6 +18,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge/bridgetest"
+	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/platforms/shopee"
 )
 
@@ -92,7 +93,7 @@ func TestRunStopsWithinTheGraceWhenTheChatIsUnreachable(t *testing.T) {
 				cfg := &Config{
 					HTTP:   HTTPConfig{Listen: freeListen(t)},
 					State:  StateConfig{Path: filepath.Join(t.TempDir(), "state.db")},
-					Sync:   SyncConfig{ShutdownGrace: time.Second},
+					Sync:   engine.Config{ShutdownGrace: time.Second},
 					Shopee: &shopee.Config{PartnerID: sim.PartnerID(), PartnerKey: sim.PartnerKey(), BaseURL: sim.URL()},
 					Stores: []StoreConfig{{ID: "shopee-my-1001", Platform: "shopee", ShopID: "1001", Name: "Shop 1001", Site: "MY",
 						AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}},
@@ -170,7 +171,7 @@ func TestDemoExitsWhenSlackDoesNotAnswer(t *testing.T) {
 		if code != 0 || strings.Contains(errb.String(), "deadline exceeded") {
 			t.Fatalf("demo exit %d\nstderr:\n%s", code, errb.String())
 		}
-	case <-time.After(2*time.Second + 20*time.Second + stopTimeout(&Config{Sync: SyncConfig{ShutdownGrace: 5 * time.Second}})):
+	case <-time.After(2*time.Second + 20*time.Second + stopTimeout(&Config{Sync: engine.Config{ShutdownGrace: 5 * time.Second}})):
 		t.Fatalf("demo did not exit\nstderr:\n%s", errb.String())
 	}
 	if !api.asked("/chat.postMessage") {
