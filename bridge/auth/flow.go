@@ -20,21 +20,21 @@ import (
 type Config struct {
 	// PublicURL is the bridge's HTTP listener as the shop owner's browser
 	// reaches it; the platform redirects to PublicURL/auth/{platform}/callback.
-	PublicURL string
+	PublicURL string `yaml:"-"`
 	// LinkTTL is how long an authorization link is accepted back (its state
 	// token expires then, and is single-use anyway).
-	LinkTTL time.Duration
+	LinkTTL time.Duration `yaml:"link_ttl"`
 	// RefreshMargin refreshes an access token this long before it expires.
-	RefreshMargin time.Duration
+	RefreshMargin time.Duration `yaml:"refresh_margin"`
 	// RetryInterval is the first wait after a refresh that failed for a
 	// transient reason; it doubles up to CheckInterval.
-	RetryInterval time.Duration
+	RetryInterval time.Duration `yaml:"retry_interval"`
 	// CheckInterval is the longest the refresher sleeps between two looks at
 	// the saved tokens (they also change under it: lazy refreshes, the CLI).
-	CheckInterval time.Duration
+	CheckInterval time.Duration `yaml:"check_interval"`
 	// ExpiryWarning posts an alert this long before a store's refresh token
 	// (its authorization) expires.
-	ExpiryWarning time.Duration
+	ExpiryWarning time.Duration `yaml:"expiry_warning"`
 }
 
 // DefaultConfig returns the defaults.
@@ -46,6 +46,29 @@ func DefaultConfig() Config {
 		CheckInterval: 15 * time.Minute,
 		ExpiryWarning: bridge.DefaultExpiryWarning,
 	}
+}
+
+// SetDefaults fills what the auth: section leaves out.
+func (c *Config) SetDefaults() { *c = c.withDefaults() }
+
+// Validate returns one line per problem of the auth: section.
+func (c Config) Validate() []string {
+	var p []string
+	between := func(name string, v, lo, hi time.Duration, why string) {
+		if v < lo || v > hi {
+			p = append(p, fmt.Sprintf("auth.%s: %s is outside %s…%s (%s)", name, v, lo, hi, why))
+		}
+	}
+	// Shopee access tokens live 4 hours: a margin of more than 3 hours
+	// would refresh almost continuously.
+	between("refresh_margin", c.RefreshMargin, time.Minute, 3*time.Hour, "access tokens live 4h")
+	// Shopee's authorization codes last 10 minutes; a link older than an
+	// hour is a stale link.
+	between("link_ttl", c.LinkTTL, time.Minute, time.Hour, "the shop owner opens the link soon after it is sent")
+	between("expiry_warning", c.ExpiryWarning, time.Hour, 90*24*time.Hour, "e.g. 168h for a week")
+	between("check_interval", c.CheckInterval, 10*time.Second, 24*time.Hour, "how often the tokens are looked at")
+	between("retry_interval", c.RetryInterval, time.Second, time.Hour, "first wait after a failed refresh")
+	return p
 }
 
 func (c Config) withDefaults() Config {

@@ -13,6 +13,7 @@ import (
 	"github.com/shopbridge/shopbridge/bots/slack"
 	"github.com/shopbridge/shopbridge/bots/telegram"
 	"github.com/shopbridge/shopbridge/bridge"
+	"github.com/shopbridge/shopbridge/bridge/auth"
 	"github.com/shopbridge/shopbridge/bridge/engine"
 	"github.com/shopbridge/shopbridge/bridge/report"
 	"github.com/shopbridge/shopbridge/platforms/lazada"
@@ -36,7 +37,7 @@ type Config struct {
 	Lazada *lazada.Config `yaml:"lazada"`
 	TikTok *tiktok.Config `yaml:"tiktok"`
 	Stores []StoreConfig  `yaml:"stores"`
-	Auth   AuthSection    `yaml:"auth"`
+	Auth   auth.Config    `yaml:"auth"`
 
 	// Report schedules the daily inspection report and sets its thresholds.
 	Report report.Config `yaml:"report"`
