@@ -361,8 +361,16 @@ func renderAlert(p painter, tag string, a bridge.Alert, updated bool) string {
 		b.WriteString(" " + sev + ":")
 	}
 	b.WriteString(" " + cleanInline(a.Title))
-	// The text (which names the stores) goes below the title, indented.
-	if t := strings.Trim(clean(a.Text), "\n "); t != "" {
+	t := strings.Trim(clean(a.Text), "\n ")
+	switch {
+	case t == "":
+	case updated:
+		// An update is one line: the alert's new state and the first line
+		// of its text (the details were shown when it was posted).
+		first, _, _ := strings.Cut(t, "\n")
+		b.WriteString(" — " + cleanInline(first))
+	default:
+		// The text (which names the stores) goes below the title, indented.
 		b.WriteString("\n" + indent + strings.ReplaceAll(t, "\n", "\n"+indent))
 	}
 	for _, act := range a.Actions {

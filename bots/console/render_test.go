@@ -203,3 +203,23 @@ func TestColorPaintsOnlyTheFraming(t *testing.T) {
 		t.Errorf("printed %q, want %q", got, want)
 	}
 }
+
+// An outage's alert is shown in full once; its updates are one line each.
+func TestAlertUpdatesAreOneLine(t *testing.T) {
+	s, out := newSurface(t, Config{User: "mei"})
+	ctx := context.Background()
+	ref, err := s.PostAlert(ctx, bridge.Alert{Severity: bridge.SeverityCritical, Title: bridge.TextInterrupted,
+		Text: "Stores: shopee MY Main\nSince: 2026-11-27 09:00:00 UTC\nError: connection refused"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpdateAlert(ctx, ref, bridge.Alert{Severity: bridge.SeverityResolved, Title: "Network restored",
+		Text: "Lasted 3m; caught up 12 messages.\nStores: shopee MY Main"}); err != nil {
+		t.Fatal(err)
+	}
+	got := out.lines()
+	want := "ALERT [A1] (updated) resolved: Network restored — Lasted 3m; caught up 12 messages."
+	if len(got) != 5 || got[4] != want {
+		t.Fatalf("printed\n%s\nwant the post in 4 lines and the update as\n%s", strings.Join(got, "\n"), want)
+	}
+}

@@ -252,7 +252,16 @@ func (e *Engine) writeReplicas(ctx context.Context, b *strings.Builder) {
 		fmt.Fprintf(b, "Replicas: could not read the leases: %v\n", err)
 		return
 	}
-	fmt.Fprintf(b, "Replicas: %s (this one is %s).\n", strings.Join(e.coord.Replicas(), ", "), e.coord.Holder())
+	live, err := e.leases.LiveReplicas(ctx)
+	if err != nil {
+		fmt.Fprintf(b, "Replicas: could not read them: %v\n", err)
+		return
+	}
+	ids := make([]string, len(live))
+	for i, r := range live {
+		ids[i] = r.ID
+	}
+	fmt.Fprintf(b, "Replicas: %s (this one is %s).\n", strings.Join(ids, ", "), e.coord.Holder())
 	for _, l := range held {
 		fmt.Fprintf(b, "  %s: %s\n", l.Name, l.Holder)
 	}

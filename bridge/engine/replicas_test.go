@@ -252,7 +252,7 @@ func TestReplicasShareStoresAndDoEachJobOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rs.settle(5 * time.Second)
+	rs.settle(2 * time.Second) // both replicas rescan meanwhile; fewer than SendAttempts tries fail
 	rs.mp.FailMethod("SendText", false)
 	rs.until("every reply sent", time.Minute, func() bool {
 		for _, s := range rs.stores {

@@ -350,7 +350,13 @@ func (sy *syncer) syncOnce(ctx context.Context, st bridge.Store, catchUp bool) s
 			d.authRefused(context.WithoutCancel(ctx), st, err)
 		}
 	default:
-		d.log.Warn("sync failed", "store", st.ID, "err", err)
+		// A network failure is counted by the monitor, which says once that
+		// the store is unreachable (and alerts); each failed try is detail.
+		level := slog.LevelWarn
+		if bridge.Classify(err) == bridge.KindTransient || bridge.Classify(err) == bridge.KindRateLimited {
+			level = slog.LevelDebug
+		}
+		d.log.Log(ctx, level, "sync failed", "store", st.ID, "err", err)
 		d.mon.StoreFailure(st.ID, err)
 	}
 	return syncResult{messages: n, err: err}
