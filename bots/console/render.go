@@ -361,17 +361,12 @@ func renderAlert(p painter, tag string, a bridge.Alert, updated bool) string {
 		b.WriteString(" " + sev + ":")
 	}
 	b.WriteString(" " + cleanInline(a.Title))
-	t := strings.Trim(clean(a.Text), "\n ")
-	switch {
-	case t == "":
-	case updated:
-		// An update is one line: the alert's new state and the first line
-		// of its text (the details were shown when it was posted).
+	// One line per alert and per update: its state and the first line of
+	// its text (which names the stores); the rest (since when, the error)
+	// is in the log.
+	if t := strings.Trim(clean(a.Text), "\n "); t != "" {
 		first, _, _ := strings.Cut(t, "\n")
 		b.WriteString(" — " + cleanInline(first))
-	default:
-		// The text (which names the stores) goes below the title, indented.
-		b.WriteString("\n" + indent + strings.ReplaceAll(t, "\n", "\n"+indent))
 	}
 	for _, act := range a.Actions {
 		b.WriteString("\n" + indent + actionHint(act))
