@@ -109,6 +109,7 @@ func WithReadOnly(readOnly bool) Option {
 		}
 	}
 }
+
 // WithExclusive(true) holds the database for this DB alone, from Open to
 // Close, through an OS lock on a file beside it (path + LockSuffix): a
 // second exclusive Open of the file, by another process or this one, is
